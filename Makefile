@@ -1,0 +1,183 @@
+# dimvisor build.
+#
+#   make            hypervisor, guest, ISO, host tools
+#   make run        boot the ISO in Bochs (EMU=qemu for QEMU; ARGS=, GUEST_ARGS=)
+#   make test       unit tests, then system tests; last line "N passed, M failed"
+#   make bench      benchmarks (ratios measured side by side)
+#   make debug      QEMU halted at the first instruction with a gdb stub on :1234
+#
+# Conventions that let a module be added without editing this file:
+#   - kernel sources: boot/*.asm arch/x86_64/*.{c,asm} lib/*.c mm/*.c hv/*.c
+#   - host unit test: tests/unit/test_NAME.c plus tests/unit/test_NAME.mk that sets
+#     test_NAME_SRCS := the sources under test (built hosted, with sanitizers)
+#   - a file named *_host.c is host-only; *_kern.c is kernel-only.
+
+BUILD   ?= build
+CC      := gcc
+LD      := ld
+NASM    := nasm
+OBJCOPY := objcopy
+
+GCC_INCLUDE := $(shell $(CC) -print-file-name=include)
+
+# Quiet by default; make V=1 shows every command.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+        -Wno-unused-parameter
+
+# Bare-metal flags: no libc, no red zone (interrupts), no SSE in the
+# hypervisor (no FPU state to save on exits), no PIE: the image is linked at 1 MiB.
+KCFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -Iinclude -nostdinc -isystem $(GCC_INCLUDE) \
+           -ffreestanding -fno-tree-loop-distribute-patterns -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
+           -mcmodel=small -fno-stack-protector -fno-omit-frame-pointer \
+           -fno-asynchronous-unwind-tables -fcf-protection=none -MMD -MP
+KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
+            --no-warn-rwx-segments
+
+# Host flags: the same sources, hosted, for unit tests (with sanitizers) and tools.
+HCFLAGS_COMMON := -std=gnu11 -g $(WARN) -I. -Iinclude -DDV_HOSTED -MMD -MP
+HCFLAGS_TEST   := $(HCFLAGS_COMMON) -O1 -fsanitize=address,undefined \
+                  -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+HCFLAGS_TOOL   := $(HCFLAGS_COMMON) -O2 -march=x86-64-v2
+
+# --- hypervisor image -------------------------------------------------------
+KERNEL_C   := $(filter-out %_host.c,$(wildcard arch/x86_64/*.c lib/*.c mm/*.c hv/*.c))
+KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm)
+KERNEL_OBJ := $(patsubst %.c,$(BUILD)/kern/%.o,$(KERNEL_C)) \
+              $(patsubst %.asm,$(BUILD)/kern/%.o,$(KERNEL_ASM))
+
+# --- guest kernel (issue: VT-x core) ------------------------------------------
+GUEST_C   := $(wildcard guest/*.c)
+GUEST_ASM := $(wildcard guest/*.asm)
+GUEST_LIB := lib/string.c lib/printf.c lib/parse.c lib/errno.c
+GUEST_OBJ := $(patsubst %.c,$(BUILD)/guest/%.o,$(GUEST_C) $(GUEST_LIB)) \
+             $(patsubst %.asm,$(BUILD)/guest/%.o,$(GUEST_ASM))
+
+# --- host tools ----------------------------------------------------------------
+MODEL_C   := $(wildcard mm/model/*.c)
+MMUSIM_C  := $(wildcard tools/mmusim/*.c)
+MMUSIM_LIB := $(MODEL_C) $(filter-out %_kern.c,$(wildcard lib/*.c)) mm/pagetable.c
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+-include $(wildcard tests/unit/*.mk)
+
+TARGETS := $(BUILD)/dimvisor.elf $(BUILD)/dimvisor.iso
+ifneq ($(GUEST_C),)
+TARGETS += $(BUILD)/guest.elf
+endif
+ifneq ($(MMUSIM_C),)
+TARGETS += $(BUILD)/mmusim
+endif
+ifneq ($(wildcard tools/qtrace/*.c),)
+TARGETS += $(BUILD)/qtrace.so
+endif
+
+.PHONY: all run test unit system bench debug clean deps check-model-freestanding format
+all: $(TARGETS)
+
+$(BUILD)/kern/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(KCFLAGS) -c -o $@ $<
+
+$(BUILD)/kern/%.o: %.asm
+	@mkdir -p $(dir $@)
+	$(call say,NASM,$<)
+	$(Q)$(NASM) -f elf64 -g -F dwarf -I boot/ -o $@ $<
+
+$(BUILD)/dimvisor.elf: $(KERNEL_OBJ) linker.ld
+	$(call say,LD,$@)
+	$(Q)$(LD) $(KLDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ)
+
+$(BUILD)/guest/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(KCFLAGS) -DDV_GUEST -c -o $@ $<
+
+$(BUILD)/guest/%.o: %.asm
+	@mkdir -p $(dir $@)
+	$(call say,NASM,$<)
+	$(Q)$(NASM) -f elf64 -g -F dwarf -I guest/ -o $@ $<
+
+$(BUILD)/guest.elf: $(GUEST_OBJ) guest/linker.ld
+	$(call say,LD,$@)
+	$(Q)$(LD) $(KLDFLAGS) -T guest/linker.ld -o $@ $(GUEST_OBJ)
+
+$(BUILD)/dimvisor.iso: $(BUILD)/dimvisor.elf $(if $(GUEST_C),$(BUILD)/guest.elf) tools/mkiso
+	$(call say,ISO,$@)
+	$(Q)tools/mkiso $@ $(BUILD)/dimvisor.elf $(if $(GUEST_C),$(BUILD)/guest.elf)
+
+# Host objects: tests (sanitized) and tools (optimised) are built apart.
+$(BUILD)/host-test/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$<)
+	$(Q)$(CC) $(HCFLAGS_TEST) -c -o $@ $<
+
+$(BUILD)/host-tool/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,HOSTCC,$<)
+	$(Q)$(CC) $(HCFLAGS_TOOL) -c -o $@ $<
+
+define unit_test_rule
+$(BUILD)/tests/$(1): $(BUILD)/host-test/tests/unit/$(1).o \
+                     $$(patsubst %.c,$(BUILD)/host-test/%.o,$$($(1)_SRCS))
+	@mkdir -p $$(dir $$@)
+	$(call say,LINK,$$@)
+	$(Q)$(CC) $(HCFLAGS_TEST) -o $$@ $$^ -lcmocka -lm
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
+UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
+
+$(BUILD)/mmusim: $(patsubst %.c,$(BUILD)/host-tool/%.o,$(MMUSIM_C) $(MMUSIM_LIB))
+	$(call say,LINK,$@)
+	$(Q)$(CC) $(HCFLAGS_TOOL) -o $@ $^ -lm
+
+$(BUILD)/qtrace.so: $(wildcard tools/qtrace/*.c tools/qtrace/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g $(WARN) -I. -Iinclude -fPIC -shared -o $@ \
+	    $(wildcard tools/qtrace/*.c) $(shell pkg-config --cflags glib-2.0 2>/dev/null)
+
+# The model must also compile freestanding (the hypervisor links it later).
+check-model-freestanding: $(patsubst %.c,$(BUILD)/kern/%.o,$(MODEL_C))
+
+# --- running and testing --------------------------------------------------------
+EMU ?= bochs
+ARGS ?=
+GUEST_ARGS ?=
+
+deps:
+	@tools/ensure-deps
+
+run: deps all
+	tools/dimvisor-run --emu $(EMU) --iso $(BUILD)/dimvisor.iso -- $(ARGS) \
+	    $(if $(GUEST_ARGS),-- $(GUEST_ARGS))
+
+unit: deps $(UNIT_BINS)
+	tests/run-unit $(UNIT_BINS)
+
+system: deps all
+	tests/system/run
+
+test: deps all $(UNIT_BINS)
+	tests/run-all $(UNIT_BINS)
+
+bench: deps all
+	bench/run
+
+debug: deps all
+	tools/dimvisor-run --emu qemu --gdb --iso $(BUILD)/dimvisor.iso -- $(ARGS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

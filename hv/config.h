@@ -1,0 +1,54 @@
+/* The hypervisor command line (DESIGN.md, "Hypervisor command line"):
+ * whitespace-separated key=value tokens
+ *
+ *   mode=base|vmm-direct|guest-direct|dual-direct   mem=SIZE   ept=4k|2m|1g
+ *   badmem=HPA[,HPA...]   log=quiet|info|debug
+ *
+ * A leading token without '=' is the kernel's file name (GRUB and QEMU
+ * -kernel put it there) and is skipped. Unknown keys, keys given twice and bad
+ * values are errors with a message naming the token and what is accepted. */
+#ifndef HV_CONFIG_H
+#define HV_CONFIG_H
+
+#include <dimvisor/types.h>
+
+enum dv_mode { MODE_BASE, MODE_VMM_DIRECT, MODE_GUEST_DIRECT, MODE_DUAL_DIRECT };
+enum dv_log { LOG_QUIET, LOG_INFO, LOG_DEBUG };
+
+#define CONFIG_MAX_BADMEM 64
+#define CONFIG_MEM_MIN	  (2 * MiB)
+#define CONFIG_MEM_MAX	  TiB
+
+/* selftest=: deliberately trip a failure path at boot, so tests (and users
+ * checking a port) can see the hypervisor's own crash reports. */
+enum dv_selftest { SELFTEST_NONE, SELFTEST_PAGE_FAULT, SELFTEST_INVALID_OPCODE, SELFTEST_PANIC };
+
+struct dv_config {
+	enum dv_mode mode;
+	u64 mem;		       /* guest RAM in bytes, a multiple of 4 KiB */
+	unsigned ept_page_shift;       /* 12, 21 or 30: EPT page size outside the VMM segment */
+	u64 badmem[CONFIG_MAX_BADMEM]; /* faulty host pages, page-aligned */
+	unsigned nbadmem;
+	enum dv_log log;
+	enum dv_selftest selftest;
+	bool mem_set, ept_set; /* given on the command line, not defaults */
+};
+
+/* mode=base mem=256M ept=4k log=info, no bad pages. */
+void config_defaults(struct dv_config *cfg);
+
+/* Set *cfg to the defaults overridden by cmdline (NULL or empty: defaults).
+ * Returns 0, or -DV_EINVAL with a message in err (truncated to errlen, always
+ * terminated when errlen > 0) and *cfg unchanged. */
+int config_parse(const char *cmdline, struct dv_config *cfg, char *err, size_t errlen);
+
+/* The command-line spelling of a mode or log level ("vmm-direct"); "?" for
+ * a value out of range. */
+const char *config_mode_name(enum dv_mode mode);
+const char *config_log_name(enum dv_log log);
+
+/* One line on the console, in command-line syntax:
+ * "config: mode=base mem=256M ept=4k log=info badmem=none". */
+void config_print(const struct dv_config *cfg);
+
+#endif

@@ -1,0 +1,63 @@
+/* The dimvisor hypercall ABI, shared by the hypervisor, the guest kernel and any
+ * user's test guest. Include it from C (freestanding or hosted); it has no
+ * dependencies beyond <dimvisor/types.h>.
+ *
+ * Detection: CPUID leaf 0x40000000 returns EAX = highest hypervisor leaf and
+ * EBX, ECX, EDX = "dimv" "isor" "\0\0\0\0" (the signature "dimvisor"). Leaf
+ * 0x40000001 returns EAX = DV_HC_FEATURE_* bits, EBX = DV_ABI_VERSION.
+ *
+ * Calling convention (as KVM's): VMCALL with RAX = call number, RBX, RCX, RDX,
+ * RSI = arguments; the result comes back in RAX: 0 or a positive value on
+ * success, a negative -DV_E* code (<dimvisor/errno.h>) on failure. Other
+ * registers are preserved. Calls from CPL > 0 fail with -DV_EPERM; unknown
+ * numbers with -DV_ENOSYS. A call that fails changes nothing.
+ *
+ * Guest addresses passed to calls are guest-virtual addresses in the address
+ * space current at the call (guest-physical when paging is off). The hypervisor
+ * translates them itself through the guest's page tables and EPT and never
+ * reads or writes outside guest RAM: a buffer that is not entirely mapped to
+ * guest RAM fails with -DV_EFAULT. */
+#ifndef DIMVISOR_HYPERCALL_H
+#define DIMVISOR_HYPERCALL_H
+
+#include <dimvisor/types.h>
+
+#define DV_CPUID_SIGNATURE_LEAF 0x40000000u
+#define DV_CPUID_FEATURES_LEAF 0x40000001u
+#define DV_CPUID_MAX_LEAF DV_CPUID_FEATURES_LEAF
+#define DV_CPUID_SIG_EBX 0x766d6964u /* "dimv" */
+#define DV_CPUID_SIG_ECX 0x726f7369u /* "isor" */
+#define DV_CPUID_SIG_EDX 0x00000000u
+
+#define DV_ABI_VERSION 1
+
+/* Call numbers. */
+#define DV_HC_VERSION 0        /* () -> (major << 16) | minor of dimvisor */
+#define DV_HC_FEATURES 1       /* () -> DV_HC_FEATURE_* bits */
+#define DV_HC_CONSOLE_WRITE 2  /* (RBX = buffer gVA, RCX = length <= DV_CONSOLE_MAX) -> bytes written */
+#define DV_HC_EXIT 3           /* (RBX = status 0..DV_EXIT_GUEST_MAX) -> does not return */
+#define DV_HC_STATS 4          /* (RBX = struct dv_stats gVA, RCX = its size) -> bytes filled */
+#define DV_HC_COUNT 5          /* first unassigned number */
+
+#define DV_CONSOLE_MAX 4096    /* longest console write in one call */
+
+/* Feature bits (DV_HC_FEATURES, CPUID 0x40000001 EAX). */
+#define DV_HC_FEATURE_CONSOLE (1u << 0)
+#define DV_HC_FEATURE_STATS (1u << 1)
+
+#define DV_STATS_EXIT_REASONS 80 /* VMX basic exit reasons 0..79 (SDM Vol. 3D App. C) */
+
+/* Filled by DV_HC_STATS. Fields only grow at the end; `size` says how many
+ * bytes are valid, so an older guest with a shorter struct still works. */
+struct dv_stats {
+	u32 size;                               /* bytes the hypervisor filled */
+	u32 abi_version;
+	u64 exits_total;
+	u64 exits_by_reason[DV_STATS_EXIT_REASONS];
+	u64 ept_tables[5];                      /* EPT paging-structure pages by level (1..4) */
+	u64 ept_leaves[4];                      /* EPT leaves: [1] 4 KiB, [2] 2 MiB, [3] 1 GiB */
+	u64 guest_ram_bytes;
+	u64 hypercalls;
+};
+
+#endif

@@ -1,0 +1,130 @@
+/* One page-table engine for x86-64 4-level paging (SDM Vol. 3A 4.5) and Intel EPT
+ * (SDM Vol. 3C 29.3). It builds, edits, walks and frees the tables of the hypervisor's
+ * own map, the guest's EPT, the guest kernel's tables and the MMU model's walkers.
+ *
+ * Table memory is pluggable (struct pt_ops), so the same code runs over the buddy
+ * allocator in the hypervisor and over a host buffer in tests and tools.
+ *
+ * Addresses: x86 virtual addresses must be canonical (bits 63:47 equal); EPT
+ * guest-physical addresses must be below 2^48; physical addresses below 2^52.
+ * The engine owns every bit of the entries it writes, except the accessed and dirty
+ * bits, which it carries over when it splits, merges or re-protects a leaf. */
+#ifndef MM_PAGETABLE_H
+#define MM_PAGETABLE_H
+
+#include <dimvisor/types.h>
+#include "arch/x86_64/pte.h"
+
+enum pt_format {
+	PT_FMT_X86, /* IA-32e 4-level paging */
+	PT_FMT_EPT, /* extended page tables, 4-level walk */
+};
+
+/* Abstract permissions and attributes, translated to each format's bits.
+ * x86: PT_R is mandatory (a present page is readable); EPT: at least PT_R or PT_X,
+ * and no PT_USER / PT_GLOBAL (EPT has no such bits). PT_W needs PT_R in both. */
+#define PT_R      (1u << 0)
+#define PT_W      (1u << 1)
+#define PT_X      (1u << 2)
+#define PT_USER   (1u << 3) /* x86 only: U/S */
+#define PT_GLOBAL (1u << 4) /* x86 only: G */
+#define PT_UC     (1u << 5) /* uncached: PCD|PWT on x86, memory type UC in EPT; default WB */
+#define PT_RW     (PT_R | PT_W)
+#define PT_RX     (PT_R | PT_X)
+#define PT_RWX    (PT_R | PT_W | PT_X)
+
+/* Leaf sizes a table may use (struct pagetable.page_sizes): bit n = leaves at level n.
+ * 4 KiB is mandatory; 1 GiB requires 2 MiB (a split must have somewhere to go). */
+#define PT_SIZE_4K  (1u << 1)
+#define PT_SIZE_2M  (1u << 2)
+#define PT_SIZE_1G  (1u << 3)
+#define PT_SIZE_ALL (PT_SIZE_4K | PT_SIZE_2M | PT_SIZE_1G)
+
+#define PT_NO_TABLE (~0ULL) /* alloc_table failure; root of a destroyed table */
+
+/* Where table pages come from. The engine zeroes (or fills) a table after
+ * alloc_table, so the allocator need not. free_table is called once a table is
+ * unlinked; the hardware may still cache it until the caller's flush (see
+ * needs_flush), so a caller editing live tables can queue frees until then.
+ * Tables are read and written through table_ptr(ctx, phys); when table_ptr is NULL,
+ * at (void *)(phys + window) instead (0 for an identity map), which saves an
+ * indirect call per level on the translate path. */
+struct pt_ops {
+	u64 (*alloc_table)(void *ctx); /* phys of a 4 KiB page, or PT_NO_TABLE */
+	void (*free_table)(void *ctx, u64 phys);
+	void *(*table_ptr)(void *ctx, u64 phys);
+	u64 window;
+	void *ctx;
+};
+
+struct pagetable {
+	enum pt_format fmt;
+	u64 root; /* phys of the level-4 table (CR3 / EPTP address) */
+	struct pt_ops ops;
+	unsigned page_sizes;         /* PT_SIZE_* allowed for leaves */
+	u64 tables[PT_LEVELS + 1];   /* tables in use by level: [4] = root, [1] = PTs */
+	u64 leaves[PT_LEVELS + 1];   /* present leaves by level: [1] 4K, [2] 2M, [3] 1G */
+	bool needs_flush;            /* a change removed, redirected or weakened a translation,
+				      * or freed a table: INVLPG/INVEPT, then clear it */
+};
+
+/* The entry path of one walk, root first, for tests and the MMU model. */
+struct pt_walk {
+	unsigned n;                /* entries read (1..4) */
+	unsigned level;            /* level of the last entry read: the leaf, or the
+				    * non-present entry that ended the walk */
+	u64 entry_pa[PT_LEVELS];   /* physical address of each entry read */
+	u64 entry[PT_LEVELS];      /* its value */
+};
+
+/* Lifecycle. pt_init allocates the root: -DV_EINVAL for a bad format, page_sizes
+ * or ops, -DV_ENOMEM if the root cannot be allocated. pt_destroy frees every table. */
+int pt_init(struct pagetable *pt, enum pt_format fmt, unsigned page_sizes,
+	    const struct pt_ops *ops);
+void pt_destroy(struct pagetable *pt);
+
+/* Range operations. va, pa and len are page-aligned, len may be 0 (no-op).
+ * All three are all-or-nothing: on any error, including -DV_ENOMEM, the tables,
+ * counters and needs_flush are exactly as before the call. */
+
+/* Map [va, va+len) to [pa, pa+len) with the largest leaves that the alignment of va
+ * and pa and page_sizes allow, replacing any mapping in the range: large leaves
+ * partly covered are split (the rest keeps its translation), tables wholly covered
+ * by a new leaf are freed. Mapping what is already mapped identically is a no-op. */
+int pt_map(struct pagetable *pt, u64 va, u64 pa, u64 len, unsigned perms);
+/* Unmap [va, va+len); holes are fine. Splits partly covered leaves, frees tables
+ * left empty (never the root). */
+int pt_unmap(struct pagetable *pt, u64 va, u64 len);
+/* Set the permissions of every page in [va, va+len), keeping frames; splits leaves
+ * partly covered unless they already have perms. -DV_ENOENT if any page is unmapped. */
+int pt_protect(struct pagetable *pt, u64 va, u64 len, unsigned perms);
+
+/* Split the leaf at level (2 or 3) covering va into 512 leaves one level down,
+ * same frames, permissions and A/D. -DV_ENOENT if there is no leaf at that level. */
+int pt_split(struct pagetable *pt, u64 va, unsigned level);
+/* Replace the table under the level-`level` (2 or 3) entry covering va by one leaf,
+ * if everything below maps one aligned, physically contiguous range with identical
+ * permissions (through child tables too). 0 if it is a leaf already; -DV_EBUSY if
+ * not mergeable (nothing changed); -DV_ENOENT if unmapped; -DV_EINVAL if page_sizes
+ * forbids leaves at level. */
+int pt_merge(struct pagetable *pt, u64 va, unsigned level);
+
+/* Translate va: -DV_ENOENT if unmapped, -DV_EINVAL if va is out of the format's
+ * address space. Any output pointer may be NULL. */
+int pt_translate(const struct pagetable *pt, u64 va, u64 *pa, unsigned *perms,
+		 unsigned *level);
+/* Like pt_translate, recording every entry read. Same return values. */
+int pt_walk_path(const struct pagetable *pt, u64 va, struct pt_walk *walk);
+
+/* Entry encoding and decoding, exported so tests and the MMU model build and read
+ * exactly what the engine does. pt_make_leaf returns 0 for a level outside 1..3. */
+u64 pt_make_leaf(enum pt_format fmt, u64 pa, unsigned perms, unsigned level);
+u64 pt_make_table_entry(enum pt_format fmt, u64 table_phys);
+bool pt_entry_present(enum pt_format fmt, u64 entry);
+bool pt_entry_is_leaf(enum pt_format fmt, u64 entry, unsigned level);
+/* Frame of a leaf, or phys of the table an entry at level points to. */
+u64 pt_entry_addr(enum pt_format fmt, u64 entry, unsigned level);
+/* PT_* permissions of a present leaf. */
+unsigned pt_entry_perms(enum pt_format fmt, u64 entry);
+
+#endif

@@ -1,0 +1,1 @@
+test_bootmem_SRCS := hv/bootmem.c

@@ -1,0 +1,1 @@
+test_errno_SRCS := lib/errno.c

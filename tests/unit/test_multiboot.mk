@@ -1,0 +1,1 @@
+test_multiboot_SRCS := hv/multiboot.c

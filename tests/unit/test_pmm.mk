@@ -1,0 +1,1 @@
+test_pmm_SRCS := mm/pmm.c

@@ -1,0 +1,1 @@
+test_printf_SRCS := lib/printf.c lib/string.c

@@ -1,0 +1,1 @@
+test_string_SRCS := lib/string.c
