@@ -10,6 +10,7 @@
 #include "hv/config.h"
 #include "hv/memory.h"
 #include "hv/multiboot.h"
+#include "hv/vm.h"
 #include "lib/panic.h"
 #include "lib/printf.h"
 #include <dimvisor/exitcodes.h>
@@ -117,6 +118,10 @@ void dv_main(u64 magic, u64 info_phys)
 	run_selftest(config.selftest);
 	check_vtx();
 
-	kprintf("dimvisor: boot complete; no guest to run yet\n");
-	platform_exit(DV_EXIT_OK);
+	if (boot_info.nmodules == 0) {
+		kprintf("dimvisor: boot complete; no guest kernel given (add one as the first "
+			"boot module)\n");
+		platform_exit(DV_EXIT_OK);
+	}
+	platform_exit(vm_run(&boot_info.modules[0], &config, &vmx));
 }

@@ -319,12 +319,12 @@ enum range_action { ACT_SKIP, ACT_WRITE, ACT_DESCEND, ACT_ENOENT };
 
 struct range_op {
 	enum range_kind kind;
-	bool dry;       /* counting pass: nothing is written */
+	bool dry;	/* counting pass: nothing is written */
 	u64 start, end; /* [start, end) in the 48-bit index space */
-	u64 pa;         /* frame mapped at start (map) */
+	u64 pa;		/* frame mapped at start (map) */
 	unsigned perms; /* map, protect */
-	u64 need;       /* dry pass: tables the real pass will take */
-	u64 reserve;    /* real pass: chain of reserved tables, linked through word 0 */
+	u64 need;	/* dry pass: tables the real pass will take */
+	u64 reserve;	/* real pass: chain of reserved tables, linked through word 0 */
 };
 
 static bool leaf_allowed(const struct pagetable *pt, unsigned level)
@@ -334,8 +334,8 @@ static bool leaf_allowed(const struct pagetable *pt, unsigned level)
 
 /* What to do with entry e at level covering [eb, eb + size): leave it, overwrite it
  * with *leaf, or go down into a table (existing, new, or split from a leaf). */
-static enum range_action range_decide(const struct pagetable *pt, const struct range_op *op,
-				      u64 e, unsigned level, u64 eb, bool full, u64 *leaf)
+static enum range_action range_decide(const struct pagetable *pt, const struct range_op *op, u64 e,
+				      unsigned level, u64 eb, bool full, u64 *leaf)
 {
 	enum pt_format fmt = pt->fmt;
 	u64 size = PT_LEVEL_SIZE(level);
@@ -416,43 +416,51 @@ static int reserve_fill(struct pagetable *pt, struct range_op *op)
 static int range_table(struct pagetable *pt, struct range_op *op, u64 *tbl, u64 parent,
 		       unsigned level, u64 base);
 
-/* Go down from entry e at level (stored at *slot; NULL in a dry pass over a table that
- * does not exist yet) into the table covering [eb, eb + size). */
-static int range_descend(struct pagetable *pt, struct range_op *op, u64 *slot, u64 e,
-			 unsigned level, u64 eb)
+/* Go down from table entry e at level (stored at *slot) into its table, which covers
+ * [eb, eb + size); after an unmap, free the table if that left it empty. */
+static int range_descend_table(struct pagetable *pt, struct range_op *op, u64 *slot, u64 e,
+			       unsigned level, u64 eb)
 {
-	unsigned child_level = level - 1;
+	u64 phys = entry_addr(pt->fmt, e, level);
 	u64 *child;
-	u64 phys;
 	int err;
 
-	if (entry_is_table(pt->fmt, e, level)) {
-		/* level-1 entries never need a table; only protect must look for holes */
-		if (op->dry && child_level == 1 && op->kind != RANGE_PROTECT)
-			return 0;
-		child = table_at(pt, entry_addr(pt->fmt, e, level));
-		err = range_table(pt, op, child, 0, child_level, eb);
-		if (!err && !op->dry && op->kind == RANGE_UNMAP && table_empty(pt, child)) {
-			entry_set(slot, 0);
-			table_release(pt, entry_addr(pt->fmt, e, level), child_level);
-		}
-		return err;
+	/* level-1 entries never need a table; only protect must look for holes */
+	if (op->dry && level - 1 == 1 && op->kind != RANGE_PROTECT)
+		return 0;
+	child = table_at(pt, phys);
+	err = range_table(pt, op, child, 0, level - 1, eb);
+	if (!err && !op->dry && op->kind == RANGE_UNMAP && table_empty(pt, child)) {
+		entry_set(slot, 0);
+		table_release(pt, phys, level - 1);
 	}
+	return err;
+}
+
+/* Go down from leaf or non-present entry e at level through a new table that keeps
+ * e's translation (split, or empty). In the dry pass the table is only counted and
+ * slot may be NULL (e itself lies in a table not built yet). */
+static int range_descend_new(struct pagetable *pt, struct range_op *op, u64 *slot, u64 e,
+			     unsigned level, u64 eb)
+{
+	u64 *child;
+	u64 phys;
+
 	if (op->dry) {
-		/* A new table: empty, or a split leaf (no holes for protect to find). */
 		op->need++;
-		if (child_level == 1)
+		/* below: no table at level 1, no holes under a split leaf */
+		if (level - 1 == 1)
 			return 0;
-		return range_table(pt, op, NULL, e, child_level, eb);
+		return range_table(pt, op, NULL, e, level - 1, eb);
 	}
 	phys = reserve_take(pt, op);
 	if (phys == PT_NO_TABLE)
 		return -DV_ENOMEM;
 	child = table_at(pt, phys);
-	table_fill(pt, child, e, child_level);
-	pt->tables[child_level]++;
+	table_fill(pt, child, e, level - 1);
+	pt->tables[level - 1]++;
 	entry_set(slot, pt_make_table_entry(pt->fmt, phys));
-	return range_table(pt, op, child, 0, child_level, eb);
+	return range_table(pt, op, child, 0, level - 1, eb);
 }
 
 /* Apply op to the entries of the table at level whose entry 0 maps base. In a dry
@@ -481,7 +489,10 @@ static int range_table(struct pagetable *pt, struct range_op *op, u64 *tbl, u64 
 				entry_replace(pt, &tbl[i], level, leaf);
 			break;
 		case ACT_DESCEND:
-			err = range_descend(pt, op, tbl ? &tbl[i] : NULL, e, level, eb);
+			if (entry_is_table(pt->fmt, e, level))
+				err = range_descend_table(pt, op, &tbl[i], e, level, eb);
+			else
+				err = range_descend_new(pt, op, tbl ? &tbl[i] : NULL, e, level, eb);
 			if (err)
 				return err;
 			break;
@@ -584,9 +595,9 @@ int pt_split(struct pagetable *pt, u64 va, unsigned level)
 }
 
 struct merge_run {
-	u64 base;       /* frame of the first page */
+	u64 base;	/* frame of the first page */
 	unsigned perms; /* common permissions */
-	u64 ad;         /* OR of the accessed/dirty bits */
+	u64 ad;		/* OR of the accessed/dirty bits */
 };
 
 /* Whether the table at level maps one physically contiguous range aligned to the
@@ -666,8 +677,7 @@ int pt_walk_path(const struct pagetable *pt, u64 va, struct pt_walk *walk)
 	return -DV_ENOENT; /* not reached: a present PTE is a leaf */
 }
 
-int pt_translate(const struct pagetable *pt, u64 va, u64 *pa, unsigned *perms,
-		 unsigned *level)
+int pt_translate(const struct pagetable *pt, u64 va, u64 *pa, unsigned *perms, unsigned *level)
 {
 	u64 phys = pt->root;
 
@@ -694,8 +704,7 @@ int pt_translate(const struct pagetable *pt, u64 va, u64 *pa, unsigned *perms,
 
 /* --- lifecycle --------------------------------------------------------------------- */
 
-int pt_init(struct pagetable *pt, enum pt_format fmt, unsigned page_sizes,
-	    const struct pt_ops *ops)
+int pt_init(struct pagetable *pt, enum pt_format fmt, unsigned page_sizes, const struct pt_ops *ops)
 {
 	u64 root;
 

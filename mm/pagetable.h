@@ -23,15 +23,15 @@ enum pt_format {
 /* Abstract permissions and attributes, translated to each format's bits.
  * x86: PT_R is mandatory (a present page is readable); EPT: at least PT_R or PT_X,
  * and no PT_USER / PT_GLOBAL (EPT has no such bits). PT_W needs PT_R in both. */
-#define PT_R      (1u << 0)
-#define PT_W      (1u << 1)
-#define PT_X      (1u << 2)
-#define PT_USER   (1u << 3) /* x86 only: U/S */
+#define PT_R	  (1u << 0)
+#define PT_W	  (1u << 1)
+#define PT_X	  (1u << 2)
+#define PT_USER	  (1u << 3) /* x86 only: U/S */
 #define PT_GLOBAL (1u << 4) /* x86 only: G */
-#define PT_UC     (1u << 5) /* uncached: PCD|PWT on x86, memory type UC in EPT; default WB */
-#define PT_RW     (PT_R | PT_W)
-#define PT_RX     (PT_R | PT_X)
-#define PT_RWX    (PT_R | PT_W | PT_X)
+#define PT_UC	  (1u << 5) /* uncached: PCD|PWT on x86, memory type UC in EPT; default WB */
+#define PT_RW	  (PT_R | PT_W)
+#define PT_RX	  (PT_R | PT_X)
+#define PT_RWX	  (PT_R | PT_W | PT_X)
 
 /* Leaf sizes a table may use (struct pagetable.page_sizes): bit n = leaves at level n.
  * 4 KiB is mandatory; 1 GiB requires 2 MiB (a split must have somewhere to go). */
@@ -61,20 +61,20 @@ struct pagetable {
 	enum pt_format fmt;
 	u64 root; /* phys of the level-4 table (CR3 / EPTP address) */
 	struct pt_ops ops;
-	unsigned page_sizes;         /* PT_SIZE_* allowed for leaves */
-	u64 tables[PT_LEVELS + 1];   /* tables in use by level: [4] = root, [1] = PTs */
-	u64 leaves[PT_LEVELS + 1];   /* present leaves by level: [1] 4K, [2] 2M, [3] 1G */
-	bool needs_flush;            /* a change removed, redirected or weakened a translation,
-				      * or freed a table: INVLPG/INVEPT, then clear it */
+	unsigned page_sizes;	   /* PT_SIZE_* allowed for leaves */
+	u64 tables[PT_LEVELS + 1]; /* tables in use by level: [4] = root, [1] = PTs */
+	u64 leaves[PT_LEVELS + 1]; /* present leaves by level: [1] 4K, [2] 2M, [3] 1G */
+	bool needs_flush;	   /* a change removed, redirected or weakened a translation,
+				    * or freed a table: INVLPG/INVEPT, then clear it */
 };
 
 /* The entry path of one walk, root first, for tests and the MMU model. */
 struct pt_walk {
-	unsigned n;                /* entries read (1..4) */
-	unsigned level;            /* level of the last entry read: the leaf, or the
-				    * non-present entry that ended the walk */
-	u64 entry_pa[PT_LEVELS];   /* physical address of each entry read */
-	u64 entry[PT_LEVELS];      /* its value */
+	unsigned n;		 /* entries read (1..4) */
+	unsigned level;		 /* level of the last entry read: the leaf, or the
+				  * non-present entry that ended the walk */
+	u64 entry_pa[PT_LEVELS]; /* physical address of each entry read */
+	u64 entry[PT_LEVELS];	 /* its value */
 };
 
 /* Lifecycle. pt_init allocates the root: -DV_EINVAL for a bad format, page_sizes
@@ -111,8 +111,7 @@ int pt_merge(struct pagetable *pt, u64 va, unsigned level);
 
 /* Translate va: -DV_ENOENT if unmapped, -DV_EINVAL if va is out of the format's
  * address space. Any output pointer may be NULL. */
-int pt_translate(const struct pagetable *pt, u64 va, u64 *pa, unsigned *perms,
-		 unsigned *level);
+int pt_translate(const struct pagetable *pt, u64 va, u64 *pa, unsigned *perms, unsigned *level);
 /* Like pt_translate, recording every entry read. Same return values. */
 int pt_walk_path(const struct pagetable *pt, u64 va, struct pt_walk *walk);
 

@@ -1,0 +1,61 @@
+/* Guest-physical memory: the layout the guest sees, the host memory that
+ * backs it, and the EPT that maps one onto the other.
+ *
+ * Layout (docs/guest-platform.md): RAM from gPA 0 up to GUEST_LOWMEM_MAX; when
+ * mem= is larger, an I/O gap [3 GiB, 4 GiB) follows and the rest of RAM
+ * resumes at 4 GiB. The local APIC page at 0xfee00000 is passed through. */
+#ifndef HV_GUESTMEM_H
+#define HV_GUESTMEM_H
+
+#include <dimvisor/types.h>
+#include "mm/pagetable.h"
+#include "mm/pmm.h"
+
+#define GUEST_LOWMEM_MAX (3ULL << 30) /* the I/O gap starts here */
+#define GUEST_HIGHMEM_BASE (4ULL << 30)
+#define GUEST_LAPIC_BASE 0xfee00000ULL
+#define GUEST_MAX_RAM_RANGES 2
+#define GUEST_MAX_BACKING 4096 /* host blocks backing guest RAM */
+
+struct guest_range {
+	u64 gpa, len;
+};
+
+struct guest_backing {
+	u64 gpa, hpa;
+	unsigned order;
+};
+
+struct guestmem {
+	struct guest_range ram[GUEST_MAX_RAM_RANGES];
+	unsigned nram;
+	u64 ram_bytes;
+	unsigned ept_page_shift;   /* largest EPT leaf actually allowed */
+	struct pagetable ept;
+	struct pmm *pmm;
+	struct guest_backing backing[GUEST_MAX_BACKING];
+	unsigned nbacking;
+	bool ept_1g_supported, ept_2m_supported;
+};
+
+/* Lay out mem bytes of guest RAM, back it with zeroed host memory and map it
+ * in EPT with pages up to 1 << page_shift (lowered to what the CPU supports,
+ * with a message). Returns 0 or -DV_ENOMEM (everything taken is given back). */
+int guestmem_init(struct guestmem *gm, struct pmm *pmm, u64 mem, unsigned page_shift,
+		  bool cpu_2m, bool cpu_1g);
+void guestmem_destroy(struct guestmem *gm);
+
+/* True when [gpa, gpa+len) lies entirely inside guest RAM. */
+bool guestmem_is_ram(const struct guestmem *gm, u64 gpa, u64 len);
+/* Host pointer to guest RAM at gpa for len bytes within one 4 KiB page, or
+ * NULL when that is not guest RAM. */
+void *guestmem_ptr(const struct guestmem *gm, u64 gpa, u64 len);
+/* Copy to/from guest RAM; -DV_EFAULT (and nothing copied) unless the whole
+ * range is guest RAM. */
+int guestmem_write(const struct guestmem *gm, u64 gpa, const void *src, u64 len);
+int guestmem_read(const struct guestmem *gm, u64 gpa, void *dst, u64 len);
+
+/* The EPT pointer for the VMCS: WB, 4-level walk. */
+u64 guestmem_eptp(const struct guestmem *gm);
+
+#endif

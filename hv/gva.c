@@ -1,0 +1,77 @@
+#include "hv/gva.h"
+#include "arch/x86_64/cpu.h"
+#include "lib/string.h"
+#include "mm/model/walk.h"
+#include <dimvisor/errno.h>
+
+/* Guest page-table entries are read from guest RAM only; anything else reads
+ * as 0 (not present), as the model's accessor contract asks. */
+static u64 read_guest_pte(void *ctx, u64 gpa)
+{
+	const struct guestmem *gm = ctx;
+	const u64 *p = guestmem_ptr(gm, gpa & ~7ULL, 8);
+
+	return p ? *p : 0;
+}
+
+int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
+{
+	u64 cr0 = vmcs_read(VMCS_CR0_READ_SHADOW);
+
+	if (!(cr0 & CR0_PG)) {
+		if (gva >= (1ULL << 32))
+			return -DV_EFAULT;
+		*gpa = gva;
+		return 0;
+	}
+	if (!(vcpu_efer() & EFER_LMA))
+		return -DV_ENOTSUP;
+
+	struct walk_tables t = { .root = vmcs_read(VMCS_GUEST_CR3) & PTE_ADDR_MASK,
+				 .read = read_guest_pte, .ctx = v->mem, .flat = NULL, .flat_size = 0 };
+	struct walk_env env = { .maxphyaddr = 52, .nxe = vcpu_efer() & EFER_NXE,
+				.wp = cr0 & CR0_WP };
+	struct walk_refs refs;
+	struct walk_leaf leaf;
+	struct walk_fault f;
+
+	memset(&refs, 0, sizeof(refs));
+	if (walk_x86(&t, gva, write ? WALK_ACC_WRITE : 0, &env, NULL, &refs, &leaf, &f) < 0)
+		return -DV_EFAULT;
+	*gpa = leaf.pa;
+	return 0;
+}
+
+/* Translate every page of [gva, gva+len) first, so a failure copies nothing. */
+static int gva_copy(const struct vcpu *v, u64 gva, u8 *host, u64 len, bool to_guest)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		u64 done = 0;
+		while (done < len) {
+			u64 a = gva + done, gpa;
+			u64 chunk = MIN(len - done, PAGE_SIZE - (a & (PAGE_SIZE - 1)));
+			if (a < gva || gva_to_gpa(v, a, to_guest, &gpa) < 0 ||
+			    !guestmem_is_ram(v->mem, gpa, chunk))
+				return -DV_EFAULT;
+			if (pass == 1) {
+				u8 *p = guestmem_ptr(v->mem, gpa, chunk);
+				if (to_guest)
+					memcpy(p, host + done, chunk);
+				else
+					memcpy(host + done, p, chunk);
+			}
+			done += chunk;
+		}
+	}
+	return 0;
+}
+
+int gva_read(const struct vcpu *v, u64 gva, void *dst, u64 len)
+{
+	return gva_copy(v, gva, dst, len, false);
+}
+
+int gva_write(const struct vcpu *v, u64 gva, const void *src, u64 len)
+{
+	return gva_copy(v, gva, (u8 *)src, len, true);
+}

@@ -1,0 +1,19 @@
+/* Guest-virtual to guest-physical translation for the hypervisor's own use
+ * (hypercall buffers), through the guest's live page tables with the MMU
+ * model's walker. Never touches anything but guest RAM. */
+#ifndef HV_GVA_H
+#define HV_GVA_H
+
+#include "hv/vcpu.h"
+
+/* Translate gva in the guest's current paging mode: identity with paging
+ * off, the 4-level walk in IA-32e mode. -DV_EFAULT for an unmapped or
+ * non-canonical address (or tables outside guest RAM), -DV_ENOTSUP for
+ * 32-bit paging modes. */
+int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa);
+/* Copy between a guest-virtual buffer and the host, page by page; all or
+ * nothing: -DV_EFAULT before anything is copied if any page fails. */
+int gva_read(const struct vcpu *v, u64 gva, void *dst, u64 len);
+int gva_write(const struct vcpu *v, u64 gva, const void *src, u64 len);
+
+#endif

@@ -1,0 +1,368 @@
+#include "hv/loader.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include <dimvisor/elf.h>
+#include <dimvisor/errno.h>
+#include <dimvisor/multiboot.h>
+
+#define INFO_MAX 4096 /* the multiboot information we build fits one page */
+
+struct load_ctx {
+	const struct loader_target *t;
+	const u8 *image;
+	u64 len;
+	char *err;
+	size_t errlen;
+	u64 lo, hi; /* guest-physical extent loaded so far */
+};
+
+static int fail(struct load_ctx *c, int rc, const char *fmt, ...) __printf_like(3, 4);
+static int fail(struct load_ctx *c, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(c->err, c->errlen, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static bool in_file(const struct load_ctx *c, u64 off, u64 size)
+{
+	return off <= c->len && size <= c->len - off;
+}
+
+static bool is_ram(const struct loader_target *t, u64 gpa, u64 len)
+{
+	for (unsigned i = 0; i < t->nram; i++) {
+		const struct guest_range *r = &t->ram[i];
+		if (gpa >= r->gpa && len <= r->len && gpa - r->gpa <= r->len - len)
+			return true;
+	}
+	return false;
+}
+
+/* Copy filesz bytes from the image and zero up to memsz at gpa. */
+static int load_segment(struct load_ctx *c, u64 gpa, u64 off, u64 filesz, u64 memsz)
+{
+	if (memsz < filesz)
+		return fail(c, -DV_EINVAL, "segment at 0x%lx: memsz 0x%lx < filesz 0x%lx", gpa, memsz,
+			    filesz);
+	if (!in_file(c, off, filesz))
+		return fail(c, -DV_EINVAL,
+			    "truncated image: segment data 0x%lx+0x%lx lies past the end of the "
+			    "file (%lu bytes)",
+			    off, filesz, c->len);
+	if (memsz == 0)
+		return 0;
+	if (gpa + memsz < gpa || !is_ram(c->t, gpa, memsz))
+		return fail(c, -DV_ERANGE,
+			    "segment [0x%lx, 0x%lx) does not fit in guest RAM (use a larger mem=)", gpa,
+			    gpa + memsz);
+	if (c->t->write(c->t->ctx, gpa, c->image + off, filesz) < 0 ||
+	    c->t->zero(c->t->ctx, gpa + filesz, memsz - filesz) < 0)
+		return fail(c, -DV_ERANGE, "segment at 0x%lx: guest memory write failed", gpa);
+	c->lo = MIN(c->lo, gpa);
+	c->hi = MAX(c->hi, gpa + memsz);
+	return 0;
+}
+
+/* Load the PT_LOAD segments of an ELF32 or ELF64 executable at their
+ * physical addresses, as GRUB does. */
+static int load_elf(struct load_ctx *c, u64 *entry)
+{
+	const struct elf_ident *id = (const void *)c->image;
+	unsigned loaded = 0;
+
+	if (!in_file(c, 0, sizeof(struct elf32_ehdr)) || id->magic != ELF_MAGIC)
+		return fail(c, -DV_EINVAL, "not an ELF file (bad magic) and no multiboot a.out addresses");
+	if (id->data != ELFDATA2LSB || (id->class != ELFCLASS32 && id->class != ELFCLASS64))
+		return fail(c, -DV_EINVAL, "unsupported ELF class %u / data encoding %u", id->class,
+			    id->data);
+	bool is64 = id->class == ELFCLASS64;
+	if (is64 && !in_file(c, 0, sizeof(struct elf64_ehdr)))
+		return fail(c, -DV_EINVAL, "truncated ELF64 header");
+
+	const struct elf32_ehdr *h32 = (const void *)c->image;
+	const struct elf64_ehdr *h64 = (const void *)c->image;
+	u16 type = is64 ? h64->type : h32->type, machine = is64 ? h64->machine : h32->machine;
+	u64 phoff = is64 ? h64->phoff : h32->phoff;
+	u16 phnum = is64 ? h64->phnum : h32->phnum, phentsize = is64 ? h64->phentsize : h32->phentsize;
+	u16 want = is64 ? sizeof(struct elf64_phdr) : sizeof(struct elf32_phdr);
+
+	if (type != ET_EXEC || (machine != EM_386 && machine != EM_X86_64))
+		return fail(c, -DV_EINVAL, "ELF type %u machine %u: need an x86 executable", type,
+			    machine);
+	if (phentsize != want || phnum == 0 || phnum > 64 || !in_file(c, phoff, (u64)phnum * want))
+		return fail(c, -DV_EINVAL, "corrupt ELF program headers (%u x %u bytes at 0x%lx)", phnum,
+			    phentsize, phoff);
+	for (unsigned i = 0; i < phnum; i++) {
+		const u8 *ph = c->image + phoff + (u64)i * want;
+		const struct elf32_phdr *p32 = (const void *)ph;
+		const struct elf64_phdr *p64 = (const void *)ph;
+		if ((is64 ? p64->type : p32->type) != PT_LOAD)
+			continue;
+		int rc = is64 ? load_segment(c, p64->paddr, p64->offset, p64->filesz, p64->memsz)
+			      : load_segment(c, p32->paddr, p32->offset, p32->filesz, p32->memsz);
+		if (rc < 0)
+			return rc;
+		loaded++;
+	}
+	if (!loaded)
+		return fail(c, -DV_EINVAL, "ELF file has no loadable segment");
+	*entry = is64 ? h64->entry : h32->entry;
+	return 0;
+}
+
+/* The a.out kludge: the file from header_off - (header_addr - load_addr) is
+ * loaded at load_addr. Multiboot 0.6.96 3.1.3. */
+static int load_aout(struct load_ctx *c, u64 header_off, u32 header_addr, u32 load_addr,
+		     u32 load_end_addr, u32 bss_end_addr)
+{
+	if (load_addr > header_addr || header_addr - load_addr > header_off)
+		return fail(c, -DV_EINVAL, "multiboot a.out addresses: header_addr 0x%x below load_addr 0x%x",
+			    header_addr, load_addr);
+	u64 file_off = header_off - (header_addr - load_addr);
+	u64 filesz = load_end_addr ? (u64)load_end_addr - load_addr : c->len - file_off;
+	u64 memsz = bss_end_addr ? (u64)bss_end_addr - load_addr : filesz;
+
+	if (load_end_addr && load_end_addr < load_addr)
+		return fail(c, -DV_EINVAL, "multiboot a.out addresses: load_end_addr below load_addr");
+	if (bss_end_addr && bss_end_addr < load_addr + filesz)
+		return fail(c, -DV_EINVAL, "multiboot a.out addresses: bss_end_addr below load_end_addr");
+	return load_segment(c, load_addr, file_off, filesz, memsz);
+}
+
+static bool find_header(const struct load_ctx *c, u32 magic, u64 search, u64 align, u64 size,
+			u64 *off)
+{
+	for (u64 o = 0; o + size <= MIN(c->len, search); o += align) {
+		u32 m;
+		memcpy(&m, c->image + o, 4);
+		if (m == magic) {
+			*off = o;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int load_multiboot1(struct load_ctx *c, u64 off, u64 *entry)
+{
+	struct mb1_header h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(&h, c->image + off, MIN(sizeof(h), c->len - off));
+	if ((u32)(h.magic + h.flags + h.checksum) != 0)
+		return fail(c, -DV_EINVAL, "multiboot header at offset 0x%lx has a bad checksum", off);
+	/* Bits 0-15 are requirements: refuse what we cannot honour. Spec 3.1.2. */
+	u32 unknown = h.flags & 0xffff & ~(MB1_HEADER_PAGE_ALIGN | MB1_HEADER_MEMORY_INFO |
+					     MB1_HEADER_VIDEO_MODE);
+	if (unknown)
+		return fail(c, -DV_ENOTSUP, "multiboot header requires features 0x%x that dimvisor lacks",
+			    unknown);
+	if (!(h.flags & MB1_HEADER_AOUT_KLUDGE))
+		return load_elf(c, entry);
+	if (!in_file(c, off, 32))
+		return fail(c, -DV_EINVAL, "truncated multiboot header at offset 0x%lx", off);
+	*entry = h.entry_addr;
+	return load_aout(c, off, h.header_addr, h.load_addr, h.load_end_addr, h.bss_end_addr);
+}
+
+/* Walk the Multiboot 2 header tags: address and entry tags override the ELF;
+ * a required tag dimvisor cannot honour is an error. Spec 3.1.3-3.1.12. */
+static int load_multiboot2(struct load_ctx *c, u64 off, u64 *entry)
+{
+	struct mb2_header h;
+	bool have_addr = false, have_entry = false;
+	u32 addr[4] = { 0 }, entry_addr = 0;
+
+	memcpy(&h, c->image + off, sizeof(h));
+	if ((u32)(h.magic + h.architecture + h.header_length + h.checksum) != 0)
+		return fail(c, -DV_EINVAL, "multiboot2 header at offset 0x%lx has a bad checksum", off);
+	if (h.architecture != MB2_ARCH_I386)
+		return fail(c, -DV_ENOTSUP, "multiboot2 header asks for architecture %u (need 0, i386)",
+			    h.architecture);
+	if (h.header_length < sizeof(h) + 8 || !in_file(c, off, h.header_length))
+		return fail(c, -DV_EINVAL, "multiboot2 header length %u is inconsistent", h.header_length);
+	for (u64 t = off + sizeof(h); t + 8 <= off + h.header_length;) {
+		struct mb2_header_tag tag;
+		memcpy(&tag, c->image + t, sizeof(tag));
+		if (tag.type == MB2_HEADER_TAG_END)
+			break;
+		if (tag.size < 8 || t + tag.size > off + h.header_length)
+			return fail(c, -DV_EINVAL, "multiboot2 header tag %u has a bad size %u", tag.type,
+				    tag.size);
+		bool optional = tag.flags & MB2_HEADER_TAG_OPTIONAL;
+		if (tag.type == MB2_HEADER_TAG_ADDRESS && tag.size >= 24) {
+			memcpy(addr, c->image + t + 8, sizeof(addr));
+			have_addr = true;
+		} else if (tag.type == MB2_HEADER_TAG_ENTRY_ADDRESS && tag.size >= 12) {
+			memcpy(&entry_addr, c->image + t + 8, 4);
+			have_entry = true;
+		} else if (tag.type != MB2_HEADER_TAG_INFORMATION_REQUEST &&
+			   tag.type != MB2_HEADER_TAG_MODULE_ALIGN &&
+			   tag.type != MB2_HEADER_TAG_CONSOLE_FLAGS && !optional) {
+			return fail(c, -DV_ENOTSUP,
+				    "multiboot2 header requires tag type %u, which dimvisor does not provide",
+				    tag.type);
+		}
+		t += ALIGN_UP(tag.size, MB2_TAG_ALIGN);
+	}
+	int rc = have_addr ? load_aout(c, off, addr[0], addr[1], addr[2], addr[3]) : load_elf(c, entry);
+	if (rc == 0 && have_entry)
+		*entry = entry_addr;
+	return rc;
+}
+
+/* --- the multiboot information for the guest ---------------------------------- */
+
+static u32 mem_lower_kib(const struct loader_target *t)
+{
+	return (u32)(MIN(t->ram[0].len, 640 * KiB) >> 10);
+}
+
+static u32 mem_upper_kib(const struct loader_target *t)
+{
+	return t->ram[0].len > MiB ? (u32)(MIN(t->ram[0].len - MiB, 0xffffffffULL * KiB) >> 10) : 0;
+}
+
+static u64 build_mb1_info(const struct loader_target *t, u8 *buf, u64 gpa, const char *cmdline)
+{
+	struct mb1_info *info = (struct mb1_info *)buf;
+	u64 pos = ALIGN_UP(sizeof(*info), 8);
+	struct mb1_mmap_entry *e = (struct mb1_mmap_entry *)(buf + pos);
+
+	info->flags = MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MEM_MAP | MB1_INFO_LOADER_NAME;
+	info->mem_lower = mem_lower_kib(t);
+	info->mem_upper = mem_upper_kib(t);
+	for (unsigned i = 0; i < t->nram; i++)
+		e[i] = (struct mb1_mmap_entry){ .size = 20, .base_addr = t->ram[i].gpa,
+						 .length = t->ram[i].len,
+						 .type = MB1_MEMORY_AVAILABLE };
+	info->mmap_addr = (u32)(gpa + pos);
+	info->mmap_length = t->nram * sizeof(*e);
+	pos += info->mmap_length;
+	info->boot_loader_name = (u32)(gpa + pos);
+	pos += strlcpy((char *)buf + pos, LOADER_NAME, INFO_MAX - pos) + 1;
+	info->cmdline = (u32)(gpa + pos);
+	pos += strlcpy((char *)buf + pos, cmdline, INFO_MAX - pos) + 1;
+	return pos;
+}
+
+static u64 mb2_put_tag(u8 *buf, u64 pos, u32 type, const void *body, u32 len)
+{
+	struct mb2_tag_string *tag = (struct mb2_tag_string *)(buf + pos);
+
+	tag->type = type;
+	tag->size = 8 + len;
+	memcpy(buf + pos + 8, body, len);
+	return ALIGN_UP(pos + 8 + len, MB2_INFO_ALIGN);
+}
+
+static u64 build_mb2_info(const struct loader_target *t, u8 *buf, const char *cmdline)
+{
+	u64 pos = sizeof(struct mb2_info);
+	u32 meminfo[2] = { mem_lower_kib(t), mem_upper_kib(t) };
+	u8 mmap[8 + GUEST_MAX_RAM_RANGES * sizeof(struct mb2_mmap_entry)];
+	u32 hdr[2] = { sizeof(struct mb2_mmap_entry), 0 };
+
+	pos = mb2_put_tag(buf, pos, MB2_TAG_CMDLINE, cmdline, strlen(cmdline) + 1);
+	pos = mb2_put_tag(buf, pos, MB2_TAG_BOOT_LOADER_NAME, LOADER_NAME, sizeof(LOADER_NAME));
+	pos = mb2_put_tag(buf, pos, MB2_TAG_BASIC_MEMINFO, meminfo, sizeof(meminfo));
+	memcpy(mmap, hdr, sizeof(hdr));
+	for (unsigned i = 0; i < t->nram; i++) {
+		struct mb2_mmap_entry e = { .base_addr = t->ram[i].gpa, .length = t->ram[i].len,
+					    .type = MB2_MEMORY_AVAILABLE, .reserved = 0 };
+		memcpy(mmap + 8 + i * sizeof(e), &e, sizeof(e));
+	}
+	pos = mb2_put_tag(buf, pos, MB2_TAG_MMAP, mmap, 8 + t->nram * sizeof(struct mb2_mmap_entry));
+	pos = mb2_put_tag(buf, pos, MB2_TAG_END, NULL, 0);
+	((struct mb2_info *)buf)->total_size = (u32)pos;
+	((struct mb2_info *)buf)->reserved = 0;
+	return pos;
+}
+
+/* Place the information on the first page after the image, as GRUB does. */
+static int write_info(struct load_ctx *c, struct guest_boot *b, const char *cmdline)
+{
+	static u8 buf[INFO_MAX];
+	u64 gpa = ALIGN_UP(c->hi, PAGE_SIZE), len;
+
+	memset(buf, 0, sizeof(buf));
+	if (b->kind == BOOT_MULTIBOOT2)
+		len = build_mb2_info(c->t, buf, cmdline);
+	else
+		len = build_mb1_info(c->t, buf, gpa, cmdline);
+	if (gpa + len > 4 * GiB || !is_ram(c->t, gpa, len))
+		return fail(c, -DV_ERANGE,
+			    "no guest RAM after the image (ends at 0x%lx) for the multiboot "
+			    "information (use a larger mem=)",
+			    c->hi);
+	if (c->t->write(c->t->ctx, gpa, buf, len) < 0)
+		return fail(c, -DV_ERANGE, "writing the multiboot information failed");
+	b->info_gpa = gpa;
+	b->free_gpa = ALIGN_UP(gpa + len, PAGE_SIZE);
+	return 0;
+}
+
+int loader_load(const struct loader_target *t, const u8 *image, u64 len, const char *cmdline,
+		struct guest_boot *b, char *err, size_t errlen)
+{
+	struct load_ctx c = { .t = t, .image = image, .len = len, .err = err, .errlen = errlen,
+			      .lo = ~0ULL, .hi = 0 };
+	u64 off, entry = 0;
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	if (!image || len == 0)
+		return fail(&c, -DV_EINVAL, "the guest image is empty");
+	if (!cmdline)
+		cmdline = "";
+	if (strlen(cmdline) >= LOADER_MAX_CMDLINE)
+		return fail(&c, -DV_EINVAL, "guest command line longer than %d bytes",
+			    LOADER_MAX_CMDLINE - 1);
+	if (find_header(&c, MB2_HEADER_MAGIC, MB2_HEADER_SEARCH, MB2_HEADER_ALIGN,
+			sizeof(struct mb2_header), &off)) {
+		b->kind = BOOT_MULTIBOOT2;
+		b->magic = MB2_BOOT_MAGIC;
+		rc = load_multiboot2(&c, off, &entry);
+	} else if (find_header(&c, MB1_HEADER_MAGIC, MB1_HEADER_SEARCH, MB1_HEADER_ALIGN, 12, &off)) {
+		b->kind = BOOT_MULTIBOOT1;
+		b->magic = MB1_BOOT_MAGIC;
+		rc = load_multiboot1(&c, off, &entry);
+	} else {
+		const struct elf_ident *id = (const void *)image;
+		if (len < sizeof(*id) || id->magic != ELF_MAGIC || id->class != ELFCLASS64)
+			return fail(&c, -DV_EINVAL,
+				    "not a guest kernel: no multiboot header in the first 32 KiB "
+				    "and not an ELF64 executable");
+		b->kind = BOOT_ELF64;
+		rc = load_elf(&c, &entry);
+	}
+	if (rc < 0)
+		return rc;
+	if (b->kind != BOOT_ELF64 && (entry >= 4 * GiB || !is_ram(t, entry, 1)))
+		return fail(&c, -DV_EINVAL, "entry point 0x%lx is not in guest RAM below 4 GiB", entry);
+	b->entry = entry;
+	b->load_lo = c.lo;
+	b->load_hi = c.hi;
+	if (b->kind == BOOT_ELF64) {
+		b->free_gpa = ALIGN_UP(c.hi, PAGE_SIZE);
+		return 0;
+	}
+	return write_info(&c, b, cmdline);
+}
+
+const char *loader_kind_name(enum guest_boot_kind kind)
+{
+	switch (kind) {
+	case BOOT_MULTIBOOT1:
+		return "multiboot";
+	case BOOT_MULTIBOOT2:
+		return "multiboot2";
+	case BOOT_ELF64:
+		return "ELF64";
+	}
+	return "?";
+}

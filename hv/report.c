@@ -1,0 +1,43 @@
+#include "hv/report.h"
+#include "hv/io.h"
+#include "lib/printf.h"
+
+static void report_exits(const struct vcpu *v)
+{
+	kprintf("report: %lu VM exits, %lu hypercalls\n", v->exits_total, v->hypercalls);
+	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
+		if (v->exits[r])
+			kprintf("report:   exit %-2u %-28s %lu\n", r, vmx_exit_reason_name(r),
+				v->exits[r]);
+}
+
+static void report_ept(const struct vcpu *v)
+{
+	const struct pagetable *ept = &v->mem->ept;
+
+	kprintf("report: EPT paging structures: %lu PML4, %lu PDPT, %lu PD, %lu PT pages\n",
+		ept->tables[4], ept->tables[3], ept->tables[2], ept->tables[1]);
+	kprintf("report: EPT leaves: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB\n", ept->leaves[3],
+		ept->leaves[2], ept->leaves[1]);
+}
+
+static void report_ports(void)
+{
+	unsigned n;
+	u64 overflow;
+	const struct io_port_count *c = io_unclaimed_ports(&n, &overflow);
+
+	for (unsigned i = 0; i < n; i++)
+		kprintf("report: port 0x%04x (no device): %lu reads, %lu writes\n", c[i].port,
+			c[i].reads, c[i].writes);
+	if (overflow)
+		kprintf("report: %lu more accesses to other ports without a device\n", overflow);
+}
+
+void report_print(const struct vcpu *v)
+{
+	kprintf("report: guest ran for %lu TSC ticks\n", v->tsc_end - v->tsc_start);
+	report_exits(v);
+	report_ept(v);
+	report_ports();
+}

@@ -1,0 +1,85 @@
+#include "hv/vm.h"
+#include "hv/guestmem.h"
+#include "hv/io.h"
+#include "hv/loader.h"
+#include "hv/memory.h"
+#include "hv/report.h"
+#include "hv/vcpu.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include <dimvisor/errno.h>
+#include <dimvisor/exitcodes.h>
+
+static struct guestmem guest_mem;
+static struct vcpu vcpu0;
+
+static int target_write(void *ctx, u64 gpa, const void *src, u64 len)
+{
+	return guestmem_write(ctx, gpa, src, len);
+}
+
+/* Guest RAM is zeroed when it is backed; only check the range. */
+static int target_zero(void *ctx, u64 gpa, u64 len)
+{
+	return len == 0 || guestmem_is_ram(ctx, gpa, len) ? 0 : -DV_EFAULT;
+}
+
+static int load_guest(const struct boot_module *m, struct guest_boot *boot)
+{
+	struct loader_target t = { .ram = guest_mem.ram, .nram = guest_mem.nram,
+				   .write = target_write, .zero = target_zero, .ctx = &guest_mem };
+	char err[200];
+
+	if (m->end <= m->start) {
+		kprintf("dimvisor: the guest module is empty\n");
+		return -DV_EINVAL;
+	}
+	if (loader_load(&t, (const u8 *)m->start, m->end - m->start, m->cmdline, boot, err,
+			sizeof(err)) < 0) {
+		kprintf("dimvisor: cannot load the guest kernel: %s\n", err);
+		return -DV_EINVAL;
+	}
+	kprintf("vm: loaded a %s kernel at 0x%lx-0x%lx, entry 0x%lx, command line \"%s\"\n",
+		loader_kind_name(boot->kind), boot->load_lo, boot->load_hi, boot->entry, m->cmdline);
+	return 0;
+}
+
+static void print_layout(void)
+{
+	for (unsigned i = 0; i < guest_mem.nram; i++)
+		kprintf("vm: guest RAM %016lx-%016lx (%lu MiB)\n", guest_mem.ram[i].gpa,
+			guest_mem.ram[i].gpa + guest_mem.ram[i].len, guest_mem.ram[i].len >> 20);
+	kprintf("vm: EPT pages up to %s; %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB leaves; "
+		"backed by %u host blocks\n",
+		guest_mem.ept_page_shift == 30 ? "1 GiB" : guest_mem.ept_page_shift == 21 ? "2 MiB"
+											    : "4 KiB",
+		guest_mem.ept.leaves[3], guest_mem.ept.leaves[2], guest_mem.ept.leaves[1],
+		guest_mem.nbacking);
+}
+
+int vm_run(const struct boot_module *guest, const struct dv_config *cfg,
+	   const struct vmx_caps *caps)
+{
+	struct guest_boot boot;
+	char err[200];
+
+	if (guestmem_init(&guest_mem, host_pmm(), cfg->mem, cfg->ept_page_shift, caps->ept_2m,
+			  caps->ept_1g) < 0) {
+		kprintf("dimvisor: not enough host memory for mem=%lu MiB of guest RAM (%lu MiB free)\n",
+			cfg->mem >> 20, pmm_free_bytes(host_pmm()) >> 20);
+		return DV_EXIT_NO_MEMORY;
+	}
+	print_layout();
+	if (load_guest(guest, &boot) < 0)
+		return DV_EXIT_BAD_GUEST;
+	if (vcpu_vmx_on(caps, err, sizeof(err)) < 0 ||
+	    vcpu_init(&vcpu0, caps, &guest_mem, &boot, err, sizeof(err)) < 0) {
+		kprintf("dimvisor: cannot run a guest: %s\n", err);
+		return DV_EXIT_NO_VMX;
+	}
+	io_init(cfg->mem, guest->cmdline);
+	kprintf("vm: starting the guest\n");
+	int status = vcpu_run(&vcpu0);
+	report_print(&vcpu0);
+	return status;
+}

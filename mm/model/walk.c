@@ -1,0 +1,305 @@
+/* Native, EPT and 2D page walks over tables read through an accessor. */
+#include <dimvisor/errno.h>
+#include "arch/x86_64/pte.h"
+#include "mm/model/walk.h"
+
+#define X86_RIGHTS (X86_PTE_RW | X86_PTE_US | X86_PTE_NX)
+
+/* Bits 51:MAXPHYADDR, reserved in every entry of both formats.
+ * SDM Vol. 3A Table 4-20 and Vol. 3C Tables 29-1..29-6. */
+static u64 walk_rsvd_phys(const struct walk_env *env)
+{
+	return PTE_ADDR_MASK & ~((1ULL << env->maxphyaddr) - 1);
+}
+
+static void walk_count(struct walk_refs *refs, unsigned kind)
+{
+	refs->n[kind]++;
+	refs->total++;
+}
+
+static int walk_fail(struct walk_fault *f, u8 kind, u8 stage, u8 level, u32 code)
+{
+	f->kind = kind;
+	f->stage = stage;
+	f->level = level;
+	f->error_code = code;
+	return -DV_EFAULT;
+}
+
+/* ---- x86-64 paging ---------------------------------------------------- */
+
+/* Reserved bits of a present entry of level lvl. SDM Vol. 3A Tables
+ * 4-15..4-20: PS is reserved in a PML4E; a 1 GiB leaf reserves bits 29:13
+ * and a 2 MiB leaf bits 20:13 (bit 12 is PAT); XD is reserved without NXE. */
+static bool x86_reserved(u64 pte, unsigned lvl, const struct walk_env *env)
+{
+	if (pte & walk_rsvd_phys(env))
+		return true;
+	if ((pte & X86_PTE_NX) && !env->nxe)
+		return true;
+	if (lvl == 4 && (pte & X86_PTE_PS))
+		return true;
+	if (lvl == 3 && (pte & X86_PTE_PS) && (pte & 0x3fffe000ULL))
+		return true;
+	if (lvl == 2 && (pte & X86_PTE_PS) && (pte & 0x1fe000ULL))
+		return true;
+	return false;
+}
+
+/* #PF error code bits that describe the access. SDM Vol. 3A 4.7. */
+static u32 x86_acc_code(u32 acc, const struct walk_env *env)
+{
+	u32 code = 0;
+
+	if (acc & WALK_ACC_WRITE)
+		code |= WALK_PF_W;
+	if (acc & WALK_ACC_USER)
+		code |= WALK_PF_U;
+	if ((acc & WALK_ACC_EXEC) && env->nxe)
+		code |= WALK_PF_I;
+	return code;
+}
+
+/* Are the effective rights enough for acc? SDM Vol. 3A 4.6 (SMEP, SMAP and
+ * protection keys off). */
+static bool x86_allows(u64 rights, u32 acc, const struct walk_env *env)
+{
+	bool user = acc & WALK_ACC_USER;
+
+	if (user && !(rights & X86_PTE_US))
+		return false;
+	if ((acc & WALK_ACC_WRITE) && !(rights & X86_PTE_RW) && (user || env->wp))
+		return false;
+	if ((acc & WALK_ACC_EXEC) && (rights & X86_PTE_NX))
+		return false;
+	return true;
+}
+
+/* Translate the gPA of a guest paging structure (or the final gPA) through
+ * the nested hook, completing the fault record the hook leaves. */
+static int walk_through_nested(const struct walk_nested *nested, u64 gva, u64 gpa, bool is_table,
+			       u32 acc, struct walk_refs *refs, struct walk_leaf *out,
+			       struct walk_fault *f)
+{
+	int err = nested->translate(nested->ctx, gpa, is_table, acc, refs, out, f);
+
+	if (err) {
+		f->va = gva;
+		f->on_table = is_table;
+		if (f->stage == WALK_STAGE_NESTED && f->kind != WALK_RESERVED)
+			f->error_code |= WALK_EPT_QUAL_GLA_VALID | (is_table ? 0 : WALK_EPT_QUAL_FINAL);
+	}
+	return err;
+}
+
+/* The x86 walk, native when nested is NULL. Reads every level from the
+ * root (or from the deepest paging-structure-cache hit) to the leaf. */
+static int walk_x86_common(const struct walk_tables *t, const struct walk_nested *nested,
+			   u64 va, u32 acc, const struct walk_env *env, struct pwc *pwc,
+			   struct walk_refs *refs, struct walk_leaf *leaf, struct walk_fault *f)
+{
+	u64 table = t->root & PTE_ADDR_MASK, rights = X86_PTE_RW | X86_PTE_US, pte, pa;
+	unsigned lvl = 4;
+	bool skip_nested = false;
+	struct walk_leaf nl;
+	int err;
+
+	f->va = va;
+	f->pa = 0;
+	f->on_table = false;
+	if (!walk_canonical(va))
+		return walk_fail(f, WALK_NONCANONICAL, WALK_STAGE_GUEST, 0, 0);
+	if (pwc) {
+		lvl = pwc_lookup(pwc, va, &table, &rights);
+		if (lvl < 4) {
+			refs->pwc_hits++;
+			skip_nested = true; /* combined entry: the table's hPA is known */
+		} else {
+			rights = X86_PTE_RW | X86_PTE_US;
+		}
+	}
+	for (;; lvl--) {
+		u64 entry = table + PT_INDEX(va, lvl) * sizeof(u64);
+
+		if (nested && !skip_nested) {
+			err = walk_through_nested(nested, va, entry, true, 0, refs, &nl, f);
+			if (err)
+				return err;
+		}
+		skip_nested = false;
+		pte = walk_read(t, entry);
+		walk_count(refs, WALK_REF(WALK_REF_GUEST, lvl));
+		if (!(pte & X86_PTE_P))
+			return walk_fail(f, WALK_NOT_PRESENT, WALK_STAGE_GUEST, lvl,
+					 x86_acc_code(acc, env));
+		if (x86_reserved(pte, lvl, env))
+			return walk_fail(f, WALK_RESERVED, WALK_STAGE_GUEST, lvl,
+					 WALK_PF_P | WALK_PF_RSVD | x86_acc_code(acc, env));
+		rights &= pte | X86_PTE_NX;
+		rights |= pte & X86_PTE_NX;
+		if (lvl == 1 || (pte & X86_PTE_PS))
+			break;
+		table = pte & PTE_ADDR_MASK;
+		if (pwc)
+			pwc_fill(pwc, lvl, va, table, rights);
+	}
+	if (!x86_allows(rights, acc, env))
+		return walk_fail(f, WALK_PROTECTION, WALK_STAGE_GUEST, lvl,
+				 WALK_PF_P | x86_acc_code(acc, env));
+	leaf->shift = PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1);
+	leaf->level = lvl;
+	leaf->rights = rights;
+	pa = (pte & PTE_ADDR_MASK & ~((1ULL << leaf->shift) - 1)) | (va & ((1ULL << leaf->shift) - 1));
+	leaf->pa = pa;
+	leaf->gpa = 0;
+	leaf->nested_rights = 0;
+	if (!nested)
+		return 0;
+	err = walk_through_nested(nested, va, pa, false, acc, refs, &nl, f);
+	if (err)
+		return err;
+	leaf->gpa = pa;
+	leaf->pa = nl.pa;
+	leaf->nested_rights = nl.rights;
+	leaf->shift = MIN(leaf->shift, nl.shift);
+	return 0;
+}
+
+int walk_x86(const struct walk_tables *t, u64 va, u32 acc, const struct walk_env *env,
+	     struct pwc *pwc, struct walk_refs *refs, struct walk_leaf *leaf, struct walk_fault *f)
+{
+	return walk_x86_common(t, NULL, va, acc, env, pwc, refs, leaf, f);
+}
+
+int walk_x86_nested(const struct walk_tables *guest, const struct walk_nested *nested, u64 gva,
+		    u32 acc, const struct walk_env *env, struct pwc *pwc, struct walk_refs *refs,
+		    struct walk_leaf *leaf, struct walk_fault *f)
+{
+	return walk_x86_common(guest, nested, gva, acc, env, pwc, refs, leaf, f);
+}
+
+/* ---- EPT ------------------------------------------------------------------ */
+
+/* EPT misconfiguration of a present entry. SDM Vol. 3C 29.3.3.1: write
+ * without read; reserved bits (51:MAXPHYADDR; bits 7:3 of a PML4E; bits 6:3
+ * of a non-leaf PDPTE/PDE; 29:12 of a 1 GiB and 20:12 of a 2 MiB leaf);
+ * memory type 2, 3 or 7 in a leaf. */
+static bool ept_misconfigured(u64 pte, unsigned lvl, bool leaf, const struct walk_env *env)
+{
+	u64 mt = (pte & EPT_MEMTYPE_MASK) >> EPT_MEMTYPE_SHIFT;
+
+	if ((pte & EPT_W) && !(pte & EPT_R))
+		return true;
+	if (pte & walk_rsvd_phys(env))
+		return true;
+	if (lvl == 4)
+		return (pte & 0xf8ULL) != 0;
+	if (!leaf)
+		return (pte & 0x78ULL) != 0;
+	if (mt == 2 || mt == 3 || mt == 7)
+		return true;
+	if (lvl == 3 && (pte & 0x3ffff000ULL))
+		return true;
+	if (lvl == 2 && (pte & 0x1ff000ULL))
+		return true;
+	return false;
+}
+
+/* EPT rights an access needs: R for reads (guest table reads included), W for
+ * writes, X for fetches. */
+static u64 ept_needed(u32 acc)
+{
+	if (acc & WALK_ACC_EXEC)
+		return EPT_X;
+	if (acc & WALK_ACC_WRITE)
+		return EPT_W;
+	return EPT_R;
+}
+
+static int ept_fail(struct walk_fault *f, u64 gpa, u8 kind, u8 level, u32 code)
+{
+	f->pa = gpa;
+	return walk_fail(f, kind, WALK_STAGE_NESTED, level, code);
+}
+
+/* EPT-violation exit qualification bits 5:0. SDM Vol. 3C Table 27-7. */
+static u32 ept_qual(u32 acc, u64 rights)
+{
+	u32 q = (u32)(rights & EPT_RWX) << 3;
+
+	if (acc & WALK_ACC_EXEC)
+		q |= WALK_EPT_QUAL_FETCH;
+	else if (acc & WALK_ACC_WRITE)
+		q |= WALK_EPT_QUAL_WRITE;
+	else
+		q |= WALK_EPT_QUAL_READ;
+	return q;
+}
+
+int walk_ept(const struct walk_tables *t, u64 gpa, u32 acc, const struct walk_env *env,
+	     enum walk_ref_base ref_base, struct pwc *pwc, struct walk_refs *refs,
+	     struct walk_leaf *leaf, struct walk_fault *f)
+{
+	u64 table = t->root & PTE_ADDR_MASK, rights = EPT_RWX, pte;
+	unsigned lvl = 4;
+	bool is_leaf;
+
+	if (pwc) {
+		lvl = pwc_lookup(pwc, gpa, &table, &rights);
+		if (lvl < 4)
+			refs->pwc_hits++;
+		else
+			rights = EPT_RWX;
+	}
+	for (;; lvl--) {
+		pte = walk_read(t, table + PT_INDEX(gpa, lvl) * sizeof(u64));
+		walk_count(refs, WALK_REF(ref_base, lvl));
+		if (!(pte & EPT_RWX))
+			return ept_fail(f, gpa, WALK_NOT_PRESENT, lvl, ept_qual(acc, 0));
+		is_leaf = lvl == 1 || (lvl <= 3 && (pte & EPT_PS));
+		if (ept_misconfigured(pte, lvl, is_leaf, env))
+			return ept_fail(f, gpa, WALK_RESERVED, lvl, 0);
+		rights &= pte & EPT_RWX;
+		if (is_leaf)
+			break;
+		table = pte & PTE_ADDR_MASK;
+		if (pwc)
+			pwc_fill(pwc, lvl, gpa, table, rights);
+	}
+	if ((rights & ept_needed(acc)) != ept_needed(acc))
+		return ept_fail(f, gpa, WALK_PROTECTION, lvl, ept_qual(acc, rights));
+	leaf->shift = PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1);
+	leaf->level = lvl;
+	leaf->rights = rights;
+	leaf->pa = (pte & PTE_ADDR_MASK & ~((1ULL << leaf->shift) - 1)) |
+		   (gpa & ((1ULL << leaf->shift) - 1));
+	leaf->gpa = gpa;
+	return 0;
+}
+
+/* ---- plain 2D walk ------------------------------------------------------------ */
+
+struct walk_2d_ctx {
+	const struct walk_tables *ept;
+	const struct walk_env *env;
+};
+
+static int walk_2d_translate(void *ctx, u64 gpa, bool is_table, u32 acc, struct walk_refs *refs,
+			     struct walk_leaf *out, struct walk_fault *f)
+{
+	const struct walk_2d_ctx *c = ctx;
+
+	return walk_ept(c->ept, gpa, acc, c->env, is_table ? WALK_REF_NESTED : WALK_REF_FINAL,
+			NULL, refs, out, f);
+}
+
+int walk_2d(const struct walk_tables *guest, const struct walk_tables *ept, u64 gva, u32 acc,
+	    const struct walk_env *env, struct walk_refs *refs, struct walk_leaf *leaf,
+	    struct walk_fault *f)
+{
+	struct walk_2d_ctx c = { ept, env };
+	struct walk_nested n = { walk_2d_translate, &c };
+
+	return walk_x86_common(guest, &n, gva, acc, env, NULL, refs, leaf, f);
+}

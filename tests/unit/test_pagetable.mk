@@ -1,0 +1,1 @@
+test_pagetable_SRCS := mm/pagetable.c
