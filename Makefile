@@ -78,6 +78,11 @@ endif
 ifneq ($(MMUSIM_C),)
 TARGETS += $(BUILD)/mmusim
 endif
+# Small test guests (plain 32-bit multiboot kernels written in NASM).
+TEST_GUESTS := $(patsubst tests/guests/%.asm,$(BUILD)/tests/guests/%.elf,$(wildcard tests/guests/*.asm))
+# Broken images for the loader's error paths: an ELF cut inside its segment data.
+TEST_GUESTS += $(BUILD)/tests/guests/truncated.elf
+TARGETS += $(TEST_GUESTS)
 ifneq ($(wildcard tools/qtrace/*.c),)
 TARGETS += $(BUILD)/qtrace.so
 endif
@@ -116,6 +121,22 @@ $(BUILD)/guest.elf: $(GUEST_OBJ) guest/linker.ld
 $(BUILD)/dimvisor.iso: $(BUILD)/dimvisor.elf $(if $(GUEST_C),$(BUILD)/guest.elf) tools/mkiso
 	$(call say,ISO,$@)
 	$(Q)tools/mkiso $@ $(BUILD)/dimvisor.elf $(if $(GUEST_C),$(BUILD)/guest.elf)
+
+# NAME64.asm is a 64-bit ELF; every other test guest a 32-bit one.
+$(BUILD)/tests/guests/%64.elf: tests/guests/%64.asm
+	@mkdir -p $(dir $@)
+	$(call say,GUEST,$@)
+	$(Q)$(NASM) -f elf64 -o $@.o $<
+	$(Q)$(LD) -nostdlib -static -Ttext 0x100000 -z noexecstack -o $@ $@.o
+
+$(BUILD)/tests/guests/%.elf: tests/guests/%.asm
+	@mkdir -p $(dir $@)
+	$(call say,GUEST,$@)
+	$(Q)$(NASM) -f elf32 -o $@.o $<
+	$(Q)$(LD) -m elf_i386 -nostdlib -static -Ttext 0x100000 -z noexecstack -o $@ $@.o
+
+$(BUILD)/tests/guests/truncated.elf: $(BUILD)/tests/guests/bad-msr.elf
+	$(Q)head -c 4200 $< >$@
 
 # Host objects: tests (sanitized) and tools (optimised) are built apart.
 $(BUILD)/host-test/%.o: %.c
@@ -159,8 +180,8 @@ deps:
 	@tools/ensure-deps
 
 run: deps all
-	tools/dimvisor-run --emu $(EMU) --iso $(BUILD)/dimvisor.iso -- $(ARGS) \
-	    $(if $(GUEST_ARGS),-- $(GUEST_ARGS))
+	tools/dimvisor-run --emu $(EMU) $(if $(GUEST_C),--guest $(BUILD)/guest.elf) \
+	    -- $(ARGS) $(if $(GUEST_ARGS),-- $(GUEST_ARGS))
 
 unit: deps $(UNIT_BINS)
 	tests/run-unit $(UNIT_BINS)
@@ -175,7 +196,7 @@ bench: deps all
 	bench/run
 
 debug: deps all
-	tools/dimvisor-run --emu qemu --gdb --iso $(BUILD)/dimvisor.iso -- $(ARGS)
+	tools/dimvisor-run --emu qemu --boot kernel --gdb -- $(ARGS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

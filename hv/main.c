@@ -119,9 +119,9 @@ void dv_main(u64 magic, u64 info_phys)
 	check_vtx();
 
 	if (boot_info.nmodules == 0) {
-		kprintf("dimvisor: boot complete; no guest kernel given (add one as the first "
-			"boot module)\n");
-		platform_exit(DV_EXIT_OK);
+		kprintf("dimvisor: no guest kernel: give one as the first boot module (GRUB "
+			"module2 line, QEMU -initrd, tools/dimvisor-run --guest FILE)\n");
+		platform_exit(DV_EXIT_BAD_GUEST);
 	}
 	platform_exit(vm_run(&boot_info.modules[0], &config, &vmx));
 }

@@ -242,15 +242,84 @@ static void setup_guest_state(struct vcpu *v, const struct guest_boot *boot)
 	v->regs.rbx = boot->info_gpa;
 }
 
+/* --- plain ELF64 guests: start in 64-bit mode on an identity map of guest RAM
+ * that the hypervisor builds in guest memory, right after the image. */
+struct guest_table_alloc {
+	struct guestmem *mem;
+	u64 next;
+};
+
+static u64 guest_table_alloc(void *ctx)
+{
+	struct guest_table_alloc *a = ctx;
+	u64 gpa = a->next;
+
+	if (!guestmem_is_ram(a->mem, gpa, PAGE_SIZE))
+		return PT_NO_TABLE;
+	a->next += PAGE_SIZE;
+	return gpa;
+}
+
+static void guest_table_free(void *ctx, u64 gpa)
+{
+	(void)ctx;
+	(void)gpa; /* a bump allocator: the page stays with the tables */
+}
+
+static void *guest_table_ptr(void *ctx, u64 gpa)
+{
+	struct guest_table_alloc *a = ctx;
+	return guestmem_ptr(a->mem, gpa, PAGE_SIZE);
+}
+
+#define CPUID_EXT_1G_PAGES (1u << 26)
+
+static int build_guest_identity_map(struct vcpu *v, const struct guest_boot *boot, u64 *cr3,
+				    char *err, size_t errlen)
+{
+	static struct guest_table_alloc alloc;
+	struct pt_ops ops = { .alloc_table = guest_table_alloc, .free_table = guest_table_free,
+			      .table_ptr = guest_table_ptr, .window = 0, .ctx = &alloc };
+	struct pagetable pt;
+	bool big = cpuid(0x80000001, 0).edx & CPUID_EXT_1G_PAGES;
+
+	alloc = (struct guest_table_alloc){ v->mem, boot->free_gpa };
+	if (pt_init(&pt, PT_FMT_X86, PT_SIZE_4K | PT_SIZE_2M | (big ? PT_SIZE_1G : 0), &ops) < 0)
+		return errf(err, errlen, -DV_ENOMEM, "no guest RAM after the image for page tables");
+	for (unsigned i = 0; i < v->mem->nram; i++)
+		if (pt_map(&pt, v->mem->ram[i].gpa, v->mem->ram[i].gpa, v->mem->ram[i].len, PT_RWX) < 0)
+			return errf(err, errlen, -DV_ENOMEM,
+				    "no guest RAM after the image for the identity map");
+	*cr3 = pt.root;
+	return 0;
+}
+
+/* IA-32e mode, 64-bit code segment, paging on: SDM Vol. 3A 10.8.5. */
+static int setup_guest_long_mode(struct vcpu *v, const struct guest_boot *boot, char *err,
+				 size_t errlen)
+{
+	u64 cr3 = 0;
+	int rc = build_guest_identity_map(v, boot, &cr3, err, errlen);
+
+	if (rc)
+		return rc;
+	setup_control_registers(v, CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG, CR4_PAE);
+	vmcs_write(VMCS_GUEST_CR3, cr3);
+	set_segment(VMCS_GUEST_CS_SEL, 0x08, AR_CODE64);
+	vmcs_write(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	v->entry_controls |= ENTRY_IA32E_GUEST;
+	vmcs_write(VMCS_ENTRY_CONTROLS, v->entry_controls);
+	v->regs.rax = 0;
+	v->regs.rbx = 0;
+	return 0;
+}
+
 int vcpu_init(struct vcpu *v, const struct vmx_caps *caps, struct guestmem *mem,
 	      const struct guest_boot *boot, char *err, size_t errlen)
 {
 	memset(v, 0, sizeof(*v));
 	v->caps = caps;
 	v->mem = mem;
-	if (boot->kind == BOOT_ELF64)
-		return errf(err, errlen, -DV_ENOTSUP,
-			    "plain ELF64 guests (no multiboot header) are not supported yet");
 	memset(vmcs_region, 0, sizeof(vmcs_region));
 	memcpy(vmcs_region, &caps->revision_id, 4);
 	v->vmcs_phys = (u64)vmcs_region;
@@ -261,6 +330,8 @@ int vcpu_init(struct vcpu *v, const struct vmx_caps *caps, struct guestmem *mem,
 		return rc;
 	setup_host_state();
 	setup_guest_state(v, boot);
+	if (boot->kind == BOOT_ELF64 && (rc = setup_guest_long_mode(v, boot, err, errlen)) < 0)
+		return rc;
 	if (caps->invept)
 		invept(caps->invept_single ? INVEPT_SINGLE_CONTEXT : INVEPT_ALL_CONTEXT,
 		       guestmem_eptp(mem));

@@ -39,7 +39,7 @@ static int load_guest(const struct boot_module *m, struct guest_boot *boot)
 		kprintf("dimvisor: cannot load the guest kernel: %s\n", err);
 		return -DV_EINVAL;
 	}
-	kprintf("vm: loaded a %s kernel at 0x%lx-0x%lx, entry 0x%lx, command line \"%s\"\n",
+	kprintf("vm: loaded the guest kernel (%s) at 0x%lx-0x%lx, entry 0x%lx, command line \"%s\"\n",
 		loader_kind_name(boot->kind), boot->load_lo, boot->load_hi, boot->entry, m->cmdline);
 	return 0;
 }

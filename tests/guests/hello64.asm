@@ -1,0 +1,48 @@
+; A plain ELF64 kernel with no multiboot header: dimvisor starts it in 64-bit
+; mode on an identity map. It checks it really is in long mode with paging,
+; prints through COM1 and ends with the exit hypercall (status 0), or status
+; 9 when something is off.
+bits 64
+section .text
+global _start
+_start:
+	lea rsp, [rel stack_top]
+	lea rsi, [rel msg]
+	call puts
+	mov ecx, 0xC0000080     ; IA32_EFER: LMA must be set
+	rdmsr
+	test eax, 1 << 10
+	jz .wrong
+	mov rax, cr0
+	bt rax, 31              ; paging on
+	jnc .wrong
+	lea rsi, [rel msg_ok]
+	call puts
+	mov eax, 3              ; DV_HC_EXIT
+	xor ebx, ebx            ; status 0
+	vmcall
+.wrong:
+	lea rsi, [rel msg_bad]
+	call puts
+	mov eax, 3
+	mov ebx, 9
+	vmcall
+	hlt
+
+puts:
+	mov dx, 0x3f8
+.next:	lodsb
+	test al, al
+	jz .done
+	out dx, al
+	jmp .next
+.done:	ret
+
+section .data
+msg:	db "hello from a plain ELF64 kernel", 10, 0
+msg_ok:	db "hello64: long mode and paging are on", 10, 0
+msg_bad: db "hello64: not in long mode with paging", 10, 0
+section .bss
+alignb 16
+	resb 4096
+stack_top:
