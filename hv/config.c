@@ -198,8 +198,9 @@ static int parse_selftest(struct dv_config *cfg, const struct token *t, struct e
 	return err;
 }
 
-/* mem=SIZE: a multiple of 4 KiB in [CONFIG_MEM_MIN, CONFIG_MEM_MAX]. */
-static int parse_mem(struct dv_config *cfg, const struct token *t, struct errbuf *e)
+/* A size in [min, max] that is a multiple of align, for key=SIZE tokens. */
+static int parse_size_in(const struct token *t, u64 min, u64 max, u64 align, const char *align_name,
+			 u64 *out, struct errbuf *e)
 {
 	char limit[SIZE_TEXT_MAX];
 	int tlen = (int)t->len;
@@ -208,21 +209,39 @@ static int parse_mem(struct dv_config *cfg, const struct token *t, struct errbuf
 
 	if (err && err != -DV_ERANGE)
 		return config_error(
-		    e, "bad size in '%.*s' (use a number with K, M, G or T, e.g. mem=512M)", tlen,
-		    t->text);
-	if (err || size > CONFIG_MEM_MAX) {
-		format_size(CONFIG_MEM_MAX, limit, sizeof(limit));
+		    e, "bad size in '%.*s' (use a number with K, M, G or T, e.g. %.*s=512M)", tlen,
+		    t->text, (int)t->klen, t->key);
+	if (err || size > max) {
+		format_size(max, limit, sizeof(limit));
 		return config_error(e, "size too large in '%.*s' (at most %s)", tlen, t->text,
 				    limit);
 	}
-	if (size < CONFIG_MEM_MIN) {
-		format_size(CONFIG_MEM_MIN, limit, sizeof(limit));
+	if (size < min) {
+		format_size(min, limit, sizeof(limit));
 		return config_error(e, "size too small in '%.*s' (at least %s)", tlen, t->text,
 				    limit);
 	}
-	if (!IS_ALIGNED(size, PAGE_SIZE))
-		return config_error(e, "size not a multiple of 4K in '%.*s'", tlen, t->text);
-	cfg->mem = size;
+	if (!IS_ALIGNED(size, align))
+		return config_error(e, "size not a multiple of %s in '%.*s'", align_name, tlen,
+				    t->text);
+	*out = size;
+	return 0;
+}
+
+/* iogap=SIZE: where the I/O gap below 4 GiB starts (RAM beyond it resumes at
+ * 4 GiB). 2 MiB-aligned so large EPT pages still fit below it. */
+static int parse_iogap(struct dv_config *cfg, const struct token *t, struct errbuf *e)
+{
+	return parse_size_in(t, CONFIG_IOGAP_MIN, CONFIG_IOGAP_MAX, 2 * MiB, "2M", &cfg->iogap, e);
+}
+
+/* mem=SIZE: a multiple of 4 KiB in [CONFIG_MEM_MIN, CONFIG_MEM_MAX]. */
+static int parse_mem(struct dv_config *cfg, const struct token *t, struct errbuf *e)
+{
+	int err = parse_size_in(t, CONFIG_MEM_MIN, CONFIG_MEM_MAX, PAGE_SIZE, "4K", &cfg->mem, e);
+
+	if (err)
+		return err;
 	cfg->mem_set = true;
 	return 0;
 }
@@ -269,6 +288,7 @@ static int parse_badmem(struct dv_config *cfg, const struct token *t, struct err
 static const struct config_key config_keys[] = {
     {"mode", parse_mode},     {"mem", parse_mem}, {"ept", parse_ept},
     {"badmem", parse_badmem}, {"log", parse_log},	  {"selftest", parse_selftest},
+    {"iogap", parse_iogap},
 };
 
 /* Split text at its first '='; false when there is none. */
@@ -321,6 +341,7 @@ void config_defaults(struct dv_config *cfg)
 	    .mem = 256 * MiB,
 	    .ept_page_shift = PAGE_SHIFT,
 	    .log = LOG_INFO,
+	    .iogap = CONFIG_IOGAP_DEFAULT,
 	};
 }
 
@@ -379,12 +400,13 @@ const char *config_log_name(enum dv_log log)
 
 void config_print(const struct dv_config *cfg)
 {
-	char mem[SIZE_TEXT_MAX];
+	char mem[SIZE_TEXT_MAX], gap[SIZE_TEXT_MAX];
 
 	format_size(cfg->mem, mem, sizeof(mem));
-	kprintf("config: mode=%s mem=%s ept=%s log=%s badmem=", config_mode_name(cfg->mode), mem,
-		choice_name(ept_choices, ARRAY_SIZE(ept_choices), cfg->ept_page_shift),
-		config_log_name(cfg->log));
+	format_size(cfg->iogap, gap, sizeof(gap));
+	kprintf("config: mode=%s mem=%s ept=%s log=%s iogap=%s badmem=", config_mode_name(cfg->mode),
+		mem, choice_name(ept_choices, ARRAY_SIZE(ept_choices), cfg->ept_page_shift),
+		config_log_name(cfg->log), gap);
 	if (cfg->nbadmem == 0)
 		kprintf("none");
 	for (unsigned i = 0; i < cfg->nbadmem && i < CONFIG_MAX_BADMEM; i++)

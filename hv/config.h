@@ -18,6 +18,10 @@ enum dv_log { LOG_QUIET, LOG_INFO, LOG_DEBUG };
 #define CONFIG_MAX_BADMEM 64
 #define CONFIG_MEM_MIN	  (2 * MiB)
 #define CONFIG_MEM_MAX	  TiB
+/* iogap=: start of the guest's I/O gap below 4 GiB. */
+#define CONFIG_IOGAP_MIN (256 * MiB)
+#define CONFIG_IOGAP_MAX (3 * GiB)
+#define CONFIG_IOGAP_DEFAULT (3 * GiB)
 
 /* selftest=: deliberately trip a failure path at boot, so tests (and users
  * checking a port) can see the hypervisor's own crash reports. */
@@ -31,10 +35,11 @@ struct dv_config {
 	unsigned nbadmem;
 	enum dv_log log;
 	enum dv_selftest selftest;
+	u64 iogap; /* guest RAM below 4 GiB ends here; the rest starts at 4 GiB */
 	bool mem_set, ept_set; /* given on the command line, not defaults */
 };
 
-/* mode=base mem=256M ept=4k log=info, no bad pages. */
+/* mode=base mem=256M ept=4k log=info iogap=3G, no bad pages. */
 void config_defaults(struct dv_config *cfg);
 
 /* Set *cfg to the defaults overridden by cmdline (NULL or empty: defaults).

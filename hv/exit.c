@@ -77,7 +77,7 @@ static void update_long_mode(struct vcpu *v, u64 old_cr0, u64 new_cr0)
 static void guest_write_cr0(struct vcpu *v, u64 val)
 {
 	const struct vmx_caps *c = v->caps;
-	u64 old = vmcs_read(VMCS_CR0_READ_SHADOW);
+	u64 old = vcpu_guest_cr0(v);
 	u64 fixed0 = c->cr0_fixed0 & ~(CR0_PE | CR0_PG);
 
 	v->entry_controls = (u32)vmcs_read(VMCS_ENTRY_CONTROLS);
@@ -140,12 +140,12 @@ static void handle_cr_access(struct vcpu *v)
 		vcpu_skip_instruction();
 		return;
 	case 2: /* CLTS */
-		guest_write_cr0(v, vmcs_read(VMCS_CR0_READ_SHADOW) & ~(1ULL << 3));
+		guest_write_cr0(v, vcpu_guest_cr0(v) & ~(1ULL << 3));
 		vcpu_skip_instruction();
 		return;
 	case 3: /* LMSW: bits 3:0 of the source; cannot clear PE */
 		val = (q >> 16) & 0xf;
-		u64 old = vmcs_read(VMCS_CR0_READ_SHADOW);
+		u64 old = vcpu_guest_cr0(v);
 		guest_write_cr0(v, (old & ~0xeULL) | val | (old & CR0_PE));
 		vcpu_skip_instruction();
 		return;

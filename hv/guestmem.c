@@ -23,13 +23,13 @@ static void zero_host(u64 hpa, u64 len)
 	__asm__ volatile("rep stosq" : "+D"(dst), "+c"(count) : "a"(0ULL) : "memory");
 }
 
-static void layout(struct guestmem *gm, u64 mem)
+static void layout(struct guestmem *gm, u64 mem, u64 iogap)
 {
 	gm->ram_bytes = mem;
-	gm->ram[0] = (struct guest_range){ 0, MIN(mem, GUEST_LOWMEM_MAX) };
+	gm->ram[0] = (struct guest_range){ 0, MIN(mem, iogap) };
 	gm->nram = 1;
-	if (mem > GUEST_LOWMEM_MAX)
-		gm->ram[gm->nram++] = (struct guest_range){ GUEST_HIGHMEM_BASE, mem - GUEST_LOWMEM_MAX };
+	if (mem > iogap)
+		gm->ram[gm->nram++] = (struct guest_range){ GUEST_HIGHMEM_BASE, mem - iogap };
 }
 
 static unsigned effective_page_shift(unsigned wanted, bool cpu_2m, bool cpu_1g)
@@ -93,7 +93,7 @@ static int back_range(struct guestmem *gm, u64 gpa, u64 len)
 	return 0;
 }
 
-int guestmem_init(struct guestmem *gm, struct pmm *pmm, u64 mem, unsigned page_shift,
+int guestmem_init(struct guestmem *gm, struct pmm *pmm, u64 mem, u64 iogap, unsigned page_shift,
 		  bool cpu_2m, bool cpu_1g)
 {
 	struct pt_ops ops = {
@@ -109,7 +109,7 @@ int guestmem_init(struct guestmem *gm, struct pmm *pmm, u64 mem, unsigned page_s
 	gm->ept_2m_supported = cpu_2m;
 	gm->ept_1g_supported = cpu_1g;
 	gm->ept_page_shift = effective_page_shift(page_shift, cpu_2m, cpu_1g);
-	layout(gm, mem);
+	layout(gm, mem, iogap);
 	if (pt_init(&gm->ept, PT_FMT_EPT, page_sizes_for(gm->ept_page_shift), &ops) < 0)
 		return -DV_ENOMEM;
 	for (unsigned i = 0; i < gm->nram; i++) {

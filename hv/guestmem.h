@@ -1,9 +1,9 @@
 /* Guest-physical memory: the layout the guest sees, the host memory that
  * backs it, and the EPT that maps one onto the other.
  *
- * Layout (docs/guest-platform.md): RAM from gPA 0 up to GUEST_LOWMEM_MAX; when
- * mem= is larger, an I/O gap [3 GiB, 4 GiB) follows and the rest of RAM
- * resumes at 4 GiB. The local APIC page at 0xfee00000 is passed through. */
+ * Layout (docs/guest-platform.md): RAM from gPA 0 up to the start of the I/O
+ * gap (iogap=, 3 GiB by default); when mem= is larger, the gap follows and
+ * the rest of RAM resumes at 4 GiB. The local APIC page at 0xfee00000 is passed through. */
 #ifndef HV_GUESTMEM_H
 #define HV_GUESTMEM_H
 
@@ -11,7 +11,6 @@
 #include "mm/pagetable.h"
 #include "mm/pmm.h"
 
-#define GUEST_LOWMEM_MAX (3ULL << 30) /* the I/O gap starts here */
 #define GUEST_HIGHMEM_BASE (4ULL << 30)
 #define GUEST_LAPIC_BASE 0xfee00000ULL
 #define GUEST_MAX_RAM_RANGES 2
@@ -38,10 +37,10 @@ struct guestmem {
 	bool ept_1g_supported, ept_2m_supported;
 };
 
-/* Lay out mem bytes of guest RAM, back it with zeroed host memory and map it
+/* Lay out mem bytes of guest RAM (below iogap, then from 4 GiB), back it with zeroed host memory and map it
  * in EPT with pages up to 1 << page_shift (lowered to what the CPU supports,
  * with a message). Returns 0 or -DV_ENOMEM (everything taken is given back). */
-int guestmem_init(struct guestmem *gm, struct pmm *pmm, u64 mem, unsigned page_shift,
+int guestmem_init(struct guestmem *gm, struct pmm *pmm, u64 mem, u64 iogap, unsigned page_shift,
 		  bool cpu_2m, bool cpu_1g);
 void guestmem_destroy(struct guestmem *gm);
 

@@ -16,7 +16,7 @@ static u64 read_guest_pte(void *ctx, u64 gpa)
 
 int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
 {
-	u64 cr0 = vmcs_read(VMCS_CR0_READ_SHADOW);
+	u64 cr0 = vcpu_guest_cr0(v);
 
 	if (!(cr0 & CR0_PG)) {
 		if (gva >= (1ULL << 32))

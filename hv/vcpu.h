@@ -57,7 +57,11 @@ void vcpu_inject_exception(unsigned vector, bool has_error, u32 error);
 void vcpu_stop(struct vcpu *v, int status);
 /* The decoded dump printed on every fatal path: guest state and recent exits. */
 void vcpu_dump(const struct vcpu *v);
-/* Guest control state the handlers need. */
+/* CR0/CR4 as the guest sees them: the real register for the bits it owns,
+ * the read shadow for the bits the host keeps (the guest/host mask). */
+u64 vcpu_guest_cr0(const struct vcpu *v);
+u64 vcpu_guest_cr4(const struct vcpu *v);
+/* Guest control state the handlers need (real registers). */
 u64 vcpu_cr0(void);
 u64 vcpu_cr4(void);
 u64 vcpu_efer(void);

@@ -63,7 +63,7 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg,
 	struct guest_boot boot;
 	char err[200];
 
-	if (guestmem_init(&guest_mem, host_pmm(), cfg->mem, cfg->ept_page_shift, caps->ept_2m,
+	if (guestmem_init(&guest_mem, host_pmm(), cfg->mem, cfg->iogap, cfg->ept_page_shift, caps->ept_2m,
 			  caps->ept_1g) < 0) {
 		kprintf("dimvisor: not enough host memory for mem=%lu MiB of guest RAM (%lu MiB free)\n",
 			cfg->mem >> 20, pmm_free_bytes(host_pmm()) >> 20);

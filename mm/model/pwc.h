@@ -9,7 +9,7 @@
 
 #include <dimvisor/types.h>
 
-#define PWC_LEVELS 3 /* caches for entries of level 4 (PML4E), 3 (PDPTE), 2 (PDE) */
+#define PWC_LEVELS	3 /* caches for entries of level 4 (PML4E), 3 (PDPTE), 2 (PDE) */
 #define PWC_MAX_ENTRIES 64
 
 /* entries[0]: PML4E cache, [1]: PDPTE cache, [2]: PDE cache; 0 = absent. */
@@ -23,7 +23,7 @@ struct pwc_entry {
 };
 
 struct pwc_cache {
-	u16 n; /* capacity */
+	u16 n;				     /* capacity */
 	struct pwc_entry e[PWC_MAX_ENTRIES]; /* most recently used first */
 };
 

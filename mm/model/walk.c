@@ -88,15 +88,16 @@ static int walk_through_nested(const struct walk_nested *nested, u64 gva, u64 gp
 		f->va = gva;
 		f->on_table = is_table;
 		if (f->stage == WALK_STAGE_NESTED && f->kind != WALK_RESERVED)
-			f->error_code |= WALK_EPT_QUAL_GLA_VALID | (is_table ? 0 : WALK_EPT_QUAL_FINAL);
+			f->error_code |=
+				WALK_EPT_QUAL_GLA_VALID | (is_table ? 0 : WALK_EPT_QUAL_FINAL);
 	}
 	return err;
 }
 
 /* The x86 walk, native when nested is NULL. Reads every level from the
  * root (or from the deepest paging-structure-cache hit) to the leaf. */
-static int walk_x86_common(const struct walk_tables *t, const struct walk_nested *nested,
-			   u64 va, u32 acc, const struct walk_env *env, struct pwc *pwc,
+static int walk_x86_common(const struct walk_tables *t, const struct walk_nested *nested, u64 va,
+			   u32 acc, const struct walk_env *env, struct pwc *pwc,
 			   struct walk_refs *refs, struct walk_leaf *leaf, struct walk_fault *f)
 {
 	u64 table = t->root & PTE_ADDR_MASK, rights = X86_PTE_RW | X86_PTE_US, pte, pa;
@@ -150,7 +151,8 @@ static int walk_x86_common(const struct walk_tables *t, const struct walk_nested
 	leaf->shift = PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1);
 	leaf->level = lvl;
 	leaf->rights = rights;
-	pa = (pte & PTE_ADDR_MASK & ~((1ULL << leaf->shift) - 1)) | (va & ((1ULL << leaf->shift) - 1));
+	pa = (pte & PTE_ADDR_MASK & ~((1ULL << leaf->shift) - 1)) |
+	     (va & ((1ULL << leaf->shift) - 1));
 	leaf->pa = pa;
 	leaf->gpa = 0;
 	leaf->nested_rights = 0;
@@ -290,16 +292,16 @@ static int walk_2d_translate(void *ctx, u64 gpa, bool is_table, u32 acc, struct 
 {
 	const struct walk_2d_ctx *c = ctx;
 
-	return walk_ept(c->ept, gpa, acc, c->env, is_table ? WALK_REF_NESTED : WALK_REF_FINAL,
-			NULL, refs, out, f);
+	return walk_ept(c->ept, gpa, acc, c->env, is_table ? WALK_REF_NESTED : WALK_REF_FINAL, NULL,
+			refs, out, f);
 }
 
 int walk_2d(const struct walk_tables *guest, const struct walk_tables *ept, u64 gva, u32 acc,
 	    const struct walk_env *env, struct walk_refs *refs, struct walk_leaf *leaf,
 	    struct walk_fault *f)
 {
-	struct walk_2d_ctx c = { ept, env };
-	struct walk_nested n = { walk_2d_translate, &c };
+	struct walk_2d_ctx c = {ept, env};
+	struct walk_nested n = {walk_2d_translate, &c};
 
 	return walk_x86_common(guest, &n, gva, acc, env, NULL, refs, leaf, f);
 }

@@ -21,11 +21,11 @@
 typedef u64 (*walk_read_fn)(void *ctx, u64 pa);
 
 struct walk_tables {
-	u64 root;          /* address of the top table (CR3 / EPTP bits 51:12) */
+	u64 root;	   /* address of the top table (CR3 / EPTP bits 51:12) */
 	walk_read_fn read; /* may be NULL if every table lies in flat */
 	void *ctx;
-	const u8 *flat;    /* optional fast path: entry at pa < flat_size is */
-	u64 flat_size;     /*   read from flat + pa without calling read */
+	const u8 *flat; /* optional fast path: entry at pa < flat_size is */
+	u64 flat_size;	/*   read from flat + pa without calling read */
 };
 
 /* Paging controls that change what is reserved or allowed. */
@@ -37,8 +37,8 @@ struct walk_env {
 
 /* Access kinds (bit set). A user access is a CPL 3 access. */
 #define WALK_ACC_WRITE (1u << 0)
-#define WALK_ACC_USER (1u << 1)
-#define WALK_ACC_EXEC (1u << 2)
+#define WALK_ACC_USER  (1u << 1)
+#define WALK_ACC_EXEC  (1u << 2)
 
 /* Memory references of a walk by kind and level: WALK_REF(WALK_REF_GUEST, 4)
  * is a read of a guest PML4 entry. NESTED counts EPT reads made to translate
@@ -50,23 +50,23 @@ enum walk_ref_base {
 	WALK_REF_FINAL = 8,
 	WALK_REF_KINDS = 12,
 };
-#define WALK_REF(base, level) ((base) + (level) - 1)
+#define WALK_REF(base, level) ((base) + (level)-1)
 
 struct walk_refs {
 	u8 n[WALK_REF_KINDS];
-	u8 total;        /* sum of n[] */
-	u8 seg_adds;     /* segment additions (guest or VMM segment) */
-	u8 pwc_hits;     /* paging-structure-cache hits (guest and nested) */
-	u8 ntlb_hits;    /* nested-TLB hits */
-	u8 escape_fp;    /* escape-filter false positives met on the way */
-	u8 escape_hits;  /* gPAs sent to the nested walk by a real escape */
+	u8 total;	/* sum of n[] */
+	u8 seg_adds;	/* segment additions (guest or VMM segment) */
+	u8 pwc_hits;	/* paging-structure-cache hits (guest and nested) */
+	u8 ntlb_hits;	/* nested-TLB hits */
+	u8 escape_fp;	/* escape-filter false positives met on the way */
+	u8 escape_hits; /* gPAs sent to the nested walk by a real escape */
 };
 
 enum walk_fault_kind {
 	WALK_OK = 0,
 	WALK_NOT_PRESENT,  /* P = 0 / EPT entry with R = W = X = 0 */
 	WALK_PROTECTION,   /* rights of the access not granted */
-	WALK_RESERVED,     /* reserved bit set (#PF RSVD / EPT misconfiguration) */
+	WALK_RESERVED,	   /* reserved bit set (#PF RSVD / EPT misconfiguration) */
 	WALK_NONCANONICAL, /* #GP: bits 63:47 of the address not all equal */
 };
 
@@ -76,41 +76,41 @@ enum walk_stage {
 };
 
 /* #PF error code bits. SDM Vol. 3A 4.7. */
-#define WALK_PF_P (1u << 0)
-#define WALK_PF_W (1u << 1)
-#define WALK_PF_U (1u << 2)
+#define WALK_PF_P    (1u << 0)
+#define WALK_PF_W    (1u << 1)
+#define WALK_PF_U    (1u << 2)
 #define WALK_PF_RSVD (1u << 3)
-#define WALK_PF_I (1u << 4)
+#define WALK_PF_I    (1u << 4)
 /* EPT-violation exit qualification bits. SDM Vol. 3C 27.2.1 Table 27-7. */
-#define WALK_EPT_QUAL_READ (1u << 0)
-#define WALK_EPT_QUAL_WRITE (1u << 1)
-#define WALK_EPT_QUAL_FETCH (1u << 2)
-#define WALK_EPT_QUAL_R (1u << 3) /* bits 5:3: rights granted, AND of levels */
-#define WALK_EPT_QUAL_W (1u << 4)
-#define WALK_EPT_QUAL_X (1u << 5)
+#define WALK_EPT_QUAL_READ	(1u << 0)
+#define WALK_EPT_QUAL_WRITE	(1u << 1)
+#define WALK_EPT_QUAL_FETCH	(1u << 2)
+#define WALK_EPT_QUAL_R		(1u << 3) /* bits 5:3: rights granted, AND of levels */
+#define WALK_EPT_QUAL_W		(1u << 4)
+#define WALK_EPT_QUAL_X		(1u << 5)
 #define WALK_EPT_QUAL_GLA_VALID (1u << 7)
-#define WALK_EPT_QUAL_FINAL (1u << 8) /* 1: the final gPA; 0: a paging-structure read */
+#define WALK_EPT_QUAL_FINAL	(1u << 8) /* 1: the final gPA; 0: a paging-structure read */
 
 struct walk_fault {
-	u8 kind;        /* enum walk_fault_kind */
-	u8 stage;       /* enum walk_stage */
-	u8 level;       /* level of the entry that faulted (4 = PML4 .. 1 = PT) */
-	bool on_table;  /* nested fault while translating a guest table's gPA */
-	u64 va;         /* the linear address being translated */
-	u64 pa;         /* nested stage: the gPA that failed; guest stage: 0 */
+	u8 kind;	/* enum walk_fault_kind */
+	u8 stage;	/* enum walk_stage */
+	u8 level;	/* level of the entry that faulted (4 = PML4 .. 1 = PT) */
+	bool on_table;	/* nested fault while translating a guest table's gPA */
+	u64 va;		/* the linear address being translated */
+	u64 pa;		/* nested stage: the gPA that failed; guest stage: 0 */
 	u32 error_code; /* guest: #PF error code; nested: exit qualification */
 };
 
 /* The end of a successful walk. */
 struct walk_leaf {
-	u64 pa;     /* translated address (hPA in 2D walks) */
-	u64 gpa;    /* 2D walks: the final guest-physical address */
-	u64 rights; /* x86: X86_PTE_RW | X86_PTE_US | X86_PTE_NX as effective over
-		     * all levels; EPT: EPT_R | EPT_W | EPT_X ANDed over levels */
+	u64 pa;		   /* translated address (hPA in 2D walks) */
+	u64 gpa;	   /* 2D walks: the final guest-physical address */
+	u64 rights;	   /* x86: X86_PTE_RW | X86_PTE_US | X86_PTE_NX as effective over
+			    * all levels; EPT: EPT_R | EPT_W | EPT_X ANDed over levels */
 	u64 nested_rights; /* 2D walks: EPT rights of the final gPA */
-	u8 shift;   /* page size of the translation: 12, 21 or 30 (2D: the
-		     * smaller of the guest and nested pages) */
-	u8 level;   /* level of the leaf entry (1, 2 or 3); 0 for a segment */
+	u8 shift;	   /* page size of the translation: 12, 21 or 30 (2D: the
+			    * smaller of the guest and nested pages) */
+	u8 level;	   /* level of the leaf entry (1, 2 or 3); 0 for a segment */
 };
 
 /* How a guest-physical address becomes a host-physical one inside a 2D walk.
@@ -134,8 +134,7 @@ static inline bool walk_canonical(u64 va)
 /* Native walk of va: 4, 3 or 2 references for a 4 KiB, 2 MiB or 1 GiB leaf.
  * pwc may be NULL. Returns 0, or -DV_EFAULT with *f filled. refs accumulate. */
 int walk_x86(const struct walk_tables *t, u64 va, u32 acc, const struct walk_env *env,
-	     struct pwc *pwc, struct walk_refs *refs, struct walk_leaf *leaf,
-	     struct walk_fault *f);
+	     struct pwc *pwc, struct walk_refs *refs, struct walk_leaf *leaf, struct walk_fault *f);
 
 /* EPT walk of gpa, references counted at WALK_REF(ref_base, level). acc uses
  * the WALK_ACC_* bits (USER is ignored: EPT has no user/supervisor bit).

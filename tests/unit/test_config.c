@@ -88,9 +88,9 @@ static void first_token_without_equals_is_the_file_name(void **state)
 /* GRUB 2 passes only the arguments: a lone word first is an error, not a name. */
 static void first_token_that_is_not_a_path_is_an_error(void **state)
 {
-	parse_fails("ept", "expected key=value, got 'ept' (accepted keys: mode mem ept badmem log selftest)");
+	parse_fails("ept", "expected key=value, got 'ept' (accepted keys: mode mem ept badmem log selftest iogap)");
 	parse_fails("dimvisor mode=base",
-		    "expected key=value, got 'dimvisor' (accepted keys: mode mem ept badmem log selftest)");
+		    "expected key=value, got 'dimvisor' (accepted keys: mode mem ept badmem log selftest iogap)");
 }
 
 static void selftest_takes_every_failure_path(void **state)
@@ -105,6 +105,20 @@ static void selftest_takes_every_failure_path(void **state)
 	assert_int_equal(cfg.selftest, SELFTEST_PANIC);
 	parse_fails("selftest=reboot",
 		    "bad value in 'selftest=reboot' (accepted: none page-fault invalid-opcode panic)");
+}
+
+static void iogap_sets_the_start_of_the_io_gap(void **state)
+{
+	parse_ok("");
+	assert_int_equal(cfg.iogap, 3ULL << 30);
+	parse_ok("iogap=1G");
+	assert_int_equal(cfg.iogap, 1ULL << 30);
+	parse_ok("iogap=256M");
+	assert_int_equal(cfg.iogap, 256ULL << 20);
+	parse_fails("iogap=4G", "size too large in 'iogap=4G' (at most 3G)");
+	parse_fails("iogap=128M", "size too small in 'iogap=128M' (at least 256M)");
+	parse_fails("iogap=1025M", "size not a multiple of 2M in 'iogap=1025M'");
+	parse_fails("iogap=x", "bad size in 'iogap=x' (use a number with K, M, G or T, e.g. iogap=512M)");
 }
 
 static void mode_takes_every_mode(void **state)
@@ -211,20 +225,20 @@ static void all_keys_together(void **state)
 
 static void unknown_key(void **state)
 {
-	parse_fails("foo=1", "unknown key 'foo' in 'foo=1' (accepted: mode mem ept badmem log selftest)");
+	parse_fails("foo=1", "unknown key 'foo' in 'foo=1' (accepted: mode mem ept badmem log selftest iogap)");
 	parse_fails("mode=base MODE=base",
-		    "unknown key 'MODE' in 'MODE=base' (accepted: mode mem ept badmem log selftest)");
-	parse_fails("=5", "unknown key '' in '=5' (accepted: mode mem ept badmem log selftest)");
+		    "unknown key 'MODE' in 'MODE=base' (accepted: mode mem ept badmem log selftest iogap)");
+	parse_fails("=5", "unknown key '' in '=5' (accepted: mode mem ept badmem log selftest iogap)");
 	parse_fails("memory=1G",
-		    "unknown key 'memory' in 'memory=1G' (accepted: mode mem ept badmem log selftest)");
+		    "unknown key 'memory' in 'memory=1G' (accepted: mode mem ept badmem log selftest iogap)");
 }
 
 static void later_token_without_equals(void **state)
 {
 	parse_fails("dimvisor.elf quiet",
-		    "expected key=value, got 'quiet' (accepted keys: mode mem ept badmem log selftest)");
+		    "expected key=value, got 'quiet' (accepted keys: mode mem ept badmem log selftest iogap)");
 	parse_fails("mode=base quiet",
-		    "expected key=value, got 'quiet' (accepted keys: mode mem ept badmem log selftest)");
+		    "expected key=value, got 'quiet' (accepted keys: mode mem ept badmem log selftest iogap)");
 }
 
 static void bad_mode(void **state)
@@ -378,24 +392,24 @@ static const char *printed(void)
 static void print_defaults(void **state)
 {
 	config_defaults(&cfg);
-	assert_string_equal(printed(), "config: mode=base mem=256M ept=4k log=info badmem=none\n");
+	assert_string_equal(printed(), "config: mode=base mem=256M ept=4k log=info iogap=3G badmem=none\n");
 }
 
 static void print_everything(void **state)
 {
 	parse_ok("mode=guest-direct mem=1536M ept=1g log=quiet badmem=0x1000,0x7f001234");
-	assert_string_equal(printed(), "config: mode=guest-direct mem=1536M ept=1g log=quiet "
+	assert_string_equal(printed(), "config: mode=guest-direct mem=1536M ept=1g log=quiet iogap=3G "
 				       "badmem=0x1000,0x7f001000\n");
 }
 
 static void print_mem_in_largest_exact_unit(void **state)
 {
 	parse_ok("mem=1T");
-	assert_string_equal(printed(), "config: mode=base mem=1T ept=4k log=info badmem=none\n");
+	assert_string_equal(printed(), "config: mode=base mem=1T ept=4k log=info iogap=3G badmem=none\n");
 	parse_ok("mem=3072M ept=2m");
-	assert_string_equal(printed(), "config: mode=base mem=3G ept=2m log=info badmem=none\n");
+	assert_string_equal(printed(), "config: mode=base mem=3G ept=2m log=info iogap=3G badmem=none\n");
 	parse_ok("mem=4100K");
-	assert_string_equal(printed(), "config: mode=base mem=4100K ept=4k log=info badmem=none\n");
+	assert_string_equal(printed(), "config: mode=base mem=4100K ept=4k log=info iogap=3G badmem=none\n");
 }
 
 #define TEST(name) cmocka_unit_test_setup(name, setup)
@@ -408,6 +422,7 @@ int main(void)
 	    TEST(first_token_without_equals_is_the_file_name),
 	    TEST(first_token_that_is_not_a_path_is_an_error),
 	    TEST(selftest_takes_every_failure_path),
+	    TEST(iogap_sets_the_start_of_the_io_gap),
 	    TEST(mode_takes_every_mode),
 	    TEST(mem_takes_sizes),
 	    TEST(mem_limits_are_inclusive),

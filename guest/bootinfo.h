@@ -1,0 +1,38 @@
+/* What the guest keeps of its multiboot information: the command line, the
+ * loader's name and the memory map. Everything is copied out of the loader's
+ * structures at once, so the memory they occupy may be reused (page tables,
+ * the memory test). */
+#ifndef GUEST_BOOTINFO_H
+#define GUEST_BOOTINFO_H
+
+#include <dimvisor/types.h>
+
+#define BOOT_REGIONS_MAX 128
+#define BOOT_CMDLINE_MAX 512
+#define BOOT_LOADER_MAX	 64
+#define BOOT_RAM_TYPE	 1 /* "available" in Multiboot 1 and 2 (and E820) */
+
+struct boot_region {
+	u64 base, length;
+	u32 type;
+};
+
+struct boot_info {
+	const char *protocol; /* "multiboot" or "multiboot2" */
+	char loader[BOOT_LOADER_MAX];
+	char cmdline[BOOT_CMDLINE_MAX];
+	bool from_meminfo; /* no map given: synthesised from mem_lower/mem_upper */
+	unsigned nregions;
+	struct boot_region regions[BOOT_REGIONS_MAX]; /* sorted by base, none empty */
+	u64 ram_bytes; /* sum of the lengths of the available regions */
+	u64 ram_top;   /* end of the highest available region */
+};
+
+/* Copy the boot information at physical address info (identity-mapped), given
+ * the loader's EAX magic. Returns 0, or -DV_EINVAL with a reason in err. */
+int bootinfo_parse(u32 magic, u64 info, struct boot_info *bi, char *err, size_t errlen);
+
+/* Print the loader, the command line and the memory map. */
+void bootinfo_print(const struct boot_info *bi);
+
+#endif

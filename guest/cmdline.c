@@ -1,0 +1,96 @@
+/* Command-line parsing: a table of keys, each with its value parser. */
+#include <dimvisor/types.h>
+#include <dimvisor/errno.h>
+#include "guest/cmdline.h"
+#include "lib/parse.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+
+#define NAMES_MAX 256
+
+struct cmdline_key {
+	const char *name;
+	int (*apply)(const char *value, size_t len, struct guest_options *opt, char *err,
+		     size_t errlen);
+};
+
+/* test=NAME,NAME,...: each NAME is a test, a group or "all". */
+static int apply_tests(const char *value, size_t len, struct guest_options *opt, char *err,
+		       size_t errlen)
+{
+	test_set set = 0;
+	size_t start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && value[i] != ',')
+			continue;
+		if (i == start) {
+			ksnprintf(err, errlen, "empty test name in 'test=%.*s'", (int)len, value);
+			return -DV_EINVAL;
+		}
+		if (tests_select(value + start, i - start, &set)) {
+			char names[NAMES_MAX];
+
+			tests_names(names, sizeof(names));
+			ksnprintf(err, errlen, "unknown test '%.*s' in 'test=%.*s' (tests: %s)",
+				  (int)(i - start), value + start, (int)len, value, names);
+			return -DV_EINVAL;
+		}
+		start = i + 1;
+	}
+	opt->tests = set;
+	return 0;
+}
+
+static const struct cmdline_key keys[] = {
+	{"test", apply_tests},
+};
+
+static void key_names(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < ARRAY_SIZE(keys) && used < len; i++)
+		used += ksnprintf(buf + used, len - used, "%s%s", i ? " " : "", keys[i].name);
+}
+
+int cmdline_parse(const char *cmdline, struct guest_options *opt, char *err, size_t errlen)
+{
+	struct guest_options scratch = {.tests = tests_all()};
+	const char *cursor = cmdline, *tok;
+	char names[NAMES_MAX];
+	unsigned seen = 0;
+	size_t len;
+
+	for (bool first = true; next_token(&cursor, &tok, &len); first = false) {
+		size_t keylen = 0;
+		unsigned k;
+		int rc;
+
+		while (keylen < len && tok[keylen] != '=')
+			keylen++;
+		if (keylen == len && first)
+			continue; /* the image's name */
+		for (k = 0; keylen < len && k < ARRAY_SIZE(keys); k++)
+			if (strlen(keys[k].name) == keylen &&
+			    memcmp(keys[k].name, tok, keylen) == 0)
+				break;
+		if (keylen == len || k == ARRAY_SIZE(keys)) {
+			key_names(names, sizeof(names));
+			ksnprintf(err, errlen, "unknown option '%.*s' (accepted keys: %s)",
+				  (int)len, tok, names);
+			return -DV_EINVAL;
+		}
+		if (seen & (1u << k)) {
+			ksnprintf(err, errlen, "'%s=' given twice", keys[k].name);
+			return -DV_EINVAL;
+		}
+		seen |= 1u << k;
+		rc = keys[k].apply(tok + keylen + 1, len - keylen - 1, &scratch, err, errlen);
+		if (rc)
+			return rc;
+	}
+	*opt = scratch;
+	return 0;
+}

@@ -1,0 +1,20 @@
+/* The guest's command line: "key=value" tokens. Keys: test=NAME[,NAME...]
+ * (default test=all). A first token without '=' is the image's name (QEMU
+ * -kernel passes the file name, GRUB module lines and dimvisor a name such as
+ * "guest") and is skipped. An unknown key or test name, or a key given twice,
+ * is an error. */
+#ifndef GUEST_CMDLINE_H
+#define GUEST_CMDLINE_H
+
+#include <dimvisor/types.h>
+#include "guest/tests.h"
+
+struct guest_options {
+	test_set tests;
+};
+
+/* Parse cmdline into *opt. Returns 0, or -DV_EINVAL with a message naming the
+ * bad token and the accepted values in err. *opt is untouched on error. */
+int cmdline_parse(const char *cmdline, struct guest_options *opt, char *err, size_t errlen);
+
+#endif

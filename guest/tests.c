@@ -1,0 +1,192 @@
+/* The test table, selection and the TAP-like report. */
+#include <stdarg.h>
+#include <dimvisor/types.h>
+#include <dimvisor/errno.h>
+#include "guest/exit.h"
+#include "guest/tests.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+
+#define SKIP_NOT_DIMVISOR "not running under dimvisor"
+
+struct test_case {
+	const char *name;
+	const char *group; /* naming the group selects it too; NULL: none */
+	void (*fn)(struct test *t);
+	bool needs_dimvisor; /* natively: "# SKIP not running under dimvisor" */
+	bool fatal;	     /* ends the guest when dimvisor is right: not in "all", runs last */
+};
+
+/* Table order is run order: the fatal test never returns under dimvisor, so
+ * it comes last; the memory test scribbles over all free RAM, so it runs
+ * after the tests that place buffers there. */
+static const struct test_case test_table[] = {
+	{"cpuid", NULL, test_cpuid, false, false},
+	{"ring3", NULL, test_ring3, false, false},
+	{"hc-version", "hypercall", test_hc_version, true, false},
+	{"hc-features", "hypercall", test_hc_features, true, false},
+	{"hc-console", "hypercall", test_hc_console, true, false},
+	{"hc-stats", "hypercall", test_hc_stats, true, false},
+	{"hc-unknown", "hypercall", test_hc_unknown, true, false},
+	{"hc-exit", "hypercall", test_hc_exit, true, false},
+	{"hc-regs", "hypercall", test_hc_regs, true, false},
+	{"hc-cpl3", "hypercall", test_hc_cpl3, true, false},
+	{"msr", NULL, test_msr, true, false},
+	{"memory", NULL, test_memory, false, false},
+	{"isolation", NULL, test_isolation, true, true},
+};
+_Static_assert(ARRAY_SIZE(test_table) <= 64, "test_set has 64 bits");
+
+static const char *current;
+
+static bool name_is(const char *name, const char *s, size_t len)
+{
+	return name && strlen(name) == len && memcmp(name, s, len) == 0;
+}
+
+test_set tests_all(void)
+{
+	test_set set = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(test_table); i++)
+		if (!test_table[i].fatal)
+			set |= 1ULL << i;
+	return set;
+}
+
+int tests_select(const char *name, size_t len, test_set *set)
+{
+	test_set found = name_is("all", name, len) ? tests_all() : 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(test_table); i++)
+		if (name_is(test_table[i].name, name, len) ||
+		    name_is(test_table[i].group, name, len))
+			found |= 1ULL << i;
+	if (!found)
+		return -DV_ENOENT;
+	*set |= found;
+	return 0;
+}
+
+/* Has an earlier row the same group? Then the group is listed already. */
+static bool group_listed_before(unsigned row)
+{
+	for (unsigned i = 0; i < row; i++)
+		if (test_table[i].group && strcmp(test_table[i].group, test_table[row].group) == 0)
+			return true;
+	return false;
+}
+
+void tests_names(char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < ARRAY_SIZE(test_table) && used < len; i++)
+		used += ksnprintf(buf + used, len - used, "%s ", test_table[i].name);
+	for (unsigned i = 0; i < ARRAY_SIZE(test_table) && used < len; i++)
+		if (test_table[i].group && !group_listed_before(i))
+			used += ksnprintf(buf + used, len - used, "%s ", test_table[i].group);
+	if (used < len)
+		ksnprintf(buf + used, len - used, "all");
+}
+
+const char *tests_current(void)
+{
+	return current;
+}
+
+static void record(struct test *t, const char *fmt, va_list ap)
+{
+	if (t->reason[0] == '\0')
+		kvsnprintf(t->reason, sizeof(t->reason), fmt, ap);
+}
+
+bool test_check(struct test *t, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		return true;
+	t->failures++;
+	va_start(ap, fmt);
+	kprintf("#   %s: ", t->name);
+	kvprintf(fmt, ap);
+	kprintf("\n");
+	va_end(ap);
+	va_start(ap, fmt);
+	record(t, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+bool test_expect(struct test *t, const char *what, s64 got, s64 want)
+{
+	char g[16] = "", w[16] = "";
+
+	if (got < 0)
+		ksnprintf(g, sizeof(g), " (%s)", dv_strerror((int)got));
+	if (want < 0)
+		ksnprintf(w, sizeof(w), " (%s)", dv_strerror((int)want));
+	return test_check(t, got == want, "%s returned %ld%s (0x%lx), expected %ld%s", what, got, g,
+			  (u64)got, want, w);
+}
+
+void test_skip(struct test *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	t->skipped = true;
+	va_start(ap, fmt);
+	record(t, fmt, ap); /* after a failure the failure stays the reason */
+	va_end(ap);
+}
+
+void test_note(struct test *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	kprintf("# %s: ", t->name);
+	kvprintf(fmt, ap);
+	kprintf("\n");
+	va_end(ap);
+}
+
+int tests_run(test_set set, const struct boot_info *bi, bool dimvisor)
+{
+	unsigned n = 0, planned = 0, passed = 0, failed = 0, skipped = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(test_table); i++)
+		planned += (set >> i) & 1;
+	kprintf("1..%u\n", planned);
+	for (unsigned i = 0; i < ARRAY_SIZE(test_table); i++) {
+		const struct test_case *tc = &test_table[i];
+		struct test t = {.name = tc->name, .dimvisor = dimvisor, .boot = bi};
+
+		if (!((set >> i) & 1))
+			continue;
+		n++;
+		current = tc->name;
+		if (tc->needs_dimvisor && !dimvisor)
+			test_skip(&t, SKIP_NOT_DIMVISOR);
+		else
+			tc->fn(&t);
+		current = NULL;
+		if (t.failures) {
+			failed++;
+			kprintf("not ok %u - %s: %s", n, tc->name, t.reason);
+			if (t.failures > 1)
+				kprintf(" (and %u more)", t.failures - 1);
+			kprintf("\n");
+		} else if (t.skipped) {
+			skipped++;
+			kprintf("ok %u - %s # SKIP %s\n", n, tc->name, t.reason);
+		} else {
+			passed++;
+			kprintf("ok %u - %s\n", n, tc->name);
+		}
+	}
+	kprintf("guest: %u passed, %u failed, %u skipped\n", passed, failed, skipped);
+	return failed ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+}

@@ -1,0 +1,71 @@
+/* The in-guest test suite: a table of named tests, selection by name, and a
+ * TAP-like report ("ok N - name", "not ok N - name: reason",
+ * "ok N - name # SKIP reason", then "guest: P passed, F failed, S skipped"). */
+#ifndef GUEST_TESTS_H
+#define GUEST_TESTS_H
+
+#include <dimvisor/types.h>
+#include "guest/bootinfo.h"
+
+#define TEST_REASON_MAX 160
+
+/* One running test: what it may look at, and what it found. */
+struct test {
+	const char *name;
+	bool dimvisor;		      /* running under dimvisor */
+	const struct boot_info *boot; /* memory map, RAM size and top */
+	unsigned failures;
+	bool skipped;
+	char reason[TEST_REASON_MAX]; /* the first failure, or why it was skipped */
+};
+
+/* A set of tests, one bit per row of the table in guest/tests.c. */
+typedef u64 test_set;
+
+/* Record one check. On failure print a "#" diagnostic and keep the first
+ * reason for the test's line. Returns ok. */
+bool test_check(struct test *t, bool ok, const char *fmt, ...) __printf_like(3, 4);
+
+/* Check a hypercall result: got must equal want. Error codes are named. */
+bool test_expect(struct test *t, const char *what, s64 got, s64 want);
+
+/* Skip the rest of the test; a skip never counts as passed. */
+void test_skip(struct test *t, const char *fmt, ...) __printf_like(2, 3);
+
+/* Print a "# name: ..." diagnostic line. */
+void test_note(struct test *t, const char *fmt, ...) __printf_like(2, 3);
+
+/* Add the tests called name (a test, a group such as "hypercall", or "all")
+ * to *set. Returns 0 or -DV_ENOENT. */
+int tests_select(const char *name, size_t len, test_set *set);
+
+/* What "test=all" selects: every test but isolation, which ends the guest
+ * under dimvisor and runs only when named. */
+test_set tests_all(void);
+
+/* Every name tests_select accepts (tests, groups, "all"), space-separated. */
+void tests_names(char *buf, size_t len);
+
+/* Run the tests in set in table order and print the report. Returns the
+ * guest exit status: GUEST_EXIT_PASS or GUEST_EXIT_FAIL. */
+int tests_run(test_set set, const struct boot_info *bi, bool dimvisor);
+
+/* The name of the test running now, or NULL (for the exception dump). */
+const char *tests_current(void);
+
+/* The tests, one function each (guest/tests_*.c). */
+void test_cpuid(struct test *t);
+void test_ring3(struct test *t);
+void test_hc_version(struct test *t);
+void test_hc_features(struct test *t);
+void test_hc_console(struct test *t);
+void test_hc_stats(struct test *t);
+void test_hc_unknown(struct test *t);
+void test_hc_exit(struct test *t);
+void test_hc_regs(struct test *t);
+void test_hc_cpl3(struct test *t);
+void test_msr(struct test *t);
+void test_memory(struct test *t);
+void test_isolation(struct test *t);
+
+#endif

@@ -1,0 +1,686 @@
+/* The MMU model: Table I of PAPER.md on top of the TLBs, walkers, segments
+ * and escape filter. model_access's L1-hit path is inline in model.h; this
+ * file is the rest: L1 lookup, segment translation at L1 miss, L2, walks. */
+#include <dimvisor/errno.h>
+#include "arch/x86_64/pte.h"
+#include "mm/model/model.h"
+
+/* ---- modes ---------------------------------------------------------------- */
+
+/* clang-format off */
+static const char *const model_mode_names[MODEL_MODES] = {
+	[MODEL_NATIVE] = "native",
+	[MODEL_NATIVE_DS] = "native-ds",
+	[MODEL_BASE_VIRT] = "base",
+	[MODEL_DUAL_DIRECT] = "dual-direct",
+	[MODEL_VMM_DIRECT] = "vmm-direct",
+	[MODEL_GUEST_DIRECT] = "guest-direct",
+};
+/* clang-format on */
+
+const char *model_mode_name(enum model_mode mode)
+{
+	return (unsigned)mode < MODEL_MODES ? model_mode_names[mode] : "?";
+}
+
+static bool model_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+int model_mode_parse(const char *s, enum model_mode *mode)
+{
+	unsigned i;
+
+	for (i = 0; i < MODEL_MODES; i++) {
+		if (model_streq(s, model_mode_names[i])) {
+			*mode = (enum model_mode)i;
+			return 0;
+		}
+	}
+	return -DV_EINVAL;
+}
+
+static bool mode_is_virt(enum model_mode mode)
+{
+	return mode >= MODEL_BASE_VIRT;
+}
+
+static bool mode_has_gseg(enum model_mode mode)
+{
+	return mode == MODEL_NATIVE_DS || mode == MODEL_DUAL_DIRECT || mode == MODEL_GUEST_DIRECT;
+}
+
+static bool mode_has_vseg(enum model_mode mode)
+{
+	return mode == MODEL_DUAL_DIRECT || mode == MODEL_VMM_DIRECT;
+}
+
+enum model_mode model_effective_mode(const struct model *m)
+{
+	if (!m->virt)
+		return m->use_gseg ? MODEL_NATIVE_DS : MODEL_NATIVE;
+	if (m->use_gseg && m->use_vseg)
+		return MODEL_DUAL_DIRECT;
+	if (m->use_gseg)
+		return MODEL_GUEST_DIRECT;
+	if (m->use_vseg)
+		return MODEL_VMM_DIRECT;
+	return MODEL_BASE_VIRT;
+}
+
+/* Which hardware translates: the mode's segments, when enabled. */
+static void model_apply_mode(struct model *m)
+{
+	m->virt = mode_is_virt(m->cfg.mode);
+	m->use_gseg = mode_has_gseg(m->cfg.mode) && segment_enabled(&m->cfg.gseg);
+	m->use_vseg = mode_has_vseg(m->cfg.mode) && segment_enabled(&m->cfg.vseg);
+	m->acc_base = m->cfg.user ? WALK_ACC_USER : 0;
+}
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+void model_config_init(struct model_config *c, enum model_mode mode)
+{
+	*c = (struct model_config){0};
+	c->mode = mode;
+	tlb_preset("sandybridge", &c->tlb);
+	/* Paging-structure caches when enabled: PML4E 2, PDPTE 4, PDE 32
+	 * entries per dimension and a 32-entry 4-way nested TLB. dimvisor's
+	 * choice, in the range the literature reports for Intel's caches
+	 * (docs/model.md); not measured, not the paper's. */
+	c->pwc_geom = (struct pwc_geometry){{2, 4, 32}};
+	c->ntlb = (struct tlb_array_geometry){32, 4, TLB_ALL_SIZES};
+	c->escape_bits = ESCAPE_DEFAULT_BITS;
+	c->escape_hashes = ESCAPE_DEFAULT_HASHES;
+	c->env.maxphyaddr = 46; /* Xeon E5-2430: 46-bit physical addresses */
+	c->env.nxe = true;
+	c->env.wp = true;
+	c->user = true;
+}
+
+int model_init(struct model *m, const struct model_config *c)
+{
+	int err;
+
+	if ((unsigned)c->mode >= MODEL_MODES || c->env.maxphyaddr < 32 || c->env.maxphyaddr > 52)
+		return -DV_EINVAL;
+	if (segment_check(&c->gseg) || segment_check(&c->vseg))
+		return -DV_EINVAL;
+	m->cfg = *c;
+	err = tlb_init(&m->tlb, &c->tlb);
+	if (!err)
+		err = pwc_init(&m->gpwc, &c->pwc_geom);
+	if (!err)
+		err = pwc_init(&m->npwc, &c->pwc_geom);
+	if (!err)
+		err = tlb_array_init(&m->ntlb, &c->ntlb);
+	if (!err)
+		err = escape_init(&m->escape, c->escape_bits, c->escape_hashes);
+	if (err)
+		return err;
+	model_apply_mode(m);
+	m->fast.ok = 0;
+	m->memo = NULL;
+	m->memo_mask = 0;
+	m->memo_gen = 1;
+	m->fault = (struct walk_fault){0};
+	model_stats_reset(m);
+	return 0;
+}
+
+/* ---- walk memo ---------------------------------------------------------------- */
+
+#define MEMO_PAGE_MASK ((1ULL << 36) - 1) /* gVA bits 47:12 name a canonical page */
+#define MEMO_SEG_DATA  4u
+
+int model_set_memo(struct model *m, struct model_memo_slot *slots, u64 n)
+{
+	u64 i;
+
+	if (slots && (n == 0 || (n & (n - 1))))
+		return -DV_EINVAL;
+	m->memo = slots;
+	m->memo_mask = slots ? n - 1 : 0;
+	m->memo_gen = 1;
+	for (i = 0; slots && i < n; i++)
+		slots[i].key = 0;
+	return 0;
+}
+
+/* Forget every memo entry: a new generation makes old keys unequal. */
+static void model_memo_forget(struct model *m)
+{
+	m->memo_gen++;
+	if (m->memo_gen < (1ULL << 27))
+		return;
+	model_set_memo(m, m->memo, m->memo_mask + 1);
+}
+
+void model_flush(struct model *m)
+{
+	m->fast.ok = 0;
+	if (m->memo)
+		model_memo_forget(m);
+	tlb_flush(&m->tlb);
+	pwc_flush(&m->gpwc);
+	pwc_flush(&m->npwc);
+	tlb_array_flush(&m->ntlb);
+}
+
+/* INVLPG drops the page's TLB entries and, per SDM Vol. 3A 4.10.4.1, every
+ * paging-structure-cache entry; EPT's caches and the nested TLB stay (only
+ * INVEPT, i.e. model_flush, clears those). The walk memo is forgotten. */
+void model_flush_page(struct model *m, u64 gva)
+{
+	m->fast.ok = 0;
+	tlb_flush_va(&m->tlb, gva);
+	pwc_flush(&m->gpwc);
+	if (m->memo)
+		model_memo_forget(m);
+}
+
+int model_set_mode(struct model *m, enum model_mode mode)
+{
+	if ((unsigned)mode >= MODEL_MODES)
+		return -DV_EINVAL;
+	m->cfg.mode = mode;
+	model_apply_mode(m);
+	model_flush(m);
+	return 0;
+}
+
+int model_set_segments(struct model *m, const struct segment *gseg, const struct segment *vseg)
+{
+	if (segment_check(gseg) || segment_check(vseg))
+		return -DV_EINVAL;
+	m->cfg.gseg = *gseg;
+	m->cfg.vseg = *vseg;
+	model_apply_mode(m);
+	model_flush(m);
+	return 0;
+}
+
+void model_set_tables(struct model *m, const struct walk_tables *guest,
+		      const struct walk_tables *nested)
+{
+	m->cfg.guest = *guest;
+	m->cfg.nested = *nested;
+	model_flush(m);
+}
+
+int model_escape_page(struct model *m, u64 gpa)
+{
+	int err = escape_add(&m->escape, gpa);
+
+	/* Entries made through the segment may cover the new hole. */
+	if (!err)
+		model_flush(m);
+	return err;
+}
+
+const struct walk_fault *model_fault(const struct model *m)
+{
+	return &m->fault;
+}
+
+const struct model_stats *model_stats(const struct model *m)
+{
+	return &m->stats;
+}
+
+void model_stats_reset(struct model *m)
+{
+	m->stats = (struct model_stats){0};
+}
+
+/* ---- translation pieces ---------------------------------------------------------- */
+
+/* Can an access acc use a TLB entry with these rights? The guest's x86
+ * rights (SDM Vol. 3A 4.6) and the nested dimension's denials. A miss on
+ * rights re-walks, as hardware does before it faults. */
+static inline bool model_rights_allow(const struct model *m, u64 data, u32 acc)
+{
+	bool user = acc & WALK_ACC_USER;
+
+	if (user && !(data & X86_PTE_US))
+		return false;
+	if (acc & WALK_ACC_EXEC)
+		return !(data & (X86_PTE_NX | TLB_NO_EXEC));
+	if (acc & WALK_ACC_WRITE) {
+		if (data & TLB_NO_WRITE)
+			return false;
+		return (data & X86_PTE_RW) || (!user && !m->cfg.env.wp);
+	}
+	return !(data & TLB_NO_READ);
+}
+
+/* TLB rights of a translation through a segment (segments carry no rights:
+ * Basu et al. give the primary region read-write user access). */
+#define MODEL_SEG_RIGHTS (X86_PTE_RW | X86_PTE_US)
+
+/* EPT rights as TLB denial bits. */
+static u64 model_ept_denials(u64 ept_rights)
+{
+	u64 d = 0;
+
+	if (!(ept_rights & EPT_R))
+		d |= TLB_NO_READ;
+	if (!(ept_rights & EPT_W))
+		d |= TLB_NO_WRITE;
+	if (!(ept_rights & EPT_X))
+		d |= TLB_NO_EXEC;
+	return d;
+}
+
+static unsigned model_size_of_shift(u8 shift)
+{
+	return shift >= PAGE_1G_SHIFT ? TLB_1G : shift >= PAGE_2M_SHIFT ? TLB_2M : TLB_4K;
+}
+
+/* Does the VMM segment translate gpa? Inside [BASE_v, LIMIT_v) and not
+ * flagged by the escape filter. A flagged page goes to the nested walk; the
+ * exact list says whether that was a real escape or a false positive. */
+static bool model_vseg_hit(const struct model *m, u64 gpa, struct walk_refs *refs)
+{
+	if (!segment_contains(&m->cfg.vseg, gpa))
+		return false;
+	if (escape_may_contain(&m->escape, gpa)) {
+		if (escape_contains(&m->escape, gpa))
+			refs->escape_hits++;
+		else
+			refs->escape_fp++;
+		return false;
+	}
+	return true;
+}
+
+/* Page shift of a VMM-segment translation of gpa: the segment's span, cut
+ * down until the block holds no escaped page (a hole must stay a hole). */
+static u8 model_vseg_shift(const struct model *m, u64 gpa)
+{
+	u8 shift = segment_span_shift(&m->cfg.vseg, gpa, PAGE_1G_SHIFT);
+
+	while (shift > PAGE_SHIFT && !escape_empty(&m->escape)) {
+		u64 blk = ALIGN_DOWN(gpa, 1ULL << shift);
+
+		if (!escape_any_in(&m->escape, blk, blk + (1ULL << shift)))
+			break;
+		shift = shift == PAGE_1G_SHIFT ? PAGE_2M_SHIFT : PAGE_SHIFT;
+	}
+	return shift;
+}
+
+/* Classification of a miss for the linear model, by the configured segment
+ * registers whatever the mode uses (the paper measured F on runs without the
+ * hardware). The VMM bit follows what the filter would answer. */
+static u8 model_classify(const struct model *m, u64 gva, u64 gpa, bool have_gpa)
+{
+	u8 cls = 0;
+
+	if (segment_contains(&m->cfg.gseg, gva))
+		cls |= MODEL_IN_GSEG;
+	if (m->virt && have_gpa && segment_contains(&m->cfg.vseg, gpa) &&
+	    !escape_may_contain(&m->escape, gpa))
+		cls |= MODEL_IN_VSEG;
+	return cls;
+}
+
+/* EPT rights an access needs (SDM Vol. 3C 29.3.3.2): R for reads, including
+ * the walker's reads of guest tables, W for writes, X for fetches. */
+static u64 ept_needed_rights(u32 acc)
+{
+	if (acc & WALK_ACC_EXEC)
+		return EPT_X;
+	return acc & WALK_ACC_WRITE ? EPT_W : EPT_R;
+}
+
+/* State of one walk the nested hook needs besides the model. */
+struct model_walk {
+	struct model *m;
+	bool final_by_vseg; /* the final gPA went through the VMM segment */
+	bool skip_vseg;	    /* the final gPA is already known to miss it */
+};
+
+/* gPA -> hPA inside a walk, Table I row "PTW: gPA -> hPA": the VMM segment
+ * (an add), else the nested TLB, else the nested walk (with its caches). */
+static int model_nested_translate(void *ctx, u64 gpa, bool is_table, u32 acc,
+				  struct walk_refs *refs, struct walk_leaf *out,
+				  struct walk_fault *f)
+{
+	struct model_walk *w = ctx;
+	struct model *m = w->m;
+	struct tlb_entry *e;
+	int err;
+
+	if (m->use_vseg && !(w->skip_vseg && !is_table) && model_vseg_hit(m, gpa, refs)) {
+		refs->seg_adds++;
+		out->pa = gpa + m->cfg.vseg.offset;
+		out->shift = model_vseg_shift(m, gpa);
+		out->rights = EPT_RWX;
+		out->level = 0;
+		if (!is_table)
+			w->final_by_vseg = true;
+		return 0;
+	}
+	if (m->cfg.pwc && m->ntlb.ways) {
+		unsigned s;
+
+		for (s = 0; s < TLB_NSIZES; s++) {
+			e = tlb_array_lookup(&m->ntlb, gpa, s);
+			if (e && (e->data & ept_needed_rights(acc)) == ept_needed_rights(acc)) {
+				refs->ntlb_hits++;
+				out->shift = tlb_shift[s];
+				out->pa = (e->data & PTE_ADDR_MASK) |
+					  (gpa & ((1ULL << out->shift) - 1));
+				out->rights = e->data & EPT_RWX;
+				out->level = 0;
+				return 0;
+			}
+		}
+	}
+	err = walk_ept(&m->cfg.nested, gpa, acc, &m->cfg.env,
+		       is_table ? WALK_REF_NESTED : WALK_REF_FINAL, m->cfg.pwc ? &m->npwc : NULL,
+		       refs, out, f);
+	if (!err && m->cfg.pwc && m->ntlb.ways)
+		tlb_array_fill(&m->ntlb, gpa, model_size_of_shift(out->shift),
+			       ALIGN_DOWN(out->pa, 1ULL << out->shift) | out->rights);
+	return err;
+}
+
+/* ---- the translation ----------------------------------------------------------------- */
+
+/* What a TLB miss produced, committed to the counters only on success. */
+struct model_miss {
+	u64 pa;
+	u64 gpa;
+	u64 data; /* TLB entry data */
+	u8 shift;
+	u8 path;
+	u8 cls; /* MODEL_IN_* of the data address */
+	bool have_gpa;
+	bool seg_data; /* a segment translated the data address */
+	struct walk_refs refs;
+};
+
+/* Table I row "L1 TLB miss": an address in both segments (or, natively, in
+ * the direct segment) is translated by additions alone and goes to L1. */
+static bool model_l1_segments(struct model *m, u64 gva, struct model_miss *r)
+{
+	const struct segment *g = &m->cfg.gseg;
+	u64 gpa;
+
+	if (!m->use_gseg || !segment_contains(g, gva))
+		return false;
+	gpa = gva + g->offset;
+	if (!m->virt) {
+		r->pa = gpa;
+		r->refs.seg_adds = 1;
+		r->shift = segment_span_shift(g, gva, PAGE_1G_SHIFT);
+	} else {
+		if (!m->use_vseg || !model_vseg_hit(m, gpa, &r->refs))
+			return false;
+		r->pa = gpa + m->cfg.vseg.offset; /* hPA = gVA + OFFSET_g + OFFSET_v */
+		r->gpa = gpa;
+		r->have_gpa = true;
+		r->refs.seg_adds = 2;
+		r->shift = MIN(segment_span_shift(g, gva, PAGE_1G_SHIFT), model_vseg_shift(m, gpa));
+	}
+	r->data = ALIGN_DOWN(r->pa, 1ULL << r->shift) | MODEL_SEG_RIGHTS;
+	r->path = MODEL_PATH_SEGMENT;
+	r->seg_data = true;
+	return true;
+}
+
+/* Table I "Guest segment only": gPA = gVA + OFFSET_g, then the nested walk
+ * of that gPA (in Dual Direct the VMM segment already missed at L1). */
+static int model_walk_gseg(struct model *m, u64 gva, u32 acc, struct model_walk *w,
+			   struct model_miss *r, struct walk_fault *f)
+{
+	u64 gpa = gva + m->cfg.gseg.offset;
+	struct walk_leaf nl;
+	int err;
+
+	r->refs.seg_adds++;
+	w->skip_vseg = m->use_vseg;
+	err = model_nested_translate(w, gpa, false, acc, &r->refs, &nl, f);
+	if (err) {
+		f->va = gva;
+		f->on_table = false;
+		if (f->kind != WALK_RESERVED)
+			f->error_code |= WALK_EPT_QUAL_GLA_VALID | WALK_EPT_QUAL_FINAL;
+		return err;
+	}
+	r->pa = nl.pa;
+	r->gpa = gpa;
+	r->shift = MIN(segment_span_shift(&m->cfg.gseg, gva, PAGE_1G_SHIFT), nl.shift);
+	r->data = MODEL_SEG_RIGHTS | model_ept_denials(nl.rights);
+	r->seg_data = true;
+	return 0;
+}
+
+/* L2 miss: the page walk, Table I rows "PTW". */
+static int model_walk(struct model *m, u64 gva, u32 acc, struct model_miss *r)
+{
+	struct model_walk w = {m, false, false};
+	struct walk_nested hook = {model_nested_translate, &w};
+	struct pwc *pwc = m->cfg.pwc ? &m->gpwc : NULL;
+	struct walk_leaf leaf;
+	int err;
+
+	r->path = MODEL_PATH_WALK;
+	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
+		err = model_walk_gseg(m, gva, acc, &w, r, &m->fault);
+	} else if (!m->virt) {
+		err = walk_x86(&m->cfg.guest, gva, acc, &m->cfg.env, pwc, &r->refs, &leaf,
+			       &m->fault);
+		r->data = leaf.rights;
+	} else {
+		err = walk_x86_nested(&m->cfg.guest, &hook, gva, acc, &m->cfg.env, pwc, &r->refs,
+				      &leaf, &m->fault);
+		r->data = leaf.rights | model_ept_denials(leaf.nested_rights);
+		r->gpa = leaf.gpa;
+		r->seg_data = w.final_by_vseg;
+	}
+	if (err)
+		return err;
+	if (!(m->use_gseg && segment_contains(&m->cfg.gseg, gva))) {
+		r->pa = leaf.pa;
+		r->shift = leaf.shift;
+	}
+	r->have_gpa = m->virt;
+	r->data |= ALIGN_DOWN(r->pa, 1ULL << r->shift);
+	return 0;
+}
+
+static void model_commit(struct model *m, u64 gva, const struct model_miss *r)
+{
+	struct model_stats *s = &m->stats;
+	unsigned i;
+	u8 cls;
+
+	s->accesses++;
+	s->l1_misses++;
+	s->seg_adds += r->refs.seg_adds;
+	s->escape_hits += r->refs.escape_hits;
+	s->escape_false_positives += r->refs.escape_fp;
+	if (r->path == MODEL_PATH_L2) {
+		s->l2_hits++;
+		return;
+	}
+	if (r->path == MODEL_PATH_SEGMENT) {
+		s->segment_l1++;
+	} else {
+		s->l2_misses++;
+		s->walks++;
+		s->walk_refs += r->refs.total;
+		if (r->refs.total > s->walk_refs_max)
+			s->walk_refs_max = r->refs.total;
+		for (i = 0; i < WALK_REF_KINDS; i++)
+			s->refs[i] += r->refs.n[i];
+		s->pwc_hits += r->refs.pwc_hits;
+		s->ntlb_hits += r->refs.ntlb_hits;
+	}
+	if (r->seg_data)
+		s->segment_hits++;
+	cls = r->cls;
+	s->miss.m_n++;
+	if (cls == (MODEL_IN_GSEG | MODEL_IN_VSEG))
+		s->miss.both++;
+	else if (cls == MODEL_IN_GSEG)
+		s->miss.guest_only++;
+	else if (cls == MODEL_IN_VSEG)
+		s->miss.vmm_only++;
+}
+
+/* Walk memo: replay and store. */
+static u64 model_memo_key(const struct model *m, u64 gva)
+{
+	return ((gva >> PAGE_SHIFT) & MEMO_PAGE_MASK) | (m->memo_gen << 36);
+}
+
+/* Replay a remembered walk of gva's page into r. False if none is kept or
+ * its rights refuse acc (the real walk then produces the fault). */
+static bool model_memo_replay(struct model *m, u64 gva, u32 acc, struct model_miss *r)
+{
+	const struct model_memo_slot *s = model_memo_slot_of(m, gva);
+	unsigned k;
+
+	if (s->key != model_memo_key(m, gva) || !model_rights_allow(m, s->data, acc))
+		return false;
+	for (k = 0; k < WALK_REF_KINDS; k++) {
+		r->refs.n[k] = (s->refs[k / 2] >> (4 * (k % 2))) & 0xf;
+		r->refs.total += r->refs.n[k];
+	}
+	r->refs.seg_adds = s->seg_adds;
+	r->refs.escape_hits = s->escapes & 0xf;
+	r->refs.escape_fp = s->escapes >> 4;
+	r->data = s->data;
+	r->shift = s->shift;
+	r->cls = s->cls & (MODEL_IN_GSEG | MODEL_IN_VSEG);
+	r->seg_data = s->cls & MEMO_SEG_DATA;
+	r->path = MODEL_PATH_WALK;
+	return true;
+}
+
+static void model_memo_store(struct model *m, u64 gva, const struct model_miss *r)
+{
+	struct model_memo_slot *s = model_memo_slot_of(m, gva);
+	unsigned k;
+
+	for (k = 0; k < WALK_REF_KINDS; k += 2)
+		s->refs[k / 2] = (u8)(r->refs.n[k] | r->refs.n[k + 1] << 4);
+	s->key = model_memo_key(m, gva);
+	s->data = r->data;
+	s->shift = r->shift;
+	s->cls = r->cls | (r->seg_data ? MEMO_SEG_DATA : 0);
+	s->seg_adds = r->refs.seg_adds;
+	s->escapes = (u8)(r->refs.escape_hits | r->refs.escape_fp << 4);
+}
+
+/* Remember an L1 hit for the inline path of model_access. */
+static void model_remember(struct model *m, u64 gva, const struct tlb_hit *hit)
+{
+	u64 mask = ~((1ULL << tlb_shift[hit->size]) - 1);
+
+	if (!model_rights_allow(m, hit->data, m->acc_base))
+		return;
+	m->fast.base = gva & mask;
+	m->fast.mask = mask;
+	m->fast.ok = model_rights_allow(m, hit->data, m->acc_base | WALK_ACC_WRITE) ? 2 : 1;
+}
+
+static void model_fill_xlat(struct model_xlat *x, u64 gva, u64 data, u8 shift, u8 path)
+{
+	x->shift = shift;
+	x->path = path;
+	x->pa = (data & PTE_ADDR_MASK & ~((1ULL << shift) - 1)) | (gva & ((1ULL << shift) - 1));
+}
+
+/* The walk of an L2 miss, or its replay from the memo. Escape-filter checks
+ * made before (Dual Direct's L1-miss check) stay in r; the memo keeps only
+ * the walk's own part. */
+static int model_walk_or_replay(struct model *m, u64 gva, u32 acc, struct model_miss *r,
+				bool use_memo)
+{
+	struct walk_refs before = r->refs;
+
+	r->refs = (struct walk_refs){0};
+	if (!use_memo || !model_memo_replay(m, gva, acc, r)) {
+		if (model_walk(m, gva, acc, r))
+			return -DV_EFAULT;
+		r->cls = model_classify(m, gva, r->gpa, r->have_gpa);
+		if (use_memo)
+			model_memo_store(m, gva, r);
+	}
+	r->refs.escape_hits += before.escape_hits;
+	r->refs.escape_fp += before.escape_fp;
+	return 0;
+}
+
+/* One access: Table I from the L1 lookup down. memo: the caller is
+ * model_access (keep the inline hit and use the walk memo). */
+static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, bool memo)
+{
+	struct model_miss r;
+	struct tlb_hit hit;
+
+	/* Any lookup below may reorder a set: the remembered hit is only valid
+	 * again if this access is itself an L1 hit. */
+	m->fast.ok = 0;
+	if (x)
+		*x = (struct model_xlat){0};
+	if (!walk_canonical(gva)) {
+		m->fault = (struct walk_fault){.kind = WALK_NONCANONICAL, .va = gva};
+		m->stats.faults++;
+		return -DV_EFAULT;
+	}
+	if (tlb_lookup_l1(&m->tlb, gva, &hit) && model_rights_allow(m, hit.data, acc)) {
+		m->stats.accesses++;
+		if (memo)
+			model_remember(m, gva, &hit);
+		if (x)
+			model_fill_xlat(x, gva, hit.data, tlb_shift[hit.size], MODEL_PATH_L1);
+		return 0;
+	}
+	r = (struct model_miss){0};
+	if (model_l1_segments(m, gva, &r)) {
+		r.cls = model_classify(m, gva, r.gpa, r.have_gpa);
+		tlb_fill_l1(&m->tlb, gva, model_size_of_shift(r.shift), r.data);
+	} else if (tlb_lookup_l2(&m->tlb, gva, &hit) && model_rights_allow(m, hit.data, acc)) {
+		r.path = MODEL_PATH_L2;
+		r.shift = tlb_shift[hit.size];
+		r.data = hit.data;
+		tlb_fill_l1(&m->tlb, gva, hit.size, hit.data);
+	} else {
+		if (model_walk_or_replay(m, gva, acc, &r, memo && m->memo && !m->cfg.pwc)) {
+			m->stats.faults++;
+			return -DV_EFAULT;
+		}
+		tlb_fill_l2(&m->tlb, gva, model_size_of_shift(r.shift), r.data);
+		tlb_fill_l1(&m->tlb, gva, model_size_of_shift(r.shift), r.data);
+	}
+	model_commit(m, gva, &r);
+	if (x) {
+		model_fill_xlat(x, gva, r.data, r.shift, r.path);
+		x->gpa = r.have_gpa ? r.gpa : 0;
+		x->refs = r.refs;
+		if (r.path != MODEL_PATH_L2)
+			x->cls = r.cls;
+	}
+	return 0;
+}
+
+int model_access_slow(struct model *m, u64 gva, bool is_write)
+{
+	return model_do(m, gva, m->acc_base | (is_write ? WALK_ACC_WRITE : 0), NULL, true);
+}
+
+int model_translate(struct model *m, u64 gva, u32 acc, struct model_xlat *x)
+{
+	return model_do(m, gva, acc, x, false);
+}

@@ -1,0 +1,241 @@
+/* The MMU model: TLBs, optional page-walk caches, native and 2D page walks,
+ * the guest and VMM direct segments with the escape filter, and the counts
+ * the cost models need. Portable C, no allocation: struct model holds all
+ * its storage (a few hundred KiB; allocate it statically or on the heap).
+ *
+ * Typical use (mmusim):
+ *	struct model_config c;
+ *	model_config_init(&c, MODEL_VMM_DIRECT);
+ *	c.guest = (struct walk_tables){ .root = gcr3, .read = rd, .ctx = mem };
+ *	c.nested = (struct walk_tables){ .root = eptp_root, .read = rd, .ctx = mem };
+ *	c.vseg = (struct segment){ base, limit, offset };
+ *	model_init(m, &c);
+ *	while (...) {
+ *		int r = model_access(m, gva, is_write);
+ *		if (r == -DV_EFAULT && model_fault(m)->kind == WALK_NOT_PRESENT) {
+ *			map what model_fault(m) names, then model_access again;
+ *		}
+ *	}
+ *	model_stats(m)->walks ...
+ *
+ * A faulting access changes no counter but stats.faults and inserts nothing
+ * in the TLBs, so materialising tables on first touch and retrying counts
+ * exactly as if the tables had existed (the optional page-walk caches do
+ * keep what the faulting walk read, as hardware does). See docs/model.md. */
+#ifndef MM_MODEL_MODEL_H
+#define MM_MODEL_MODEL_H
+
+#include <dimvisor/types.h>
+#include <dimvisor/errno.h>
+#include "mm/model/cost.h"
+#include "mm/model/escape.h"
+#include "mm/model/pwc.h"
+#include "mm/model/segment.h"
+#include "mm/model/tlb.h"
+#include "mm/model/walk.h"
+
+/* The modes of PAPER.md. A mode says which hardware is active; a segment
+ * the mode uses but that is disabled (BASE = LIMIT) is simply never hit, so
+ * Dual Direct with BASE_g = LIMIT_g behaves as VMM Direct and with
+ * BASE_v = LIMIT_v as Guest Direct, as in the paper. Segments configured in a
+ * mode that does not use them only classify misses for the linear model. */
+enum model_mode {
+	MODEL_NATIVE = 0,   /* native paging: 1D walk of the (guest) tables */
+	MODEL_NATIVE_DS,    /* native direct segment: the guest segment maps VA -> PA */
+	MODEL_BASE_VIRT,    /* 2D walk through guest tables and EPT */
+	MODEL_DUAL_DIRECT,  /* guest segment + VMM segment */
+	MODEL_VMM_DIRECT,   /* guest tables, every gPA through the VMM segment */
+	MODEL_GUEST_DIRECT, /* guest segment, then the nested walk */
+	MODEL_MODES,
+};
+
+struct model_config {
+	enum model_mode mode;
+	struct tlb_geometry tlb;	/* default: tlb_preset("sandybridge") */
+	bool pwc;			/* paging-structure caches and nested TLB */
+	struct pwc_geometry pwc_geom;	/* per dimension, used when pwc */
+	struct tlb_array_geometry ntlb; /* nested TLB gPA -> hPA, used when pwc */
+	struct walk_tables guest;	/* native or guest tables (root: CR3) */
+	struct walk_tables nested;	/* EPT (root: EPTP's table address) */
+	struct segment gseg;		/* BASE_g, LIMIT_g, OFFSET_g */
+	struct segment vseg;		/* BASE_v, LIMIT_v, OFFSET_v */
+	u32 escape_bits;		/* Bloom filter size, default 256 */
+	u32 escape_hashes;		/* default 4 */
+	struct walk_env env;		/* default: MAXPHYADDR 46, NXE, WP */
+	bool user;			/* model_access is CPL 3 (default true) */
+};
+
+/* How a translation was obtained. */
+enum model_path {
+	MODEL_PATH_L1 = 0,  /* L1 TLB hit */
+	MODEL_PATH_SEGMENT, /* L1 miss completed by segments alone (Table I "Both") */
+	MODEL_PATH_L2,	    /* L2 TLB hit */
+	MODEL_PATH_WALK,    /* page walk (possibly shortened by segments) */
+};
+
+/* Classification bits of a miss: where its data address lies. */
+#define MODEL_IN_GSEG 1u /* gVA inside the guest segment */
+#define MODEL_IN_VSEG 2u /* gPA inside the VMM segment and not escaped */
+
+/* One translation in detail (model_translate). */
+struct model_xlat {
+	u64 pa;		       /* hPA (PA natively) */
+	u64 gpa;	       /* gPA when virtualized and known, else 0 */
+	u8 shift;	       /* page size of the TLB entry used or made */
+	u8 path;	       /* enum model_path */
+	u8 cls;		       /* MODEL_IN_* for misses (path != L1/L2) */
+	struct walk_refs refs; /* walk references and segment adds */
+};
+
+/* Per-run totals. l1 hits = accesses - l1_misses. */
+struct model_stats {
+	u64 accesses; /* completed accesses (a faulting attempt is not one) */
+	u64 l1_misses;
+	u64 l2_hits;
+	u64 l2_misses;		    /* L2 lookups that missed; each starts a walk */
+	u64 segment_l1;		    /* L1 misses completed by segments (Dual Direct "Both",
+				     * native direct segment): no L2 lookup, no walk */
+	u64 walks;		    /* = l2_misses */
+	u64 walk_refs;		    /* memory references of all walks */
+	u64 walk_refs_max;	    /* most references of one walk */
+	u64 refs[WALK_REF_KINDS];   /* by kind and level, see enum walk_ref_base */
+	u64 seg_adds;		    /* segment additions (guest + VMM segment) */
+	u64 segment_hits;	    /* TLB misses whose data address a segment translated */
+	u64 escape_hits;	    /* gPAs in the VMM segment sent to the walk by a real escape */
+	u64 escape_false_positives; /* ... by a Bloom-filter false positive */
+	u64 pwc_hits;
+	u64 ntlb_hits;
+	u64 faults;		      /* faulting attempts (not in the counts above) */
+	struct cost_miss_counts miss; /* M_n and the F numerators */
+};
+
+/* One slot of the optional walk memo (model_set_memo): the outcome of a
+ * successful walk of one 4 KiB gVA page. 32 bytes. */
+struct model_memo_slot {
+	u64 key;    /* gVA bits 47:12 | generation << 36; 0 = empty */
+	u64 data;   /* TLB entry data: page base | rights */
+	u8 refs[6]; /* references by kind, one nibble each */
+	u8 shift;   /* TLB entry page size */
+	u8 cls;	    /* MODEL_IN_* | 4 if a segment translated the data */
+	u8 seg_adds;
+	u8 escapes; /* real escapes (bits 3:0), false positives (bits 7:4) */
+	u8 pad[6];
+};
+
+/* Everything below is private to mm/model; read it through the functions. */
+struct model_fast {
+	u64 base; /* page base of the last L1 hit, which is MRU in its set */
+	u64 mask; /* ~(page size - 1) */
+	u8 ok;	  /* 0 = invalid, 1 = reads allowed, 2 = reads and writes */
+};
+
+struct model {
+	struct model_fast fast; /* first: the hit path touches little else */
+	struct model_stats stats;
+	bool virt;     /* mode has a nested dimension */
+	bool use_gseg; /* mode translates through the guest segment */
+	bool use_vseg; /* mode translates through the VMM segment */
+	u32 acc_base;  /* WALK_ACC_USER when cfg.user */
+	struct model_config cfg;
+	struct walk_fault fault;
+	struct tlb tlb;
+	struct pwc gpwc;       /* guest (or native) paging-structure caches */
+	struct pwc npwc;       /* EPT paging-structure caches */
+	struct tlb_array ntlb; /* nested TLB */
+	struct escape_filter escape;
+	struct model_memo_slot *memo; /* caller's storage, or NULL */
+	u64 memo_mask;		      /* slots - 1 */
+	u64 memo_gen;		      /* generation in keys, from 1 */
+};
+
+/* Defaults for mode: Sandy Bridge TLBs, caches off, segments disabled,
+ * escape filter 256 bits / 4 hashes, MAXPHYADDR 46 (the Xeon E5-2430 of the
+ * paper), NXE and WP set, user accesses. Tables are left empty. */
+void model_config_init(struct model_config *c, enum model_mode mode);
+
+/* Build m from c (c is copied). -DV_EINVAL for a bad geometry, segment or
+ * filter size, or a mode out of range. */
+int model_init(struct model *m, const struct model_config *c);
+
+/* Translate one access. 0 on success; -DV_EFAULT on a fault, described by
+ * model_fault(m). The L1-hit path is inline and touches one set. */
+int model_access_slow(struct model *m, u64 gva, bool is_write);
+static inline int model_access(struct model *m, u64 gva, bool is_write)
+{
+	/* The last L1 hit's entry is most recently used in its set, so hitting
+	 * it again changes no LRU state: skip the lookup. Invalidated by every
+	 * fill and flush. */
+	if (((gva ^ m->fast.base) & m->fast.mask) == 0 && (unsigned)is_write < m->fast.ok) {
+		m->stats.accesses++;
+		return 0;
+	}
+	return model_access_slow(m, gva, is_write);
+}
+
+/* As model_access, with WALK_ACC_* bits (USER is taken from acc, not from
+ * the configuration) and the details in *x (may be NULL). */
+int model_translate(struct model *m, u64 gva, u32 acc, struct model_xlat *x);
+
+/* Optional walk memo, a pure speed-up: the outcome of each successful walk
+ * is kept in slots (a power of two, caller's storage, no allocation here),
+ * keyed by gVA page; a later walk of that page replays it (same counts, same
+ * TLB fills) instead of reading the tables again. Used only with the
+ * page-walk caches off, where a walk's outcome depends on the tables alone.
+ * Cleared by every flush: call model_flush (EPT or guest change) or
+ * model_flush_page (guest change) after changing an existing mapping; adding
+ * one needs nothing, as only successful walks are kept. slots = NULL
+ * turns it off. -DV_EINVAL if n is not a power of two. */
+int model_set_memo(struct model *m, struct model_memo_slot *slots, u64 n);
+
+/* Slot of the memo for gva (private; used by model_prefetch). */
+static inline struct model_memo_slot *model_memo_slot_of(const struct model *m, u64 gva)
+{
+	/* Fibonacci hashing of the page number (Knuth, TAOCP 6.4). */
+	return &m->memo[((gva >> 12) * 0x9e3779b97f4a7c15ULL >> 20) & m->memo_mask];
+}
+
+/* Hint: gva will be accessed soon. Prefetches its memo slot, so a caller
+ * that knows its addresses some accesses ahead (gups, a trace buffer) can
+ * overlap the memo's cache misses. No effect on results. */
+static inline void model_prefetch(const struct model *m, u64 gva)
+{
+	if (m->memo)
+		__builtin_prefetch(model_memo_slot_of(m, gva));
+}
+
+/* The last fault: stage (guest tables or EPT), kind, level, addresses. */
+const struct walk_fault *model_fault(const struct model *m);
+
+/* Drop all cached translations: TLBs, paging-structure caches, nested TLB.
+ * Call after changing an existing mapping (lazily adding one needs nothing). */
+void model_flush(struct model *m);
+/* INVLPG: drop the TLB entries of gva and the guest paging-structure
+ * caches (EPT's caches and the nested TLB stay). */
+void model_flush_page(struct model *m, u64 gva);
+
+/* Live changes; each flushes the translation caches. */
+int model_set_mode(struct model *m, enum model_mode mode);
+int model_set_segments(struct model *m, const struct segment *gseg, const struct segment *vseg);
+void model_set_tables(struct model *m, const struct walk_tables *guest,
+		      const struct walk_tables *nested);
+/* Escape the 4 KiB guest-physical page of gpa from the VMM segment. */
+int model_escape_page(struct model *m, u64 gpa);
+
+const struct model_stats *model_stats(const struct model *m);
+void model_stats_reset(struct model *m);
+
+/* The mode the hardware is effectively in: Dual Direct with a disabled
+ * guest segment is VMM Direct, etc. */
+enum model_mode model_effective_mode(const struct model *m);
+
+/* "native", "native-ds", "base", "dual-direct", "vmm-direct", "guest-direct". */
+const char *model_mode_name(enum model_mode mode);
+/* Parse a name above; -DV_EINVAL if unknown. */
+int model_mode_parse(const char *s, enum model_mode *mode);
+
+static inline enum cost_design model_cost_design(enum model_mode mode)
+{
+	return (enum cost_design)mode;
+}
+
+#endif

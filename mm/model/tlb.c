@@ -1,0 +1,253 @@
+/* TLB arrays, the two-level TLB and its presets. */
+#include <dimvisor/errno.h>
+#include "arch/x86_64/pte.h"
+#include "mm/model/tlb.h"
+
+const u8 tlb_shift[TLB_NSIZES] = {PAGE_SHIFT, PAGE_2M_SHIFT, PAGE_1G_SHIFT};
+
+#define B4K TLB_SIZE_BIT(TLB_4K)
+#define B2M TLB_SIZE_BIT(TLB_2M)
+#define B1G TLB_SIZE_BIT(TLB_1G)
+
+struct tlb_preset_def {
+	const char *name;
+	struct tlb_geometry g;
+};
+
+static const struct tlb_preset_def tlb_presets[] = {
+	/* The paper's Xeon E5-2430 (Sandy Bridge), as PAPER.md lists it: L1 D-TLB
+	 * 4 KiB 64 entries 4-way, 2 MiB 32 entries 4-way, 1 GiB 4 entries fully
+	 * associative; L2 TLB 4 KiB 512 entries 4-way. */
+	{"sandybridge", {.l1 = {{64, 4, B4K}, {32, 4, B2M}, {4, 4, B1G}}, .l2 = {{512, 4, B4K}}}},
+	/* Skylake: Intel 64 and IA-32 Architectures Optimization Reference
+	 * Manual (248966-045, Feb. 2022), Table 2-15 "TLB Parameters of the
+	 * Skylake Microarchitecture": DTLB 4 KiB 64 entries 4-way, 2M/4M 32
+	 * entries 4-way, 1 GiB 4 entries 4-way; STLB 4 KiB + 2 MiB shared 1536
+	 * entries 12-way, 1 GiB 16 entries 4-way. (CPUID leaf 2 on Skylake-SP
+	 * reports the STLB as 6-way; we follow the manual.) */
+	{"skylake",
+	 {.l1 = {{64, 4, B4K}, {32, 4, B2M}, {4, 4, B1G}},
+	  .l2 = {{1536, 12, B4K | B2M}, {16, 4, B1G}}}},
+};
+
+const char *const tlb_preset_names[] = {"sandybridge", "skylake", NULL};
+
+static bool tlb_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+int tlb_preset(const char *name, struct tlb_geometry *g)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(tlb_presets); i++) {
+		if (tlb_streq(name, tlb_presets[i].name)) {
+			*g = tlb_presets[i].g;
+			return 0;
+		}
+	}
+	return -DV_ENOENT;
+}
+
+void tlb_array_flush(struct tlb_array *a)
+{
+	unsigned i;
+
+	for (i = 0; i < TLB_MAX_ENTRIES; i++) {
+		a->e[i].tag = 0;
+		a->stamp[i] = 0;
+	}
+	a->clock = 0;
+}
+
+/* Replace each set's stamps by their rank (1 = oldest), keeping the order,
+ * and restart the clock above them. Empty ways keep stamp 0. */
+void tlb_array_renumber(struct tlb_array *a)
+{
+	u32 sets = a->set_mask + 1, s, w, v;
+
+	for (s = 0; s < sets; s++) {
+		u32 *st = &a->stamp[s * a->ways];
+		u32 rank[TLB_MAX_WAYS];
+
+		for (w = 0; w < a->ways; w++) {
+			rank[w] = 0;
+			if (!st[w])
+				continue;
+			for (v = 0; v < a->ways; v++)
+				rank[w] += st[v] && st[v] <= st[w];
+		}
+		for (w = 0; w < a->ways; w++)
+			st[w] = rank[w];
+	}
+	a->clock = a->ways;
+}
+
+int tlb_array_init(struct tlb_array *a, const struct tlb_array_geometry *g)
+{
+	u32 sets;
+
+	if (g->entries == 0) {
+		a->set_mask = 0;
+		a->ways = 0;
+		a->sizes = 0;
+		return 0;
+	}
+	if (g->entries > TLB_MAX_ENTRIES || g->ways == 0 || g->ways > TLB_MAX_WAYS ||
+	    g->entries % g->ways || (g->sizes & TLB_ALL_SIZES) == 0 || g->sizes & ~TLB_ALL_SIZES)
+		return -DV_EINVAL;
+	sets = g->entries / g->ways;
+	if (sets & (sets - 1))
+		return -DV_EINVAL; /* set index is a bit field of the address */
+	a->set_mask = sets - 1;
+	a->ways = g->ways;
+	a->sizes = g->sizes;
+	tlb_array_flush(a);
+	return 0;
+}
+
+/* Build the probe list of one level and the size -> array map. */
+static int tlb_level_init(struct tlb_array *arrays, const struct tlb_array_geometry *g, unsigned n,
+			  struct tlb_probe *probe, u8 *nprobe, s8 *of)
+{
+	unsigned i, s;
+	int err;
+
+	*nprobe = 0;
+	for (s = 0; s < TLB_NSIZES; s++)
+		of[s] = -1;
+	for (i = 0; i < n; i++) {
+		err = tlb_array_init(&arrays[i], &g[i]);
+		if (err)
+			return err;
+		for (s = 0; s < TLB_NSIZES; s++) {
+			if (!(arrays[i].sizes & TLB_SIZE_BIT(s)))
+				continue;
+			if (of[s] >= 0)
+				return -DV_EINVAL; /* one array per size and level */
+			of[s] = (s8)i;
+			probe[*nprobe].array = (u8)i;
+			probe[*nprobe].size = (u8)s;
+			(*nprobe)++;
+		}
+	}
+	return 0;
+}
+
+int tlb_init(struct tlb *t, const struct tlb_geometry *g)
+{
+	int err;
+
+	err = tlb_level_init(t->l1, g->l1, TLB_L1_ARRAYS, t->probe_l1, &t->nprobe_l1, t->l1_of);
+	if (err)
+		return err;
+	err = tlb_level_init(t->l2, g->l2, TLB_L2_ARRAYS, t->probe_l2, &t->nprobe_l2, t->l2_of);
+	if (err)
+		return err;
+	if (t->l1_of[TLB_4K] < 0)
+		return -DV_EINVAL; /* every translation must fit somewhere in L1 */
+	return 0;
+}
+
+void tlb_flush(struct tlb *t)
+{
+	unsigned i;
+
+	for (i = 0; i < TLB_L1_ARRAYS; i++)
+		tlb_array_flush(&t->l1[i]);
+	for (i = 0; i < TLB_L2_ARRAYS; i++)
+		tlb_array_flush(&t->l2[i]);
+}
+
+bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit)
+{
+	unsigned i;
+
+	for (i = 0; i < t->nprobe_l2; i++) {
+		const struct tlb_probe *p = &t->probe_l2[i];
+		struct tlb_entry *e = tlb_array_lookup(&t->l2[p->array], va, p->size);
+
+		if (e) {
+			hit->data = e->data;
+			hit->size = p->size;
+			return true;
+		}
+	}
+	return false;
+}
+
+void tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
+{
+	u64 vpn = va >> tlb_shift[size];
+	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
+	u32 base = (u32)(vpn & a->set_mask) * a->ways;
+	unsigned w, victim = 0;
+	u64 best = ~0ULL;
+
+	/* A refill of a present tag replaces it in place (key 0); otherwise the
+	 * first empty way (stamp 0, key 1), else the least recently used. Masks
+	 * instead of branches, as in tlb_array_lookup. */
+	for (w = 0; w < a->ways; w++) {
+		u64 same = -(u64)(a->e[base + w].tag == tag);
+		u64 key = ~same & ((u64)a->stamp[base + w] + 1);
+		u64 lt = -(u64)(key < best);
+
+		best = (best & ~lt) | (key & lt);
+		victim = (unsigned)((victim & ~lt) | (w & lt));
+	}
+	a->e[base + victim].tag = tag;
+	a->e[base + victim].data = data;
+	a->stamp[base + victim] = tlb_array_tick(a);
+}
+
+void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data)
+{
+	unsigned s = size;
+
+	while (t->l1_of[s] < 0)
+		s--; /* 4 KiB always has an array (tlb_init) */
+	if (s != size) {
+		/* Splinter: the entry maps va's 2^shift[s] sub-page of the page. */
+		u64 off = va & ((1ULL << tlb_shift[size]) - 1) & ~((1ULL << tlb_shift[s]) - 1);
+
+		data = ((data & PTE_ADDR_MASK) + off) | (data & ~PTE_ADDR_MASK);
+	}
+	tlb_array_fill(&t->l1[t->l1_of[s]], va, s, data);
+}
+
+void tlb_fill_l2(struct tlb *t, u64 va, unsigned size, u64 data)
+{
+	if (t->l2_of[size] >= 0)
+		tlb_array_fill(&t->l2[t->l2_of[size]], va, size, data);
+}
+
+/* Remove va's entry of one size from one array. */
+static void tlb_array_drop(struct tlb_array *a, u64 va, unsigned size)
+{
+	u64 vpn = va >> tlb_shift[size];
+	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
+	u32 base = (u32)(vpn & a->set_mask) * a->ways;
+	unsigned w;
+
+	for (w = 0; w < a->ways; w++) {
+		if (a->e[base + w].tag == tag) {
+			a->e[base + w].tag = 0;
+			a->stamp[base + w] = 0;
+		}
+	}
+}
+
+void tlb_flush_va(struct tlb *t, u64 va)
+{
+	unsigned i;
+
+	for (i = 0; i < t->nprobe_l1; i++)
+		tlb_array_drop(&t->l1[t->probe_l1[i].array], va, t->probe_l1[i].size);
+	for (i = 0; i < t->nprobe_l2; i++)
+		tlb_array_drop(&t->l2[t->probe_l2[i].array], va, t->probe_l2[i].size);
+}

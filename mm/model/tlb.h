@@ -1,0 +1,173 @@
+/* TLBs: set-associative arrays with true LRU, grouped into a first level
+ * (one array per page size, probed in parallel) and a second, unified level.
+ * An entry caches a whole translation (native VA -> PA, or under
+ * virtualization the combined gVA -> hPA), the page size, and the effective
+ * rights. Storage is fixed-size inside the struct: no allocation.
+ *
+ * True LRU by age stamps: every lookup hit or fill stamps its entry with the
+ * array's clock; a fill evicts an empty way, else the way with the oldest
+ * stamp. A hit is a single store, whatever the associativity. */
+#ifndef MM_MODEL_TLB_H
+#define MM_MODEL_TLB_H
+
+#include <dimvisor/types.h>
+#include "arch/x86_64/pte.h"
+
+enum tlb_size {
+	TLB_4K = 0,
+	TLB_2M = 1,
+	TLB_1G = 2,
+	TLB_NSIZES = 3,
+};
+#define TLB_SIZE_BIT(s) (1u << (s))
+#define TLB_ALL_SIZES	7u
+
+#define TLB_MAX_ENTRIES 2048 /* per array: Skylake's STLB has 1536 */
+#define TLB_MAX_WAYS	64
+#define TLB_L1_ARRAYS	3
+#define TLB_L2_ARRAYS	2
+
+/* One array: entries / ways sets (a power of two), holding the page sizes in
+ * the mask sizes. entries = 0: the array does not exist. Fully associative
+ * is ways = entries. */
+struct tlb_array_geometry {
+	u16 entries;
+	u16 ways;
+	u8 sizes; /* TLB_SIZE_BIT(TLB_4K) | ... */
+};
+
+struct tlb_geometry {
+	struct tlb_array_geometry l1[TLB_L1_ARRAYS];
+	struct tlb_array_geometry l2[TLB_L2_ARRAYS];
+};
+
+/* tag = (address >> page shift) << 3 | size << 1 | 1 (valid); 0 = empty.
+ * data = physical page base | rights: the guest's X86_PTE_RW, X86_PTE_US,
+ * X86_PTE_NX, and what the nested dimension denies (TLB_NO_*, bits the page
+ * base never uses). */
+#define TLB_NO_READ  (1ULL << 9)  /* EPT denies reads */
+#define TLB_NO_WRITE (1ULL << 10) /* EPT denies writes */
+#define TLB_NO_EXEC  (1ULL << 11) /* EPT denies fetches */
+#define TLB_RIGHTS   (X86_PTE_RW | X86_PTE_US | X86_PTE_NX | TLB_NO_READ | TLB_NO_WRITE | TLB_NO_EXEC)
+
+struct tlb_entry {
+	u64 tag;
+	u64 data;
+};
+
+struct tlb_array {
+	u32 set_mask;
+	u16 ways;
+	u8 sizes;
+	u32 clock;		    /* last stamp given; 0 marks an empty way */
+	u32 stamp[TLB_MAX_ENTRIES]; /* per entry: when it was last used */
+	struct tlb_entry e[TLB_MAX_ENTRIES];
+};
+
+struct tlb_probe {
+	u8 array;
+	u8 size;
+};
+
+struct tlb {
+	u8 nprobe_l1, nprobe_l2; /* (array, size) pairs to look up */
+	struct tlb_probe probe_l1[TLB_L1_ARRAYS * TLB_NSIZES];
+	struct tlb_probe probe_l2[TLB_L2_ARRAYS * TLB_NSIZES];
+	s8 l1_of[TLB_NSIZES]; /* L1 array holding a size, or -1 */
+	s8 l2_of[TLB_NSIZES]; /* L2 array holding a size, or -1 */
+	struct tlb_array l1[TLB_L1_ARRAYS];
+	struct tlb_array l2[TLB_L2_ARRAYS];
+};
+
+/* A hit: the entry's data and page size. */
+struct tlb_hit {
+	u64 data;
+	u8 size;
+};
+
+extern const u8 tlb_shift[TLB_NSIZES]; /* 12, 21, 30 */
+
+/* Fill g with a named preset: "sandybridge" (the paper's machine, the
+ * default) or "skylake". -DV_ENOENT for an unknown name. */
+int tlb_preset(const char *name, struct tlb_geometry *g);
+/* Names of the presets, NULL-terminated. */
+extern const char *const tlb_preset_names[];
+
+/* Empty TLB of geometry g. -DV_EINVAL if an array is larger than
+ * TLB_MAX_ENTRIES, has more than TLB_MAX_WAYS ways, a set count that is not a
+ * power of two, or no sizes; or if no L1 array holds 4 KiB pages. */
+int tlb_init(struct tlb *t, const struct tlb_geometry *g);
+void tlb_flush(struct tlb *t);
+/* Drop every entry, of any size, that translates va (INVLPG). */
+void tlb_flush_va(struct tlb *t, u64 va);
+
+/* Renumber the stamps when the clock is about to wrap (every 2^32 uses). */
+void tlb_array_renumber(struct tlb_array *a);
+
+/* The next stamp of a. */
+static inline u32 tlb_array_tick(struct tlb_array *a)
+{
+	if (__builtin_expect(a->clock == 0xffffffffu, 0))
+		tlb_array_renumber(a);
+	return ++a->clock;
+}
+
+/* Look va up in one array for one page size; on a hit make the entry the
+ * most recently used of its set and return it. The way is found with masks,
+ * not branches: on random hits a branch per way is mispredicted. */
+static inline struct tlb_entry *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
+{
+	u64 vpn = va >> tlb_shift[size];
+	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
+	u32 base = (u32)(vpn & a->set_mask) * a->ways;
+	const struct tlb_entry *set = &a->e[base];
+	u64 way = ~0ULL;
+	unsigned w;
+
+	for (w = 0; w < a->ways; w++) {
+		u64 eq = -(u64)(set[w].tag == tag);
+
+		way = (way & ~eq) | ((u64)w & eq);
+	}
+	if (way == ~0ULL)
+		return NULL;
+	a->stamp[base + way] = tlb_array_tick(a);
+	return &a->e[base + way];
+}
+
+/* Look va up in every first-level array. */
+static inline bool tlb_lookup_l1(struct tlb *t, u64 va, struct tlb_hit *hit)
+{
+	unsigned i;
+
+	for (i = 0; i < t->nprobe_l1; i++) {
+		const struct tlb_probe *p = &t->probe_l1[i];
+		struct tlb_entry *e = tlb_array_lookup(&t->l1[p->array], va, p->size);
+
+		if (e) {
+			hit->data = e->data;
+			hit->size = p->size;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Look va up in the second level. */
+bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit);
+
+/* Insert the translation of va (page of size, data = page base | rights) in
+ * the first level. A size without an L1 array is splintered into the
+ * largest smaller size that has one (the entry then covers va's sub-page). */
+void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data);
+/* Insert in the second level; sizes the L2 does not hold are not cached
+ * there (Sandy Bridge's STLB holds only 4 KiB pages). */
+void tlb_fill_l2(struct tlb *t, u64 va, unsigned size, u64 data);
+
+/* Low-level: insert into one array (used for the nested TLB too). */
+void tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data);
+/* Low-level: set up one array. -DV_EINVAL as for tlb_init. */
+int tlb_array_init(struct tlb_array *a, const struct tlb_array_geometry *g);
+void tlb_array_flush(struct tlb_array *a);
+
+#endif

@@ -1,0 +1,1112 @@
+/* mm/model/model.c: the modes of PAPER.md, Table I cell by cell, the
+ * reference counts of a TLB miss in every mode, the escape filter, faults
+ * with lazy mapping, and the optional page-walk caches. Expected numbers are
+ * worked out by hand in the comments.
+ *
+ * The layout (all 4 KiB pages unless said otherwise):
+ *   guest segment  gVA [1 GiB, 2 GiB)     -> gPA + 1 GiB = [2 GiB, 3 GiB)
+ *   VMM segment    gPA [2.5 GiB, 4 GiB)   -> hPA + 4 GiB = [6.5 GiB, 8 GiB)
+ *   EPT maps every gPA it is given to hPA = gPA + 128 GiB, so the hPA tells
+ *   which path translated.
+ *   Table I columns, one gVA each:
+ *     BOTH  gVA 0x60000000 (in the guest segment) -> gPA 0xa0000000 (in the VMM segment)
+ *     GONLY gVA 0x40000000 (in the guest segment) -> gPA 0x80000000 (outside)
+ *     VONLY gVA 0x10000000 -> guest tables -> gPA 0xc0000000 (in the VMM segment)
+ *     NEITH gVA 0x20000000 -> guest tables -> gPA 0x01000000 (outside)
+ *   The guest tables sit at gPA 0xf0000000 (inside the VMM segment) or at
+ *   gPA 0x100000 (outside), depending on the test. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dimvisor/errno.h>
+#include "mm/model/model.h"
+#include "test_model_tables.h"
+
+#define GSEG_BASE  0x40000000ULL
+#define GSEG_LIMIT 0x80000000ULL
+#define GSEG_OFF   0x40000000ULL
+#define VSEG_BASE  0xa0000000ULL
+#define VSEG_LIMIT 0x100000000ULL
+#define VSEG_OFF   0x100000000ULL
+#define HOFF	   0x2000000000ULL
+
+#define BOTH	  0x60000000ULL
+#define GONLY	  0x40000000ULL
+#define VONLY	  0x10000000ULL
+#define NEITH	  0x20000000ULL
+#define BOTH_GPA  0xa0000000ULL
+#define GONLY_GPA 0x80000000ULL
+#define VONLY_GPA 0xc0000000ULL
+#define NEITH_GPA 0x01000000ULL
+
+#define TABLES_IN  0xf0000000ULL
+#define TABLES_OUT 0x100000ULL
+#define EPT_ROOT   0x3000000000ULL
+
+struct fx {
+	struct tmem *gm, *hm;
+	u64 groot;
+	unsigned ept_done; /* guest table pages already mapped in EPT */
+	struct model_config c;
+	struct model *m;
+};
+
+static void fx_map_ept(struct fx *f, u64 gpa, unsigned lvl)
+{
+	u64 sz = PT_LEVEL_SIZE(lvl);
+
+	tmap_ept(f->hm, EPT_ROOT, ALIGN_DOWN(gpa, sz), ALIGN_DOWN(gpa, sz) + HOFF, lvl);
+}
+
+/* Guest mapping gva -> gpa; new guest table pages get EPT mappings too. */
+static void fx_map_guest(struct fx *f, u64 gva, u64 gpa, unsigned lvl)
+{
+	tmap_x86(f->gm, f->groot, gva, gpa, lvl);
+	for (; f->ept_done < f->gm->n; f->ept_done++)
+		fx_map_ept(f, f->gm->pa[f->ept_done], 1);
+}
+
+/* The standard layout in mode, with the guest tables in or out of the VMM
+ * segment. Every column's data page is mapped in EPT (4 KiB); the guest
+ * tables also map BOTH and GONLY consistently with the guest segment. */
+static struct fx *fx_new_cfg(enum model_mode mode, u64 tables, unsigned guest_lvl, unsigned ept_lvl,
+			     bool pwc)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->gm = tmem_new(tables + 0x1000);
+	f->hm = tmem_new(EPT_ROOT + 0x1000);
+	f->groot = tmem_page_at(f->gm, tables);
+	tmem_page_at(f->hm, EPT_ROOT);
+	fx_map_guest(f, VONLY, VONLY_GPA, guest_lvl);
+	fx_map_guest(f, NEITH, NEITH_GPA, guest_lvl);
+	fx_map_guest(f, GONLY, GONLY_GPA, guest_lvl);
+	fx_map_guest(f, BOTH, BOTH_GPA, guest_lvl);
+	fx_map_ept(f, VONLY_GPA, ept_lvl);
+	fx_map_ept(f, NEITH_GPA, ept_lvl);
+	fx_map_ept(f, GONLY_GPA, ept_lvl);
+	fx_map_ept(f, BOTH_GPA, ept_lvl);
+	model_config_init(&f->c, mode);
+	f->c.guest = tmem_tables(f->gm, f->groot);
+	f->c.nested = tmem_tables(f->hm, EPT_ROOT);
+	f->c.gseg = (struct segment){GSEG_BASE, GSEG_LIMIT, GSEG_OFF};
+	f->c.vseg = (struct segment){VSEG_BASE, VSEG_LIMIT, VSEG_OFF};
+	f->c.pwc = pwc;
+	f->m = malloc(sizeof(*f->m));
+	assert_int_equal(model_init(f->m, &f->c), 0);
+	return f;
+}
+
+static struct fx *fx_new(enum model_mode mode, u64 tables)
+{
+	return fx_new_cfg(mode, tables, 1, 1, false);
+}
+
+static void fx_free(struct fx *f)
+{
+	tmem_free(f->gm);
+	tmem_free(f->hm);
+	free(f->m);
+	free(f);
+}
+
+/* Translate a user read of gva; it must succeed. */
+static struct model_xlat xl(struct fx *f, u64 gva)
+{
+	struct model_xlat x;
+
+	assert_int_equal(model_translate(f->m, gva, WALK_ACC_USER, &x), 0);
+	return x;
+}
+
+static unsigned refs_of(const struct model_xlat *x, enum walk_ref_base base)
+{
+	unsigned n = 0;
+
+	for (unsigned lvl = 1; lvl <= 4; lvl++)
+		n += x->refs.n[WALK_REF(base, lvl)];
+	return n;
+}
+
+/* Push gva out of L1 (not L2): four more pages in its L1 set. The Sandy
+ * Bridge L1 4 KiB array has 16 sets of 4 ways, so pages 64 KiB apart share
+ * a set; in the 512-entry L2 (128 sets) they do not. Each needs a mapping
+ * like gva's: give the gPA of gva, and whether guest tables or only EPT map. */
+static void fx_evict_l1_4k(struct fx *f, u64 gva, u64 gpa, bool guest_tables)
+{
+	for (u64 k = 1; k <= 4; k++) {
+		if (guest_tables)
+			fx_map_guest(f, gva + k * 0x10000, gpa + k * 0x10000, 1);
+		if (!segment_contains(&f->c.vseg, gpa) || !guest_tables)
+			fx_map_ept(f, gpa + k * 0x10000, 1);
+		xl(f, gva + k * 0x10000);
+	}
+}
+
+/* ==== Table I, row by row and column by column ==================================== */
+
+/* --- Row "L1 TLB hit": translation complete, in every column. --- */
+static void check_l1_hit(u64 gva, u64 tables)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, tables);
+	struct model_xlat first = xl(f, gva), again = xl(f, gva + 8);
+
+	assert_int_not_equal(first.path, MODEL_PATH_L1);
+	assert_int_equal(again.path, MODEL_PATH_L1);
+	assert_int_equal(again.refs.total, 0);
+	assert_int_equal(again.pa, first.pa + 8);
+	assert_int_equal(model_stats(f->m)->accesses, 2);
+	assert_int_equal(model_stats(f->m)->l1_misses, 1);
+	fx_free(f);
+}
+
+static void table1_l1_hit_both(void **state)
+{
+	check_l1_hit(BOTH, TABLES_IN);
+}
+
+static void table1_l1_hit_vmm_only(void **state)
+{
+	check_l1_hit(VONLY, TABLES_IN);
+}
+
+static void table1_l1_hit_guest_only(void **state)
+{
+	check_l1_hit(GONLY, TABLES_IN);
+}
+
+static void table1_l1_hit_neither(void **state)
+{
+	check_l1_hit(NEITH, TABLES_OUT);
+}
+
+/* --- Row "L1 TLB miss". --- */
+
+/* Both: hPA = gVA + OFFSET_g + OFFSET_v, an L1 entry is inserted, no L2. */
+static void table1_l1_miss_both(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_IN);
+	struct model_xlat x = xl(f, BOTH + 0x123);
+
+	assert_int_equal(x.path, MODEL_PATH_SEGMENT);
+	/* 0x60000123 + 0x40000000 + 0x100000000 */
+	assert_int_equal(x.pa, 0x1a0000123ULL);
+	assert_int_equal(x.refs.total, 0);
+	assert_int_equal(x.refs.seg_adds, 2);
+	assert_int_equal(x.cls, MODEL_IN_GSEG | MODEL_IN_VSEG);
+	/* The entry is 2 MiB: the guest segment is 1 GiB aligned around the
+	 * gVA, but the VMM segment starts at 2.5 GiB, so only the 2 MiB block
+	 * around gPA 0xa0000000 lies inside both. */
+	assert_int_equal(x.shift, 21);
+	assert_int_equal(xl(f, BOTH + 0x1ff000).path, MODEL_PATH_L1);
+	assert_int_equal(model_stats(f->m)->segment_l1, 1);
+	assert_int_equal(model_stats(f->m)->l2_hits + model_stats(f->m)->l2_misses, 0);
+	fx_free(f);
+}
+
+/* Other columns: L1 miss -> L2 lookup. Seen as an L2 hit once the entry
+ * was pushed out of L1 but not out of L2. */
+static void check_l1_miss_looks_up_l2(u64 gva, u64 gpa, u64 tables, bool guest_tables)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, tables);
+	struct model_xlat first = xl(f, gva), x;
+
+	assert_int_equal(first.path, MODEL_PATH_WALK);
+	fx_evict_l1_4k(f, gva, gpa, guest_tables);
+	x = xl(f, gva);
+	assert_int_equal(x.path, MODEL_PATH_L2);
+	assert_int_equal(x.refs.total, 0);
+	assert_int_equal(x.pa, first.pa);
+	assert_int_equal(model_stats(f->m)->l2_hits, 1);
+	fx_free(f);
+}
+
+static void table1_l1_miss_vmm_only(void **state)
+{
+	check_l1_miss_looks_up_l2(VONLY, VONLY_GPA, TABLES_IN, true);
+}
+
+static void table1_l1_miss_guest_only(void **state)
+{
+	check_l1_miss_looks_up_l2(GONLY, GONLY_GPA, TABLES_IN, false);
+}
+
+static void table1_l1_miss_neither(void **state)
+{
+	check_l1_miss_looks_up_l2(NEITH, NEITH_GPA, TABLES_OUT, true);
+}
+
+/* --- Row "L2 TLB hit": insert L1 entry. --- */
+static void check_l2_hit_fills_l1(u64 gva, u64 gpa, u64 tables, bool guest_tables)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, tables);
+
+	xl(f, gva);
+	fx_evict_l1_4k(f, gva, gpa, guest_tables);
+	assert_int_equal(xl(f, gva).path, MODEL_PATH_L2);
+	assert_int_equal(xl(f, gva).path, MODEL_PATH_L1);
+	fx_free(f);
+}
+
+static void table1_l2_hit_vmm_only(void **state)
+{
+	check_l2_hit_fills_l1(VONLY, VONLY_GPA, TABLES_IN, true);
+}
+
+static void table1_l2_hit_guest_only(void **state)
+{
+	check_l2_hit_fills_l1(GONLY, GONLY_GPA, TABLES_IN, false);
+}
+
+static void table1_l2_hit_neither(void **state)
+{
+	check_l2_hit_fills_l1(NEITH, NEITH_GPA, TABLES_OUT, true);
+}
+
+/* Both: the rows L2 hit, L2 miss and PTW are "—": even when its L1 entry
+ * was evicted, a Both address never reaches the L2 TLB or the walker. */
+static void table1_l2_and_walker_rows_never_reached_for_both(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_IN);
+
+	xl(f, BOTH);
+	/* Evict its 2 MiB L1 entry: the 2 MiB array has 8 sets of 4 ways, so
+	 * 2 MiB pages 16 MiB apart share a set. All are in both segments. */
+	for (u64 k = 1; k <= 4; k++)
+		assert_int_equal(xl(f, BOTH + k * 0x1000000).path, MODEL_PATH_SEGMENT);
+	assert_int_equal(xl(f, BOTH).path, MODEL_PATH_SEGMENT);
+	assert_int_equal(model_stats(f->m)->segment_l1, 6);
+	assert_int_equal(model_stats(f->m)->l2_hits, 0);
+	assert_int_equal(model_stats(f->m)->walks, 0);
+	assert_int_equal(model_stats(f->m)->walk_refs, 0);
+	fx_free(f);
+}
+
+/* --- Row "L2 TLB miss": invoke the page-table walker. --- */
+static void check_l2_miss_walks(u64 gva, u64 tables)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, tables);
+	struct model_xlat x = xl(f, gva);
+
+	assert_int_equal(x.path, MODEL_PATH_WALK);
+	assert_int_equal(model_stats(f->m)->l2_misses, 1);
+	assert_int_equal(model_stats(f->m)->walks, 1);
+	fx_free(f);
+}
+
+static void table1_l2_miss_vmm_only(void **state)
+{
+	check_l2_miss_walks(VONLY, TABLES_IN);
+}
+
+static void table1_l2_miss_guest_only(void **state)
+{
+	check_l2_miss_walks(GONLY, TABLES_IN);
+}
+
+static void table1_l2_miss_neither(void **state)
+{
+	check_l2_miss_walks(NEITH, TABLES_OUT);
+}
+
+/* --- Row "PTW: gVA -> gPA". --- */
+
+/* VMM segment only: walk the guest page table (4 guest reads). */
+static void table1_ptw_gva_vmm_only(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_IN);
+	struct model_xlat x = xl(f, VONLY + 0x10);
+
+	for (unsigned lvl = 1; lvl <= 4; lvl++)
+		assert_int_equal(x.refs.n[WALK_REF(WALK_REF_GUEST, lvl)], 1);
+	assert_int_equal(x.gpa, VONLY_GPA + 0x10);
+	fx_free(f);
+}
+
+/* Guest segment only: gPA = gVA + OFFSET_g, no guest table read. */
+static void table1_ptw_gva_guest_only(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_IN);
+	struct model_xlat x = xl(f, GONLY + 0x10);
+
+	assert_int_equal(refs_of(&x, WALK_REF_GUEST), 0);
+	assert_int_equal(x.gpa, 0x80000010ULL); /* 0x40000010 + 0x40000000 */
+	assert_int_equal(x.refs.seg_adds, 1);
+	fx_free(f);
+}
+
+/* Neither: walk the guest page table. */
+static void table1_ptw_gva_neither(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_OUT);
+	struct model_xlat x = xl(f, NEITH + 0x10);
+
+	assert_int_equal(refs_of(&x, WALK_REF_GUEST), 4);
+	assert_int_equal(x.gpa, NEITH_GPA + 0x10);
+	fx_free(f);
+}
+
+/* --- Row "PTW: gPA -> hPA". --- */
+
+/* VMM segment only, guest tables in the VMM segment: every gPA (4 tables +
+ * the data) is translated by an add: 4 refs and 5 adds, hPA = gPA + OFFSET_v. */
+static void table1_ptw_gpa_vmm_only(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_IN);
+	struct model_xlat x = xl(f, VONLY + 0x10);
+
+	assert_int_equal(refs_of(&x, WALK_REF_NESTED), 0);
+	assert_int_equal(refs_of(&x, WALK_REF_FINAL), 0);
+	assert_int_equal(x.refs.total, 4);
+	assert_int_equal(x.refs.seg_adds, 5);
+	assert_int_equal(x.pa, 0x1c0000010ULL); /* 0xc0000010 + 0x100000000 */
+	assert_int_equal(x.cls, MODEL_IN_VSEG);
+	fx_free(f);
+}
+
+/* VMM segment only, guest tables outside it: "or walk nested page table" for
+ * those gPAs: 4 guest reads + 4 nested walks of 4, the data by an add:
+ * 20 refs, 1 add. */
+static void table1_ptw_gpa_vmm_only_tables_outside(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_OUT);
+	struct model_xlat x = xl(f, VONLY);
+
+	assert_int_equal(refs_of(&x, WALK_REF_NESTED), 16);
+	assert_int_equal(refs_of(&x, WALK_REF_FINAL), 0);
+	assert_int_equal(x.refs.total, 20);
+	assert_int_equal(x.refs.seg_adds, 1);
+	assert_int_equal(x.pa, 0x1c0000000ULL);
+	fx_free(f);
+}
+
+/* Guest segment only: walk the nested page table for the gPA (4 refs). */
+static void table1_ptw_gpa_guest_only(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_IN);
+	struct model_xlat x = xl(f, GONLY + 0x10);
+
+	assert_int_equal(refs_of(&x, WALK_REF_FINAL), 4);
+	assert_int_equal(x.refs.total, 4);
+	assert_int_equal(x.pa, 0x80000010ULL + HOFF); /* EPT, not the segment */
+	assert_int_equal(x.cls, MODEL_IN_GSEG);
+	fx_free(f);
+}
+
+/* Neither: for each gPA, walk the nested page table: 24 refs. */
+static void table1_ptw_gpa_neither(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_OUT);
+	struct model_xlat x = xl(f, NEITH + 0x10);
+
+	assert_int_equal(refs_of(&x, WALK_REF_NESTED), 16);
+	assert_int_equal(refs_of(&x, WALK_REF_FINAL), 4);
+	assert_int_equal(x.refs.total, 24);
+	assert_int_equal(x.refs.seg_adds, 0);
+	assert_int_equal(x.pa, NEITH_GPA + 0x10 + HOFF);
+	assert_int_equal(x.cls, 0);
+	fx_free(f);
+}
+
+/* Neither, but the guest tables lie in the VMM segment: the hardware checks
+ * every gPA against the segment (it cannot know the column before the walk
+ * ends), so the table reads go through it: 4 guest reads + 4 adds, then the
+ * data's nested walk of 4: 8 refs, 4 adds. */
+static void table1_ptw_gpa_neither_tables_in_vmm_segment(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_IN);
+	struct model_xlat x = xl(f, NEITH);
+
+	assert_int_equal(x.refs.total, 8);
+	assert_int_equal(x.refs.seg_adds, 4);
+	assert_int_equal(refs_of(&x, WALK_REF_FINAL), 4);
+	fx_free(f);
+}
+
+/* --- Row "PTW: End": insert L1 TLB entry. --- */
+static void check_ptw_end_fills_l1(u64 gva, u64 tables)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, tables);
+
+	assert_int_equal(xl(f, gva).path, MODEL_PATH_WALK);
+	assert_int_equal(xl(f, gva + 0x40).path, MODEL_PATH_L1);
+	assert_int_equal(model_stats(f->m)->walks, 1);
+	fx_free(f);
+}
+
+static void table1_ptw_end_vmm_only(void **state)
+{
+	check_ptw_end_fills_l1(VONLY, TABLES_IN);
+}
+
+static void table1_ptw_end_guest_only(void **state)
+{
+	check_ptw_end_fills_l1(GONLY, TABLES_IN);
+}
+
+static void table1_ptw_end_neither(void **state)
+{
+	check_ptw_end_fills_l1(NEITH, TABLES_OUT);
+}
+
+/* ==== Reference counts of a walking TLB miss, per mode ================================ */
+
+static unsigned miss_refs(enum model_mode mode, u64 tables, u64 gva)
+{
+	struct fx *f = fx_new(mode, tables);
+	unsigned refs = xl(f, gva).refs.total;
+
+	fx_free(f);
+	return refs;
+}
+
+/* A TLB miss on LARGE (PML4 slot 1, away from the columns) -> gPA 1 GiB,
+ * with a guest leaf at level g_lvl and the data's EPT leaf at level h_lvl.
+ * The guest tables stay EPT-mapped with 4 KiB pages. */
+#define LARGE	  0x0000008000000000ULL
+#define LARGE_GPA 0x40000000ULL
+
+static unsigned large_miss_refs(enum model_mode mode, unsigned g_lvl, unsigned h_lvl)
+{
+	struct fx *f = fx_new(mode, TABLES_OUT);
+	unsigned refs;
+
+	fx_map_guest(f, LARGE, LARGE_GPA, g_lvl);
+	fx_map_ept(f, LARGE_GPA, h_lvl);
+	refs = xl(f, LARGE + 0x234).refs.total;
+	fx_free(f);
+	return refs;
+}
+
+static void native_walks_cost_4_3_2_refs(void **state)
+{
+	/* Natively the "guest" tables are the only tables. */
+	assert_int_equal(large_miss_refs(MODEL_NATIVE, 1, 1), 4);
+	assert_int_equal(large_miss_refs(MODEL_NATIVE, 2, 1), 3);
+	assert_int_equal(large_miss_refs(MODEL_NATIVE, 3, 1), 2);
+}
+
+static void native_direct_segment_costs_0_refs_inside(void **state)
+{
+	struct fx *f = fx_new(MODEL_NATIVE_DS, TABLES_OUT);
+	struct model_xlat in = xl(f, GONLY + 0x10), out = xl(f, NEITH);
+
+	assert_int_equal(in.path, MODEL_PATH_SEGMENT);
+	assert_int_equal(in.refs.total, 0);
+	assert_int_equal(in.refs.seg_adds, 1);
+	assert_int_equal(in.pa, 0x80000010ULL); /* VA + OFFSET: a PA natively */
+	assert_int_equal(out.refs.total, 4);
+	fx_free(f);
+}
+
+static void base_virtualized_4k_4k_costs_24_refs(void **state)
+{
+	/* Segments are configured but base mode does not use them. */
+	assert_int_equal(miss_refs(MODEL_BASE_VIRT, TABLES_IN, BOTH), 24);
+	assert_int_equal(miss_refs(MODEL_BASE_VIRT, TABLES_OUT, NEITH), 24);
+	assert_int_equal(large_miss_refs(MODEL_BASE_VIRT, 1, 1), 24);
+}
+
+/* g guest levels; the g table gPAs take 4-level nested walks (tables are
+ * EPT-mapped with 4 KiB pages here) and the data gPA an h-level one:
+ * g + 4g + h references. (The walker tests cover (g+1)(h+1)-1 with every
+ * gPA on the same EPT page size: 15 for 2M+2M, 8 for 1G+1G.) */
+static void base_virtualized_large_pages(void **state)
+{
+	/* guest 2M, EPT 4K: 3 + 12 + 4 = 19 = (3+1)(4+1)-1 */
+	assert_int_equal(large_miss_refs(MODEL_BASE_VIRT, 2, 1), 19);
+	/* guest 1G, EPT 4K: 2 + 8 + 4 = 14 = (2+1)(4+1)-1 */
+	assert_int_equal(large_miss_refs(MODEL_BASE_VIRT, 3, 1), 14);
+	/* guest 4K, data EPT 2M: 4 + 16 + 3 = 23 */
+	assert_int_equal(large_miss_refs(MODEL_BASE_VIRT, 1, 2), 23);
+	/* guest 2M, data EPT 1G: 3 + 12 + 2 = 17 */
+	assert_int_equal(large_miss_refs(MODEL_BASE_VIRT, 2, 3), 17);
+}
+
+static void dual_direct_costs_0_refs_when_both_segments_hit(void **state)
+{
+	assert_int_equal(miss_refs(MODEL_DUAL_DIRECT, TABLES_OUT, BOTH), 0);
+}
+
+static void vmm_direct_costs_4_refs(void **state)
+{
+	struct fx *f = fx_new(MODEL_VMM_DIRECT, TABLES_IN);
+	struct model_xlat x = xl(f, VONLY);
+
+	/* 4 guest reads, 5 adds (4 table gPAs + the data gPA). */
+	assert_int_equal(x.refs.total, 4);
+	assert_int_equal(x.refs.seg_adds, 5);
+	assert_int_equal(x.pa, VONLY_GPA + VSEG_OFF);
+	/* VMM Direct ignores the guest segment: BOTH is walked through tables. */
+	x = xl(f, BOTH);
+	assert_int_equal(x.refs.total, 4);
+	assert_int_equal(x.pa, BOTH_GPA + VSEG_OFF);
+	fx_free(f);
+}
+
+static void guest_direct_costs_4_refs(void **state)
+{
+	struct fx *f = fx_new(MODEL_GUEST_DIRECT, TABLES_IN);
+	struct model_xlat x = xl(f, GONLY);
+
+	/* 1 add, then the 4-level nested walk of the gPA. */
+	assert_int_equal(x.refs.total, 4);
+	assert_int_equal(refs_of(&x, WALK_REF_FINAL), 4);
+	assert_int_equal(x.refs.seg_adds, 1);
+	/* In Guest Direct a gPA in the VMM segment is still walked by EPT. */
+	x = xl(f, BOTH);
+	assert_int_equal(x.refs.total, 4);
+	assert_int_equal(x.pa, BOTH_GPA + HOFF);
+	fx_free(f);
+}
+
+static void guest_direct_outside_guest_segment_costs_24_refs(void **state)
+{
+	/* Tables in the (unused) VMM segment region change nothing here. */
+	assert_int_equal(miss_refs(MODEL_GUEST_DIRECT, TABLES_IN, VONLY), 24);
+	assert_int_equal(miss_refs(MODEL_GUEST_DIRECT, TABLES_OUT, NEITH), 24);
+}
+
+/* ==== Modes switched live ====================================================== */
+
+static void disabling_a_segment_turns_dual_direct_into_the_others(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_IN);
+	struct segment off = {0, 0, 0};
+	struct segment g = f->c.gseg, v = f->c.vseg;
+
+	assert_int_equal(model_effective_mode(f->m), MODEL_DUAL_DIRECT);
+	/* BASE_g = LIMIT_g: VMM Direct. BOTH is now walked: 4 refs. */
+	assert_int_equal(model_set_segments(f->m, &off, &v), 0);
+	assert_int_equal(model_effective_mode(f->m), MODEL_VMM_DIRECT);
+	assert_int_equal(xl(f, BOTH).refs.total, 4);
+	/* BASE_v = LIMIT_v: Guest Direct. BOTH: add + nested walk = 4 refs. */
+	assert_int_equal(model_set_segments(f->m, &g, &off), 0);
+	assert_int_equal(model_effective_mode(f->m), MODEL_GUEST_DIRECT);
+	assert_int_equal(xl(f, BOTH).refs.total, 4);
+	assert_int_equal(xl(f, BOTH).pa, BOTH_GPA + HOFF);
+	/* Both disabled: base virtualized. */
+	assert_int_equal(model_set_segments(f->m, &off, &off), 0);
+	assert_int_equal(model_effective_mode(f->m), MODEL_BASE_VIRT);
+	assert_int_equal(xl(f, BOTH).refs.total, 24);
+	fx_free(f);
+}
+
+static void set_mode_flushes_and_switches(void **state)
+{
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+
+	assert_int_equal(xl(f, BOTH).refs.total, 24);
+	assert_int_equal(model_set_mode(f->m, MODEL_DUAL_DIRECT), 0);
+	assert_int_equal(xl(f, BOTH).path, MODEL_PATH_SEGMENT);
+	assert_int_equal(model_set_mode(f->m, MODEL_MODES), -DV_EINVAL);
+	fx_free(f);
+}
+
+/* ==== Escape filter ============================================================ */
+
+static void escaped_data_page_is_walked_in_vmm_direct(void **state)
+{
+	struct fx *f = fx_new(MODEL_VMM_DIRECT, TABLES_IN);
+	struct model_xlat x;
+
+	assert_int_equal(model_escape_page(f->m, VONLY_GPA), 0);
+	x = xl(f, VONLY + 0x20);
+	/* 4 guest reads (tables via the segment: 4 adds) + the data's nested
+	 * walk (4): 8 refs. The hPA is EPT's, never gPA + OFFSET_v. */
+	assert_int_equal(x.refs.total, 8);
+	assert_int_equal(refs_of(&x, WALK_REF_FINAL), 4);
+	assert_int_equal(x.refs.seg_adds, 4);
+	assert_int_equal(x.pa, VONLY_GPA + 0x20 + HOFF);
+	assert_int_equal(x.cls, 0);
+	assert_int_equal(model_stats(f->m)->escape_hits, 1);
+	assert_int_equal(model_stats(f->m)->escape_false_positives, 0);
+	fx_free(f);
+}
+
+static void escaped_page_is_never_translated_by_the_segment(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_IN);
+
+	/* Escape BOTH's page: it becomes a "guest segment only" address. Every
+	 * byte of the page, after any flush, goes to EPT. */
+	assert_int_equal(model_escape_page(f->m, BOTH_GPA), 0);
+	for (u64 off = 0; off < 4096; off += 512) {
+		struct model_xlat x = xl(f, BOTH + off);
+
+		assert_int_equal(x.pa, BOTH_GPA + off + HOFF);
+		model_flush(f->m);
+	}
+	/* The neighbouring page still uses both segments, with a 4 KiB entry:
+	 * a larger one would cover the hole. */
+	struct model_xlat n = xl(f, BOTH + 0x1000);
+
+	assert_int_equal(n.path, MODEL_PATH_SEGMENT);
+	assert_int_equal(n.shift, 12);
+	assert_int_equal(n.pa, BOTH_GPA + 0x1000 + VSEG_OFF);
+	fx_free(f);
+}
+
+static void escaped_page_in_dual_direct_takes_the_guest_only_path(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_IN);
+	struct model_xlat x;
+
+	assert_int_equal(model_escape_page(f->m, BOTH_GPA), 0);
+	x = xl(f, BOTH);
+	/* 1 add (guest segment) + nested walk 4. */
+	assert_int_equal(x.path, MODEL_PATH_WALK);
+	assert_int_equal(x.refs.total, 4);
+	assert_int_equal(x.refs.seg_adds, 1);
+	assert_int_equal(x.cls, MODEL_IN_GSEG);
+	fx_free(f);
+}
+
+static void escaped_guest_table_page_is_walked(void **state)
+{
+	struct fx *f = fx_new(MODEL_VMM_DIRECT, TABLES_IN);
+	struct model_xlat x;
+
+	/* The root (PML4) page of the guest tables is at TABLES_IN. */
+	assert_int_equal(model_escape_page(f->m, TABLES_IN), 0);
+	x = xl(f, VONLY);
+	/* PML4 gPA by nested walk (4) + 4 guest reads; 3 tables + data by adds. */
+	assert_int_equal(refs_of(&x, WALK_REF_NESTED), 4);
+	assert_int_equal(x.refs.total, 8);
+	assert_int_equal(x.refs.seg_adds, 4);
+	fx_free(f);
+}
+
+/* A 16-bit, 1-hash filter with one escaped page: find a VMM-segment page
+ * the filter flags but that was not escaped, and check it walks and counts. */
+static void false_positive_walks_and_is_counted(void **state)
+{
+	struct fx *f;
+	struct model_xlat x;
+	u64 fp = 0;
+
+	f = fx_new(MODEL_VMM_DIRECT, TABLES_IN);
+	f->c.escape_bits = 16;
+	f->c.escape_hashes = 1;
+	assert_int_equal(model_init(f->m, &f->c), 0);
+	assert_int_equal(model_escape_page(f->m, 0xd0000000ULL), 0);
+	for (u64 p = VONLY_GPA + 0x1000; p < VONLY_GPA + 0x100000; p += 0x1000) {
+		if (escape_may_contain(&f->m->escape, p)) {
+			fp = p;
+			break;
+		}
+	}
+	assert_int_not_equal(fp, 0);
+	fx_map_guest(f, VONLY + 0x100000, fp, 1);
+	fx_map_ept(f, fp, 1);
+	x = xl(f, VONLY + 0x100000);
+	/* The filter says "escaped": nested walk of the data, 4 + 4 refs. */
+	assert_int_equal(refs_of(&x, WALK_REF_FINAL), 4);
+	assert_int_equal(x.pa, fp + HOFF);
+	assert_int_equal(model_stats(f->m)->escape_false_positives, 1);
+	assert_int_equal(model_stats(f->m)->escape_hits, 0);
+	fx_free(f);
+}
+
+/* ==== Faults and lazy mapping ================================================== */
+
+static void not_present_fault_then_lazy_map_counts_as_if_mapped(void **state)
+{
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+	const u64 gva = 0x0000300000000000ULL, gpa = 0x05000000ULL;
+	const struct walk_fault *fault;
+	int tries = 0;
+
+	/* Fault, map what the fault names, retry, until it translates. */
+	while (model_access(f->m, gva, true) == -DV_EFAULT) {
+		fault = model_fault(f->m);
+		assert_int_equal(fault->kind, WALK_NOT_PRESENT);
+		if (fault->stage == WALK_STAGE_GUEST)
+			fx_map_guest(f, gva, gpa, 1);
+		else
+			fx_map_ept(f, fault->pa, 1);
+		assert_true(++tries < 4);
+	}
+	assert_int_equal(tries, 2); /* guest tables, then EPT for the data */
+	/* Only the successful attempt counts, and it cost a full 2D walk. */
+	assert_int_equal(model_stats(f->m)->faults, 2);
+	assert_int_equal(model_stats(f->m)->accesses, 1);
+	assert_int_equal(model_stats(f->m)->walks, 1);
+	assert_int_equal(model_stats(f->m)->walk_refs, 24);
+	assert_int_equal(model_stats(f->m)->l1_misses, 1);
+	fx_free(f);
+}
+
+static void nested_fault_on_a_table_names_the_table(void **state)
+{
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+	const struct walk_fault *fault;
+
+	/* Unmap the guest root page in EPT. */
+	tmem_write(f->hm, tentry(f->hm, EPT_ROOT, TABLES_OUT, 1), 0);
+	assert_int_equal(model_access(f->m, NEITH, false), -DV_EFAULT);
+	fault = model_fault(f->m);
+	assert_int_equal(fault->stage, WALK_STAGE_NESTED);
+	assert_true(fault->on_table);
+	assert_int_equal(fault->pa & ~0xfffULL, TABLES_OUT);
+	assert_int_equal(fault->va, NEITH);
+	fx_free(f);
+}
+
+static void write_to_read_only_page_faults_after_a_read_hit(void **state)
+{
+	struct fx *f = fx_new(MODEL_NATIVE, TABLES_OUT);
+	u64 pte = tentry(f->gm, f->groot, NEITH, 1);
+
+	tmem_write(f->gm, pte, *tmem_find(f->gm, pte) & ~X86_PTE_RW);
+	assert_int_equal(model_access(f->m, NEITH, false), 0);
+	assert_int_equal(model_access(f->m, NEITH, false), 0); /* inline hit */
+	assert_int_equal(model_access(f->m, NEITH, true), -DV_EFAULT);
+	assert_int_equal(model_fault(f->m)->kind, WALK_PROTECTION);
+	assert_int_equal(model_fault(f->m)->error_code, WALK_PF_P | WALK_PF_W | WALK_PF_U);
+	assert_int_equal(model_stats(f->m)->accesses, 2);
+	assert_int_equal(model_stats(f->m)->faults, 1);
+	fx_free(f);
+}
+
+static void noncanonical_access_faults(void **state)
+{
+	struct fx *f = fx_new(MODEL_NATIVE, TABLES_OUT);
+
+	assert_int_equal(model_access(f->m, 0x0000800000000000ULL, false), -DV_EFAULT);
+	assert_int_equal(model_fault(f->m)->kind, WALK_NONCANONICAL);
+	fx_free(f);
+}
+
+/* ==== The TLB under virtualization ===================================================== */
+
+/* A combined gVA -> hPA entry covers the smaller of the two pages. */
+static void combined_entry_is_the_smaller_page(void **state)
+{
+	struct fx *f;
+
+	f = fx_new_cfg(MODEL_BASE_VIRT, TABLES_OUT, 2, 1, false); /* guest 2M, EPT 4K */
+	assert_int_equal(xl(f, NEITH).shift, 12);
+	fx_free(f);
+	f = fx_new_cfg(MODEL_BASE_VIRT, TABLES_OUT, 1, 2, false); /* guest 4K, EPT 2M */
+	assert_int_equal(xl(f, NEITH).shift, 12);
+	fx_free(f);
+	f = fx_new_cfg(MODEL_BASE_VIRT, TABLES_OUT, 2, 2, false); /* 2M + 2M */
+	assert_int_equal(xl(f, NEITH).shift, 21);
+	assert_int_equal(xl(f, NEITH + 0x1ff000).path, MODEL_PATH_L1);
+	fx_free(f);
+}
+
+static void fast_path_counts_accesses_and_l1_hits(void **state)
+{
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+	const struct model_stats *s = model_stats(f->m);
+
+	for (unsigned i = 0; i < 100; i++)
+		assert_int_equal(model_access(f->m, NEITH + (i % 8) * 8, i & 1), 0);
+	assert_int_equal(s->accesses, 100);
+	assert_int_equal(s->l1_misses, 1);
+	assert_int_equal(s->walks, 1);
+	assert_int_equal(s->walk_refs, 24);
+	assert_int_equal(s->walk_refs_max, 24);
+	model_flush(f->m);
+	assert_int_equal(model_access(f->m, NEITH, false), 0);
+	assert_int_equal(s->walks, 2);
+	model_flush_page(f->m, NEITH + 0x10);
+	assert_int_equal(model_access(f->m, NEITH, false), 0);
+	assert_int_equal(s->walks, 3);
+	model_stats_reset(f->m);
+	assert_int_equal(s->accesses, 0);
+	fx_free(f);
+}
+
+/* ==== Page-walk caches (off by default) ======================================== */
+
+static void pwc_off_by_default(void **state)
+{
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+
+	fx_map_guest(f, NEITH + 0x1000, NEITH_GPA + 0x1000, 1);
+	fx_map_ept(f, NEITH_GPA + 0x1000, 1);
+	assert_int_equal(xl(f, NEITH).refs.total, 24);
+	assert_int_equal(xl(f, NEITH + 0x1000).refs.total, 24);
+	fx_free(f);
+}
+
+static void pwc_shortens_the_next_walk(void **state)
+{
+	struct fx *f = fx_new_cfg(MODEL_NATIVE, TABLES_OUT, 1, 1, true);
+	struct model_xlat x;
+
+	fx_map_guest(f, NEITH + 0x1000, NEITH_GPA + 0x1000, 1);
+	assert_int_equal(xl(f, NEITH).refs.total, 4);
+	/* Same page table: the PDE cache gives it, one read remains. */
+	x = xl(f, NEITH + 0x1000);
+	assert_int_equal(x.refs.total, 1);
+	assert_int_equal(x.refs.pwc_hits, 1);
+	fx_free(f);
+}
+
+static void pwc_and_nested_tlb_shorten_2d_walks(void **state)
+{
+	struct fx *f = fx_new_cfg(MODEL_BASE_VIRT, TABLES_OUT, 1, 1, true);
+	struct model_xlat x;
+
+	fx_map_guest(f, NEITH + 0x1000, NEITH_GPA + 0x1000, 1);
+	fx_map_ept(f, NEITH_GPA + 0x1000, 1);
+	/* Even the first walk profits: the guest tables (gPA 0x100000..) share
+	 * one EPT page table. Nested walk of the PML4 page 4, read 1; PDPT, PD
+	 * and PT pages: EPT PDE-cache hit, 1 read each, plus the guest read;
+	 * data gPA 16 MiB: EPT PDPTE-cache hit, 2 reads. 5 + 2 + 2 + 2 + 2 = 13. */
+	assert_int_equal(xl(f, NEITH).refs.total, 13);
+	/* Guest PDE cache (a combined entry: the PT's hPA is known) leaves one
+	 * guest read; the data gPA is a new page (nested TLB miss) but its EPT
+	 * PDE is cached: one EPT read. 2 refs. */
+	x = xl(f, NEITH + 0x1000);
+	assert_int_equal(refs_of(&x, WALK_REF_GUEST), 1);
+	assert_int_equal(refs_of(&x, WALK_REF_NESTED), 0);
+	assert_int_equal(refs_of(&x, WALK_REF_FINAL), 1);
+	assert_int_equal(x.refs.total, 2);
+	fx_free(f);
+}
+
+/* ==== Linear-model counts ============================================================ */
+
+static void misses_are_classified_by_segment(void **state)
+{
+	struct fx *f = fx_new(MODEL_DUAL_DIRECT, TABLES_OUT);
+	const struct model_stats *s = model_stats(f->m);
+
+	xl(f, BOTH);
+	xl(f, GONLY);
+	xl(f, VONLY);
+	xl(f, NEITH);
+	xl(f, NEITH); /* L1 hit: not a miss */
+	assert_int_equal(s->miss.m_n, 4);
+	assert_int_equal(s->miss.both, 1);
+	assert_int_equal(s->miss.guest_only, 1);
+	assert_int_equal(s->miss.vmm_only, 1);
+	assert_int_equal(s->segment_hits, 3);
+	fx_free(f);
+}
+
+static void base_mode_classifies_without_using_segments(void **state)
+{
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+	const struct model_stats *s = model_stats(f->m);
+
+	/* All four walk 24 refs, but F is measured as the paper did. */
+	assert_int_equal(xl(f, BOTH).refs.total, 24);
+	assert_int_equal(xl(f, GONLY).refs.total, 24);
+	assert_int_equal(xl(f, VONLY).refs.total, 24);
+	assert_int_equal(s->miss.m_n, 3);
+	assert_int_equal(s->miss.both, 1);
+	assert_int_equal(s->miss.guest_only, 1);
+	assert_int_equal(s->miss.vmm_only, 1);
+	assert_int_equal(s->segment_hits, 0);
+	fx_free(f);
+}
+
+/* ==== Walk memo: a speed-up that must change nothing ================================ */
+
+static u64 memo_rng = 0x853c49e6748fea9bULL;
+
+static u64 memo_rnd(void)
+{
+	memo_rng ^= memo_rng << 13;
+	memo_rng ^= memo_rng >> 7;
+	memo_rng ^= memo_rng << 17;
+	return memo_rng;
+}
+
+/* 48 pages per column; in the guest-table columns page 5 is read-only, so
+ * writes to it fault (and are retried as reads). */
+static void memo_layout(struct fx *f)
+{
+	static const u64 col[4][2] = {
+		{VONLY, VONLY_GPA}, {NEITH, NEITH_GPA}, {GONLY, GONLY_GPA}, {BOTH, BOTH_GPA}};
+
+	for (unsigned c = 0; c < 4; c++) {
+		for (u64 k = 1; k < 48; k++) {
+			fx_map_guest(f, col[c][0] + k * 0x1000, col[c][1] + k * 0x1000, 1);
+			fx_map_ept(f, col[c][1] + k * 0x1000, 1);
+		}
+	}
+	for (unsigned c = 0; c < 2; c++) {
+		u64 pte = tentry(f->gm, f->groot, col[c][0] + 5 * 0x1000, 1);
+
+		tmem_write(f->gm, pte, *tmem_find(f->gm, pte) & ~X86_PTE_RW);
+	}
+}
+
+static void run_stream(struct model *m, struct fx *f, u64 seed, unsigned n)
+{
+	static const u64 cols[4] = {VONLY, NEITH, GONLY, BOTH};
+
+	memo_rng = seed;
+	for (unsigned i = 0; i < n; i++) {
+		u64 gva = cols[memo_rnd() % 4] + (memo_rnd() % 48) * 0x1000 + (memo_rnd() & 0xff8);
+		bool w = memo_rnd() & 1;
+
+		if (model_access(m, gva, w) == -DV_EFAULT)
+			assert_int_equal(model_access(m, gva, false), 0);
+		if (i % 4999 == 0)
+			model_flush(m);
+		if (i == n / 2) {
+			/* Remap a page to another gPA, as the caller would: then flush. */
+			u64 pte = tentry(f->gm, f->groot, NEITH + 7 * 0x1000, 1);
+
+			tmem_write(f->gm, pte, (NEITH_GPA + 60 * 0x1000) | T_X86_LEAF);
+			fx_map_ept(f, NEITH_GPA + 60 * 0x1000, 1);
+			model_flush(m);
+		}
+	}
+}
+
+static void walk_memo_changes_no_count(void **state)
+{
+	static const enum model_mode modes[] = {MODEL_NATIVE,	  MODEL_NATIVE_DS,
+						MODEL_BASE_VIRT,  MODEL_DUAL_DIRECT,
+						MODEL_VMM_DIRECT, MODEL_GUEST_DIRECT};
+	struct model_memo_slot *slots = calloc(64, sizeof(*slots)); /* small: collisions */
+
+	for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
+		struct fx *a = fx_new(modes[i], TABLES_IN), *b = fx_new(modes[i], TABLES_IN);
+
+		memo_layout(a);
+		memo_layout(b);
+		a->c.escape_bits = 32; /* small filter: false positives happen */
+		b->c.escape_bits = 32;
+		/* A tiny TLB, so that pages are walked again and again. */
+		a->c.tlb = (struct tlb_geometry){.l1 = {{8, 2, 1}, {4, 2, 2}, {2, 2, 4}},
+						 .l2 = {{16, 4, 1}}};
+		b->c.tlb = a->c.tlb;
+		assert_int_equal(model_init(a->m, &a->c), 0);
+		assert_int_equal(model_init(b->m, &b->c), 0);
+		assert_int_equal(model_escape_page(a->m, VONLY_GPA + 3 * 0x1000), 0);
+		assert_int_equal(model_escape_page(b->m, VONLY_GPA + 3 * 0x1000), 0);
+		assert_int_equal(model_set_memo(b->m, slots, 64), 0);
+		run_stream(a->m, a, 42 + i, 20000);
+		run_stream(b->m, b, 42 + i, 20000);
+		assert_memory_equal(model_stats(a->m), model_stats(b->m),
+				    sizeof(struct model_stats));
+		assert_true(model_stats(b->m)->walks > 5000);
+		fx_free(a);
+		fx_free(b);
+	}
+	free(slots);
+}
+
+static void walk_memo_rejects_bad_sizes(void **state)
+{
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+	struct model_memo_slot slots[8];
+
+	assert_int_equal(model_set_memo(f->m, slots, 6), -DV_EINVAL);
+	assert_int_equal(model_set_memo(f->m, slots, 0), -DV_EINVAL);
+	assert_int_equal(model_set_memo(f->m, slots, 8), 0);
+	assert_int_equal(model_set_memo(f->m, NULL, 0), 0);
+	fx_free(f);
+}
+
+/* ==== Configuration ============================================================== */
+
+static void bad_configurations_are_refused(void **state)
+{
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+	struct model_config c = f->c;
+	struct segment bad = {0x2000, 0x1000, 0};
+
+	c.gseg = (struct segment){0x1000, 0x2800, 0}; /* limit not 4 KiB aligned */
+	assert_int_equal(model_init(f->m, &c), -DV_EINVAL);
+	c = f->c;
+	c.vseg = bad; /* base > limit */
+	assert_int_equal(model_init(f->m, &c), -DV_EINVAL);
+	c = f->c;
+	c.mode = MODEL_MODES;
+	assert_int_equal(model_init(f->m, &c), -DV_EINVAL);
+	c = f->c;
+	c.escape_bits = 0;
+	assert_int_equal(model_init(f->m, &c), -DV_EINVAL);
+	assert_int_equal(model_set_segments(f->m, &bad, &bad), -DV_EINVAL);
+	fx_free(f);
+}
+
+static void mode_names_round_trip(void **state)
+{
+	enum model_mode m;
+
+	assert_string_equal(model_mode_name(MODEL_VMM_DIRECT), "vmm-direct");
+	assert_int_equal(model_mode_parse("guest-direct", &m), 0);
+	assert_int_equal(m, MODEL_GUEST_DIRECT);
+	assert_int_equal(model_mode_parse("native-ds", &m), 0);
+	assert_int_equal(m, MODEL_NATIVE_DS);
+	assert_int_equal(model_mode_parse("dual", &m), -DV_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(table1_l1_hit_both),
+		cmocka_unit_test(table1_l1_hit_vmm_only),
+		cmocka_unit_test(table1_l1_hit_guest_only),
+		cmocka_unit_test(table1_l1_hit_neither),
+		cmocka_unit_test(table1_l1_miss_both),
+		cmocka_unit_test(table1_l1_miss_vmm_only),
+		cmocka_unit_test(table1_l1_miss_guest_only),
+		cmocka_unit_test(table1_l1_miss_neither),
+		cmocka_unit_test(table1_l2_hit_vmm_only),
+		cmocka_unit_test(table1_l2_hit_guest_only),
+		cmocka_unit_test(table1_l2_hit_neither),
+		cmocka_unit_test(table1_l2_and_walker_rows_never_reached_for_both),
+		cmocka_unit_test(table1_l2_miss_vmm_only),
+		cmocka_unit_test(table1_l2_miss_guest_only),
+		cmocka_unit_test(table1_l2_miss_neither),
+		cmocka_unit_test(table1_ptw_gva_vmm_only),
+		cmocka_unit_test(table1_ptw_gva_guest_only),
+		cmocka_unit_test(table1_ptw_gva_neither),
+		cmocka_unit_test(table1_ptw_gpa_vmm_only),
+		cmocka_unit_test(table1_ptw_gpa_vmm_only_tables_outside),
+		cmocka_unit_test(table1_ptw_gpa_guest_only),
+		cmocka_unit_test(table1_ptw_gpa_neither),
+		cmocka_unit_test(table1_ptw_gpa_neither_tables_in_vmm_segment),
+		cmocka_unit_test(table1_ptw_end_vmm_only),
+		cmocka_unit_test(table1_ptw_end_guest_only),
+		cmocka_unit_test(table1_ptw_end_neither),
+		cmocka_unit_test(native_walks_cost_4_3_2_refs),
+		cmocka_unit_test(native_direct_segment_costs_0_refs_inside),
+		cmocka_unit_test(base_virtualized_4k_4k_costs_24_refs),
+		cmocka_unit_test(base_virtualized_large_pages),
+		cmocka_unit_test(dual_direct_costs_0_refs_when_both_segments_hit),
+		cmocka_unit_test(vmm_direct_costs_4_refs),
+		cmocka_unit_test(guest_direct_costs_4_refs),
+		cmocka_unit_test(guest_direct_outside_guest_segment_costs_24_refs),
+		cmocka_unit_test(disabling_a_segment_turns_dual_direct_into_the_others),
+		cmocka_unit_test(set_mode_flushes_and_switches),
+		cmocka_unit_test(escaped_data_page_is_walked_in_vmm_direct),
+		cmocka_unit_test(escaped_page_is_never_translated_by_the_segment),
+		cmocka_unit_test(escaped_page_in_dual_direct_takes_the_guest_only_path),
+		cmocka_unit_test(escaped_guest_table_page_is_walked),
+		cmocka_unit_test(false_positive_walks_and_is_counted),
+		cmocka_unit_test(not_present_fault_then_lazy_map_counts_as_if_mapped),
+		cmocka_unit_test(nested_fault_on_a_table_names_the_table),
+		cmocka_unit_test(write_to_read_only_page_faults_after_a_read_hit),
+		cmocka_unit_test(noncanonical_access_faults),
+		cmocka_unit_test(combined_entry_is_the_smaller_page),
+		cmocka_unit_test(fast_path_counts_accesses_and_l1_hits),
+		cmocka_unit_test(pwc_off_by_default),
+		cmocka_unit_test(pwc_shortens_the_next_walk),
+		cmocka_unit_test(pwc_and_nested_tlb_shorten_2d_walks),
+		cmocka_unit_test(misses_are_classified_by_segment),
+		cmocka_unit_test(base_mode_classifies_without_using_segments),
+		cmocka_unit_test(walk_memo_changes_no_count),
+		cmocka_unit_test(walk_memo_rejects_bad_sizes),
+		cmocka_unit_test(bad_configurations_are_refused),
+		cmocka_unit_test(mode_names_round_trip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

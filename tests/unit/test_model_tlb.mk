@@ -1,0 +1,1 @@
+test_model_tlb_SRCS := mm/model/tlb.c
