@@ -155,7 +155,8 @@ void *guestmem_ptr(const struct guestmem *gm, u64 gpa, u64 len)
 	return (void *)hpa;
 }
 
-/* Copy page by page between buf and [gpa, gpa+len), after checking it is all RAM. */
+/* Copy page by page between buf and [gpa, gpa+len), after checking it is all
+ * RAM; a NULL buf writes zeros. */
 static int copy_pages(const struct guestmem *gm, u64 gpa, u8 *buf, u64 len, bool to_guest)
 {
 	if (len && !guestmem_is_ram(gm, gpa, len))
@@ -165,12 +166,15 @@ static int copy_pages(const struct guestmem *gm, u64 gpa, u8 *buf, u64 len, bool
 		u8 *p = guestmem_ptr(gm, gpa, chunk);
 		if (!p)
 			return -DV_EFAULT;
-		if (to_guest)
+		if (!buf)
+			memset(p, 0, chunk);
+		else if (to_guest)
 			memcpy(p, buf, chunk);
 		else
 			memcpy(buf, p, chunk);
 		gpa += chunk;
-		buf += chunk;
+		if (buf)
+			buf += chunk;
 		len -= chunk;
 	}
 	return 0;
@@ -184,6 +188,11 @@ int guestmem_write(const struct guestmem *gm, u64 gpa, const void *src, u64 len)
 int guestmem_read(const struct guestmem *gm, u64 gpa, void *dst, u64 len)
 {
 	return copy_pages(gm, gpa, dst, len, false);
+}
+
+int guestmem_zero(const struct guestmem *gm, u64 gpa, u64 len)
+{
+	return copy_pages(gm, gpa, NULL, len, true);
 }
 
 u64 guestmem_eptp(const struct guestmem *gm)

@@ -53,6 +53,7 @@ void *guestmem_ptr(const struct guestmem *gm, u64 gpa, u64 len);
  * range is guest RAM. */
 int guestmem_write(const struct guestmem *gm, u64 gpa, const void *src, u64 len);
 int guestmem_read(const struct guestmem *gm, u64 gpa, void *dst, u64 len);
+int guestmem_zero(const struct guestmem *gm, u64 gpa, u64 len);
 
 /* The EPT pointer for the VMCS: WB, 4-level walk. */
 u64 guestmem_eptp(const struct guestmem *gm);

@@ -102,11 +102,13 @@ static int load_elf(struct load_ctx *c, u64 *entry)
 		const struct elf64_phdr *p64 = (const void *)ph;
 		if ((is64 ? p64->type : p32->type) != PT_LOAD)
 			continue;
+		u64 memsz = is64 ? p64->memsz : p32->memsz;
 		int rc = is64 ? load_segment(c, p64->paddr, p64->offset, p64->filesz, p64->memsz)
 			      : load_segment(c, p32->paddr, p32->offset, p32->filesz, p32->memsz);
 		if (rc < 0)
 			return rc;
-		loaded++;
+		if (memsz)
+			loaded++;
 	}
 	if (!loaded)
 		return fail(c, -DV_EINVAL, "ELF file has no loadable segment");
@@ -119,9 +121,14 @@ static int load_elf(struct load_ctx *c, u64 *entry)
 static int load_aout(struct load_ctx *c, u64 header_off, u32 header_addr, u32 load_addr,
 		     u32 load_end_addr, u32 bss_end_addr)
 {
-	if (load_addr > header_addr || header_addr - load_addr > header_off)
+	if (load_addr > header_addr)
 		return fail(c, -DV_EINVAL, "multiboot a.out addresses: header_addr 0x%x below load_addr 0x%x",
 			    header_addr, load_addr);
+	if (header_addr - load_addr > header_off)
+		return fail(c, -DV_EINVAL,
+			    "multiboot a.out addresses: load_addr 0x%x would start 0x%lx bytes before "
+			    "the beginning of the file",
+			    load_addr, header_addr - load_addr - header_off);
 	u64 file_off = header_off - (header_addr - load_addr);
 	u64 filesz = load_end_addr ? (u64)load_end_addr - load_addr : c->len - file_off;
 	u64 memsz = bss_end_addr ? (u64)bss_end_addr - load_addr : filesz;
@@ -130,21 +137,35 @@ static int load_aout(struct load_ctx *c, u64 header_off, u32 header_addr, u32 lo
 		return fail(c, -DV_EINVAL, "multiboot a.out addresses: load_end_addr below load_addr");
 	if (bss_end_addr && bss_end_addr < load_addr + filesz)
 		return fail(c, -DV_EINVAL, "multiboot a.out addresses: bss_end_addr below load_end_addr");
+	if (memsz == 0)
+		return fail(c, -DV_EINVAL, "multiboot a.out addresses load nothing (load_end_addr = load_addr)");
 	return load_segment(c, load_addr, file_off, filesz, memsz);
 }
 
+/* The first header with the magic whose checksummed words (size / 4 of them,
+ * magic included) add up to 0, as GRUB looks for it; when there is none, the
+ * first one with the magic, so its bad checksum is what gets reported. */
 static bool find_header(const struct load_ctx *c, u32 magic, u64 search, u64 align, u64 size,
 			u64 *off)
 {
+	bool seen = false;
+
 	for (u64 o = 0; o + size <= MIN(c->len, search); o += align) {
-		u32 m;
-		memcpy(&m, c->image + o, 4);
-		if (m == magic) {
+		u32 w[4] = { 0, 0, 0, 0 }, sum = 0;
+		memcpy(w, c->image + o, size);
+		if (w[0] != magic)
+			continue;
+		for (unsigned i = 0; i < size / 4; i++)
+			sum += w[i];
+		if (sum == 0) {
 			*off = o;
 			return true;
 		}
+		if (!seen)
+			*off = o;
+		seen = true;
 	}
-	return false;
+	return seen;
 }
 
 static int load_multiboot1(struct load_ctx *c, u64 off, u64 *entry)
@@ -169,12 +190,35 @@ static int load_multiboot1(struct load_ctx *c, u64 off, u64 *entry)
 	return load_aout(c, off, h.header_addr, h.load_addr, h.load_end_addr, h.bss_end_addr);
 }
 
+/* A required information request may name only what dimvisor provides:
+ * command line, boot loader name, basic meminfo, memory map. Spec 3.1.4. */
+static int check_info_request(struct load_ctx *c, u64 t, u32 size)
+{
+	static const u32 provided[] = { MB2_TAG_CMDLINE, MB2_TAG_BOOT_LOADER_NAME,
+					MB2_TAG_BASIC_MEMINFO, MB2_TAG_MMAP };
+
+	for (u64 o = 8; o + 4 <= size; o += 4) {
+		u32 type;
+		bool ok = false;
+		memcpy(&type, c->image + t + o, 4);
+		for (unsigned i = 0; i < ARRAY_SIZE(provided); i++)
+			ok |= type == provided[i];
+		if (!ok)
+			return fail(c, -DV_ENOTSUP,
+				    "multiboot2 header requires information tag type %u, which dimvisor "
+				    "does not provide",
+				    type);
+	}
+	return 0;
+}
+
 /* Walk the Multiboot 2 header tags: address and entry tags override the ELF;
  * a required tag dimvisor cannot honour is an error. Spec 3.1.3-3.1.12. */
 static int load_multiboot2(struct load_ctx *c, u64 off, u64 *entry)
 {
 	struct mb2_header h;
 	bool have_addr = false, have_entry = false;
+	int rc;
 	u32 addr[4] = { 0 }, entry_addr = 0;
 
 	memcpy(&h, c->image + off, sizeof(h));
@@ -194,6 +238,9 @@ static int load_multiboot2(struct load_ctx *c, u64 off, u64 *entry)
 			return fail(c, -DV_EINVAL, "multiboot2 header tag %u has a bad size %u", tag.type,
 				    tag.size);
 		bool optional = tag.flags & MB2_HEADER_TAG_OPTIONAL;
+		if (tag.type == MB2_HEADER_TAG_INFORMATION_REQUEST && !optional &&
+		    (rc = check_info_request(c, t, tag.size)) < 0)
+			return rc;
 		if (tag.type == MB2_HEADER_TAG_ADDRESS && tag.size >= 24) {
 			memcpy(addr, c->image + t + 8, sizeof(addr));
 			have_addr = true;
@@ -209,7 +256,10 @@ static int load_multiboot2(struct load_ctx *c, u64 off, u64 *entry)
 		}
 		t += ALIGN_UP(tag.size, MB2_TAG_ALIGN);
 	}
-	int rc = have_addr ? load_aout(c, off, addr[0], addr[1], addr[2], addr[3]) : load_elf(c, entry);
+	/* GRUB refuses the same: without ELF headers nothing says where to start. */
+	if (have_addr && !have_entry)
+		return fail(c, -DV_EINVAL, "multiboot2 address tag without an entry-address tag");
+	rc = have_addr ? load_aout(c, off, addr[0], addr[1], addr[2], addr[3]) : load_elf(c, entry);
 	if (rc == 0 && have_entry)
 		*entry = entry_addr;
 	return rc;
@@ -256,7 +306,8 @@ static u64 mb2_put_tag(u8 *buf, u64 pos, u32 type, const void *body, u32 len)
 
 	tag->type = type;
 	tag->size = 8 + len;
-	memcpy(buf + pos + 8, body, len);
+	if (len)
+		memcpy(buf + pos + 8, body, len);
 	return ALIGN_UP(pos + 8 + len, MB2_INFO_ALIGN);
 }
 
@@ -315,6 +366,9 @@ int loader_load(const struct loader_target *t, const u8 *image, u64 len, const c
 	int rc;
 
 	memset(b, 0, sizeof(*b));
+	if (t->nram == 0 || t->nram > GUEST_MAX_RAM_RANGES)
+		return fail(&c, -DV_EINVAL, "guest memory has %u RAM ranges (1 to %u supported)", t->nram,
+			    GUEST_MAX_RAM_RANGES);
 	if (!image || len == 0)
 		return fail(&c, -DV_EINVAL, "the guest image is empty");
 	if (!cmdline)
@@ -344,6 +398,12 @@ int loader_load(const struct loader_target *t, const u8 *image, u64 len, const c
 		return rc;
 	if (b->kind != BOOT_ELF64 && (entry >= 4 * GiB || !is_ram(t, entry, 1)))
 		return fail(&c, -DV_EINVAL, "entry point 0x%lx is not in guest RAM below 4 GiB", entry);
+	/* ELF64 guests start on an identity map of guest RAM. */
+	if (b->kind == BOOT_ELF64 && !is_ram(t, entry, 1))
+		return fail(&c, -DV_EINVAL,
+			    "entry point 0x%lx is not in guest RAM (an ELF64 guest starts on an "
+			    "identity map: link it at its physical address)",
+			    entry);
 	b->entry = entry;
 	b->load_lo = c.lo;
 	b->load_hi = c.hi;

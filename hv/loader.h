@@ -14,13 +14,12 @@
 
 #define LOADER_NAME "dimvisor"
 #define LOADER_MAX_CMDLINE 1024
-#define LOADER_MAX_SEGMENTS 16
 
 struct loader_target {
-	const struct guest_range *ram; /* guest RAM ranges, ascending */
+	const struct guest_range *ram; /* guest RAM ranges, ascending: 1..GUEST_MAX_RAM_RANGES */
 	unsigned nram;
 	int (*write)(void *ctx, u64 gpa, const void *src, u64 len); /* -DV_EFAULT if not RAM */
-	int (*zero)(void *ctx, u64 gpa, u64 len);
+	int (*zero)(void *ctx, u64 gpa, u64 len); /* -DV_EFAULT if not RAM */
 	void *ctx;
 };
 

@@ -18,10 +18,10 @@ static int target_write(void *ctx, u64 gpa, const void *src, u64 len)
 	return guestmem_write(ctx, gpa, src, len);
 }
 
-/* Guest RAM is zeroed when it is backed; only check the range. */
+/* Explicitly: a bss may overlap the file data of another segment. */
 static int target_zero(void *ctx, u64 gpa, u64 len)
 {
-	return len == 0 || guestmem_is_ram(ctx, gpa, len) ? 0 : -DV_EFAULT;
+	return guestmem_zero(ctx, gpa, len);
 }
 
 static int load_guest(const struct boot_module *m, struct guest_boot *boot)

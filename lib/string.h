@@ -33,4 +33,9 @@ char *LIBNAME(strchr)(const char *s, int c);
  * Returns strlen(src): a result >= n means the copy was truncated. */
 size_t LIBNAME(strlcpy)(char *restrict dst, const char *restrict src, size_t n);
 
+#ifdef DV_HOSTED
+/* glibc before 2.38 has no strlcpy: shared code that calls it gets ours. */
+#define strlcpy dv_strlcpy
+#endif
+
 #endif
