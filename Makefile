@@ -59,7 +59,7 @@ KERNEL_OBJ := $(patsubst %.c,$(BUILD)/kern/%.o,$(KERNEL_C)) \
 # --- guest kernel (issue: VT-x core) ------------------------------------------
 GUEST_C   := $(wildcard guest/*.c)
 GUEST_ASM := $(wildcard guest/*.asm)
-GUEST_LIB := lib/string.c lib/printf.c lib/parse.c lib/errno.c
+GUEST_LIB := lib/string.c lib/printf.c lib/parse.c lib/errno.c arch/x86_64/exception.c
 GUEST_OBJ := $(patsubst %.c,$(BUILD)/guest/%.o,$(GUEST_C) $(GUEST_LIB)) \
              $(patsubst %.asm,$(BUILD)/guest/%.o,$(GUEST_ASM))
 
@@ -112,7 +112,7 @@ $(BUILD)/guest/%.o: %.c
 $(BUILD)/guest/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(call say,NASM,$<)
-	$(Q)$(NASM) -f elf64 -g -F dwarf -I guest/ -o $@ $<
+	$(Q)$(NASM) -f elf64 -g -F dwarf -I guest/ -I boot/ -o $@ $<
 
 $(BUILD)/guest.elf: $(GUEST_OBJ) guest/linker.ld
 	$(call say,LD,$@)

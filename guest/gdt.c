@@ -1,6 +1,7 @@
 /* GDT and TSS. Descriptor formats: SDM Vol. 3A 3.4.5 (segment descriptors),
  * 5.2.1 (L bit: 64-bit code), 8.2.3 (the 16-byte TSS descriptor in IA-32e
  * mode) and 8.7 (the 64-bit TSS). */
+#include "arch/x86_64/desc.h"
 #include <dimvisor/types.h>
 #include "arch/x86_64/cpu.h"
 #include "guest/gdt.h"
@@ -14,16 +15,6 @@
 #define DESC_CODE64_DPL3   0x00AFFA000000FFFFULL
 #define DESC_TSS_AVAILABLE 0x89ULL /* P, type 9: available 64-bit TSS */
 
-struct __packed tss64 {
-	u32 reserved0;
-	u64 rsp[3];
-	u64 reserved1;
-	u64 ist[7];
-	u64 reserved2;
-	u16 reserved3;
-	u16 iomap_base;
-};
-_Static_assert(sizeof(struct tss64) == 104, "64-bit TSS layout (SDM Vol. 3A Figure 8-11)");
 
 static u64 gdt[GDT_TSS / 8 + 2] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));

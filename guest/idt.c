@@ -1,5 +1,7 @@
 /* IDT and the exception dump. Gate format: SDM Vol. 3A 6.14.1 (64-bit IDT
  * gate descriptors); exception names and error codes: Table 6-1 and 6.13. */
+#include "arch/x86_64/desc.h"
+#include "arch/x86_64/exception.h"
 #include <dimvisor/types.h>
 #include "arch/x86_64/cpu.h"
 #include "guest/exit.h"
@@ -26,44 +28,11 @@
 #define SEL_ERR_IDT (1u << 1)
 #define SEL_ERR_TI  (1u << 2)
 
-struct __packed idt_gate {
-	u16 offset_lo;
-	u16 selector;
-	u8 ist;
-	u8 type_attr;
-	u16 offset_mid;
-	u32 offset_hi;
-	u32 reserved;
-};
-
 extern const u64 isr_stubs[EXCEPTIONS];
 extern const struct fixup __fixup_start[], __fixup_end[];
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static int dumping;
 
-static const char *const exception_names[EXCEPTIONS] = {
-	[0] = "#DE divide error",
-	[1] = "#DB debug",
-	[2] = "NMI",
-	[3] = "#BP breakpoint",
-	[4] = "#OF overflow",
-	[5] = "#BR bound range exceeded",
-	[6] = "#UD invalid opcode",
-	[7] = "#NM device not available",
-	[8] = "#DF double fault",
-	[9] = "coprocessor segment overrun",
-	[10] = "#TS invalid TSS",
-	[11] = "#NP segment not present",
-	[12] = "#SS stack-segment fault",
-	[13] = "#GP general protection",
-	[14] = "#PF page fault",
-	[16] = "#MF x87 floating-point error",
-	[17] = "#AC alignment check",
-	[18] = "#MC machine check",
-	[19] = "#XM SIMD floating-point",
-	[20] = "#VE virtualization exception",
-	[21] = "#CP control protection",
-};
 
 static void set_gate(unsigned vector, u64 handler, unsigned ist, unsigned dpl)
 {
@@ -90,12 +59,6 @@ void idt_init(void)
 	lidt(&p);
 }
 
-static const char *exception_name(u64 vector)
-{
-	if (vector < EXCEPTIONS && exception_names[vector])
-		return exception_names[vector];
-	return "reserved vector";
-}
 
 /* SDM Vol. 3A 4.7: the page-fault error code. */
 static void print_pf_error(u64 err)
@@ -155,7 +118,7 @@ void trap_dispatch(struct trap_frame *f)
 		guest_exit(GUEST_EXIT_EXCEPTION);
 	}
 	kprintf("\nguest: CPU exception %s (vector %lu) in ring %lu%s%s%s\n",
-		exception_name(f->vector), f->vector, f->cs & 3, test ? " during test '" : "",
+		exception_name((unsigned)f->vector), f->vector, f->cs & 3, test ? " during test '" : "",
 		test ? test : "", test ? "'" : "");
 	kprintf("guest:   error code 0x%lx\n", f->error_code);
 	if (f->vector == 14)

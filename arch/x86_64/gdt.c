@@ -5,8 +5,6 @@
 struct tss64 boot_tss __attribute__((aligned(16)));
 static u8 critical_stack[CRITICAL_STACK_SIZE] __attribute__((aligned(16)));
 
-_Static_assert(sizeof(struct tss64) == 104, "64-bit TSS is 104 bytes (SDM Vol. 3A 8.7)");
-
 void tss_init(void)
 {
 	boot_tss.ist[IST_CRITICAL - 1] = (u64)(critical_stack + CRITICAL_STACK_SIZE);

@@ -3,7 +3,7 @@
 #ifndef ARCH_X86_64_GDT_H
 #define ARCH_X86_64_GDT_H
 
-#include <dimvisor/types.h>
+#include "arch/x86_64/desc.h"
 
 #define SEL_KERNEL_CS 0x08
 #define SEL_KERNEL_DS 0x10
@@ -11,16 +11,6 @@
 
 /* IST slot used for #DF, #NMI and #MC so they run on a known-good stack. */
 #define IST_CRITICAL 1
-
-struct __packed tss64 {
-	u32 reserved0;
-	u64 rsp[3];
-	u64 reserved1;
-	u64 ist[7];
-	u64 reserved2;
-	u16 reserved3;
-	u16 iomap_base;
-};
 
 extern struct tss64 boot_tss;
 

@@ -1,5 +1,7 @@
+#include "arch/x86_64/desc.h"
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/exception.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/platform.h"
 #include "lib/printf.h"
@@ -8,54 +10,9 @@
 #define IDT_VECTORS 32
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
 
-struct __packed idt_gate {
-	u16 offset_lo;
-	u16 selector;
-	u8 ist;
-	u8 type_attr;
-	u16 offset_mid;
-	u32 offset_hi;
-	u32 reserved;
-};
-
 extern const u64 isr_stub_table[IDT_VECTORS];
 static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
 static int trap_depth;
-
-/* SDM Vol. 3A Table 6-1. */
-static const char *const exception_names[IDT_VECTORS] = {
-	[0] = "#DE divide error",
-	[1] = "#DB debug",
-	[2] = "NMI",
-	[3] = "#BP breakpoint",
-	[4] = "#OF overflow",
-	[5] = "#BR bound range exceeded",
-	[6] = "#UD invalid opcode",
-	[7] = "#NM device not available",
-	[8] = "#DF double fault",
-	[9] = "coprocessor segment overrun",
-	[10] = "#TS invalid TSS",
-	[11] = "#NP segment not present",
-	[12] = "#SS stack-segment fault",
-	[13] = "#GP general protection",
-	[14] = "#PF page fault",
-	[16] = "#MF x87 floating-point error",
-	[17] = "#AC alignment check",
-	[18] = "#MC machine check",
-	[19] = "#XM SIMD floating-point",
-	[20] = "#VE virtualization exception",
-	[21] = "#CP control protection",
-	[28] = "#HV hypervisor injection",
-	[29] = "#VC VMM communication",
-	[30] = "#SX security exception",
-};
-
-const char *exception_name(unsigned vector)
-{
-	if (vector < IDT_VECTORS && exception_names[vector])
-		return exception_names[vector];
-	return "reserved";
-}
 
 static void set_gate(unsigned vector, u64 handler, u8 ist)
 {

@@ -15,8 +15,6 @@ struct trap_frame {
 };
 
 void idt_init(void);
-/* Name of an exception vector ("#PF page fault"), "reserved" past 31. */
-const char *exception_name(unsigned vector);
 void trap_dispatch(struct trap_frame *tf);
 
 #endif

@@ -41,7 +41,7 @@ vmx_enter:
 
 	mov rax, VMCS_HOST_RSP
 	vmwrite rax, rsp
-	jbe .write_failed
+	jbe .failed            ; the VMWRITE failed: same flags as a failed entry
 
 	mov rax, [rdi + R_CR2]  ; CR2 is not part of the VMCS
 	mov cr2, rax
@@ -63,27 +63,14 @@ vmx_enter:
 	mov rdi, [rdi + R_RDI]
 	jnz .resume
 	vmlaunch
-	jmp .entry_failed
+	jmp .failed
 .resume:
 	vmresume
-.entry_failed:                  ; CF = 1: VMfailInvalid; ZF = 1: VMfailValid
+.failed:                        ; CF = 1: VMfailInvalid; ZF = 1: VMfailValid
 	mov eax, 1
-	jc .out
+	jc vmx_return
 	mov eax, 2
-	jmp .out
-.write_failed:
-	mov eax, 1
-	jc .out
-	mov eax, 2
-.out:
-	add rsp, 16
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop rbx
-	pop rbp
-	ret
+	jmp vmx_return
 
 vmx_exit:                       ; RSP = HOST_RSP: [rsp] pad, [rsp + 8] = regs
 	push rdi
@@ -107,6 +94,9 @@ vmx_exit:                       ; RSP = HOST_RSP: [rsp] pad, [rsp + 8] = regs
 	pop rax                 ; the guest's RDI
 	mov [rdi + R_RDI], rax
 	xor eax, eax
+	; fall through: both paths leave vmx_enter's frame the same way
+
+vmx_return:                     ; EAX = result; RSP = vmx_enter's frame
 	add rsp, 16
 	pop r15
 	pop r14
