@@ -83,7 +83,7 @@ TEST_GUESTS := $(patsubst tests/guests/%.asm,$(BUILD)/tests/guests/%.elf,$(wildc
 # Broken images for the loader's error paths: an ELF cut inside its segment data.
 TEST_GUESTS += $(BUILD)/tests/guests/truncated.elf
 TARGETS += $(TEST_GUESTS)
-ifneq ($(wildcard tools/qtrace/*.c),)
+ifneq ($(wildcard tools/qtrace.d/*.c),)
 TARGETS += $(BUILD)/qtrace.so
 endif
 
@@ -163,10 +163,11 @@ $(BUILD)/mmusim: $(patsubst %.c,$(BUILD)/host-tool/%.o,$(MMUSIM_C) $(MMUSIM_LIB)
 	$(call say,LINK,$@)
 	$(Q)$(CC) $(HCFLAGS_TOOL) -o $@ $^ -lm
 
-$(BUILD)/qtrace.so: $(wildcard tools/qtrace/*.c tools/qtrace/*.h)
+$(BUILD)/qtrace.so: $(wildcard tools/qtrace.d/*.c tools/qtrace.d/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -O2 -g $(WARN) -I. -Iinclude -fPIC -shared -o $@ \
-	    $(wildcard tools/qtrace/*.c) $(shell pkg-config --cflags glib-2.0 2>/dev/null)
+	$(call say,PLUGIN,$@)
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -I. -Iinclude -fPIC -shared -o $@ \
+	    $(wildcard tools/qtrace.d/*.c)
 
 # The model must also compile freestanding (the hypervisor links it later).
 check-model-freestanding: $(patsubst %.c,$(BUILD)/kern/%.o,$(filter-out %_host.c,$(MODEL_C)))

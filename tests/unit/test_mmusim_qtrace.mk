@@ -1,0 +1,2 @@
+test_mmusim_qtrace_SRCS := tools/mmusim/trace.c tools/mmusim/trace_lackey.c \
+                           tools/mmusim/trace_qtrace.c tools/mmusim/reader.c

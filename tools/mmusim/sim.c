@@ -1,0 +1,212 @@
+/* Driving one model instance; see sim.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dimvisor/errno.h>
+#include "sim.h"
+
+/* How many accesses ahead the memo slot is prefetched: enough to overlap
+ * the host's memory latency with a few walks' worth of work. */
+#define SIM_PREFETCH_AHEAD 8
+
+/* A 2D walk can miss at most one table per guest level and per nested level
+ * of each guest-table gPA, plus the data page: a few dozen mappings at
+ * worst; more retries than this is a bug, not a big footprint. */
+#define SIM_MAX_RETRIES 64
+
+void sim_options_default(struct sim_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->tlb = "sandybridge";
+	o->escape_bits = ESCAPE_DEFAULT_BITS;
+	o->escape_hashes = ESCAPE_DEFAULT_HASHES;
+	cost_ref_params_default(&o->ref);
+	o->lin = (struct cost_linear_params){-1, -1, -1, -1};
+}
+
+/* Give the model its walk memo. 0 or -DV_ENOMEM. */
+static int sim_memo(struct sim *s, const struct sim_options *o)
+{
+	if (!o->memo_slots || o->pwc)
+		return 0;
+	s->memo = aligned_alloc(64, o->memo_slots * sizeof(*s->memo));
+	if (!s->memo)
+		return -DV_ENOMEM;
+	return model_set_memo(s->m, s->memo, o->memo_slots);
+}
+
+/* Walk levels of a page policy: 4, 3, 2; THP counts as 2 MiB (most pages
+ * of a THP layout are). */
+static unsigned policy_levels(enum page_policy p)
+{
+	return p == PAGES_1G ? 2 : (p == PAGES_2M || p == PAGES_THP) ? 3 : 4;
+}
+
+static void sim_linear_params(struct sim *s, const struct sim_options *o)
+{
+	struct cost_linear_params d;
+
+	cost_linear_params_from_refs(&d, &o->ref, policy_levels(s->spec.guest),
+				     s->spec.virt ? policy_levels(s->spec.ept) : 4);
+	s->lin.c_n = o->lin.c_n >= 0 ? o->lin.c_n : d.c_n;
+	s->lin.c_v = o->lin.c_v >= 0 ? o->lin.c_v : d.c_v;
+	s->lin.delta_vd = o->lin.delta_vd >= 0 ? o->lin.delta_vd : d.delta_vd;
+	s->lin.delta_gd = o->lin.delta_gd >= 0 ? o->lin.delta_gd : d.delta_gd;
+}
+
+int sim_init(struct sim *s, const struct config_spec *spec, struct layout *l,
+	     const struct sim_options *o, char *err, size_t errlen)
+{
+	struct model_config c;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->spec = *spec;
+	model_config_init(&c, spec->mode);
+	if (tlb_preset(o->tlb, &c.tlb)) {
+		snprintf(err, errlen, "unknown TLB preset '%s'", o->tlb);
+		return -DV_EINVAL;
+	}
+	c.pwc = o->pwc;
+	c.escape_bits = o->escape_bits;
+	c.escape_hashes = o->escape_hashes;
+	c.env.maxphyaddr = LAYOUT_MAXPHYADDR;
+	/* Both segments in every mode: a mode that does not translate with
+	 * one still uses it to classify misses for the linear model. */
+	c.gseg = l->geo.gseg;
+	c.vseg = l->geo.vseg;
+	s->g = layout_guest(l, spec->guest);
+	if (spec->virt)
+		s->e = layout_ept(l, spec->ept);
+	s->m = malloc(sizeof(*s->m));
+	if (!s->g || (spec->virt && !s->e) || !s->m) {
+		snprintf(err, errlen, "%s: out of memory", spec->name);
+		sim_fini(s);
+		return -DV_ENOMEM;
+	}
+	gtables_walk(s->g, &c.guest);
+	if (s->e)
+		etables_walk(s->e, &c.nested);
+	rc = model_init(s->m, &c);
+	for (unsigned i = 0; rc == 0 && i < l->geo.nescaped; i++)
+		rc = model_escape_page(s->m, l->geo.escaped[i]);
+	if (rc == 0)
+		rc = sim_memo(s, o);
+	if (rc) {
+		snprintf(err, errlen, "%s: the model refused the configuration (%s)", spec->name,
+			 dv_strerror(-rc));
+		sim_fini(s);
+		return rc;
+	}
+	sim_linear_params(s, o);
+	return 0;
+}
+
+void sim_fini(struct sim *s)
+{
+	free(s->m);
+	free(s->memo);
+	s->m = NULL;
+	s->memo = NULL;
+}
+
+static const char *const fault_kinds[] = {"ok", "not present", "protection", "reserved bit",
+					  "non-canonical address"};
+
+/* The access at a faulted: materialise what is missing, or fail. */
+static int sim_fault(struct sim *s, const struct access *a, char *err, size_t errlen)
+{
+	const struct walk_fault *f = model_fault(s->m);
+	int rc = -DV_EFAULT;
+
+	if (f->kind == WALK_NOT_PRESENT) {
+		if (f->stage == WALK_STAGE_GUEST)
+			rc = gtables_map(s->g, f->va);
+		else if (s->e)
+			rc = etables_map(s->e, f->pa);
+		if (rc == 0)
+			return 0;
+		if (rc == -DV_ENOMEM) {
+			snprintf(err, errlen,
+				 "%s: out of table memory or of room outside the primary region "
+				 "at address 0x%llx",
+				 s->spec.name, (unsigned long long)a->va);
+			return rc;
+		}
+	}
+	snprintf(err, errlen, "%s: access to 0x%llx (%u bytes) faults: %s at level %u of the %s",
+		 s->spec.name, (unsigned long long)a->va, a->size,
+		 f->kind < ARRAY_SIZE(fault_kinds) ? fault_kinds[f->kind] : "?", f->level,
+		 f->stage == WALK_STAGE_GUEST ? "guest tables" : "EPT");
+	return -DV_EFAULT;
+}
+
+/* One access the slow way: faults resolved, instruction fetches through
+ * model_translate. */
+static int sim_access_retry(struct sim *s, const struct access *a, char *err, size_t errlen)
+{
+	for (unsigned tries = 0; tries < SIM_MAX_RETRIES; tries++) {
+		int rc;
+
+		if (a->kind == ACCESS_IFETCH)
+			rc = model_translate(s->m, a->va, WALK_ACC_EXEC | WALK_ACC_USER, NULL);
+		else
+			rc = model_access(s->m, a->va, a->kind == ACCESS_WRITE);
+		if (rc == 0)
+			return 0;
+		rc = sim_fault(s, a, err, errlen);
+		if (rc)
+			return rc;
+	}
+	snprintf(err, errlen, "%s: access to 0x%llx keeps faulting", s->spec.name,
+		 (unsigned long long)a->va);
+	return -DV_EFAULT;
+}
+
+int sim_feed(struct sim *s, const struct access *a, size_t n, char *err, size_t errlen)
+{
+	struct model *m = s->m;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i + SIM_PREFETCH_AHEAD < n)
+			model_prefetch(m, a[i + SIM_PREFETCH_AHEAD].va);
+		if (__builtin_expect(a[i].kind != ACCESS_IFETCH, 1) &&
+		    __builtin_expect(model_access(m, a[i].va, a[i].kind == ACCESS_WRITE) == 0, 1))
+			continue;
+		int rc = sim_access_retry(s, &a[i], err, errlen);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void sim_result(const struct sim *s, const struct sim_options *o, struct sim_result *r)
+{
+	const struct model_stats *st = model_stats(s->m);
+	double acc = (double)st->accesses;
+
+	memset(r, 0, sizeof(*r));
+	r->name = s->spec.name;
+	r->st = *st;
+	r->l1_mpka = acc ? 1000.0 * (double)st->l1_misses / acc : 0;
+	r->l2_mpka = acc ? 1000.0 * (double)st->l2_misses / acc : 0;
+	r->refs_per_walk_avg = st->walks ? (double)st->walk_refs / (double)st->walks : 0;
+	r->cycles_linear =
+		cost_linear_cycles_of(&s->lin, model_cost_design(s->spec.mode), &st->miss);
+	r->cycles_per_ref_model = (double)cost_ref_cycles(&o->ref, st->walk_refs, st->seg_adds);
+	r->seconds = s->seconds;
+	r->rate = s->seconds > 0 ? acc / s->seconds : 0;
+	r->tables_guest = arena_tables(&s->g->arena);
+	r->tables_ept = s->e ? arena_tables(&s->e->arena) : 0;
+}
+
+void sim_result_overhead(struct sim_result *r, const struct sim_result *baseline)
+{
+	if (!baseline)
+		return;
+	r->overhead_vs_native_4k =
+		cost_ratio(r->cycles_per_ref_model, baseline->cycles_per_ref_model);
+	r->overhead_linear_vs_native_4k = cost_ratio(r->cycles_linear, baseline->cycles_linear);
+}

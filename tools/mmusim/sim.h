@@ -1,0 +1,68 @@
+/* One configuration under simulation: its model instance, the shared tables
+ * it walks, and the lazy materialisation loop around model_access. */
+#ifndef MMUSIM_SIM_H
+#define MMUSIM_SIM_H
+
+#include <dimvisor/types.h>
+#include "access.h"
+#include "config.h"
+#include "layout.h"
+#include "mm/model/model.h"
+
+struct sim_options {
+	const char *tlb; /* preset name */
+	bool pwc;	 /* page-walk caches and nested TLB */
+	u32 escape_bits, escape_hashes;
+	struct cost_ref_params ref; /* per-reference model */
+	/* Linear model: a value < 0 is derived per configuration from its page
+	 * sizes and ref (cost_linear_params_from_refs). */
+	struct cost_linear_params lin;
+	/* Slots of the model's walk memo per configuration (a power of two;
+	 * 0 = off, the default). A pure speed-up, counts are identical; not
+	 * used with page-walk caches. On the development VM it loses: a memo
+	 * as large as the touched pages misses the host caches as often as
+	 * the walk it replaces (see docs/mmusim.md). */
+	u64 memo_slots;
+};
+
+void sim_options_default(struct sim_options *o);
+
+struct sim {
+	struct config_spec spec;
+	struct model *m;
+	struct gtables *g;
+	struct etables *e;	       /* NULL for native configurations */
+	struct model_memo_slot *memo;  /* walk memo storage, or NULL */
+	struct cost_linear_params lin; /* the parameters this configuration uses */
+	double seconds;		       /* time spent in this configuration's model */
+};
+
+/* Set up s for spec over layout l. 0, or a negative error with a message. */
+int sim_init(struct sim *s, const struct config_spec *spec, struct layout *l,
+	     const struct sim_options *o, char *err, size_t errlen);
+/* Translate n accesses; mappings missing from the tables are made and the
+ * access retried. 0, or a negative error (a real fault: the address cannot
+ * be translated) with a message. */
+int sim_feed(struct sim *s, const struct access *a, size_t n, char *err, size_t errlen);
+void sim_fini(struct sim *s);
+
+/* Results of one configuration, derived from the model's counters. */
+struct sim_result {
+	const char *name;
+	struct model_stats st;
+	double l1_mpka, l2_mpka; /* misses per thousand accesses */
+	double refs_per_walk_avg;
+	double cycles_linear;		     /* Table IV */
+	double cycles_per_ref_model;	     /* refs * cycles_per_ref + adds * cycles_per_add */
+	double overhead_vs_native_4k;	     /* per-reference cycles / native-4k's */
+	double overhead_linear_vs_native_4k; /* the same with Table IV cycles */
+	double seconds, rate;		     /* simulation time, accesses per second */
+	u64 tables_guest, tables_ept;
+};
+
+/* Results of s, with the baseline's cycles for the overhead ratios (0:
+ * none known, ratios are 0). */
+void sim_result(const struct sim *s, const struct sim_options *o, struct sim_result *r);
+void sim_result_overhead(struct sim_result *r, const struct sim_result *baseline);
+
+#endif
