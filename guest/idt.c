@@ -94,7 +94,7 @@ static bool apply_fixup(struct trap_frame *f)
 {
 	if (f->cs & 3)
 		return false;
-	for (const struct fixup *x = __fixup_start; x < __fixup_end; x++) {
+	for (const struct fixup *x = __fixup_start; (u64)x < (u64)__fixup_end; x++) {
 		if (x->fault_rip != f->rip)
 			continue;
 		f->rip = x->resume_rip;

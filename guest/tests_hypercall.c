@@ -377,7 +377,7 @@ void test_hc_regs(struct test *t)
 /* Hypercalls from ring 3 are refused, whatever the call. */
 void test_hc_cpl3(struct test *t)
 {
-	const u64 marker_len = (u64)(user_marker_end - user_marker);
+	const u64 marker_len = (u64)user_marker_end - (u64)user_marker;
 	const struct {
 		struct user_regs regs;
 		const char *what;

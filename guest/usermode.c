@@ -22,7 +22,7 @@ static u8 user_stack[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
 int usermode_init(void)
 {
-	u64 code = (u64)__user_start, size = (u64)(__user_end - __user_start);
+	u64 code = (u64)__user_start, size = (u64)__user_end - (u64)__user_start;
 	int rc;
 
 	rc = paging_map(USER_CODE_VA, code, size, X86_PTE_US);

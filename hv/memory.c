@@ -68,7 +68,7 @@ static void mark_string(const char *s, const char *what)
 static void mark_boot_ranges(const struct boot_info *bi)
 {
 	mark_busy(0, 1ULL << 20, "first MiB (BIOS data, real-mode area)");
-	mark_busy((u64)__image_start, (u64)(__image_end - __image_start), "dimvisor image");
+	mark_busy((u64)__image_start, (u64)__image_end - (u64)__image_start, "dimvisor image");
 	mark_busy(bi->info_phys, bi->info_len, "multiboot information");
 	mark_string(bi->cmdline, "command line");
 	mark_string(bi->loader_name, "boot loader name");

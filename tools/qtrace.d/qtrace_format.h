@@ -21,7 +21,7 @@
 
 #define QTRACE_MAGIC	    "dvqtrace"
 #define QTRACE_MAGIC_LEN    8
-#define QTRACE_VERSION	    1
+#define QTRACE_VERSION	    1u
 #define QTRACE_HEADER_BYTES 32
 
 #define QTRACE_FLAG_IFETCH (1ULL << 0) /* instruction fetches are recorded */
