@@ -351,6 +351,33 @@ static const exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_XSETBV] = handle_xsetbv,
 };
 
+/* SDM Vol. 3C Tables 28-3 (CR access), 28-5 (I/O), 28-7 (EPT violation). */
+void exit_describe(u32 reason, u64 q, char *buf, size_t len)
+{
+	static const char *const gpr[16] = { "RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
+					     "R8",  "R9",  "R10", "R11", "R12", "R13", "R14", "R15" };
+	static const char *const cr_ops[4] = { "MOV to", "MOV from", "CLTS on", "LMSW to" };
+
+	buf[0] = '\0';
+	switch (reason) {
+	case EXIT_CR_ACCESS:
+		ksnprintf(buf, len, "%s CR%lu %s %s", cr_ops[(q >> 4) & 3], q & 0xf,
+			  ((q >> 4) & 3) == 1 ? "into" : "from", gpr[(q >> 8) & 0xf]);
+		break;
+	case EXIT_IO_INSTRUCTION:
+		ksnprintf(buf, len, "%s%s %lu byte%s %s port 0x%lx", q & (1 << 3) ? "IN" : "OUT",
+			  q & (1 << 4) ? "S" : "", (q & 7) + 1, (q & 7) ? "s" : "",
+			  q & (1 << 3) ? "from" : "to", q >> 16);
+		break;
+	case EXIT_EPT_VIOLATION:
+		ksnprintf(buf, len, "%s of a guest-physical address, allowed %c%c%c%s",
+			  q & 4 ? "fetch" : q & 2 ? "write" : "read", q & 8 ? 'R' : '-',
+			  q & 16 ? 'W' : '-', q & 32 ? 'X' : '-',
+			  q & (1 << 7) ? ", linear address valid" : "");
+		break;
+	}
+}
+
 void exit_dispatch(struct vcpu *v)
 {
 	exit_handler h = v->exit_reason < EXIT_REASON_COUNT ? exit_handlers[v->exit_reason] : NULL;

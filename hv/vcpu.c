@@ -450,9 +450,13 @@ void vcpu_dump(const struct vcpu *v)
 	for (unsigned i = 0; i < VCPU_RECENT_EXITS; i++) {
 		const struct vcpu_exit_record *r =
 			&v->recent[(v->recent_next + i) % VCPU_RECENT_EXITS];
-		if (r->rip || r->reason)
-			kprintf("    %-28s RIP %016lx qualification %lx\n",
-				vmx_exit_reason_name(r->reason), r->rip, r->qualification);
+		char what[80];
+
+		if (!r->rip && !r->reason)
+			continue;
+		exit_describe(r->reason, r->qualification, what, sizeof(what));
+		kprintf("    %-28s RIP %016lx qualification %lx %s\n",
+			vmx_exit_reason_name(r->reason), r->rip, r->qualification, what);
 	}
 }
 
