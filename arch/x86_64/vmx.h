@@ -250,40 +250,27 @@ enum vmx_status { VMX_OK = 0, VMX_FAIL_INVALID = 1, VMX_FAIL_VALID = 2 };
 
 #define VMX_STATUS_FROM_FLAGS(cf, zf) ((cf) ? VMX_FAIL_INVALID : (zf) ? VMX_FAIL_VALID : VMX_OK)
 
-static inline enum vmx_status vmxon(u64 phys)
-{
-	u8 cf, zf;
-	__asm__ volatile("vmxon %2; setc %0; setz %1"
-			 : "=qm"(cf), "=qm"(zf)
-			 : "m"(phys)
-			 : "cc", "memory");
-	return VMX_STATUS_FROM_FLAGS(cf, zf);
-}
+/* VMXON, VMCLEAR, VMPTRLD take the physical address of a 4 KiB region as a
+ * 64-bit memory operand. */
+#define DEFINE_VMX_PHYS_OP(name)                                                                   \
+	static inline enum vmx_status name(u64 phys)                                               \
+	{                                                                                          \
+		u8 cf, zf;                                                                         \
+		__asm__ volatile(#name " %2; setc %0; setz %1"                                     \
+				 : "=qm"(cf), "=qm"(zf)                                            \
+				 : "m"(phys)                                                       \
+				 : "cc", "memory");                                                \
+		return VMX_STATUS_FROM_FLAGS(cf, zf);                                              \
+	}
+DEFINE_VMX_PHYS_OP(vmxon)
+DEFINE_VMX_PHYS_OP(vmclear)
+DEFINE_VMX_PHYS_OP(vmptrld)
+#undef DEFINE_VMX_PHYS_OP
 
 static inline enum vmx_status vmxoff(void)
 {
 	u8 cf, zf;
 	__asm__ volatile("vmxoff; setc %0; setz %1" : "=qm"(cf), "=qm"(zf) : : "cc", "memory");
-	return VMX_STATUS_FROM_FLAGS(cf, zf);
-}
-
-static inline enum vmx_status vmclear(u64 phys)
-{
-	u8 cf, zf;
-	__asm__ volatile("vmclear %2; setc %0; setz %1"
-			 : "=qm"(cf), "=qm"(zf)
-			 : "m"(phys)
-			 : "cc", "memory");
-	return VMX_STATUS_FROM_FLAGS(cf, zf);
-}
-
-static inline enum vmx_status vmptrld(u64 phys)
-{
-	u8 cf, zf;
-	__asm__ volatile("vmptrld %2; setc %0; setz %1"
-			 : "=qm"(cf), "=qm"(zf)
-			 : "m"(phys)
-			 : "cc", "memory");
 	return VMX_STATUS_FROM_FLAGS(cf, zf);
 }
 
