@@ -4,6 +4,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
+#include "arch/x86_64/pic.h"
 #include "arch/x86_64/platform.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/vmx_caps.h"
@@ -109,6 +110,7 @@ void dv_main(u64 magic, u64 info_phys)
 	console_init();
 	tss_init();
 	idt_init();
+	pic_mask_all();
 	kprintf("\ndimvisor %s: a Type-1 hypervisor with direct segments (MICRO 2014) on %s\n",
 		DV_VERSION_STRING, platform_name(platform_detect()));
 
