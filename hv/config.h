@@ -13,7 +13,7 @@
 #include <dimvisor/types.h>
 
 enum dv_mode { MODE_BASE, MODE_VMM_DIRECT, MODE_GUEST_DIRECT, MODE_DUAL_DIRECT };
-enum dv_log { LOG_QUIET, LOG_INFO, LOG_DEBUG };
+enum dv_log { LOG_QUIET, LOG_INFO, LOG_DEBUG }; /* the order of lib/log.h's levels */
 
 #define CONFIG_MAX_BADMEM 64
 #define CONFIG_MEM_MIN	  (2 * MiB)

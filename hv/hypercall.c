@@ -1,7 +1,7 @@
 #include "hv/hypercall.h"
 #include "arch/x86_64/serial.h"
 #include "hv/gva.h"
-#include "lib/printf.h"
+#include "lib/log.h"
 #include "lib/string.h"
 #include <dimvisor/errno.h>
 #include <dimvisor/exitcodes.h>
@@ -113,6 +113,8 @@ void hypercall_handle(struct vcpu *v)
 		rc = -DV_ENOSYS;
 	else
 		rc = hypercalls[nr].fn(v, &a);
+	kdebug("hypercall: %s (%lu) from CPL %u, args 0x%lx 0x%lx 0x%lx 0x%lx -> %ld\n",
+	       hypercall_name(nr), nr, vcpu_cpl(), a.a1, a.a2, a.a3, a.a4, rc);
 	if (v->stopped)
 		return;
 	v->regs.rax = (u64)rc;

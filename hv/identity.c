@@ -2,7 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/platform.h"
 #include "hv/memory.h"
-#include "lib/printf.h"
+#include "lib/log.h"
 #include <dimvisor/exitcodes.h>
 
 #define CPUID_EXT_1G_PAGES (1u << 26) /* CPUID 0x80000001 EDX, SDM Vol. 2A CPUID */
@@ -53,7 +53,7 @@ void host_identity_map_all(struct bootmem *bm, u64 top)
 		platform_exit(DV_EXIT_NO_MEMORY);
 	}
 	write_cr3(host_pt.root);
-	kprintf("memory: identity map 0-0x%lx: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB pages, "
+	kinfo("memory: identity map 0-0x%lx: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB pages, "
 		"%lu tables (%s)\n",
 		end, host_pt.leaves[3], host_pt.leaves[2], host_pt.leaves[1],
 		host_pt.tables[1] + host_pt.tables[2] + host_pt.tables[3] + host_pt.tables[4],

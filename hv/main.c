@@ -13,6 +13,7 @@
 #include "hv/multiboot.h"
 #include "hv/vm.h"
 #include "lib/panic.h"
+#include "lib/log.h"
 #include "lib/printf.h"
 #include <dimvisor/exitcodes.h>
 #include <dimvisor/version.h>
@@ -53,13 +54,17 @@ static void load_boot_info(u32 magic, u64 info_phys)
 		kprintf("dimvisor: bad multiboot information: %s\n", err);
 		platform_exit(DV_EXIT_BAD_BOOT);
 	}
-	kprintf("boot: %s via multiboot%s, info at 0x%lx\n", boot_info.loader_name,
-		boot_info.protocol == 2 ? "2" : "", boot_info.info_phys);
-	kprintf("boot: command line \"%s\"\n", boot_info.cmdline);
+}
+
+static void print_boot_info(void)
+{
+	kinfo("boot: %s via multiboot%s, info at 0x%lx\n", boot_info.loader_name,
+	      boot_info.protocol == 2 ? "2" : "", boot_info.info_phys);
+	kinfo("boot: command line \"%s\"\n", boot_info.cmdline);
 	for (unsigned i = 0; i < boot_info.nmodules; i++) {
 		const struct boot_module *m = &boot_info.modules[i];
-		kprintf("boot: module %u at 0x%lx-0x%lx (%lu KiB) \"%s\"\n", i, m->start, m->end,
-			(m->end - m->start) >> 10, m->cmdline);
+		kinfo("boot: module %u at 0x%lx-0x%lx (%lu KiB) \"%s\"\n", i, m->start, m->end,
+		      (m->end - m->start) >> 10, m->cmdline);
 	}
 }
 
@@ -72,7 +77,10 @@ static void load_config(void)
 		kprintf("dimvisor: bad command line: %s\n", err);
 		platform_exit(DV_EXIT_BAD_CONFIG);
 	}
-	config_print(&config);
+	log_set_level((enum log_level)config.log);
+	print_boot_info();
+	if (log_enabled(LOG_LEVEL_INFO))
+		config_print(&config);
 }
 
 /* selftest=: trip one of the hypervisor's own failure paths on purpose. */
@@ -98,7 +106,8 @@ static void check_vtx(void)
 {
 	cpu_identify(&cpu);
 	vmx_probe(&cpu, &vmx);
-	vmx_caps_print(&cpu, &vmx);
+	if (log_enabled(LOG_LEVEL_INFO))
+		vmx_caps_print(&cpu, &vmx);
 	if (!vmx.usable) {
 		kprintf("dimvisor: VT-x not available: %s\n", vmx.why_not);
 		platform_exit(DV_EXIT_NO_VMX);

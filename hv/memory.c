@@ -4,7 +4,7 @@
 #include "hv/bootmem.h"
 #include "hv/identity.h"
 #include "hv/memmap.h"
-#include "lib/printf.h"
+#include "lib/log.h"
 #include "lib/string.h"
 #include <dimvisor/exitcodes.h>
 
@@ -36,19 +36,19 @@ static void print_size(u64 bytes)
 		bytes >>= 10;
 		u++;
 	}
-	kprintf("%lu %s", bytes, units[u]);
+	kinfo("%lu %s", bytes, units[u]);
 }
 
 static void print_memory_map(const struct boot_info *bi)
 {
-	kprintf("memory map: %u entries from the boot loader%s\n", bi->nmmap,
+	kinfo("memory map: %u entries from the boot loader%s\n", bi->nmmap,
 		bi->mmap_from_meminfo ? " (synthesised from mem_lower/mem_upper)" : "");
 	for (unsigned i = 0; i < bi->nmmap; i++) {
 		const struct boot_mmap_entry *e = &bi->mmap[i];
-		kprintf("  %016lx-%016lx %-10s ", e->base, e->base + e->len,
+		kinfo("  %016lx-%016lx %-10s ", e->base, e->base + e->len,
 			boot_mmap_type_name(e->type));
 		print_size(e->len);
-		kprintf("\n");
+		kinfo("\n");
 	}
 }
 
@@ -134,7 +134,7 @@ static void reserve_bad_pages(const struct dv_config *cfg)
 		u64 page = cfg->badmem[i];
 		bool was_free = pmm_is_free(&pmm, page);
 		pmm_reserve(&pmm, page, PAGE_SIZE);
-		kprintf("pmm: bad page 0x%lx %s\n", page,
+		kinfo("pmm: bad page 0x%lx %s\n", page,
 			was_free ? "reserved" : "was not free RAM (nothing to do)");
 	}
 }
@@ -147,5 +147,10 @@ void host_memory_init(const struct boot_info *bi, const struct dv_config *cfg)
 	host_identity_map_all(&bootmem, top);
 	start_pmm(top);
 	reserve_bad_pages(cfg);
-	pmm_print_summary(&pmm);
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		for (unsigned i = 0; i < bootmem.nbusy; i++)
+			kdebug("bootmem: reserved %016lx-%016lx %s\n", bootmem.busy[i].base,
+			       bootmem.busy[i].end, bootmem.busy[i].what);
+	if (log_enabled(LOG_LEVEL_INFO))
+		pmm_print_summary(&pmm);
 }

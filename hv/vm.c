@@ -5,7 +5,7 @@
 #include "hv/memory.h"
 #include "hv/report.h"
 #include "hv/vcpu.h"
-#include "lib/printf.h"
+#include "lib/log.h"
 #include "lib/string.h"
 #include <dimvisor/errno.h>
 #include <dimvisor/exitcodes.h>
@@ -39,7 +39,7 @@ static int load_guest(const struct boot_module *m, struct guest_boot *boot)
 		kprintf("dimvisor: cannot load the guest kernel: %s\n", err);
 		return -DV_EINVAL;
 	}
-	kprintf("vm: loaded the guest kernel (%s) at 0x%lx-0x%lx, entry 0x%lx, command line \"%s\"\n",
+	kinfo("vm: loaded the guest kernel (%s) at 0x%lx-0x%lx, entry 0x%lx, command line \"%s\"\n",
 		loader_kind_name(boot->kind), boot->load_lo, boot->load_hi, boot->entry, m->cmdline);
 	return 0;
 }
@@ -47,14 +47,18 @@ static int load_guest(const struct boot_module *m, struct guest_boot *boot)
 static void print_layout(void)
 {
 	for (unsigned i = 0; i < guest_mem.nram; i++)
-		kprintf("vm: guest RAM %016lx-%016lx (%lu MiB)\n", guest_mem.ram[i].gpa,
+		kinfo("vm: guest RAM %016lx-%016lx (%lu MiB)\n", guest_mem.ram[i].gpa,
 			guest_mem.ram[i].gpa + guest_mem.ram[i].len, guest_mem.ram[i].len >> 20);
-	kprintf("vm: EPT pages up to %s; %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB leaves; "
+	kinfo("vm: EPT pages up to %s; %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB leaves; "
 		"backed by %u host blocks\n",
 		guest_mem.ept_page_shift == 30 ? "1 GiB" : guest_mem.ept_page_shift == 21 ? "2 MiB"
 											    : "4 KiB",
 		guest_mem.ept.leaves[3], guest_mem.ept.leaves[2], guest_mem.ept.leaves[1],
 		guest_mem.nbacking);
+	for (unsigned i = 0; i < guest_mem.nbacking; i++)
+		kdebug("vm: gPA %016lx-%016lx backed by hPA %016lx\n", guest_mem.backing[i].gpa,
+		       guest_mem.backing[i].gpa + (u64)(PAGE_SIZE << guest_mem.backing[i].order),
+		       guest_mem.backing[i].hpa);
 }
 
 int vm_run(const struct boot_module *guest, const struct dv_config *cfg,
@@ -78,7 +82,7 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg,
 		return DV_EXIT_NO_VMX;
 	}
 	io_init(cfg->mem, guest->cmdline);
-	kprintf("vm: starting the guest\n");
+	kinfo("vm: starting the guest\n");
 	int status = vcpu_run(&vcpu0);
 	report_print(&vcpu0);
 	return status;

@@ -1,6 +1,6 @@
 #include "arch/x86_64/vmx_caps.h"
 #include "arch/x86_64/cpu.h"
-#include "lib/printf.h"
+#include "lib/log.h"
 #include "lib/string.h"
 
 #define CPUID1_ECX_VMX (1u << 5)
@@ -159,10 +159,10 @@ void vmx_caps_print(const struct cpu_ident *id, const struct vmx_caps *c)
 	kprintf("vmx: basic 0x%lx: revision 0x%x, VMCS %u bytes, memory type %s, true controls %s\n",
 		c->basic, c->revision_id, c->vmcs_size,
 		((c->basic >> BASIC_MEMTYPE_SHIFT) & 0xf) == 6 ? "WB" : "UC", yn(c->true_ctls));
-	kprintf("vmx: controls (allowed1:allowed0) pin %08lx:%08lx proc %08lx:%08lx\n",
+	kdebug("vmx: controls (allowed1:allowed0) pin %08lx:%08lx proc %08lx:%08lx\n",
 		c->pinbased >> 32, c->pinbased & 0xffffffff, c->procbased >> 32,
 		c->procbased & 0xffffffff);
-	kprintf("vmx: controls (allowed1:allowed0) proc2 %08lx:%08lx exit %08lx:%08lx entry %08lx:%08lx\n",
+	kdebug("vmx: controls (allowed1:allowed0) proc2 %08lx:%08lx exit %08lx:%08lx entry %08lx:%08lx\n",
 		c->procbased2 >> 32, c->procbased2 & 0xffffffff, c->exit_ctls >> 32,
 		c->exit_ctls & 0xffffffff, c->entry_ctls >> 32, c->entry_ctls & 0xffffffff);
 	kprintf("vmx: secondary controls %s, EPT %s, VPID %s, unrestricted guest %s\n",
