@@ -15,7 +15,6 @@
 #define DESC_CODE64_DPL3   0x00AFFA000000FFFFULL
 #define DESC_TSS_AVAILABLE 0x89ULL /* P, type 9: available 64-bit TSS */
 
-
 static u64 gdt[GDT_TSS / 8 + 2] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
 static u8 kernel_stack[KERNEL_STACK_SIZE] __attribute__((aligned(16)));

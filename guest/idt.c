@@ -33,7 +33,6 @@ extern const struct fixup __fixup_start[], __fixup_end[];
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static int dumping;
 
-
 static void set_gate(unsigned vector, u64 handler, unsigned ist, unsigned dpl)
 {
 	idt[vector] = (struct idt_gate){
@@ -58,7 +57,6 @@ void idt_init(void)
 	struct desc_ptr p = {.limit = sizeof(idt) - 1, .base = (u64)idt};
 	lidt(&p);
 }
-
 
 /* SDM Vol. 3A 4.7: the page-fault error code. */
 static void print_pf_error(u64 err)
@@ -118,8 +116,8 @@ void trap_dispatch(struct trap_frame *f)
 		guest_exit(GUEST_EXIT_EXCEPTION);
 	}
 	kprintf("\nguest: CPU exception %s (vector %lu) in ring %lu%s%s%s\n",
-		exception_name((unsigned)f->vector), f->vector, f->cs & 3, test ? " during test '" : "",
-		test ? test : "", test ? "'" : "");
+		exception_name((unsigned)f->vector), f->vector, f->cs & 3,
+		test ? " during test '" : "", test ? test : "", test ? "'" : "");
 	kprintf("guest:   error code 0x%lx\n", f->error_code);
 	if (f->vector == 14)
 		print_pf_error(f->error_code);

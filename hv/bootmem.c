@@ -28,7 +28,7 @@ int bootmem_mark_busy(struct bootmem *bm, u64 base, u64 len, const char *what)
 	}
 	if (bm->nbusy == BOOTMEM_MAX_BUSY)
 		return -DV_E2BIG;
-	bm->busy[bm->nbusy++] = (struct bootmem_range){ start, end, what };
+	bm->busy[bm->nbusy++] = (struct bootmem_range){start, end, what};
 	return 0;
 }
 
@@ -74,8 +74,7 @@ static void sort_busy(struct bootmem *bm)
 	}
 }
 
-void bootmem_for_each_free(struct bootmem *bm, void (*fn)(void *ctx, u64 base, u64 len),
-			   void *ctx)
+void bootmem_for_each_free(struct bootmem *bm, void (*fn)(void *ctx, u64 base, u64 len), void *ctx)
 {
 	sort_busy(bm);
 	for (unsigned i = 0; i < bm->nusable; i++) {

@@ -10,7 +10,7 @@
 #include "hv/multiboot.h"
 
 #define BOOTMEM_MAX_BUSY 64
-#define BOOTMEM_NONE (~0ULL)
+#define BOOTMEM_NONE	 (~0ULL)
 
 struct bootmem_range {
 	u64 base, end;
@@ -34,7 +34,6 @@ u64 bootmem_alloc(struct bootmem *bm, u64 size, u64 align, const char *what);
 
 /* Call fn for every usable range minus everything busy, in ascending order:
  * what may be handed to the pmm as free. Sorts the busy list. */
-void bootmem_for_each_free(struct bootmem *bm, void (*fn)(void *ctx, u64 base, u64 len),
-			   void *ctx);
+void bootmem_for_each_free(struct bootmem *bm, void (*fn)(void *ctx, u64 base, u64 len), void *ctx);
 
 #endif

@@ -40,29 +40,29 @@ struct config_key {
 };
 
 static const struct choice mode_choices[] = {
-    {"base", MODE_BASE},
-    {"vmm-direct", MODE_VMM_DIRECT},
-    {"guest-direct", MODE_GUEST_DIRECT},
-    {"dual-direct", MODE_DUAL_DIRECT},
+	{"base", MODE_BASE},
+	{"vmm-direct", MODE_VMM_DIRECT},
+	{"guest-direct", MODE_GUEST_DIRECT},
+	{"dual-direct", MODE_DUAL_DIRECT},
 };
 
 static const struct choice ept_choices[] = {
-    {"4k", PAGE_SHIFT},
-    {"2m", PAGE_2M_SHIFT},
-    {"1g", PAGE_1G_SHIFT},
+	{"4k", PAGE_SHIFT},
+	{"2m", PAGE_2M_SHIFT},
+	{"1g", PAGE_1G_SHIFT},
 };
 
 static const struct choice log_choices[] = {
-    {"quiet", LOG_QUIET},
-    {"info", LOG_INFO},
-    {"debug", LOG_DEBUG},
+	{"quiet", LOG_QUIET},
+	{"info", LOG_INFO},
+	{"debug", LOG_DEBUG},
 };
 
 static const struct choice selftest_choices[] = {
-    {"none", SELFTEST_NONE},
-    {"page-fault", SELFTEST_PAGE_FAULT},
-    {"invalid-opcode", SELFTEST_INVALID_OPCODE},
-    {"panic", SELFTEST_PANIC},
+	{"none", SELFTEST_NONE},
+	{"page-fault", SELFTEST_PAGE_FAULT},
+	{"invalid-opcode", SELFTEST_INVALID_OPCODE},
+	{"panic", SELFTEST_PANIC},
 };
 
 /* Units for printing sizes, largest first. */
@@ -70,10 +70,10 @@ static const struct {
 	char letter;
 	u8 shift;
 } size_units[] = {
-    {'T', 40},
-    {'G', 30},
-    {'M', 20},
-    {'K', 10},
+	{'T', 40},
+	{'G', 30},
+	{'M', 20},
+	{'K', 10},
 };
 
 static __printf_like(2, 3) int config_error(struct errbuf *e, const char *fmt, ...)
@@ -209,8 +209,8 @@ static int parse_size_in(const struct token *t, u64 min, u64 max, u64 align, con
 
 	if (err && err != -DV_ERANGE)
 		return config_error(
-		    e, "bad size in '%.*s' (use a number with K, M, G or T, e.g. %.*s=512M)", tlen,
-		    t->text, (int)t->klen, t->key);
+			e, "bad size in '%.*s' (use a number with K, M, G or T, e.g. %.*s=512M)",
+			tlen, t->text, (int)t->klen, t->key);
 	if (err || size > max) {
 		format_size(max, limit, sizeof(limit));
 		return config_error(e, "size too large in '%.*s' (at most %s)", tlen, t->text,
@@ -271,10 +271,10 @@ static int parse_badmem(struct dv_config *cfg, const struct token *t, struct err
 					    t->text, CONFIG_MAX_BADMEM);
 		if (parse_u64(p, (size_t)(comma - p), &addr))
 			return config_error(
-			    e,
-			    "bad address '%.*s' in '%.*s' (use hex 0x... or decimal, "
-			    "separated by commas)",
-			    (int)(comma - p), p, tlen, t->text);
+				e,
+				"bad address '%.*s' in '%.*s' (use hex 0x... or decimal, "
+				"separated by commas)",
+				(int)(comma - p), p, tlen, t->text);
 		cfg->badmem[n++] = ALIGN_DOWN(addr, PAGE_SIZE);
 		if (comma == end)
 			break;
@@ -286,9 +286,9 @@ static int parse_badmem(struct dv_config *cfg, const struct token *t, struct err
 
 /* The accepted keys, in the order error messages list them. */
 static const struct config_key config_keys[] = {
-    {"mode", parse_mode},     {"mem", parse_mem}, {"ept", parse_ept},
-    {"badmem", parse_badmem}, {"log", parse_log},	  {"selftest", parse_selftest},
-    {"iogap", parse_iogap},
+	{"mode", parse_mode},	  {"mem", parse_mem}, {"ept", parse_ept},
+	{"badmem", parse_badmem}, {"log", parse_log}, {"selftest", parse_selftest},
+	{"iogap", parse_iogap},
 };
 
 /* Split text at its first '='; false when there is none. */
@@ -337,11 +337,11 @@ static int token_apply(struct dv_config *cfg, const struct token *t, unsigned *s
 void config_defaults(struct dv_config *cfg)
 {
 	*cfg = (struct dv_config){
-	    .mode = MODE_BASE,
-	    .mem = 256 * MiB,
-	    .ept_page_shift = PAGE_SHIFT,
-	    .log = LOG_INFO,
-	    .iogap = CONFIG_IOGAP_DEFAULT,
+		.mode = MODE_BASE,
+		.mem = 256 * MiB,
+		.ept_page_shift = PAGE_SHIFT,
+		.log = LOG_INFO,
+		.iogap = CONFIG_IOGAP_DEFAULT,
 	};
 }
 
@@ -404,8 +404,9 @@ void config_print(const struct dv_config *cfg)
 
 	format_size(cfg->mem, mem, sizeof(mem));
 	format_size(cfg->iogap, gap, sizeof(gap));
-	kprintf("config: mode=%s mem=%s ept=%s log=%s iogap=%s badmem=", config_mode_name(cfg->mode),
-		mem, choice_name(ept_choices, ARRAY_SIZE(ept_choices), cfg->ept_page_shift),
+	kprintf("config: mode=%s mem=%s ept=%s log=%s iogap=%s badmem=",
+		config_mode_name(cfg->mode), mem,
+		choice_name(ept_choices, ARRAY_SIZE(ept_choices), cfg->ept_page_shift),
 		config_log_name(cfg->log), gap);
 	if (cfg->nbadmem == 0)
 		kprintf("none");

@@ -19,8 +19,8 @@ enum dv_log { LOG_QUIET, LOG_INFO, LOG_DEBUG }; /* the order of lib/log.h's leve
 #define CONFIG_MEM_MIN	  (2 * MiB)
 #define CONFIG_MEM_MAX	  TiB
 /* iogap=: start of the guest's I/O gap below 4 GiB. */
-#define CONFIG_IOGAP_MIN (256 * MiB)
-#define CONFIG_IOGAP_MAX (3 * GiB)
+#define CONFIG_IOGAP_MIN     (256 * MiB)
+#define CONFIG_IOGAP_MAX     (3 * GiB)
 #define CONFIG_IOGAP_DEFAULT (3 * GiB)
 
 /* selftest=: deliberately trip a failure path at boot, so tests (and users
@@ -35,7 +35,7 @@ struct dv_config {
 	unsigned nbadmem;
 	enum dv_log log;
 	enum dv_selftest selftest;
-	u64 iogap; /* guest RAM below 4 GiB ends here; the rest starts at 4 GiB */
+	u64 iogap;	       /* guest RAM below 4 GiB ends here; the rest starts at 4 GiB */
 	bool mem_set, ept_set; /* given on the command line, not defaults */
 };
 

@@ -9,8 +9,8 @@
 #define VEC_UD 6
 #define VEC_GP 13
 
-#define CPUID1_ECX_VMX (1u << 5)
-#define CPUID1_ECX_OSXSAVE (1u << 27)
+#define CPUID1_ECX_VMX	      (1u << 5)
+#define CPUID1_ECX_OSXSAVE    (1u << 27)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 
 typedef void (*exit_handler)(struct vcpu *v);
@@ -25,11 +25,11 @@ static void stop_with_dump(struct vcpu *v, int status)
 static void handle_cpuid(struct vcpu *v)
 {
 	u32 leaf = (u32)v->regs.rax, sub = (u32)v->regs.rcx;
-	struct cpuid_regs r = { 0, 0, 0, 0 };
+	struct cpuid_regs r = {0, 0, 0, 0};
 
 	if (leaf == DV_CPUID_SIGNATURE_LEAF) {
-		r = (struct cpuid_regs){ DV_CPUID_MAX_LEAF, DV_CPUID_SIG_EBX, DV_CPUID_SIG_ECX,
-					 DV_CPUID_SIG_EDX };
+		r = (struct cpuid_regs){DV_CPUID_MAX_LEAF, DV_CPUID_SIG_EBX, DV_CPUID_SIG_ECX,
+					DV_CPUID_SIG_EDX};
 	} else if (leaf == DV_CPUID_FEATURES_LEAF) {
 		r.eax = hypercall_features();
 		r.ebx = DV_ABI_VERSION;
@@ -150,7 +150,8 @@ static void handle_cr_access(struct vcpu *v)
 		vcpu_skip_instruction();
 		return;
 	}
-	kprintf("\ndimvisor: unhandled control-register access: CR%u, access type %u, register %u\n",
+	kprintf("\ndimvisor: unhandled control-register access: CR%u, access type %u, register "
+		"%u\n",
 		cr, type, reg);
 	stop_with_dump(v, DV_EXIT_VMX_FAILURE);
 }
@@ -162,42 +163,42 @@ struct msr_rule {
 	u32 msr;
 	enum msr_kind kind;
 	enum vmcs_field field; /* MSR_VMCS */
-	u64 value;             /* MSR_CONST: what reads return; writes are ignored */
+	u64 value;	       /* MSR_CONST: what reads return; writes are ignored */
 	const char *name;
 };
 
-#define MSR_APIC_BASE 0x1b
-#define MSR_MTRRCAP 0xfe
-#define MSR_MISC_ENABLE 0x1a0
-#define MSR_MTRR_DEF_TYPE 0x2ff
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
+#define MSR_APIC_BASE	   0x1b
+#define MSR_MTRRCAP	   0xfe
+#define MSR_MISC_ENABLE	   0x1a0
+#define MSR_MTRR_DEF_TYPE  0x2ff
+#define MSR_STAR	   0xc0000081
+#define MSR_LSTAR	   0xc0000082
+#define MSR_CSTAR	   0xc0000083
+#define MSR_SFMASK	   0xc0000084
 #define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_TSC_AUX 0xc0000103
-#define MSR_TSC 0x10
+#define MSR_TSC_AUX	   0xc0000103
+#define MSR_TSC		   0x10
 
 /* The guest's own long-mode MSRs are the real ones: the hypervisor never
  * uses SYSCALL or swapgs, so the guest may own them outright. */
 static const struct msr_rule msr_rules[] = {
-	{ MSR_IA32_EFER, MSR_VMCS, VMCS_GUEST_IA32_EFER, 0, "IA32_EFER" },
-	{ MSR_IA32_PAT, MSR_VMCS, VMCS_GUEST_IA32_PAT, 0, "IA32_PAT" },
-	{ MSR_FS_BASE, MSR_VMCS, VMCS_GUEST_FS_BASE, 0, "FS_BASE" },
-	{ MSR_GS_BASE, MSR_VMCS, VMCS_GUEST_GS_BASE, 0, "GS_BASE" },
-	{ MSR_IA32_SYSENTER_CS, MSR_VMCS, VMCS_GUEST_SYSENTER_CS, 0, "SYSENTER_CS" },
-	{ MSR_IA32_SYSENTER_ESP, MSR_VMCS, VMCS_GUEST_SYSENTER_ESP, 0, "SYSENTER_ESP" },
-	{ MSR_IA32_SYSENTER_EIP, MSR_VMCS, VMCS_GUEST_SYSENTER_EIP, 0, "SYSENTER_EIP" },
-	{ MSR_STAR, MSR_PASS, 0, 0, "STAR" },
-	{ MSR_LSTAR, MSR_PASS, 0, 0, "LSTAR" },
-	{ MSR_CSTAR, MSR_PASS, 0, 0, "CSTAR" },
-	{ MSR_SFMASK, MSR_PASS, 0, 0, "SFMASK" },
-	{ MSR_KERNEL_GS_BASE, MSR_PASS, 0, 0, "KERNEL_GS_BASE" },
-	{ MSR_TSC, MSR_TSC, 0, 0, "TSC" },
-	{ MSR_APIC_BASE, MSR_CONST, 0, 0xfee00900ULL, "APIC_BASE" }, /* BSP, enabled, 0xfee00000 */
-	{ MSR_MTRRCAP, MSR_CONST, 0, 0, "MTRRCAP" },                 /* no MTRRs offered */
-	{ MSR_MTRR_DEF_TYPE, MSR_CONST, 0, 0, "MTRR_DEF_TYPE" },
-	{ MSR_MISC_ENABLE, MSR_CONST, 0, 1, "MISC_ENABLE" },         /* fast strings */
+	{MSR_IA32_EFER, MSR_VMCS, VMCS_GUEST_IA32_EFER, 0, "IA32_EFER"},
+	{MSR_IA32_PAT, MSR_VMCS, VMCS_GUEST_IA32_PAT, 0, "IA32_PAT"},
+	{MSR_FS_BASE, MSR_VMCS, VMCS_GUEST_FS_BASE, 0, "FS_BASE"},
+	{MSR_GS_BASE, MSR_VMCS, VMCS_GUEST_GS_BASE, 0, "GS_BASE"},
+	{MSR_IA32_SYSENTER_CS, MSR_VMCS, VMCS_GUEST_SYSENTER_CS, 0, "SYSENTER_CS"},
+	{MSR_IA32_SYSENTER_ESP, MSR_VMCS, VMCS_GUEST_SYSENTER_ESP, 0, "SYSENTER_ESP"},
+	{MSR_IA32_SYSENTER_EIP, MSR_VMCS, VMCS_GUEST_SYSENTER_EIP, 0, "SYSENTER_EIP"},
+	{MSR_STAR, MSR_PASS, 0, 0, "STAR"},
+	{MSR_LSTAR, MSR_PASS, 0, 0, "LSTAR"},
+	{MSR_CSTAR, MSR_PASS, 0, 0, "CSTAR"},
+	{MSR_SFMASK, MSR_PASS, 0, 0, "SFMASK"},
+	{MSR_KERNEL_GS_BASE, MSR_PASS, 0, 0, "KERNEL_GS_BASE"},
+	{MSR_TSC, MSR_TSC, 0, 0, "TSC"},
+	{MSR_APIC_BASE, MSR_CONST, 0, 0xfee00900ULL, "APIC_BASE"}, /* BSP, enabled, 0xfee00000 */
+	{MSR_MTRRCAP, MSR_CONST, 0, 0, "MTRRCAP"},		   /* no MTRRs offered */
+	{MSR_MTRR_DEF_TYPE, MSR_CONST, 0, 0, "MTRR_DEF_TYPE"},
+	{MSR_MISC_ENABLE, MSR_CONST, 0, 1, "MISC_ENABLE"}, /* fast strings */
 };
 
 static const struct msr_rule *find_msr(u32 msr)
@@ -299,12 +300,13 @@ static void handle_ept_violation(struct vcpu *v)
 	u64 gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
 	const char *access = q & 4 ? "instruction fetch" : q & 2 ? "write" : "read";
 
-	kprintf("\ndimvisor: guest %s of guest-physical 0x%lx at RIP 0x%lx", access, gpa, vcpu_rip());
+	kprintf("\ndimvisor: guest %s of guest-physical 0x%lx at RIP 0x%lx", access, gpa,
+		vcpu_rip());
 	if (q & (1 << 7))
 		kprintf(" (linear 0x%lx)", vmcs_read(VMCS_GUEST_LINEAR_ADDRESS));
 	kprintf(": EPT violation, qualification 0x%lx: %s\n", q,
 		guestmem_is_ram(v->mem, gpa, 1) ? "access not permitted"
-						 : "not guest RAM and no device there");
+						: "not guest RAM and no device there");
 	kprintf("dimvisor: stopping the guest; the hypervisor is unaffected\n");
 	stop_with_dump(v, DV_EXIT_GUEST_FAULT);
 }
@@ -354,9 +356,9 @@ static const exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 /* SDM Vol. 3C Tables 28-3 (CR access), 28-5 (I/O), 28-7 (EPT violation). */
 void exit_describe(u32 reason, u64 q, char *buf, size_t len)
 {
-	static const char *const gpr[16] = { "RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
-					     "R8",  "R9",  "R10", "R11", "R12", "R13", "R14", "R15" };
-	static const char *const cr_ops[4] = { "MOV to", "MOV from", "CLTS on", "LMSW to" };
+	static const char *const gpr[16] = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
+					    "R8",  "R9",  "R10", "R11", "R12", "R13", "R14", "R15"};
+	static const char *const cr_ops[4] = {"MOV to", "MOV from", "CLTS on", "LMSW to"};
 
 	buf[0] = '\0';
 	switch (reason) {
@@ -371,8 +373,10 @@ void exit_describe(u32 reason, u64 q, char *buf, size_t len)
 		break;
 	case EXIT_EPT_VIOLATION:
 		ksnprintf(buf, len, "%s of a guest-physical address, allowed %c%c%c%s",
-			  q & 4 ? "fetch" : q & 2 ? "write" : "read", q & 8 ? 'R' : '-',
-			  q & 16 ? 'W' : '-', q & 32 ? 'X' : '-',
+			  q & 4	  ? "fetch"
+			  : q & 2 ? "write"
+				  : "read",
+			  q & 8 ? 'R' : '-', q & 16 ? 'W' : '-', q & 32 ? 'X' : '-',
 			  q & (1 << 7) ? ", linear address valid" : "");
 		break;
 	}
@@ -384,7 +388,8 @@ void exit_dispatch(struct vcpu *v)
 
 	if (!h) {
 		kprintf("\ndimvisor: unhandled VM exit: reason %u (%s), qualification 0x%lx\n",
-			v->exit_reason, vmx_exit_reason_name(v->exit_reason), v->exit_qualification);
+			v->exit_reason, vmx_exit_reason_name(v->exit_reason),
+			v->exit_qualification);
 		stop_with_dump(v, DV_EXIT_VMX_FAILURE);
 		return;
 	}

@@ -26,10 +26,10 @@ static void zero_host(u64 hpa, u64 len)
 static void layout(struct guestmem *gm, u64 mem, u64 iogap)
 {
 	gm->ram_bytes = mem;
-	gm->ram[0] = (struct guest_range){ 0, MIN(mem, iogap) };
+	gm->ram[0] = (struct guest_range){0, MIN(mem, iogap)};
 	gm->nram = 1;
 	if (mem > iogap)
-		gm->ram[gm->nram++] = (struct guest_range){ GUEST_HIGHMEM_BASE, mem - iogap };
+		gm->ram[gm->nram++] = (struct guest_range){GUEST_HIGHMEM_BASE, mem - iogap};
 }
 
 static unsigned effective_page_shift(unsigned wanted, bool cpu_2m, bool cpu_1g)
@@ -82,7 +82,7 @@ static int back_range(struct guestmem *gm, u64 gpa, u64 len)
 			pmm_free(gm->pmm, hpa, order);
 			return -DV_ENOMEM;
 		}
-		gm->backing[gm->nbacking++] = (struct guest_backing){ gpa, hpa, order };
+		gm->backing[gm->nbacking++] = (struct guest_backing){gpa, hpa, order};
 		u64 size = PAGE_SIZE << order;
 		zero_host(hpa, size);
 		if (pt_map(&gm->ept, gpa, hpa, size, PT_RWX) < 0)

@@ -11,10 +11,10 @@
 #include "mm/pagetable.h"
 #include "mm/pmm.h"
 
-#define GUEST_HIGHMEM_BASE (4ULL << 30)
-#define GUEST_LAPIC_BASE 0xfee00000ULL
+#define GUEST_HIGHMEM_BASE   (4ULL << 30)
+#define GUEST_LAPIC_BASE     0xfee00000ULL
 #define GUEST_MAX_RAM_RANGES 2
-#define GUEST_MAX_BACKING 4096 /* host blocks backing guest RAM */
+#define GUEST_MAX_BACKING    4096 /* host blocks backing guest RAM */
 
 struct guest_range {
 	u64 gpa, len;
@@ -29,7 +29,7 @@ struct guestmem {
 	struct guest_range ram[GUEST_MAX_RAM_RANGES];
 	unsigned nram;
 	u64 ram_bytes;
-	unsigned ept_page_shift;   /* largest EPT leaf actually allowed */
+	unsigned ept_page_shift; /* largest EPT leaf actually allowed */
 	struct pagetable ept;
 	struct pmm *pmm;
 	struct guest_backing backing[GUEST_MAX_BACKING];
@@ -37,9 +37,9 @@ struct guestmem {
 	bool ept_1g_supported, ept_2m_supported;
 };
 
-/* Lay out mem bytes of guest RAM (below iogap, then from 4 GiB), back it with zeroed host memory and map it
- * in EPT with pages up to 1 << page_shift (lowered to what the CPU supports,
- * with a message). Returns 0 or -DV_ENOMEM (everything taken is given back). */
+/* Lay out mem bytes of guest RAM (below iogap, then from 4 GiB), back it with zeroed host memory
+ * and map it in EPT with pages up to 1 << page_shift (lowered to what the CPU supports, with a
+ * message). Returns 0 or -DV_ENOMEM (everything taken is given back). */
 int guestmem_init(struct guestmem *gm, struct pmm *pmm, u64 mem, u64 iogap, unsigned page_shift,
 		  bool cpu_2m, bool cpu_1g);
 void guestmem_destroy(struct guestmem *gm);

@@ -27,10 +27,12 @@ int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
 	if (!(vcpu_efer() & EFER_LMA))
 		return -DV_ENOTSUP;
 
-	struct walk_tables t = { .root = vmcs_read(VMCS_GUEST_CR3) & PTE_ADDR_MASK,
-				 .read = read_guest_pte, .ctx = v->mem, .flat = NULL, .flat_size = 0 };
-	struct walk_env env = { .maxphyaddr = 52, .nxe = vcpu_efer() & EFER_NXE,
-				.wp = cr0 & CR0_WP };
+	struct walk_tables t = {.root = vmcs_read(VMCS_GUEST_CR3) & PTE_ADDR_MASK,
+				.read = read_guest_pte,
+				.ctx = v->mem,
+				.flat = NULL,
+				.flat_size = 0};
+	struct walk_env env = {.maxphyaddr = 52, .nxe = vcpu_efer() & EFER_NXE, .wp = cr0 & CR0_WP};
 	struct walk_refs refs;
 	struct walk_leaf leaf;
 	struct walk_fault f;

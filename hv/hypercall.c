@@ -83,11 +83,11 @@ static const struct {
 	const char *name;
 	hc_fn fn;
 } hypercalls[DV_HC_COUNT] = {
-	[DV_HC_VERSION] = { "version", hc_version },
-	[DV_HC_FEATURES] = { "features", hc_features },
-	[DV_HC_CONSOLE_WRITE] = { "console_write", hc_console_write },
-	[DV_HC_EXIT] = { "exit", hc_exit },
-	[DV_HC_STATS] = { "stats", hc_stats },
+	[DV_HC_VERSION] = {"version", hc_version},
+	[DV_HC_FEATURES] = {"features", hc_features},
+	[DV_HC_CONSOLE_WRITE] = {"console_write", hc_console_write},
+	[DV_HC_EXIT] = {"exit", hc_exit},
+	[DV_HC_STATS] = {"stats", hc_stats},
 };
 
 u32 hypercall_features(void)
@@ -103,7 +103,7 @@ const char *hypercall_name(u64 nr)
 void hypercall_handle(struct vcpu *v)
 {
 	u64 nr = v->regs.rax;
-	struct hc_args a = { v->regs.rbx, v->regs.rcx, v->regs.rdx, v->regs.rsi };
+	struct hc_args a = {v->regs.rbx, v->regs.rcx, v->regs.rdx, v->regs.rsi};
 	s64 rc;
 
 	v->hypercalls++;

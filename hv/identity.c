@@ -54,8 +54,8 @@ void host_identity_map_all(struct bootmem *bm, u64 top)
 	}
 	write_cr3(host_pt.root);
 	kinfo("memory: identity map 0-0x%lx: %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB pages, "
-		"%lu tables (%s)\n",
-		end, host_pt.leaves[3], host_pt.leaves[2], host_pt.leaves[1],
-		host_pt.tables[1] + host_pt.tables[2] + host_pt.tables[3] + host_pt.tables[4],
-		big ? "CPU has 1 GiB pages" : "CPU lacks 1 GiB pages");
+	      "%lu tables (%s)\n",
+	      end, host_pt.leaves[3], host_pt.leaves[2], host_pt.leaves[1],
+	      host_pt.tables[1] + host_pt.tables[2] + host_pt.tables[3] + host_pt.tables[4],
+	      big ? "CPU has 1 GiB pages" : "CPU lacks 1 GiB pages");
 }

@@ -25,7 +25,7 @@ static void guest_putc(u8 c)
 #define COM1_BASE 0x3f8
 static struct {
 	u8 ier, lcr, mcr, scr, dll, dlm, fcr;
-} uart = { .dll = 1 };
+} uart = {.dll = 1};
 
 static u32 uart_in(struct vcpu *v, u16 port, unsigned size)
 {
@@ -111,7 +111,7 @@ static void bochs_shutdown_out(struct vcpu *v, u16 port, unsigned size, u32 val)
 	(void)port;
 	(void)size;
 	shutdown_matched = (u8)val == (u8)shutdown_word[shutdown_matched] ? shutdown_matched + 1
-									     : ((u8)val == 'S');
+									  : ((u8)val == 'S');
 	if (shutdown_matched == sizeof(shutdown_word) - 1) {
 		kprintf("\ndimvisor: guest wrote \"Shutdown\" to port 0x8900 (status 1, as Bochs "
 			"reports it)\n");
@@ -140,7 +140,7 @@ static struct pic {
 	u8 mask;
 	u8 icw_step; /* 0: OCW mode; 1..3: expecting ICW2..ICW4 */
 	bool icw4;
-} pics[2] = { { .mask = 0xff }, { .mask = 0xff } };
+} pics[2] = {{.mask = 0xff}, {.mask = 0xff}};
 
 static u32 pic_in(struct vcpu *v, u16 port, unsigned size)
 {
@@ -173,11 +173,11 @@ static void pic_out(struct vcpu *v, u16 port, unsigned size, u32 val)
 /* --- QEMU fw_cfg, traditional I/O interface: select a key on 0x510 (16-bit),
  * read its bytes from 0x511. Keys: QEMU docs/specs/fw_cfg.rst and
  * include/standard-headers/linux/qemu_fw_cfg.h. */
-#define FW_CFG_SIGNATURE 0x00
-#define FW_CFG_ID 0x01
-#define FW_CFG_RAM_SIZE 0x03
-#define FW_CFG_NB_CPUS 0x05
-#define FW_CFG_MAX_CPUS 0x0f
+#define FW_CFG_SIGNATURE    0x00
+#define FW_CFG_ID	    0x01
+#define FW_CFG_RAM_SIZE	    0x03
+#define FW_CFG_NB_CPUS	    0x05
+#define FW_CFG_MAX_CPUS	    0x0f
 #define FW_CFG_CMDLINE_SIZE 0x14
 #define FW_CFG_CMDLINE_DATA 0x15
 
@@ -206,7 +206,7 @@ static u8 fwcfg_byte(u16 key, u32 off)
 
 	switch (key) {
 	case FW_CFG_SIGNATURE:
-		return off < 4 ? (u8)"QEMU"[off] : 0;
+		return off < 4 ? (u8) "QEMU"[off] : 0;
 	case FW_CFG_ID:
 		num = 1, len = 4; /* traditional interface, no DMA */
 		break;
@@ -241,13 +241,13 @@ static u32 fwcfg_in(struct vcpu *v, u16 port, unsigned size)
 }
 
 static const struct port_device devices[] = {
-	{ COM1_BASE, 8, "COM1", uart_in, uart_out },
-	{ 0xf4, 4, "debug-exit", NULL, debug_exit_out },
-	{ 0x510, 2, "fw_cfg", fwcfg_in, fwcfg_out },
-	{ 0x20, 2, "PIC master", pic_in, pic_out },
-	{ 0xa0, 2, "PIC slave", pic_in, pic_out },
-	{ 0x8900, 1, "Bochs shutdown", NULL, bochs_shutdown_out },
-	{ 0xe9, 1, "port E9 console", e9_in, e9_out },
+	{COM1_BASE, 8, "COM1", uart_in, uart_out},
+	{0xf4, 4, "debug-exit", NULL, debug_exit_out},
+	{0x510, 2, "fw_cfg", fwcfg_in, fwcfg_out},
+	{0x20, 2, "PIC master", pic_in, pic_out},
+	{0xa0, 2, "PIC slave", pic_in, pic_out},
+	{0x8900, 1, "Bochs shutdown", NULL, bochs_shutdown_out},
+	{0xe9, 1, "port E9 console", e9_in, e9_out},
 };
 
 static struct io_port_count unclaimed[IO_MAX_COUNTED_PORTS];
@@ -272,7 +272,7 @@ static void count_unclaimed(u16 port, bool in)
 		unclaimed_overflow++;
 		return;
 	}
-	unclaimed[nunclaimed++] = (struct io_port_count){ port, in ? 1 : 0, in ? 0 : 1 };
+	unclaimed[nunclaimed++] = (struct io_port_count){port, in ? 1 : 0, in ? 0 : 1};
 }
 
 const struct io_port_count *io_unclaimed_ports(unsigned *n, u64 *overflow)

@@ -46,8 +46,8 @@ static bool is_ram(const struct loader_target *t, u64 gpa, u64 len)
 static int load_segment(struct load_ctx *c, u64 gpa, u64 off, u64 filesz, u64 memsz)
 {
 	if (memsz < filesz)
-		return fail(c, -DV_EINVAL, "segment at 0x%lx: memsz 0x%lx < filesz 0x%lx", gpa, memsz,
-			    filesz);
+		return fail(c, -DV_EINVAL, "segment at 0x%lx: memsz 0x%lx < filesz 0x%lx", gpa,
+			    memsz, filesz);
 	if (!in_file(c, off, filesz))
 		return fail(c, -DV_EINVAL,
 			    "truncated image: segment data 0x%lx+0x%lx lies past the end of the "
@@ -57,8 +57,8 @@ static int load_segment(struct load_ctx *c, u64 gpa, u64 off, u64 filesz, u64 me
 		return 0;
 	if (gpa + memsz < gpa || !is_ram(c->t, gpa, memsz))
 		return fail(c, -DV_ERANGE,
-			    "segment [0x%lx, 0x%lx) does not fit in guest RAM (use a larger mem=)", gpa,
-			    gpa + memsz);
+			    "segment [0x%lx, 0x%lx) does not fit in guest RAM (use a larger mem=)",
+			    gpa, gpa + memsz);
 	if (c->t->write(c->t->ctx, gpa, c->image + off, filesz) < 0 ||
 	    c->t->zero(c->t->ctx, gpa + filesz, memsz - filesz) < 0)
 		return fail(c, -DV_ERANGE, "segment at 0x%lx: guest memory write failed", gpa);
@@ -75,7 +75,8 @@ static int load_elf(struct load_ctx *c, u64 *entry)
 	unsigned loaded = 0;
 
 	if (!in_file(c, 0, sizeof(struct elf32_ehdr)) || id->magic != ELF_MAGIC)
-		return fail(c, -DV_EINVAL, "not an ELF file (bad magic) and no multiboot a.out addresses");
+		return fail(c, -DV_EINVAL,
+			    "not an ELF file (bad magic) and no multiboot a.out addresses");
 	if (id->data != ELFDATA2LSB || (id->class != ELFCLASS32 && id->class != ELFCLASS64))
 		return fail(c, -DV_EINVAL, "unsupported ELF class %u / data encoding %u", id->class,
 			    id->data);
@@ -87,15 +88,16 @@ static int load_elf(struct load_ctx *c, u64 *entry)
 	const struct elf64_ehdr *h64 = (const void *)c->image;
 	u16 type = is64 ? h64->type : h32->type, machine = is64 ? h64->machine : h32->machine;
 	u64 phoff = is64 ? h64->phoff : h32->phoff;
-	u16 phnum = is64 ? h64->phnum : h32->phnum, phentsize = is64 ? h64->phentsize : h32->phentsize;
+	u16 phnum = is64 ? h64->phnum : h32->phnum,
+	    phentsize = is64 ? h64->phentsize : h32->phentsize;
 	u16 want = is64 ? sizeof(struct elf64_phdr) : sizeof(struct elf32_phdr);
 
 	if (type != ET_EXEC || (machine != EM_386 && machine != EM_X86_64))
 		return fail(c, -DV_EINVAL, "ELF type %u machine %u: need an x86 executable", type,
 			    machine);
 	if (phentsize != want || phnum == 0 || phnum > 64 || !in_file(c, phoff, (u64)phnum * want))
-		return fail(c, -DV_EINVAL, "corrupt ELF program headers (%u x %u bytes at 0x%lx)", phnum,
-			    phentsize, phoff);
+		return fail(c, -DV_EINVAL, "corrupt ELF program headers (%u x %u bytes at 0x%lx)",
+			    phnum, phentsize, phoff);
 	for (unsigned i = 0; i < phnum; i++) {
 		const u8 *ph = c->image + phoff + (u64)i * want;
 		const struct elf32_phdr *p32 = (const void *)ph;
@@ -122,23 +124,28 @@ static int load_aout(struct load_ctx *c, u64 header_off, u32 header_addr, u32 lo
 		     u32 load_end_addr, u32 bss_end_addr)
 {
 	if (load_addr > header_addr)
-		return fail(c, -DV_EINVAL, "multiboot a.out addresses: header_addr 0x%x below load_addr 0x%x",
+		return fail(c, -DV_EINVAL,
+			    "multiboot a.out addresses: header_addr 0x%x below load_addr 0x%x",
 			    header_addr, load_addr);
 	if (header_addr - load_addr > header_off)
-		return fail(c, -DV_EINVAL,
-			    "multiboot a.out addresses: load_addr 0x%x would start 0x%lx bytes before "
-			    "the beginning of the file",
-			    load_addr, header_addr - load_addr - header_off);
+		return fail(
+			c, -DV_EINVAL,
+			"multiboot a.out addresses: load_addr 0x%x would start 0x%lx bytes before "
+			"the beginning of the file",
+			load_addr, header_addr - load_addr - header_off);
 	u64 file_off = header_off - (header_addr - load_addr);
 	u64 filesz = load_end_addr ? (u64)load_end_addr - load_addr : c->len - file_off;
 	u64 memsz = bss_end_addr ? (u64)bss_end_addr - load_addr : filesz;
 
 	if (load_end_addr && load_end_addr < load_addr)
-		return fail(c, -DV_EINVAL, "multiboot a.out addresses: load_end_addr below load_addr");
+		return fail(c, -DV_EINVAL,
+			    "multiboot a.out addresses: load_end_addr below load_addr");
 	if (bss_end_addr && bss_end_addr < load_addr + filesz)
-		return fail(c, -DV_EINVAL, "multiboot a.out addresses: bss_end_addr below load_end_addr");
+		return fail(c, -DV_EINVAL,
+			    "multiboot a.out addresses: bss_end_addr below load_end_addr");
 	if (memsz == 0)
-		return fail(c, -DV_EINVAL, "multiboot a.out addresses load nothing (load_end_addr = load_addr)");
+		return fail(c, -DV_EINVAL,
+			    "multiboot a.out addresses load nothing (load_end_addr = load_addr)");
 	return load_segment(c, load_addr, file_off, filesz, memsz);
 }
 
@@ -151,7 +158,7 @@ static bool find_header(const struct load_ctx *c, u32 magic, u64 search, u64 ali
 	bool seen = false;
 
 	for (u64 o = 0; o + size <= MIN(c->len, search); o += align) {
-		u32 w[4] = { 0, 0, 0, 0 }, sum = 0;
+		u32 w[4] = {0, 0, 0, 0}, sum = 0;
 		memcpy(w, c->image + o, size);
 		if (w[0] != magic)
 			continue;
@@ -175,13 +182,14 @@ static int load_multiboot1(struct load_ctx *c, u64 off, u64 *entry)
 	memset(&h, 0, sizeof(h));
 	memcpy(&h, c->image + off, MIN(sizeof(h), c->len - off));
 	if ((u32)(h.magic + h.flags + h.checksum) != 0)
-		return fail(c, -DV_EINVAL, "multiboot header at offset 0x%lx has a bad checksum", off);
+		return fail(c, -DV_EINVAL, "multiboot header at offset 0x%lx has a bad checksum",
+			    off);
 	/* Bits 0-15 are requirements: refuse what we cannot honour. Spec 3.1.2. */
-	u32 unknown = h.flags & 0xffff & ~(MB1_HEADER_PAGE_ALIGN | MB1_HEADER_MEMORY_INFO |
-					     MB1_HEADER_VIDEO_MODE);
+	u32 unknown = h.flags & 0xffff &
+		      ~(MB1_HEADER_PAGE_ALIGN | MB1_HEADER_MEMORY_INFO | MB1_HEADER_VIDEO_MODE);
 	if (unknown)
-		return fail(c, -DV_ENOTSUP, "multiboot header requires features 0x%x that dimvisor lacks",
-			    unknown);
+		return fail(c, -DV_ENOTSUP,
+			    "multiboot header requires features 0x%x that dimvisor lacks", unknown);
 	if (!(h.flags & MB1_HEADER_AOUT_KLUDGE))
 		return load_elf(c, entry);
 	if (!in_file(c, off, 32))
@@ -194,8 +202,8 @@ static int load_multiboot1(struct load_ctx *c, u64 off, u64 *entry)
  * command line, boot loader name, basic meminfo, memory map. Spec 3.1.4. */
 static int check_info_request(struct load_ctx *c, u64 t, u32 size)
 {
-	static const u32 provided[] = { MB2_TAG_CMDLINE, MB2_TAG_BOOT_LOADER_NAME,
-					MB2_TAG_BASIC_MEMINFO, MB2_TAG_MMAP };
+	static const u32 provided[] = {MB2_TAG_CMDLINE, MB2_TAG_BOOT_LOADER_NAME,
+				       MB2_TAG_BASIC_MEMINFO, MB2_TAG_MMAP};
 
 	for (u64 o = 8; o + 4 <= size; o += 4) {
 		u32 type;
@@ -205,7 +213,8 @@ static int check_info_request(struct load_ctx *c, u64 t, u32 size)
 			ok |= type == provided[i];
 		if (!ok)
 			return fail(c, -DV_ENOTSUP,
-				    "multiboot2 header requires information tag type %u, which dimvisor "
+				    "multiboot2 header requires information tag type %u, which "
+				    "dimvisor "
 				    "does not provide",
 				    type);
 	}
@@ -219,24 +228,27 @@ static int load_multiboot2(struct load_ctx *c, u64 off, u64 *entry)
 	struct mb2_header h;
 	bool have_addr = false, have_entry = false;
 	int rc;
-	u32 addr[4] = { 0 }, entry_addr = 0;
+	u32 addr[4] = {0}, entry_addr = 0;
 
 	memcpy(&h, c->image + off, sizeof(h));
 	if ((u32)(h.magic + h.architecture + h.header_length + h.checksum) != 0)
-		return fail(c, -DV_EINVAL, "multiboot2 header at offset 0x%lx has a bad checksum", off);
+		return fail(c, -DV_EINVAL, "multiboot2 header at offset 0x%lx has a bad checksum",
+			    off);
 	if (h.architecture != MB2_ARCH_I386)
-		return fail(c, -DV_ENOTSUP, "multiboot2 header asks for architecture %u (need 0, i386)",
+		return fail(c, -DV_ENOTSUP,
+			    "multiboot2 header asks for architecture %u (need 0, i386)",
 			    h.architecture);
 	if (h.header_length < sizeof(h) + 8 || !in_file(c, off, h.header_length))
-		return fail(c, -DV_EINVAL, "multiboot2 header length %u is inconsistent", h.header_length);
+		return fail(c, -DV_EINVAL, "multiboot2 header length %u is inconsistent",
+			    h.header_length);
 	for (u64 t = off + sizeof(h); t + 8 <= off + h.header_length;) {
 		struct mb2_header_tag tag;
 		memcpy(&tag, c->image + t, sizeof(tag));
 		if (tag.type == MB2_HEADER_TAG_END)
 			break;
 		if (tag.size < 8 || t + tag.size > off + h.header_length)
-			return fail(c, -DV_EINVAL, "multiboot2 header tag %u has a bad size %u", tag.type,
-				    tag.size);
+			return fail(c, -DV_EINVAL, "multiboot2 header tag %u has a bad size %u",
+				    tag.type, tag.size);
 		bool optional = tag.flags & MB2_HEADER_TAG_OPTIONAL;
 		if (tag.type == MB2_HEADER_TAG_INFORMATION_REQUEST && !optional &&
 		    (rc = check_info_request(c, t, tag.size)) < 0)
@@ -251,7 +263,8 @@ static int load_multiboot2(struct load_ctx *c, u64 off, u64 *entry)
 			   tag.type != MB2_HEADER_TAG_MODULE_ALIGN &&
 			   tag.type != MB2_HEADER_TAG_CONSOLE_FLAGS && !optional) {
 			return fail(c, -DV_ENOTSUP,
-				    "multiboot2 header requires tag type %u, which dimvisor does not provide",
+				    "multiboot2 header requires tag type %u, which dimvisor does "
+				    "not provide",
 				    tag.type);
 		}
 		t += ALIGN_UP(tag.size, MB2_TAG_ALIGN);
@@ -287,9 +300,10 @@ static u64 build_mb1_info(const struct loader_target *t, u8 *buf, u64 gpa, const
 	info->mem_lower = mem_lower_kib(t);
 	info->mem_upper = mem_upper_kib(t);
 	for (unsigned i = 0; i < t->nram; i++)
-		e[i] = (struct mb1_mmap_entry){ .size = 20, .base_addr = t->ram[i].gpa,
-						 .length = t->ram[i].len,
-						 .type = MB1_MEMORY_AVAILABLE };
+		e[i] = (struct mb1_mmap_entry){.size = 20,
+					       .base_addr = t->ram[i].gpa,
+					       .length = t->ram[i].len,
+					       .type = MB1_MEMORY_AVAILABLE};
 	info->mmap_addr = (u32)(gpa + pos);
 	info->mmap_length = t->nram * sizeof(*e);
 	pos += info->mmap_length;
@@ -314,20 +328,23 @@ static u64 mb2_put_tag(u8 *buf, u64 pos, u32 type, const void *body, u32 len)
 static u64 build_mb2_info(const struct loader_target *t, u8 *buf, const char *cmdline)
 {
 	u64 pos = sizeof(struct mb2_info);
-	u32 meminfo[2] = { mem_lower_kib(t), mem_upper_kib(t) };
+	u32 meminfo[2] = {mem_lower_kib(t), mem_upper_kib(t)};
 	u8 mmap[8 + GUEST_MAX_RAM_RANGES * sizeof(struct mb2_mmap_entry)];
-	u32 hdr[2] = { sizeof(struct mb2_mmap_entry), 0 };
+	u32 hdr[2] = {sizeof(struct mb2_mmap_entry), 0};
 
 	pos = mb2_put_tag(buf, pos, MB2_TAG_CMDLINE, cmdline, strlen(cmdline) + 1);
 	pos = mb2_put_tag(buf, pos, MB2_TAG_BOOT_LOADER_NAME, LOADER_NAME, sizeof(LOADER_NAME));
 	pos = mb2_put_tag(buf, pos, MB2_TAG_BASIC_MEMINFO, meminfo, sizeof(meminfo));
 	memcpy(mmap, hdr, sizeof(hdr));
 	for (unsigned i = 0; i < t->nram; i++) {
-		struct mb2_mmap_entry e = { .base_addr = t->ram[i].gpa, .length = t->ram[i].len,
-					    .type = MB2_MEMORY_AVAILABLE, .reserved = 0 };
+		struct mb2_mmap_entry e = {.base_addr = t->ram[i].gpa,
+					   .length = t->ram[i].len,
+					   .type = MB2_MEMORY_AVAILABLE,
+					   .reserved = 0};
 		memcpy(mmap + 8 + i * sizeof(e), &e, sizeof(e));
 	}
-	pos = mb2_put_tag(buf, pos, MB2_TAG_MMAP, mmap, 8 + t->nram * sizeof(struct mb2_mmap_entry));
+	pos = mb2_put_tag(buf, pos, MB2_TAG_MMAP, mmap,
+			  8 + t->nram * sizeof(struct mb2_mmap_entry));
 	pos = mb2_put_tag(buf, pos, MB2_TAG_END, NULL, 0);
 	((struct mb2_info *)buf)->total_size = (u32)pos;
 	((struct mb2_info *)buf)->reserved = 0;
@@ -360,15 +377,20 @@ static int write_info(struct load_ctx *c, struct guest_boot *b, const char *cmdl
 int loader_load(const struct loader_target *t, const u8 *image, u64 len, const char *cmdline,
 		struct guest_boot *b, char *err, size_t errlen)
 {
-	struct load_ctx c = { .t = t, .image = image, .len = len, .err = err, .errlen = errlen,
-			      .lo = ~0ULL, .hi = 0 };
+	struct load_ctx c = {.t = t,
+			     .image = image,
+			     .len = len,
+			     .err = err,
+			     .errlen = errlen,
+			     .lo = ~0ULL,
+			     .hi = 0};
 	u64 off, entry = 0;
 	int rc;
 
 	memset(b, 0, sizeof(*b));
 	if (t->nram == 0 || t->nram > GUEST_MAX_RAM_RANGES)
-		return fail(&c, -DV_EINVAL, "guest memory has %u RAM ranges (1 to %u supported)", t->nram,
-			    GUEST_MAX_RAM_RANGES);
+		return fail(&c, -DV_EINVAL, "guest memory has %u RAM ranges (1 to %u supported)",
+			    t->nram, GUEST_MAX_RAM_RANGES);
 	if (!image || len == 0)
 		return fail(&c, -DV_EINVAL, "the guest image is empty");
 	if (!cmdline)
@@ -381,7 +403,8 @@ int loader_load(const struct loader_target *t, const u8 *image, u64 len, const c
 		b->kind = BOOT_MULTIBOOT2;
 		b->magic = MB2_BOOT_MAGIC;
 		rc = load_multiboot2(&c, off, &entry);
-	} else if (find_header(&c, MB1_HEADER_MAGIC, MB1_HEADER_SEARCH, MB1_HEADER_ALIGN, 12, &off)) {
+	} else if (find_header(&c, MB1_HEADER_MAGIC, MB1_HEADER_SEARCH, MB1_HEADER_ALIGN, 12,
+			       &off)) {
 		b->kind = BOOT_MULTIBOOT1;
 		b->magic = MB1_BOOT_MAGIC;
 		rc = load_multiboot1(&c, off, &entry);
@@ -397,7 +420,8 @@ int loader_load(const struct loader_target *t, const u8 *image, u64 len, const c
 	if (rc < 0)
 		return rc;
 	if (b->kind != BOOT_ELF64 && (entry >= 4 * GiB || !is_ram(t, entry, 1)))
-		return fail(&c, -DV_EINVAL, "entry point 0x%lx is not in guest RAM below 4 GiB", entry);
+		return fail(&c, -DV_EINVAL, "entry point 0x%lx is not in guest RAM below 4 GiB",
+			    entry);
 	/* ELF64 guests start on an identity map of guest RAM. */
 	if (b->kind == BOOT_ELF64 && !is_ram(t, entry, 1))
 		return fail(&c, -DV_EINVAL,

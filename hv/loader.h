@@ -12,14 +12,14 @@
 #include <dimvisor/types.h>
 #include "hv/guestmem.h"
 
-#define LOADER_NAME "dimvisor"
+#define LOADER_NAME	   "dimvisor"
 #define LOADER_MAX_CMDLINE 1024
 
 struct loader_target {
 	const struct guest_range *ram; /* guest RAM ranges, ascending: 1..GUEST_MAX_RAM_RANGES */
 	unsigned nram;
 	int (*write)(void *ctx, u64 gpa, const void *src, u64 len); /* -DV_EFAULT if not RAM */
-	int (*zero)(void *ctx, u64 gpa, u64 len); /* -DV_EFAULT if not RAM */
+	int (*zero)(void *ctx, u64 gpa, u64 len);		    /* -DV_EFAULT if not RAM */
 	void *ctx;
 };
 
@@ -27,11 +27,11 @@ enum guest_boot_kind { BOOT_MULTIBOOT1 = 1, BOOT_MULTIBOOT2 = 2, BOOT_ELF64 = 3 
 
 struct guest_boot {
 	enum guest_boot_kind kind;
-	u64 entry;         /* first instruction (gPA; identity for ELF64) */
-	u32 magic;         /* EAX at entry for multiboot */
-	u64 info_gpa;      /* EBX at entry: the multiboot information */
+	u64 entry;	      /* first instruction (gPA; identity for ELF64) */
+	u32 magic;	      /* EAX at entry for multiboot */
+	u64 info_gpa;	      /* EBX at entry: the multiboot information */
 	u64 load_lo, load_hi; /* guest-physical range the image occupies */
-	u64 free_gpa;      /* first page-aligned gPA after the image and the info */
+	u64 free_gpa;	      /* first page-aligned gPA after the image and the info */
 };
 
 /* Load image[0, len) with command line cmdline. Returns 0, or -DV_EINVAL /

@@ -123,7 +123,7 @@ unsigned memmap_usable(const struct boot_mmap_entry *norm, unsigned n, struct bo
 			continue;
 		if (count < max)
 			out[count] = (struct boot_mmap_entry){
-			    .base = start, .len = end - start, .type = BOOT_MEM_AVAILABLE};
+				.base = start, .len = end - start, .type = BOOT_MEM_AVAILABLE};
 		count++;
 	}
 	return count;

@@ -29,7 +29,7 @@ static __noreturn void memory_fail(int status, const char *what)
  * nothing is rounded away in the report. */
 static void print_size(u64 bytes)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
 	unsigned u = 0;
 
 	while (u + 1 < ARRAY_SIZE(units) && bytes >= 1024 && (bytes & 1023) == 0) {
@@ -42,11 +42,11 @@ static void print_size(u64 bytes)
 static void print_memory_map(const struct boot_info *bi)
 {
 	kinfo("memory map: %u entries from the boot loader%s\n", bi->nmmap,
-		bi->mmap_from_meminfo ? " (synthesised from mem_lower/mem_upper)" : "");
+	      bi->mmap_from_meminfo ? " (synthesised from mem_lower/mem_upper)" : "");
 	for (unsigned i = 0; i < bi->nmmap; i++) {
 		const struct boot_mmap_entry *e = &bi->mmap[i];
 		kinfo("  %016lx-%016lx %-10s ", e->base, e->base + e->len,
-			boot_mmap_type_name(e->type));
+		      boot_mmap_type_name(e->type));
 		print_size(e->len);
 		kinfo("\n");
 	}
@@ -73,7 +73,8 @@ static void mark_boot_ranges(const struct boot_info *bi)
 	mark_string(bi->cmdline, "command line");
 	mark_string(bi->loader_name, "boot loader name");
 	for (unsigned i = 0; i < bi->nmodules; i++) {
-		mark_busy(bi->modules[i].start, bi->modules[i].end - bi->modules[i].start, "module");
+		mark_busy(bi->modules[i].start, bi->modules[i].end - bi->modules[i].start,
+			  "module");
 		mark_string(bi->modules[i].cmdline, "module command line");
 	}
 }
@@ -117,7 +118,7 @@ static void start_pmm(u64 top)
 {
 	size_t meta_len = pmm_metadata_size(0, top);
 	u64 meta = bootmem_alloc(&bootmem, meta_len, PAGE_SIZE, "pmm metadata");
-	struct add_free_ctx c = { .top = top, .err = 0 };
+	struct add_free_ctx c = {.top = top, .err = 0};
 
 	if (meta == BOOTMEM_NONE)
 		memory_fail(DV_EXIT_NO_MEMORY, "no room below 4 GiB for the pmm metadata");
@@ -135,7 +136,7 @@ static void reserve_bad_pages(const struct dv_config *cfg)
 		bool was_free = pmm_is_free(&pmm, page);
 		pmm_reserve(&pmm, page, PAGE_SIZE);
 		kinfo("pmm: bad page 0x%lx %s\n", page,
-			was_free ? "reserved" : "was not free RAM (nothing to do)");
+		      was_free ? "reserved" : "was not free RAM (nothing to do)");
 	}
 }
 

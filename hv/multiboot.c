@@ -212,7 +212,7 @@ static int add_module(struct parser *p, u64 start, u64 end, const char *cmdline)
 		return fail(p, "multiboot: module %u ends (0x%lx) before it starts (0x%lx)",
 			    out->nmodules, end, start);
 	out->modules[out->nmodules++] =
-	    (struct boot_module){.start = start, .end = end, .cmdline = cmdline};
+		(struct boot_module){.start = start, .end = end, .cmdline = cmdline};
 	return 0;
 }
 
@@ -324,8 +324,9 @@ static int mb1_mmap(struct parser *p, const u8 *info)
 		size = ld32(e);
 		if (size < MB1_MMAP_ENTRY_MIN_SIZE)
 			return fail(
-			    p, "multiboot1: mmap entry at offset 0x%lx has size %u (minimum %u)",
-			    off, size, MB1_MMAP_ENTRY_MIN_SIZE);
+				p,
+				"multiboot1: mmap entry at offset 0x%lx has size %u (minimum %u)",
+				off, size, MB1_MMAP_ENTRY_MIN_SIZE);
 		if ((u64)size > length - off - sizeof(u32))
 			return fail(p,
 				    "multiboot1: mmap_length 0x%x is not a whole number of entries",
@@ -347,11 +348,11 @@ static const struct mb1_field {
 	u32 end;
 	int (*parse)(struct parser *p, const u8 *info);
 } mb1_fields[] = {
-    {MB1_INFO_MEMORY, FIELD_END(struct mb1_info, mem_upper), mb1_meminfo},
-    {MB1_INFO_CMDLINE, FIELD_END(struct mb1_info, cmdline), mb1_cmdline},
-    {MB1_INFO_LOADER_NAME, FIELD_END(struct mb1_info, boot_loader_name), mb1_loader_name},
-    {MB1_INFO_MODS, FIELD_END(struct mb1_info, mods_addr), mb1_mods},
-    {MB1_INFO_MEM_MAP, FIELD_END(struct mb1_info, mmap_addr), mb1_mmap},
+	{MB1_INFO_MEMORY, FIELD_END(struct mb1_info, mem_upper), mb1_meminfo},
+	{MB1_INFO_CMDLINE, FIELD_END(struct mb1_info, cmdline), mb1_cmdline},
+	{MB1_INFO_LOADER_NAME, FIELD_END(struct mb1_info, boot_loader_name), mb1_loader_name},
+	{MB1_INFO_MODS, FIELD_END(struct mb1_info, mods_addr), mb1_mods},
+	{MB1_INFO_MEM_MAP, FIELD_END(struct mb1_info, mmap_addr), mb1_mmap},
 };
 
 static int mb1_parse(struct parser *p, u64 phys)
@@ -475,13 +476,13 @@ static const struct mb2_tag_handler {
 	bool once;
 	int (*parse)(struct parser *p, const struct mb2_tagview *t);
 } mb2_handlers[] = {
-    [MB2_TAG_CMDLINE] = {"command line", sizeof(struct mb2_tag) + 1, true, mb2_cmdline},
-    [MB2_TAG_BOOT_LOADER_NAME] = {"boot loader name", sizeof(struct mb2_tag) + 1, true,
-				  mb2_loader_name},
-    [MB2_TAG_MODULE] = {"module", sizeof(struct mb2_tag_module) + 1, false, mb2_module},
-    [MB2_TAG_BASIC_MEMINFO] = {"basic meminfo", sizeof(struct mb2_tag_basic_meminfo), true,
-			       mb2_meminfo},
-    [MB2_TAG_MMAP] = {"mmap", sizeof(struct mb2_tag_mmap), true, mb2_mmap},
+	[MB2_TAG_CMDLINE] = {"command line", sizeof(struct mb2_tag) + 1, true, mb2_cmdline},
+	[MB2_TAG_BOOT_LOADER_NAME] = {"boot loader name", sizeof(struct mb2_tag) + 1, true,
+				      mb2_loader_name},
+	[MB2_TAG_MODULE] = {"module", sizeof(struct mb2_tag_module) + 1, false, mb2_module},
+	[MB2_TAG_BASIC_MEMINFO] = {"basic meminfo", sizeof(struct mb2_tag_basic_meminfo), true,
+				   mb2_meminfo},
+	[MB2_TAG_MMAP] = {"mmap", sizeof(struct mb2_tag_mmap), true, mb2_mmap},
 };
 
 static int mb2_dispatch(struct parser *p, const struct mb2_tagview *t)
@@ -540,14 +541,15 @@ static int mb2_parse(struct parser *p, u64 phys)
 		t.size = ld32(t.b + offsetof(struct mb2_tag, size));
 		if (t.size < sizeof(struct mb2_tag))
 			return fail(
-			    p, "multiboot2: tag type %u at offset 0x%x has size %u (minimum %u)",
-			    t.type, off, t.size, (unsigned)sizeof(struct mb2_tag));
+				p,
+				"multiboot2: tag type %u at offset 0x%x has size %u (minimum %u)",
+				t.type, off, t.size, (unsigned)sizeof(struct mb2_tag));
 		if (t.size > total - off)
 			return fail(
-			    p,
-			    "multiboot2: tag type %u at offset 0x%x has size 0x%x, overrunning "
-			    "the info structure (0x%x bytes)",
-			    t.type, off, t.size, total);
+				p,
+				"multiboot2: tag type %u at offset 0x%x has size 0x%x, overrunning "
+				"the info structure (0x%x bytes)",
+				t.type, off, t.size, total);
 		if (t.type == MB2_TAG_END)
 			return 0;
 		rc = mb2_dispatch(p, &t);
@@ -595,11 +597,11 @@ int multiboot_parse(u32 magic, u64 info_phys, phys_reader read, void *ctx, struc
 const char *boot_mmap_type_name(u32 type)
 {
 	static const char *const names[] = {
-	    [BOOT_MEM_AVAILABLE] = "available",
-	    [BOOT_MEM_RESERVED] = "reserved",
-	    [BOOT_MEM_ACPI] = "ACPI",
-	    [BOOT_MEM_NVS] = "NVS",
-	    [BOOT_MEM_BAD] = "bad",
+		[BOOT_MEM_AVAILABLE] = "available",
+		[BOOT_MEM_RESERVED] = "reserved",
+		[BOOT_MEM_ACPI] = "ACPI",
+		[BOOT_MEM_NVS] = "NVS",
+		[BOOT_MEM_BAD] = "bad",
 	};
 	static char other[16];
 

@@ -55,36 +55,38 @@ struct control_bit {
 
 /* (wanted | allowed0) & allowed1, and every required bit must survive. SDM
  * Vol. 3D A.3-A.5: allowed-0 settings in bits 31:0, allowed-1 in 63:32. */
-static int adjust_controls(const char *what, u64 msr, u32 wanted, const struct control_bit *required,
-			   unsigned nrequired, u32 *out, char *err, size_t errlen)
+static int adjust_controls(const char *what, u64 msr, u32 wanted,
+			   const struct control_bit *required, unsigned nrequired, u32 *out,
+			   char *err, size_t errlen)
 {
 	u32 v = (wanted | (u32)msr) & (u32)(msr >> 32);
 
 	for (unsigned i = 0; i < nrequired; i++)
 		if (!(v & required[i].bit))
-			return errf(err, errlen, -DV_ENOTSUP,
-				    "this CPU does not allow the %s control '%s', which dimvisor needs",
-				    what, required[i].name);
+			return errf(
+				err, errlen, -DV_ENOTSUP,
+				"this CPU does not allow the %s control '%s', which dimvisor needs",
+				what, required[i].name);
 	*out = v;
 	return 0;
 }
 
 static const struct control_bit proc_required[] = {
-	{ PROC_HLT_EXITING, "HLT exiting" },
-	{ PROC_UNCOND_IO_EXITING, "unconditional I/O exiting" },
-	{ PROC_ACTIVATE_SECONDARY, "activate secondary controls" },
+	{PROC_HLT_EXITING, "HLT exiting"},
+	{PROC_UNCOND_IO_EXITING, "unconditional I/O exiting"},
+	{PROC_ACTIVATE_SECONDARY, "activate secondary controls"},
 };
 static const struct control_bit proc2_required[] = {
-	{ PROC2_ENABLE_EPT, "enable EPT" },
-	{ PROC2_UNRESTRICTED_GUEST, "unrestricted guest (multiboot guests start with paging off)" },
+	{PROC2_ENABLE_EPT, "enable EPT"},
+	{PROC2_UNRESTRICTED_GUEST, "unrestricted guest (multiboot guests start with paging off)"},
 };
 static const struct control_bit exit_required[] = {
-	{ EXIT_HOST_ADDR_SPACE_SIZE, "host address-space size" },
-	{ EXIT_SAVE_EFER, "save IA32_EFER" },
-	{ EXIT_LOAD_EFER, "load IA32_EFER" },
+	{EXIT_HOST_ADDR_SPACE_SIZE, "host address-space size"},
+	{EXIT_SAVE_EFER, "save IA32_EFER"},
+	{EXIT_LOAD_EFER, "load IA32_EFER"},
 };
 static const struct control_bit entry_required[] = {
-	{ ENTRY_LOAD_EFER, "load IA32_EFER" },
+	{ENTRY_LOAD_EFER, "load IA32_EFER"},
 };
 
 static int setup_controls(struct vcpu *v, char *err, size_t errlen)
@@ -101,9 +103,11 @@ static int setup_controls(struct vcpu *v, char *err, size_t errlen)
 	if (!c->ept_walk4 || !c->ept_wb)
 		return errf(err, errlen, -DV_ENOTSUP,
 			    "EPT lacks a 4-level walk or write-back memory type");
-	if ((rc = adjust_controls("pin-based", c->pinbased, PIN_NMI_EXITING, NULL, 0, &pin, err, errlen)) ||
+	if ((rc = adjust_controls("pin-based", c->pinbased, PIN_NMI_EXITING, NULL, 0, &pin, err,
+				  errlen)) ||
 	    (rc = adjust_controls("processor-based", c->procbased,
-				  PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_ACTIVATE_SECONDARY,
+				  PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING |
+					  PROC_ACTIVATE_SECONDARY,
 				  proc_required, ARRAY_SIZE(proc_required), &proc, err, errlen)) ||
 	    (rc = adjust_controls("secondary", c->procbased2, want2, proc2_required,
 				  ARRAY_SIZE(proc2_required), &proc2, err, errlen)) ||
@@ -167,9 +171,9 @@ static void setup_host_state(void)
 }
 
 /* Access rights: SDM Vol. 3C 25.4.1 (type, S, DPL, P, L, D/B, G). */
-#define AR_CODE32 0xc09b
-#define AR_CODE64 0xa09b
-#define AR_DATA 0xc093
+#define AR_CODE32   0xc09b
+#define AR_CODE64   0xa09b
+#define AR_DATA	    0xc093
 #define AR_TSS_BUSY 0x008b
 
 static void set_segment(enum vmcs_field sel, u16 selector, u32 ar)
@@ -278,16 +282,21 @@ static int build_guest_identity_map(struct vcpu *v, const struct guest_boot *boo
 				    char *err, size_t errlen)
 {
 	static struct guest_table_alloc alloc;
-	struct pt_ops ops = { .alloc_table = guest_table_alloc, .free_table = guest_table_free,
-			      .table_ptr = guest_table_ptr, .window = 0, .ctx = &alloc };
+	struct pt_ops ops = {.alloc_table = guest_table_alloc,
+			     .free_table = guest_table_free,
+			     .table_ptr = guest_table_ptr,
+			     .window = 0,
+			     .ctx = &alloc};
 	struct pagetable pt;
 	bool big = cpuid(0x80000001, 0).edx & CPUID_EXT_1G_PAGES;
 
-	alloc = (struct guest_table_alloc){ v->mem, boot->free_gpa };
+	alloc = (struct guest_table_alloc){v->mem, boot->free_gpa};
 	if (pt_init(&pt, PT_FMT_X86, PT_SIZE_4K | PT_SIZE_2M | (big ? PT_SIZE_1G : 0), &ops) < 0)
-		return errf(err, errlen, -DV_ENOMEM, "no guest RAM after the image for page tables");
+		return errf(err, errlen, -DV_ENOMEM,
+			    "no guest RAM after the image for page tables");
 	for (unsigned i = 0; i < v->mem->nram; i++)
-		if (pt_map(&pt, v->mem->ram[i].gpa, v->mem->ram[i].gpa, v->mem->ram[i].len, PT_RWX) < 0)
+		if (pt_map(&pt, v->mem->ram[i].gpa, v->mem->ram[i].gpa, v->mem->ram[i].len,
+			   PT_RWX) < 0)
 			return errf(err, errlen, -DV_ENOMEM,
 				    "no guest RAM after the image for the identity map");
 	*cr3 = pt.root;
@@ -403,7 +412,7 @@ u64 *vcpu_gpr(struct vcpu *v, unsigned index)
 	/* SDM register numbering: RAX RCX RDX RBX RSP RBP RSI RDI R8..R15. */
 	u64 *const map[16] = {
 		&v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL,	      &v->regs.rbp,
-		&v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,  &v->regs.r10, &v->regs.r11,
+		&v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,	&v->regs.r10, &v->regs.r11,
 		&v->regs.r12, &v->regs.r13, &v->regs.r14, &v->regs.r15,
 	};
 	return index < 16 ? map[index] : NULL;
@@ -425,7 +434,8 @@ void vcpu_dump(const struct vcpu *v)
 	kprintf("  guest RIP %016lx RSP %016lx RFLAGS %016lx\n", vmcs_read(VMCS_GUEST_RIP),
 		vmcs_read(VMCS_GUEST_RSP), vmcs_read(VMCS_GUEST_RFLAGS));
 	kprintf("  guest CR0 %016lx CR3 %016lx CR4 %016lx EFER %016lx\n", vmcs_read(VMCS_GUEST_CR0),
-		vmcs_read(VMCS_GUEST_CR3), vmcs_read(VMCS_GUEST_CR4), vmcs_read(VMCS_GUEST_IA32_EFER));
+		vmcs_read(VMCS_GUEST_CR3), vmcs_read(VMCS_GUEST_CR4),
+		vmcs_read(VMCS_GUEST_IA32_EFER));
 	kprintf("  guest CR0 shadow %016lx CR4 shadow %016lx entry controls %08lx\n",
 		vmcs_read(VMCS_CR0_READ_SHADOW), vmcs_read(VMCS_CR4_READ_SHADOW),
 		vmcs_read(VMCS_ENTRY_CONTROLS));
@@ -479,7 +489,7 @@ static void record_exit(struct vcpu *v, u32 reason, u64 qual)
 	v->exits_total++;
 	if (reason < EXIT_REASON_COUNT)
 		v->exits[reason]++;
-	v->recent[v->recent_next] = (struct vcpu_exit_record){ reason, vcpu_rip(), qual };
+	v->recent[v->recent_next] = (struct vcpu_exit_record){reason, vcpu_rip(), qual};
 	v->recent_next = (v->recent_next + 1) % VCPU_RECENT_EXITS;
 }
 
@@ -498,7 +508,8 @@ int vcpu_run(struct vcpu *v)
 		v->exit_qualification = vmcs_read(VMCS_EXIT_QUALIFICATION);
 		record_exit(v, v->exit_reason, v->exit_qualification);
 		if (raw & EXIT_REASON_ENTRY_FAILURE) {
-			kprintf("\ndimvisor: VM entry failed: exit reason %u (%s), qualification %lx\n",
+			kprintf("\ndimvisor: VM entry failed: exit reason %u (%s), qualification "
+				"%lx\n",
 				v->exit_reason, vmx_exit_reason_name(v->exit_reason),
 				v->exit_qualification);
 			vcpu_dump(v);

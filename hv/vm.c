@@ -26,8 +26,11 @@ static int target_zero(void *ctx, u64 gpa, u64 len)
 
 static int load_guest(const struct boot_module *m, struct guest_boot *boot)
 {
-	struct loader_target t = { .ram = guest_mem.ram, .nram = guest_mem.nram,
-				   .write = target_write, .zero = target_zero, .ctx = &guest_mem };
+	struct loader_target t = {.ram = guest_mem.ram,
+				  .nram = guest_mem.nram,
+				  .write = target_write,
+				  .zero = target_zero,
+				  .ctx = &guest_mem};
 	char err[200];
 
 	if (m->end <= m->start) {
@@ -40,7 +43,7 @@ static int load_guest(const struct boot_module *m, struct guest_boot *boot)
 		return -DV_EINVAL;
 	}
 	kinfo("vm: loaded the guest kernel (%s) at 0x%lx-0x%lx, entry 0x%lx, command line \"%s\"\n",
-		loader_kind_name(boot->kind), boot->load_lo, boot->load_hi, boot->entry, m->cmdline);
+	      loader_kind_name(boot->kind), boot->load_lo, boot->load_hi, boot->entry, m->cmdline);
 	return 0;
 }
 
@@ -48,13 +51,14 @@ static void print_layout(void)
 {
 	for (unsigned i = 0; i < guest_mem.nram; i++)
 		kinfo("vm: guest RAM %016lx-%016lx (%lu MiB)\n", guest_mem.ram[i].gpa,
-			guest_mem.ram[i].gpa + guest_mem.ram[i].len, guest_mem.ram[i].len >> 20);
+		      guest_mem.ram[i].gpa + guest_mem.ram[i].len, guest_mem.ram[i].len >> 20);
 	kinfo("vm: EPT pages up to %s; %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB leaves; "
-		"backed by %u host blocks\n",
-		guest_mem.ept_page_shift == 30 ? "1 GiB" : guest_mem.ept_page_shift == 21 ? "2 MiB"
-											    : "4 KiB",
-		guest_mem.ept.leaves[3], guest_mem.ept.leaves[2], guest_mem.ept.leaves[1],
-		guest_mem.nbacking);
+	      "backed by %u host blocks\n",
+	      guest_mem.ept_page_shift == 30   ? "1 GiB"
+	      : guest_mem.ept_page_shift == 21 ? "2 MiB"
+					       : "4 KiB",
+	      guest_mem.ept.leaves[3], guest_mem.ept.leaves[2], guest_mem.ept.leaves[1],
+	      guest_mem.nbacking);
 	for (unsigned i = 0; i < guest_mem.nbacking; i++)
 		kdebug("vm: gPA %016lx-%016lx backed by hPA %016lx\n", guest_mem.backing[i].gpa,
 		       guest_mem.backing[i].gpa + (u64)(PAGE_SIZE << guest_mem.backing[i].order),
@@ -75,9 +79,10 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg,
 			config_mode_name(cfg->mode));
 		return DV_EXIT_BAD_CONFIG;
 	}
-	if (guestmem_init(&guest_mem, host_pmm(), cfg->mem, cfg->iogap, cfg->ept_page_shift, caps->ept_2m,
-			  caps->ept_1g) < 0) {
-		kprintf("dimvisor: not enough host memory for mem=%lu MiB of guest RAM (%lu MiB free)\n",
+	if (guestmem_init(&guest_mem, host_pmm(), cfg->mem, cfg->iogap, cfg->ept_page_shift,
+			  caps->ept_2m, caps->ept_1g) < 0) {
+		kprintf("dimvisor: not enough host memory for mem=%lu MiB of guest RAM (%lu MiB "
+			"free)\n",
 			cfg->mem >> 20, pmm_free_bytes(host_pmm()) >> 20);
 		return DV_EXIT_NO_MEMORY;
 	}

@@ -3,10 +3,10 @@
 #include <dimvisor/errno.h>
 
 static const char *const errno_names[] = {
-    [DV_EPERM] = "EPERM",   [DV_ENOENT] = "ENOENT", [DV_EIO] = "EIO",
-    [DV_E2BIG] = "E2BIG",   [DV_ENOMEM] = "ENOMEM", [DV_EFAULT] = "EFAULT",
-    [DV_EBUSY] = "EBUSY",   [DV_EEXIST] = "EEXIST", [DV_EINVAL] = "EINVAL",
-    [DV_ERANGE] = "ERANGE", [DV_ENOSYS] = "ENOSYS", [DV_ENOTSUP] = "ENOTSUP",
+	[DV_EPERM] = "EPERM",	[DV_ENOENT] = "ENOENT", [DV_EIO] = "EIO",
+	[DV_E2BIG] = "E2BIG",	[DV_ENOMEM] = "ENOMEM", [DV_EFAULT] = "EFAULT",
+	[DV_EBUSY] = "EBUSY",	[DV_EEXIST] = "EEXIST", [DV_EINVAL] = "EINVAL",
+	[DV_ERANGE] = "ERANGE", [DV_ENOSYS] = "ENOSYS", [DV_ENOTSUP] = "ENOTSUP",
 };
 
 /* err may be given as returned (-DV_EINVAL) or as the positive code; 0 and

@@ -10,7 +10,7 @@ enum log_level { LOG_LEVEL_QUIET = 0, LOG_LEVEL_INFO = 1, LOG_LEVEL_DEBUG = 2 };
 void log_set_level(enum log_level level);
 bool log_enabled(enum log_level level);
 
-#define kinfo(...) (log_enabled(LOG_LEVEL_INFO) ? kprintf(__VA_ARGS__) : 0)
+#define kinfo(...)  (log_enabled(LOG_LEVEL_INFO) ? kprintf(__VA_ARGS__) : 0)
 #define kdebug(...) (log_enabled(LOG_LEVEL_DEBUG) ? kprintf(__VA_ARGS__) : 0)
 
 #endif

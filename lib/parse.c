@@ -9,10 +9,10 @@ static const struct {
 	char letter;
 	u8 shift;
 } size_suffixes[] = {
-    {'K', 10},
-    {'M', 20},
-    {'G', 30},
-    {'T', 40},
+	{'K', 10},
+	{'M', 20},
+	{'G', 30},
+	{'T', 40},
 };
 
 static bool is_space(char c)

@@ -48,16 +48,17 @@ struct int_conv {
 };
 
 static const struct int_conv int_convs[] = {
-    {'d', 10, true, false, false},  {'i', 10, true, false, false}, {'u', 10, false, false, false},
-    {'x', 16, false, false, false}, {'X', 16, false, true, false}, {'o', 8, false, false, false},
-    {'p', 16, false, false, true},
+	{'d', 10, true, false, false},	{'i', 10, true, false, false},
+	{'u', 10, false, false, false}, {'x', 16, false, false, false},
+	{'X', 16, false, true, false},	{'o', 8, false, false, false},
+	{'p', 16, false, false, true},
 };
 
 static const struct {
 	char flag;
 	unsigned bit;
 } fmt_flags[] = {
-    {'-', FL_LEFT}, {'0', FL_ZERO}, {'+', FL_PLUS}, {' ', FL_SPACE}, {'#', FL_ALT},
+	{'-', FL_LEFT}, {'0', FL_ZERO}, {'+', FL_PLUS}, {' ', FL_SPACE}, {'#', FL_ALT},
 };
 
 static void out_flush(struct fmt_out *o)

@@ -446,7 +446,7 @@ int pmm_reserve(struct pmm *p, u64 base, u64 len)
 		return 0;
 	range_carve(p, start, end);
 	p->total_bytes -=
-	    bits_count(p->managed, page_index(p, start), page_index(p, end)) * PAGE_SIZE;
+		bits_count(p->managed, page_index(p, start), page_index(p, end)) * PAGE_SIZE;
 	bits_fill(p->managed, page_index(p, start), page_index(p, end), false);
 	return 0;
 }

@@ -14,38 +14,38 @@
 #define CR0_CD (1UL << 30)
 #define CR0_PG (1UL << 31)
 
-#define CR4_PAE (1UL << 5)
-#define CR4_PGE (1UL << 7)
-#define CR4_OSFXSR (1UL << 9)
-#define CR4_VMXE (1UL << 13)
-#define CR4_SMXE (1UL << 14)
-#define CR4_PCIDE (1UL << 17)
+#define CR4_PAE	    (1UL << 5)
+#define CR4_PGE	    (1UL << 7)
+#define CR4_OSFXSR  (1UL << 9)
+#define CR4_VMXE    (1UL << 13)
+#define CR4_SMXE    (1UL << 14)
+#define CR4_PCIDE   (1UL << 17)
 #define CR4_OSXSAVE (1UL << 18)
 
-#define MSR_IA32_FEATURE_CONTROL 0x3a
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_PAT 0x277
-#define MSR_IA32_VMX_BASIC 0x480
-#define MSR_IA32_VMX_PINBASED_CTLS 0x481
-#define MSR_IA32_VMX_PROCBASED_CTLS 0x482
-#define MSR_IA32_VMX_EXIT_CTLS 0x483
-#define MSR_IA32_VMX_ENTRY_CTLS 0x484
-#define MSR_IA32_VMX_MISC 0x485
-#define MSR_IA32_VMX_CR0_FIXED0 0x486
-#define MSR_IA32_VMX_CR0_FIXED1 0x487
-#define MSR_IA32_VMX_CR4_FIXED0 0x488
-#define MSR_IA32_VMX_CR4_FIXED1 0x489
-#define MSR_IA32_VMX_PROCBASED_CTLS2 0x48b
-#define MSR_IA32_VMX_EPT_VPID_CAP 0x48c
-#define MSR_IA32_VMX_TRUE_PINBASED_CTLS 0x48d
+#define MSR_IA32_FEATURE_CONTROL	 0x3a
+#define MSR_IA32_SYSENTER_CS		 0x174
+#define MSR_IA32_SYSENTER_ESP		 0x175
+#define MSR_IA32_SYSENTER_EIP		 0x176
+#define MSR_IA32_PAT			 0x277
+#define MSR_IA32_VMX_BASIC		 0x480
+#define MSR_IA32_VMX_PINBASED_CTLS	 0x481
+#define MSR_IA32_VMX_PROCBASED_CTLS	 0x482
+#define MSR_IA32_VMX_EXIT_CTLS		 0x483
+#define MSR_IA32_VMX_ENTRY_CTLS		 0x484
+#define MSR_IA32_VMX_MISC		 0x485
+#define MSR_IA32_VMX_CR0_FIXED0		 0x486
+#define MSR_IA32_VMX_CR0_FIXED1		 0x487
+#define MSR_IA32_VMX_CR4_FIXED0		 0x488
+#define MSR_IA32_VMX_CR4_FIXED1		 0x489
+#define MSR_IA32_VMX_PROCBASED_CTLS2	 0x48b
+#define MSR_IA32_VMX_EPT_VPID_CAP	 0x48c
+#define MSR_IA32_VMX_TRUE_PINBASED_CTLS	 0x48d
 #define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48e
-#define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x48f
-#define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490
-#define MSR_IA32_EFER 0xc0000080
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS	 0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS	 0x490
+#define MSR_IA32_EFER			 0xc0000080
+#define MSR_FS_BASE			 0xc0000100
+#define MSR_GS_BASE			 0xc0000101
 
 #define EFER_SCE (1UL << 0)
 #define EFER_LME (1UL << 8)
@@ -83,12 +83,12 @@ static inline void wrmsr(u32 msr, u64 v)
 	static inline u64 read_cr##n(void)                                                         \
 	{                                                                                          \
 		u64 v;                                                                             \
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                 \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                  \
 		return v;                                                                          \
 	}                                                                                          \
 	static inline void write_cr##n(u64 v)                                                      \
 	{                                                                                          \
-		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");                        \
+		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");                         \
 	}
 DEFINE_CR_ACCESSORS(0)
 DEFINE_CR_ACCESSORS(2)
@@ -186,7 +186,7 @@ static inline u16 str(void)
 	static inline u16 read_##seg(void)                                                         \
 	{                                                                                          \
 		u16 v;                                                                             \
-		__asm__ volatile("mov %%" #seg ", %0" : "=r"(v));                                 \
+		__asm__ volatile("mov %%" #seg ", %0" : "=r"(v));                                  \
 		return v;                                                                          \
 	}
 DEFINE_SEG_READER(cs)

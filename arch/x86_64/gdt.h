@@ -7,7 +7,7 @@
 
 #define SEL_KERNEL_CS 0x08
 #define SEL_KERNEL_DS 0x10
-#define SEL_TSS 0x18
+#define SEL_TSS	      0x18
 
 /* IST slot used for #DF, #NMI and #MC so they run on a known-good stack. */
 #define IST_CRITICAL 1

@@ -7,7 +7,7 @@
 #include "lib/printf.h"
 #include <dimvisor/exitcodes.h>
 
-#define IDT_VECTORS 32
+#define IDT_VECTORS    32
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
 
 extern const u64 isr_stub_table[IDT_VECTORS];
@@ -33,7 +33,7 @@ void idt_init(void)
 		bool critical = v == 2 || v == 8 || v == 18; /* NMI, #DF, #MC */
 		set_gate(v, isr_stub_table[v], critical ? IST_CRITICAL : 0);
 	}
-	struct desc_ptr p = { .limit = sizeof(idt) - 1, .base = (u64)idt };
+	struct desc_ptr p = {.limit = sizeof(idt) - 1, .base = (u64)idt};
 	lidt(&p);
 }
 

@@ -6,19 +6,19 @@
 
 /* QEMU fw_cfg: select key 0 (signature) on 0x510, read "QEMU" from 0x511.
  * QEMU docs/specs/fw_cfg.rst. */
-#define FW_CFG_PORT_SEL 0x510
+#define FW_CFG_PORT_SEL	 0x510
 #define FW_CFG_PORT_DATA 0x511
 #define FW_CFG_SIGNATURE 0x0000
 /* QEMU -device isa-debug-exit,iobase=0xf4: QEMU exits with (value << 1) | 1. */
 #define QEMU_DEBUG_EXIT_PORT 0xf4
 /* Bochs: port 0xe9 reads back 0xe9 with port_e9_hack enabled; writing
  * "Shutdown" to 0x8900 powers off. Bochs docs, "port_e9_hack" and iodev/unmapped.cc. */
-#define BOCHS_E9_PORT 0xe9
+#define BOCHS_E9_PORT	    0xe9
 #define BOCHS_SHUTDOWN_PORT 0x8900
 
 static bool qemu_fw_cfg_present(void)
 {
-	static const char sig[4] = { 'Q', 'E', 'M', 'U' };
+	static const char sig[4] = {'Q', 'E', 'M', 'U'};
 
 	outw(FW_CFG_PORT_SEL, FW_CFG_SIGNATURE);
 	for (int i = 0; i < 4; i++)

@@ -4,21 +4,21 @@
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/cpu.h"
 
-#define UART_THR 0
-#define UART_DLL 0
-#define UART_IER 1
-#define UART_DLM 1
-#define UART_FCR 2
-#define UART_LCR 3
-#define UART_MCR 4
-#define UART_LSR 5
-#define UART_SCR 7
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
-#define LCR_DLAB 0x80
-#define LCR_8N1 0x03
+#define UART_THR     0
+#define UART_DLL     0
+#define UART_IER     1
+#define UART_DLM     1
+#define UART_FCR     2
+#define UART_LCR     3
+#define UART_MCR     4
+#define UART_LSR     5
+#define UART_SCR     7
+#define LSR_THRE     0x20
+#define LSR_TEMT     0x40
+#define LCR_DLAB     0x80
+#define LCR_8N1	     0x03
 #define BAUD_DIVISOR 1 /* 115200 = 1.8432 MHz / 16 / 1 */
-#define THRE_SPINS 1000000
+#define THRE_SPINS   1000000
 
 static bool uart_present;
 

@@ -117,24 +117,24 @@ static const struct {
 	enum vmcs_field field;
 	const char *name;
 } field_names[] = {
-	{ VMCS_PIN_CONTROLS, "pin-based controls" },
-	{ VMCS_PROC_CONTROLS, "processor-based controls" },
-	{ VMCS_PROC2_CONTROLS, "secondary processor-based controls" },
-	{ VMCS_EXIT_CONTROLS, "VM-exit controls" },
-	{ VMCS_ENTRY_CONTROLS, "VM-entry controls" },
-	{ VMCS_EPT_POINTER, "EPT pointer" },
-	{ VMCS_VPID, "VPID" },
-	{ VMCS_HOST_RSP, "host RSP" },
-	{ VMCS_HOST_RIP, "host RIP" },
-	{ VMCS_GUEST_RIP, "guest RIP" },
-	{ VMCS_GUEST_RSP, "guest RSP" },
-	{ VMCS_GUEST_CR0, "guest CR0" },
-	{ VMCS_GUEST_CR3, "guest CR3" },
-	{ VMCS_GUEST_CR4, "guest CR4" },
-	{ VMCS_GUEST_IA32_EFER, "guest IA32_EFER" },
-	{ VMCS_EXIT_REASON, "exit reason" },
-	{ VMCS_EXIT_QUALIFICATION, "exit qualification" },
-	{ VMCS_INSTRUCTION_ERROR, "VM-instruction error" },
+	{VMCS_PIN_CONTROLS, "pin-based controls"},
+	{VMCS_PROC_CONTROLS, "processor-based controls"},
+	{VMCS_PROC2_CONTROLS, "secondary processor-based controls"},
+	{VMCS_EXIT_CONTROLS, "VM-exit controls"},
+	{VMCS_ENTRY_CONTROLS, "VM-entry controls"},
+	{VMCS_EPT_POINTER, "EPT pointer"},
+	{VMCS_VPID, "VPID"},
+	{VMCS_HOST_RSP, "host RSP"},
+	{VMCS_HOST_RIP, "host RIP"},
+	{VMCS_GUEST_RIP, "guest RIP"},
+	{VMCS_GUEST_RSP, "guest RSP"},
+	{VMCS_GUEST_CR0, "guest CR0"},
+	{VMCS_GUEST_CR3, "guest CR3"},
+	{VMCS_GUEST_CR4, "guest CR4"},
+	{VMCS_GUEST_IA32_EFER, "guest IA32_EFER"},
+	{VMCS_EXIT_REASON, "exit reason"},
+	{VMCS_EXIT_QUALIFICATION, "exit qualification"},
+	{VMCS_INSTRUCTION_ERROR, "VM-instruction error"},
 };
 
 const char *vmcs_field_name(enum vmcs_field field)
@@ -145,8 +145,8 @@ const char *vmcs_field_name(enum vmcs_field field)
 	return "field";
 }
 
-static __noreturn void vmcs_access_failed(const char *op, enum vmcs_field field,
-					  enum vmx_status st, const char *file, int line)
+static __noreturn void vmcs_access_failed(const char *op, enum vmcs_field field, enum vmx_status st,
+					  const char *file, int line)
 {
 	u64 err = 0;
 

@@ -135,42 +135,42 @@ enum vmcs_field {
 
 /* --- controls ------------------------------------------------------------ */
 #define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
-#define PIN_NMI_EXITING (1u << 3)
+#define PIN_NMI_EXITING		       (1u << 3)
 
-#define PROC_HLT_EXITING (1u << 7)
-#define PROC_INVLPG_EXITING (1u << 9)
-#define PROC_CR3_LOAD_EXITING (1u << 15)
-#define PROC_CR3_STORE_EXITING (1u << 16)
-#define PROC_CR8_LOAD_EXITING (1u << 19)
-#define PROC_CR8_STORE_EXITING (1u << 20)
-#define PROC_UNCOND_IO_EXITING (1u << 24)
-#define PROC_USE_IO_BITMAPS (1u << 25)
-#define PROC_USE_MSR_BITMAPS (1u << 28)
+#define PROC_HLT_EXITING	(1u << 7)
+#define PROC_INVLPG_EXITING	(1u << 9)
+#define PROC_CR3_LOAD_EXITING	(1u << 15)
+#define PROC_CR3_STORE_EXITING	(1u << 16)
+#define PROC_CR8_LOAD_EXITING	(1u << 19)
+#define PROC_CR8_STORE_EXITING	(1u << 20)
+#define PROC_UNCOND_IO_EXITING	(1u << 24)
+#define PROC_USE_IO_BITMAPS	(1u << 25)
+#define PROC_USE_MSR_BITMAPS	(1u << 28)
 #define PROC_ACTIVATE_SECONDARY (1u << 31)
 
-#define PROC2_ENABLE_EPT (1u << 1)
-#define PROC2_ENABLE_RDTSCP (1u << 3)
-#define PROC2_ENABLE_VPID (1u << 5)
-#define PROC2_WBINVD_EXITING (1u << 6)
+#define PROC2_ENABLE_EPT	 (1u << 1)
+#define PROC2_ENABLE_RDTSCP	 (1u << 3)
+#define PROC2_ENABLE_VPID	 (1u << 5)
+#define PROC2_WBINVD_EXITING	 (1u << 6)
 #define PROC2_UNRESTRICTED_GUEST (1u << 7)
-#define PROC2_ENABLE_INVPCID (1u << 12)
-#define PROC2_ENABLE_XSAVES (1u << 20)
+#define PROC2_ENABLE_INVPCID	 (1u << 12)
+#define PROC2_ENABLE_XSAVES	 (1u << 20)
 
 #define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
-#define EXIT_ACK_INTERRUPT (1u << 15)
-#define EXIT_SAVE_PAT (1u << 18)
-#define EXIT_LOAD_PAT (1u << 19)
-#define EXIT_SAVE_EFER (1u << 20)
-#define EXIT_LOAD_EFER (1u << 21)
+#define EXIT_ACK_INTERRUPT	  (1u << 15)
+#define EXIT_SAVE_PAT		  (1u << 18)
+#define EXIT_LOAD_PAT		  (1u << 19)
+#define EXIT_SAVE_EFER		  (1u << 20)
+#define EXIT_LOAD_EFER		  (1u << 21)
 
 #define ENTRY_IA32E_GUEST (1u << 9)
-#define ENTRY_LOAD_PAT (1u << 14)
-#define ENTRY_LOAD_EFER (1u << 15)
+#define ENTRY_LOAD_PAT	  (1u << 14)
+#define ENTRY_LOAD_EFER	  (1u << 15)
 
 /* VM-entry interruption information. SDM Vol. 3C 25.8.3. */
-#define INTR_INFO_VALID (1u << 31)
+#define INTR_INFO_VALID		(1u << 31)
 #define INTR_INFO_DELIVER_ERROR (1u << 11)
-#define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_TYPE_HW_EXCEPTION	(3u << 8)
 
 /* Segment access rights in the VMCS. SDM Vol. 3C 25.4.1. */
 #define AR_UNUSABLE (1u << 16)
@@ -299,11 +299,11 @@ struct invept_desc {
 	u64 reserved;
 };
 #define INVEPT_SINGLE_CONTEXT 1
-#define INVEPT_ALL_CONTEXT 2
+#define INVEPT_ALL_CONTEXT    2
 
 static inline enum vmx_status invept(u64 type, u64 eptp)
 {
-	struct invept_desc d = { eptp, 0 };
+	struct invept_desc d = {eptp, 0};
 	u8 cf, zf;
 	__asm__ volatile("invept %2, %3; setc %0; setz %1"
 			 : "=qm"(cf), "=qm"(zf)
@@ -320,7 +320,7 @@ struct invvpid_desc {
 
 static inline enum vmx_status invvpid(u64 type, u16 vpid)
 {
-	struct invvpid_desc d = { vpid, 0 };
+	struct invvpid_desc d = {vpid, 0};
 	u8 cf, zf;
 	__asm__ volatile("invvpid %2, %3; setc %0; setz %1"
 			 : "=qm"(cf), "=qm"(zf)
@@ -333,7 +333,7 @@ static inline enum vmx_status invvpid(u64 type, u16 vpid)
  * name and the caller, and stops the machine (a VMCS access that fails is a
  * hypervisor bug, never a guest's doing). */
 #define vmcs_write(field, value) vmcs_write_at((field), (value), __FILE__, __LINE__)
-#define vmcs_read(field) vmcs_read_at((field), __FILE__, __LINE__)
+#define vmcs_read(field)	 vmcs_read_at((field), __FILE__, __LINE__)
 void vmcs_write_at(enum vmcs_field field, u64 value, const char *file, int line);
 u64 vmcs_read_at(enum vmcs_field field, const char *file, int line);
 const char *vmcs_field_name(enum vmcs_field field);

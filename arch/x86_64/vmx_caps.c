@@ -7,30 +7,30 @@
 #define CPUID1_ECX_SMX (1u << 6)
 
 /* IA32_FEATURE_CONTROL: SDM Vol. 3C 23.7. */
-#define FC_LOCK (1ULL << 0)
-#define FC_VMX_INSIDE_SMX (1ULL << 1)
+#define FC_LOCK		   (1ULL << 0)
+#define FC_VMX_INSIDE_SMX  (1ULL << 1)
 #define FC_VMX_OUTSIDE_SMX (1ULL << 2)
 
 /* IA32_VMX_BASIC: SDM Vol. 3D A.1. */
-#define BASIC_TRUE_CTLS (1ULL << 55)
+#define BASIC_TRUE_CTLS	    (1ULL << 55)
 #define BASIC_MEMTYPE_SHIFT 50
 
 /* Allowed-1 bits (upper 32 bits of the control MSRs). SDM Vol. 3C 25.6. */
 #define PROC_ACTIVATE_SECONDARY (1ULL << 31)
-#define PROC2_EPT (1ULL << 1)
-#define PROC2_VPID (1ULL << 5)
-#define PROC2_UNRESTRICTED (1ULL << 7)
+#define PROC2_EPT		(1ULL << 1)
+#define PROC2_VPID		(1ULL << 5)
+#define PROC2_UNRESTRICTED	(1ULL << 7)
 
 /* IA32_VMX_EPT_VPID_CAP: SDM Vol. 3D A.10. */
-#define EPTCAP_WALK4 (1ULL << 6)
-#define EPTCAP_WB (1ULL << 14)
-#define EPTCAP_2M (1ULL << 16)
-#define EPTCAP_1G (1ULL << 17)
-#define EPTCAP_INVEPT (1ULL << 20)
-#define EPTCAP_AD (1ULL << 21)
+#define EPTCAP_WALK4	     (1ULL << 6)
+#define EPTCAP_WB	     (1ULL << 14)
+#define EPTCAP_2M	     (1ULL << 16)
+#define EPTCAP_1G	     (1ULL << 17)
+#define EPTCAP_INVEPT	     (1ULL << 20)
+#define EPTCAP_AD	     (1ULL << 21)
 #define EPTCAP_INVEPT_SINGLE (1ULL << 25)
-#define EPTCAP_INVEPT_ALL (1ULL << 26)
-#define EPTCAP_INVVPID (1ULL << 32)
+#define EPTCAP_INVEPT_ALL    (1ULL << 26)
+#define EPTCAP_INVVPID	     (1ULL << 32)
 
 static void put_regs(char *dst, const u32 *regs, int n)
 {
@@ -40,7 +40,7 @@ static void put_regs(char *dst, const u32 *regs, int n)
 void cpu_identify(struct cpu_ident *id)
 {
 	struct cpuid_regs r = cpuid(0, 0);
-	u32 v[3] = { r.ebx, r.edx, r.ecx };
+	u32 v[3] = {r.ebx, r.edx, r.ecx};
 
 	memset(id, 0, sizeof(*id));
 	put_regs(id->vendor, v, 3);
@@ -50,14 +50,15 @@ void cpu_identify(struct cpu_ident *id)
 	r = cpuid(1, 0);
 	u32 base_family = (r.eax >> 8) & 0xf, base_model = (r.eax >> 4) & 0xf;
 	id->family = base_family == 0xf ? base_family + ((r.eax >> 20) & 0xff) : base_family;
-	id->model = (base_family == 6 || base_family == 0xf) ? base_model | (((r.eax >> 16) & 0xf) << 4)
-							       : base_model;
+	id->model = (base_family == 6 || base_family == 0xf)
+			    ? base_model | (((r.eax >> 16) & 0xf) << 4)
+			    : base_model;
 	id->stepping = r.eax & 0xf;
 
 	if (cpuid(0x80000000, 0).eax >= 0x80000004) {
 		for (u32 leaf = 0; leaf < 3; leaf++) {
 			r = cpuid(0x80000002 + leaf, 0);
-			u32 b[4] = { r.eax, r.ebx, r.ecx, r.edx };
+			u32 b[4] = {r.eax, r.ebx, r.ecx, r.edx};
 			put_regs(id->brand + leaf * 16, b, 4);
 		}
 	}
@@ -83,11 +84,13 @@ static void read_control_msrs(struct vmx_caps *c)
 	c->revision_id = c->basic & 0x7fffffff;
 	c->vmcs_size = (c->basic >> 32) & 0x1fff;
 	c->true_ctls = c->basic & BASIC_TRUE_CTLS;
-	c->pinbased = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
+	c->pinbased =
+		rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
 	c->procbased = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
 					  : MSR_IA32_VMX_PROCBASED_CTLS);
 	c->exit_ctls = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
-	c->entry_ctls = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
+	c->entry_ctls =
+		rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
 	c->misc = rdmsr(MSR_IA32_VMX_MISC);
 	c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
 	c->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
@@ -156,22 +159,25 @@ void vmx_caps_print(const struct cpu_ident *id, const struct vmx_caps *c)
 		c->feature_control & FC_VMX_OUTSIDE_SMX ? "enabled" : "disabled");
 	if (!c->usable)
 		return;
-	kprintf("vmx: basic 0x%lx: revision 0x%x, VMCS %u bytes, memory type %s, true controls %s\n",
+	kprintf("vmx: basic 0x%lx: revision 0x%x, VMCS %u bytes, memory type %s, true controls "
+		"%s\n",
 		c->basic, c->revision_id, c->vmcs_size,
 		((c->basic >> BASIC_MEMTYPE_SHIFT) & 0xf) == 6 ? "WB" : "UC", yn(c->true_ctls));
 	kdebug("vmx: controls (allowed1:allowed0) pin %08lx:%08lx proc %08lx:%08lx\n",
-		c->pinbased >> 32, c->pinbased & 0xffffffff, c->procbased >> 32,
-		c->procbased & 0xffffffff);
-	kdebug("vmx: controls (allowed1:allowed0) proc2 %08lx:%08lx exit %08lx:%08lx entry %08lx:%08lx\n",
-		c->procbased2 >> 32, c->procbased2 & 0xffffffff, c->exit_ctls >> 32,
-		c->exit_ctls & 0xffffffff, c->entry_ctls >> 32, c->entry_ctls & 0xffffffff);
+	       c->pinbased >> 32, c->pinbased & 0xffffffff, c->procbased >> 32,
+	       c->procbased & 0xffffffff);
+	kdebug("vmx: controls (allowed1:allowed0) proc2 %08lx:%08lx exit %08lx:%08lx entry "
+	       "%08lx:%08lx\n",
+	       c->procbased2 >> 32, c->procbased2 & 0xffffffff, c->exit_ctls >> 32,
+	       c->exit_ctls & 0xffffffff, c->entry_ctls >> 32, c->entry_ctls & 0xffffffff);
 	kprintf("vmx: secondary controls %s, EPT %s, VPID %s, unrestricted guest %s\n",
 		yn(c->has_secondary), yn(c->ept), yn(c->vpid), yn(c->unrestricted_guest));
 	if (c->ept)
 		kprintf("vmx: EPT cap 0x%lx: 4-level walk %s, WB %s, 2M pages %s, 1G pages %s, "
 			"INVEPT %s (single-context %s, all-context %s), A/D %s\n",
-			c->ept_vpid_cap, yn(c->ept_walk4), yn(c->ept_wb), yn(c->ept_2m), yn(c->ept_1g),
-			yn(c->invept), yn(c->invept_single), yn(c->invept_all), yn(c->ept_ad));
+			c->ept_vpid_cap, yn(c->ept_walk4), yn(c->ept_wb), yn(c->ept_2m),
+			yn(c->ept_1g), yn(c->invept), yn(c->invept_single), yn(c->invept_all),
+			yn(c->ept_ad));
 	if (c->vpid)
 		kprintf("vmx: INVVPID %s\n", yn(c->invvpid));
 }

@@ -5,14 +5,14 @@
 
 #include <dimvisor/types.h>
 
-#define ELF_MAGIC 0x464c457fu /* "\x7fELF" little-endian */
-#define ELFCLASS32 1
-#define ELFCLASS64 2
+#define ELF_MAGIC   0x464c457fu /* "\x7fELF" little-endian */
+#define ELFCLASS32  1
+#define ELFCLASS64  2
 #define ELFDATA2LSB 1
-#define ET_EXEC 2
-#define EM_386 3
-#define EM_X86_64 62
-#define PT_LOAD 1
+#define ET_EXEC	    2
+#define EM_386	    3
+#define EM_X86_64   62
+#define PT_LOAD	    1
 
 struct __packed elf_ident {
 	u32 magic;

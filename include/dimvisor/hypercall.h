@@ -23,39 +23,40 @@
 #include <dimvisor/types.h>
 
 #define DV_CPUID_SIGNATURE_LEAF 0x40000000u
-#define DV_CPUID_FEATURES_LEAF 0x40000001u
-#define DV_CPUID_MAX_LEAF DV_CPUID_FEATURES_LEAF
-#define DV_CPUID_SIG_EBX 0x766d6964u /* "dimv" */
-#define DV_CPUID_SIG_ECX 0x726f7369u /* "isor" */
-#define DV_CPUID_SIG_EDX 0x00000000u
+#define DV_CPUID_FEATURES_LEAF	0x40000001u
+#define DV_CPUID_MAX_LEAF	DV_CPUID_FEATURES_LEAF
+#define DV_CPUID_SIG_EBX	0x766d6964u /* "dimv" */
+#define DV_CPUID_SIG_ECX	0x726f7369u /* "isor" */
+#define DV_CPUID_SIG_EDX	0x00000000u
 
 #define DV_ABI_VERSION 1
 
 /* Call numbers. */
-#define DV_HC_VERSION 0        /* () -> (major << 16) | minor of dimvisor */
-#define DV_HC_FEATURES 1       /* () -> DV_HC_FEATURE_* bits */
-#define DV_HC_CONSOLE_WRITE 2  /* (RBX = buffer gVA, RCX = length <= DV_CONSOLE_MAX) -> bytes written */
-#define DV_HC_EXIT 3           /* (RBX = status 0..DV_EXIT_GUEST_MAX) -> does not return */
-#define DV_HC_STATS 4          /* (RBX = struct dv_stats gVA, RCX = its size) -> bytes filled */
-#define DV_HC_COUNT 5          /* first unassigned number */
+#define DV_HC_VERSION  0 /* () -> (major << 16) | minor of dimvisor */
+#define DV_HC_FEATURES 1 /* () -> DV_HC_FEATURE_* bits */
+#define DV_HC_CONSOLE_WRITE                                                                        \
+	2	      /* (RBX = buffer gVA, RCX = length <= DV_CONSOLE_MAX) -> bytes written */
+#define DV_HC_EXIT  3 /* (RBX = status 0..DV_EXIT_GUEST_MAX) -> does not return */
+#define DV_HC_STATS 4 /* (RBX = struct dv_stats gVA, RCX = its size) -> bytes filled */
+#define DV_HC_COUNT 5 /* first unassigned number */
 
-#define DV_CONSOLE_MAX 4096    /* longest console write in one call */
+#define DV_CONSOLE_MAX 4096 /* longest console write in one call */
 
 /* Feature bits (DV_HC_FEATURES, CPUID 0x40000001 EAX). */
 #define DV_HC_FEATURE_CONSOLE (1u << 0)
-#define DV_HC_FEATURE_STATS (1u << 1)
+#define DV_HC_FEATURE_STATS   (1u << 1)
 
 #define DV_STATS_EXIT_REASONS 80 /* VMX basic exit reasons 0..79 (SDM Vol. 3D App. C) */
 
 /* Filled by DV_HC_STATS. Fields only grow at the end; `size` says how many
  * bytes are valid, so an older guest with a shorter struct still works. */
 struct dv_stats {
-	u32 size;                               /* bytes the hypervisor filled */
+	u32 size; /* bytes the hypervisor filled */
 	u32 abi_version;
 	u64 exits_total;
 	u64 exits_by_reason[DV_STATS_EXIT_REASONS];
-	u64 ept_tables[5];                      /* EPT paging-structure pages by level (1..4) */
-	u64 ept_leaves[4];                      /* EPT leaves: [1] 4 KiB, [2] 2 MiB, [3] 1 GiB */
+	u64 ept_tables[5]; /* EPT paging-structure pages by level (1..4) */
+	u64 ept_leaves[4]; /* EPT leaves: [1] 4 KiB, [2] 2 MiB, [3] 1 GiB */
 	u64 guest_ram_bytes;
 	u64 hypercalls;
 };

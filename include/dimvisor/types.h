@@ -22,16 +22,16 @@ typedef int64_t s64;
 #define GiB (1ULL << 30)
 #define TiB (1ULL << 40)
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_DOWN(x, a) ((x) & ~((u64)(a) - 1))
-#define ALIGN_UP(x, a) ALIGN_DOWN((u64)(x) + (a) - 1, (a))
-#define IS_ALIGNED(x, a) (((x) & ((u64)(a) - 1)) == 0)
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define ARRAY_SIZE(a)	 (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_DOWN(x, a) ((x) & ~((u64)(a)-1))
+#define ALIGN_UP(x, a)	 ALIGN_DOWN((u64)(x) + (a)-1, (a))
+#define IS_ALIGNED(x, a) (((x) & ((u64)(a)-1)) == 0)
+#define MIN(a, b)	 ((a) < (b) ? (a) : (b))
+#define MAX(a, b)	 ((a) > (b) ? (a) : (b))
 
-#define __packed __attribute__((packed))
-#define __noreturn __attribute__((noreturn))
+#define __packed	    __attribute__((packed))
+#define __noreturn	    __attribute__((noreturn))
 #define __printf_like(f, a) __attribute__((format(printf, f, a)))
-#define __unused __attribute__((unused))
+#define __unused	    __attribute__((unused))
 
 #endif

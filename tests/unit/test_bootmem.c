@@ -15,8 +15,8 @@ static struct bootmem bm;
 static void setup_two_ranges(void)
 {
 	struct boot_mmap_entry usable[] = {
-		{ .base = 0x100000, .len = 0x700000, .type = 1 },
-		{ .base = 0x1000000, .len = 0x1000000, .type = 1 },
+		{.base = 0x100000, .len = 0x700000, .type = 1},
+		{.base = 0x1000000, .len = 0x1000000, .type = 1},
 	};
 	bootmem_init(&bm, usable, 2, 0x100000000ULL);
 }
@@ -56,7 +56,7 @@ static void test_alloc_fails_cleanly_when_nothing_fits(void **state)
 static void test_alloc_honours_limit(void **state)
 {
 	(void)state;
-	struct boot_mmap_entry usable[] = { { .base = 0x100000, .len = 0x10000000, .type = 1 } };
+	struct boot_mmap_entry usable[] = {{.base = 0x100000, .len = 0x10000000, .type = 1}};
 	bootmem_init(&bm, usable, 1, 0x200000);
 	assert_int_equal(bootmem_alloc(&bm, 0x100000, 0x1000, "x"), 0x100000);
 	assert_int_equal(bootmem_alloc(&bm, 0x1000, 0x1000, "x"), BOOTMEM_NONE);
@@ -101,7 +101,7 @@ static void collect(void *ctx, u64 base, u64 len)
 static void test_free_ranges_are_usable_minus_busy(void **state)
 {
 	(void)state;
-	struct collected c = { .n = 0 };
+	struct collected c = {.n = 0};
 
 	setup_two_ranges();
 	/* Marked out of order; one busy range spans the gap between the usable ones. */
@@ -125,7 +125,7 @@ static void test_free_ranges_are_usable_minus_busy(void **state)
 static void test_free_ranges_with_nothing_busy_are_the_usable_ranges(void **state)
 {
 	(void)state;
-	struct collected c = { .n = 0 };
+	struct collected c = {.n = 0};
 
 	setup_two_ranges();
 	bootmem_for_each_free(&bm, collect, &c);

@@ -88,9 +88,10 @@ static void first_token_without_equals_is_the_file_name(void **state)
 /* GRUB 2 passes only the arguments: a lone word first is an error, not a name. */
 static void first_token_that_is_not_a_path_is_an_error(void **state)
 {
-	parse_fails("ept", "expected key=value, got 'ept' (accepted keys: mode mem ept badmem log selftest iogap)");
-	parse_fails("dimvisor mode=base",
-		    "expected key=value, got 'dimvisor' (accepted keys: mode mem ept badmem log selftest iogap)");
+	parse_fails("ept", "expected key=value, got 'ept' (accepted keys: mode mem ept badmem log "
+			   "selftest iogap)");
+	parse_fails("dimvisor mode=base", "expected key=value, got 'dimvisor' (accepted keys: mode "
+					  "mem ept badmem log selftest iogap)");
 }
 
 static void selftest_takes_every_failure_path(void **state)
@@ -103,8 +104,9 @@ static void selftest_takes_every_failure_path(void **state)
 	assert_int_equal(cfg.selftest, SELFTEST_INVALID_OPCODE);
 	parse_ok("selftest=panic");
 	assert_int_equal(cfg.selftest, SELFTEST_PANIC);
-	parse_fails("selftest=reboot",
-		    "bad value in 'selftest=reboot' (accepted: none page-fault invalid-opcode panic)");
+	parse_fails(
+		"selftest=reboot",
+		"bad value in 'selftest=reboot' (accepted: none page-fault invalid-opcode panic)");
 }
 
 static void iogap_sets_the_start_of_the_io_gap(void **state)
@@ -118,7 +120,8 @@ static void iogap_sets_the_start_of_the_io_gap(void **state)
 	parse_fails("iogap=4G", "size too large in 'iogap=4G' (at most 3G)");
 	parse_fails("iogap=128M", "size too small in 'iogap=128M' (at least 256M)");
 	parse_fails("iogap=1025M", "size not a multiple of 2M in 'iogap=1025M'");
-	parse_fails("iogap=x", "bad size in 'iogap=x' (use a number with K, M, G or T, e.g. iogap=512M)");
+	parse_fails("iogap=x",
+		    "bad size in 'iogap=x' (use a number with K, M, G or T, e.g. iogap=512M)");
 }
 
 static void mode_takes_every_mode(void **state)
@@ -225,32 +228,35 @@ static void all_keys_together(void **state)
 
 static void unknown_key(void **state)
 {
-	parse_fails("foo=1", "unknown key 'foo' in 'foo=1' (accepted: mode mem ept badmem log selftest iogap)");
-	parse_fails("mode=base MODE=base",
-		    "unknown key 'MODE' in 'MODE=base' (accepted: mode mem ept badmem log selftest iogap)");
-	parse_fails("=5", "unknown key '' in '=5' (accepted: mode mem ept badmem log selftest iogap)");
-	parse_fails("memory=1G",
-		    "unknown key 'memory' in 'memory=1G' (accepted: mode mem ept badmem log selftest iogap)");
+	parse_fails(
+		"foo=1",
+		"unknown key 'foo' in 'foo=1' (accepted: mode mem ept badmem log selftest iogap)");
+	parse_fails("mode=base MODE=base", "unknown key 'MODE' in 'MODE=base' (accepted: mode mem "
+					   "ept badmem log selftest iogap)");
+	parse_fails("=5",
+		    "unknown key '' in '=5' (accepted: mode mem ept badmem log selftest iogap)");
+	parse_fails("memory=1G", "unknown key 'memory' in 'memory=1G' (accepted: mode mem ept "
+				 "badmem log selftest iogap)");
 }
 
 static void later_token_without_equals(void **state)
 {
-	parse_fails("dimvisor.elf quiet",
-		    "expected key=value, got 'quiet' (accepted keys: mode mem ept badmem log selftest iogap)");
-	parse_fails("mode=base quiet",
-		    "expected key=value, got 'quiet' (accepted keys: mode mem ept badmem log selftest iogap)");
+	parse_fails("dimvisor.elf quiet", "expected key=value, got 'quiet' (accepted keys: mode "
+					  "mem ept badmem log selftest iogap)");
+	parse_fails("mode=base quiet", "expected key=value, got 'quiet' (accepted keys: mode mem "
+				       "ept badmem log selftest iogap)");
 }
 
 static void bad_mode(void **state)
 {
 	parse_fails(
-	    "mode=fast",
-	    "bad value in 'mode=fast' (accepted: base vmm-direct guest-direct dual-direct)");
+		"mode=fast",
+		"bad value in 'mode=fast' (accepted: base vmm-direct guest-direct dual-direct)");
 	parse_fails("mode=",
 		    "bad value in 'mode=' (accepted: base vmm-direct guest-direct dual-direct)");
 	parse_fails(
-	    "mode=basex",
-	    "bad value in 'mode=basex' (accepted: base vmm-direct guest-direct dual-direct)");
+		"mode=basex",
+		"bad value in 'mode=basex' (accepted: base vmm-direct guest-direct dual-direct)");
 	parse_fails("mode=bas",
 		    "bad value in 'mode=bas' (accepted: base vmm-direct guest-direct dual-direct)");
 }
@@ -304,9 +310,9 @@ static void bad_badmem(void **state)
 	parse_fails("badmem=1M", "bad address '1M' in 'badmem=1M' (use hex 0x... or decimal, "
 				 "separated by commas)");
 	parse_fails(
-	    "badmem=0x10000000000000000",
-	    "bad address '0x10000000000000000' in 'badmem=0x10000000000000000' (use hex 0x... "
-	    "or decimal, separated by commas)");
+		"badmem=0x10000000000000000",
+		"bad address '0x10000000000000000' in 'badmem=0x10000000000000000' (use hex 0x... "
+		"or decimal, separated by commas)");
 }
 
 static void badmem_more_than_64(void **state)
@@ -332,8 +338,8 @@ static void key_given_twice(void **state)
 static void first_error_is_reported(void **state)
 {
 	parse_fails(
-	    "mode=fast log=loud",
-	    "bad value in 'mode=fast' (accepted: base vmm-direct guest-direct dual-direct)");
+		"mode=fast log=loud",
+		"bad value in 'mode=fast' (accepted: base vmm-direct guest-direct dual-direct)");
 }
 
 static void error_is_truncated_to_errlen(void **state)
@@ -392,24 +398,29 @@ static const char *printed(void)
 static void print_defaults(void **state)
 {
 	config_defaults(&cfg);
-	assert_string_equal(printed(), "config: mode=base mem=256M ept=4k log=info iogap=3G badmem=none\n");
+	assert_string_equal(printed(),
+			    "config: mode=base mem=256M ept=4k log=info iogap=3G badmem=none\n");
 }
 
 static void print_everything(void **state)
 {
 	parse_ok("mode=guest-direct mem=1536M ept=1g log=quiet badmem=0x1000,0x7f001234");
-	assert_string_equal(printed(), "config: mode=guest-direct mem=1536M ept=1g log=quiet iogap=3G "
-				       "badmem=0x1000,0x7f001000\n");
+	assert_string_equal(printed(),
+			    "config: mode=guest-direct mem=1536M ept=1g log=quiet iogap=3G "
+			    "badmem=0x1000,0x7f001000\n");
 }
 
 static void print_mem_in_largest_exact_unit(void **state)
 {
 	parse_ok("mem=1T");
-	assert_string_equal(printed(), "config: mode=base mem=1T ept=4k log=info iogap=3G badmem=none\n");
+	assert_string_equal(printed(),
+			    "config: mode=base mem=1T ept=4k log=info iogap=3G badmem=none\n");
 	parse_ok("mem=3072M ept=2m");
-	assert_string_equal(printed(), "config: mode=base mem=3G ept=2m log=info iogap=3G badmem=none\n");
+	assert_string_equal(printed(),
+			    "config: mode=base mem=3G ept=2m log=info iogap=3G badmem=none\n");
 	parse_ok("mem=4100K");
-	assert_string_equal(printed(), "config: mode=base mem=4100K ept=4k log=info iogap=3G badmem=none\n");
+	assert_string_equal(printed(),
+			    "config: mode=base mem=4100K ept=4k log=info iogap=3G badmem=none\n");
 }
 
 #define TEST(name) cmocka_unit_test_setup(name, setup)
@@ -417,38 +428,38 @@ static void print_mem_in_largest_exact_unit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    TEST(defaults_are_base_256m_4k_info),
-	    TEST(empty_or_null_cmdline_gives_defaults),
-	    TEST(first_token_without_equals_is_the_file_name),
-	    TEST(first_token_that_is_not_a_path_is_an_error),
-	    TEST(selftest_takes_every_failure_path),
-	    TEST(iogap_sets_the_start_of_the_io_gap),
-	    TEST(mode_takes_every_mode),
-	    TEST(mem_takes_sizes),
-	    TEST(mem_limits_are_inclusive),
-	    TEST(ept_takes_three_page_sizes),
-	    TEST(log_takes_every_level),
-	    TEST(badmem_takes_a_list_rounded_to_pages),
-	    TEST(badmem_takes_64_addresses),
-	    TEST(all_keys_together),
-	    TEST(unknown_key),
-	    TEST(later_token_without_equals),
-	    TEST(bad_mode),
-	    TEST(bad_ept),
-	    TEST(bad_log),
-	    TEST(bad_mem_size),
-	    TEST(mem_out_of_limits),
-	    TEST(mem_not_page_multiple),
-	    TEST(bad_badmem),
-	    TEST(badmem_more_than_64),
-	    TEST(key_given_twice),
-	    TEST(first_error_is_reported),
-	    TEST(error_is_truncated_to_errlen),
-	    TEST(error_buffer_may_be_absent),
-	    TEST(mode_and_log_names),
-	    TEST(print_defaults),
-	    TEST(print_everything),
-	    TEST(print_mem_in_largest_exact_unit),
+		TEST(defaults_are_base_256m_4k_info),
+		TEST(empty_or_null_cmdline_gives_defaults),
+		TEST(first_token_without_equals_is_the_file_name),
+		TEST(first_token_that_is_not_a_path_is_an_error),
+		TEST(selftest_takes_every_failure_path),
+		TEST(iogap_sets_the_start_of_the_io_gap),
+		TEST(mode_takes_every_mode),
+		TEST(mem_takes_sizes),
+		TEST(mem_limits_are_inclusive),
+		TEST(ept_takes_three_page_sizes),
+		TEST(log_takes_every_level),
+		TEST(badmem_takes_a_list_rounded_to_pages),
+		TEST(badmem_takes_64_addresses),
+		TEST(all_keys_together),
+		TEST(unknown_key),
+		TEST(later_token_without_equals),
+		TEST(bad_mode),
+		TEST(bad_ept),
+		TEST(bad_log),
+		TEST(bad_mem_size),
+		TEST(mem_out_of_limits),
+		TEST(mem_not_page_multiple),
+		TEST(bad_badmem),
+		TEST(badmem_more_than_64),
+		TEST(key_given_twice),
+		TEST(first_error_is_reported),
+		TEST(error_is_truncated_to_errlen),
+		TEST(error_buffer_may_be_absent),
+		TEST(mode_and_log_names),
+		TEST(print_defaults),
+		TEST(print_everything),
+		TEST(print_mem_in_largest_exact_unit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

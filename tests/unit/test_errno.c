@@ -43,9 +43,9 @@ static void unknown_codes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(names_every_code),
-	    cmocka_unit_test(negative_codes_as_returned),
-	    cmocka_unit_test(unknown_codes),
+		cmocka_unit_test(names_every_code),
+		cmocka_unit_test(negative_codes_as_returned),
+		cmocka_unit_test(unknown_codes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1016,7 +1016,8 @@ static void test_plain_elf64_entry_outside_ram_is_refused(void **state)
 {
 	build_plain_elf64();
 	put64(24, 0xffffffff80000000ULL); /* e_entry: a higher-half virtual address */
-	ASSERT_ERROR(load(CMDLINE), DV_EINVAL, "entry point 0xffffffff80000000 is not in guest RAM");
+	ASSERT_ERROR(load(CMDLINE), DV_EINVAL,
+		     "entry point 0xffffffff80000000 is not in guest RAM");
 }
 
 static void test_mb2_optional_framebuffer_tag_is_ignored(void **state)

@@ -46,9 +46,9 @@ static void test_single_entry_passes_through(void **state)
 static void test_unsorted_entries_are_sorted(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x100000, 0x100000, AVAIL},
-	    {0x0, 0x9fc00, AVAIL},
-	    {0xf0000, 0x10000, RESV},
+		{0x100000, 0x100000, AVAIL},
+		{0x0, 0x9fc00, AVAIL},
+		{0xf0000, 0x10000, RESV},
 	};
 
 	assert_int_equal(normalize(in, 3), 3);
@@ -60,9 +60,9 @@ static void test_unsorted_entries_are_sorted(void **state)
 static void test_adjacent_same_type_merged(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x200000, 0x100000, AVAIL},
-	    {0x100000, 0x100000, AVAIL},
-	    {0x300000, 0x1000, AVAIL},
+		{0x200000, 0x100000, AVAIL},
+		{0x100000, 0x100000, AVAIL},
+		{0x300000, 0x1000, AVAIL},
 	};
 
 	assert_int_equal(normalize(in, 3), 1);
@@ -72,8 +72,8 @@ static void test_adjacent_same_type_merged(void **state)
 static void test_adjacent_different_types_kept_apart(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x0, 0x9fc00, AVAIL},
-	    {0x9fc00, 0x400, RESV},
+		{0x0, 0x9fc00, AVAIL},
+		{0x9fc00, 0x400, RESV},
 	};
 
 	assert_int_equal(normalize(in, 2), 2);
@@ -84,8 +84,8 @@ static void test_adjacent_different_types_kept_apart(void **state)
 static void test_gap_is_not_merged_over(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x0, 0x1000, AVAIL},
-	    {0x2000, 0x1000, AVAIL},
+		{0x0, 0x1000, AVAIL},
+		{0x2000, 0x1000, AVAIL},
 	};
 
 	assert_int_equal(normalize(in, 2), 2);
@@ -96,8 +96,8 @@ static void test_gap_is_not_merged_over(void **state)
 static void test_overlapping_same_type_merged(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x1000, 0x3000, RESV},
-	    {0x2000, 0x5000, RESV},
+		{0x1000, 0x3000, RESV},
+		{0x2000, 0x5000, RESV},
 	};
 
 	assert_int_equal(normalize(in, 2), 1);
@@ -107,8 +107,8 @@ static void test_overlapping_same_type_merged(void **state)
 static void test_reserved_inside_available_splits_it(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x0, 0x10000, AVAIL},
-	    {0x4000, 0x2000, RESV},
+		{0x0, 0x10000, AVAIL},
+		{0x4000, 0x2000, RESV},
 	};
 
 	assert_int_equal(normalize(in, 2), 3);
@@ -120,8 +120,8 @@ static void test_reserved_inside_available_splits_it(void **state)
 static void test_reserved_wins_over_available_either_order(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x8000, 0x8000, RESV},
-	    {0x0, 0xc000, AVAIL},
+		{0x8000, 0x8000, RESV},
+		{0x0, 0xc000, AVAIL},
 	};
 
 	assert_int_equal(normalize(in, 2), 2);
@@ -132,9 +132,9 @@ static void test_reserved_wins_over_available_either_order(void **state)
 static void test_higher_type_wins_between_non_available(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x0, 0x4000, RESV},
-	    {0x2000, 0x4000, NVS},
-	    {0x3000, 0x1000, ACPI},
+		{0x0, 0x4000, RESV},
+		{0x2000, 0x4000, NVS},
+		{0x3000, 0x1000, ACPI},
 	};
 
 	assert_int_equal(normalize(in, 3), 2);
@@ -145,9 +145,9 @@ static void test_higher_type_wins_between_non_available(void **state)
 static void test_bad_memory_wins_over_everything(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x0, 0x10000, AVAIL},
-	    {0x0, 0x10000, NVS},
-	    {0x1000, 0x1000, BAD},
+		{0x0, 0x10000, AVAIL},
+		{0x0, 0x10000, NVS},
+		{0x1000, 0x1000, BAD},
 	};
 
 	assert_int_equal(normalize(in, 3), 3);
@@ -159,9 +159,9 @@ static void test_bad_memory_wins_over_everything(void **state)
 static void test_unknown_types_beat_available(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x0, 0x3000, AVAIL},
-	    {0x0, 0x1000, 0},
-	    {0x2000, 0x1000, 7},
+		{0x0, 0x3000, AVAIL},
+		{0x0, 0x1000, 0},
+		{0x2000, 0x1000, 7},
 	};
 
 	assert_int_equal(normalize(in, 3), 3);
@@ -173,9 +173,9 @@ static void test_unknown_types_beat_available(void **state)
 static void test_zero_length_entries_dropped(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x5000, 0, RESV},
-	    {0x0, 0x10000, AVAIL},
-	    {0x20000, 0, AVAIL},
+		{0x5000, 0, RESV},
+		{0x0, 0x10000, AVAIL},
+		{0x20000, 0, AVAIL},
 	};
 
 	assert_int_equal(normalize(in, 3), 1);
@@ -192,8 +192,8 @@ static void test_only_zero_length_entries_give_nothing(void **state)
 static void test_wrapping_entry_clipped(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0xffffffffffff0000ULL, 0x20000, RESV},
-	    {0x1000, UINT64_MAX, AVAIL},
+		{0xffffffffffff0000ULL, 0x20000, RESV},
+		{0x1000, UINT64_MAX, AVAIL},
 	};
 
 	assert_int_equal(normalize(in, 2), 2);
@@ -204,9 +204,9 @@ static void test_wrapping_entry_clipped(void **state)
 static void test_e2big_when_output_too_small(void **state)
 {
 	const struct boot_mmap_entry in[] = {
-	    {0x0, 0x1000, AVAIL},
-	    {0x2000, 0x1000, AVAIL},
-	    {0x4000, 0x1000, AVAIL},
+		{0x0, 0x1000, AVAIL},
+		{0x2000, 0x1000, AVAIL},
+		{0x4000, 0x1000, AVAIL},
 	};
 
 	assert_int_equal(memmap_normalize(in, 3, out, 2), -DV_E2BIG);
@@ -217,10 +217,10 @@ static void test_e2big_counts_after_merging(void **state)
 {
 	/* Four entries, but they merge into one range: room for one is enough. */
 	const struct boot_mmap_entry in[] = {
-	    {0x0, 0x1000, AVAIL},
-	    {0x1000, 0x1000, AVAIL},
-	    {0x800, 0x1000, AVAIL},
-	    {0x2000, 0x1000, AVAIL},
+		{0x0, 0x1000, AVAIL},
+		{0x1000, 0x1000, AVAIL},
+		{0x800, 0x1000, AVAIL},
+		{0x2000, 0x1000, AVAIL},
 	};
 
 	assert_int_equal(memmap_normalize(in, 4, out, 1), 1);
@@ -231,9 +231,10 @@ static void test_qemu_like_map(void **state)
 {
 	/* The shape QEMU's BIOS reports for 128 MiB, with a duplicate entry. */
 	const struct boot_mmap_entry in[] = {
-	    {0x0, 0x9fc00, AVAIL},	  {0x9fc00, 0x400, RESV},     {0xf0000, 0x10000, RESV},
-	    {0x100000, 0x7ee0000, AVAIL}, {0x7fe0000, 0x20000, RESV}, {0xfffc0000, 0x40000, RESV},
-	    {0x100000, 0x7ee0000, AVAIL},
+		{0x0, 0x9fc00, AVAIL},	      {0x9fc00, 0x400, RESV},
+		{0xf0000, 0x10000, RESV},     {0x100000, 0x7ee0000, AVAIL},
+		{0x7fe0000, 0x20000, RESV},   {0xfffc0000, 0x40000, RESV},
+		{0x100000, 0x7ee0000, AVAIL},
 	};
 
 	assert_int_equal(normalize(in, ARRAY_SIZE(in)), 6);
@@ -275,8 +276,8 @@ static void test_random_maps_match_page_reference(void **state)
 		for (unsigned i = 0; i < n; i++) {
 			u64 first = rng() % REF_PAGES, pages = rng() % (REF_PAGES - first + 1);
 
-			in[i] =
-			    (struct boot_mmap_entry){first * 0x1000, pages * 0x1000, 1 + rng() % 5};
+			in[i] = (struct boot_mmap_entry){first * 0x1000, pages * 0x1000,
+							 1 + rng() % 5};
 			for (u64 p = first; p < first + pages; p++)
 				if (ref_rank(in[i].type) > ref[p])
 					ref[p] = ref_rank(in[i].type);
@@ -308,7 +309,7 @@ static void test_random_maps_match_page_reference(void **state)
 static void test_usable_shrinks_inward_to_pages(void **state)
 {
 	const struct boot_mmap_entry norm[] = {
-	    {0x1234, 0x4444, AVAIL}, /* [0x1234, 0x5678) -> [0x2000, 0x5000) */
+		{0x1234, 0x4444, AVAIL}, /* [0x1234, 0x5678) -> [0x2000, 0x5000) */
 	};
 
 	assert_int_equal(memmap_usable(norm, 1, out, ARRAY_SIZE(out)), 1);
@@ -318,9 +319,9 @@ static void test_usable_shrinks_inward_to_pages(void **state)
 static void test_usable_drops_sub_page_and_non_available(void **state)
 {
 	const struct boot_mmap_entry norm[] = {
-	    {0x0, 0x9fc00, AVAIL},	{0x9fc00, 0x400, RESV},
-	    {0xf0000, 0x10000, RESV},	{0x100800, 0xf00, AVAIL}, /* no whole page inside */
-	    {0x200000, 0x100000, ACPI}, {0x300000, 0x100000, AVAIL},
+		{0x0, 0x9fc00, AVAIL},	    {0x9fc00, 0x400, RESV},
+		{0xf0000, 0x10000, RESV},   {0x100800, 0xf00, AVAIL}, /* no whole page inside */
+		{0x200000, 0x100000, ACPI}, {0x300000, 0x100000, AVAIL},
 	};
 
 	assert_int_equal(memmap_usable(norm, ARRAY_SIZE(norm), out, ARRAY_SIZE(out)), 2);
@@ -331,8 +332,8 @@ static void test_usable_drops_sub_page_and_non_available(void **state)
 static void test_usable_near_top_of_address_space(void **state)
 {
 	const struct boot_mmap_entry norm[] = {
-	    {0xffffffffffffe000ULL, 0x1fff, AVAIL}, /* ends at 2^64 - 1 */
-	    {0xfffffffffffff800ULL, 0x7ff, AVAIL},  /* rounding up would wrap */
+		{0xffffffffffffe000ULL, 0x1fff, AVAIL}, /* ends at 2^64 - 1 */
+		{0xfffffffffffff800ULL, 0x7ff, AVAIL},	/* rounding up would wrap */
 	};
 
 	assert_int_equal(memmap_usable(norm, 1, out, ARRAY_SIZE(out)), 1);
@@ -343,9 +344,9 @@ static void test_usable_near_top_of_address_space(void **state)
 static void test_usable_reports_count_beyond_max(void **state)
 {
 	const struct boot_mmap_entry norm[] = {
-	    {0x0, 0x1000, AVAIL},
-	    {0x2000, 0x1000, AVAIL},
-	    {0x4000, 0x1000, AVAIL},
+		{0x0, 0x1000, AVAIL},
+		{0x2000, 0x1000, AVAIL},
+		{0x4000, 0x1000, AVAIL},
 	};
 	struct boot_mmap_entry small[2] = {{0}};
 
@@ -357,9 +358,9 @@ static void test_usable_reports_count_beyond_max(void **state)
 static void test_top_of_ram_ignores_reserved_above(void **state)
 {
 	const struct boot_mmap_entry map[] = {
-	    {0x100000, 0x7ee0000, AVAIL},
-	    {0x0, 0x9fc00, AVAIL},
-	    {0xfffc0000, 0x40000, RESV},
+		{0x100000, 0x7ee0000, AVAIL},
+		{0x0, 0x9fc00, AVAIL},
+		{0xfffc0000, 0x40000, RESV},
 	};
 
 	assert_true(memmap_top_of_ram(map, ARRAY_SIZE(map)) == 0x7fe0000ULL);
@@ -368,9 +369,9 @@ static void test_top_of_ram_ignores_reserved_above(void **state)
 static void test_top_of_ram_above_4g(void **state)
 {
 	const struct boot_mmap_entry map[] = {
-	    {0x0, 0x9fc00, AVAIL},
-	    {0x100000000ULL, 0x40000000ULL, AVAIL},
-	    {0x200000000ULL, 0, AVAIL}, /* empty: ignored */
+		{0x0, 0x9fc00, AVAIL},
+		{0x100000000ULL, 0x40000000ULL, AVAIL},
+		{0x200000000ULL, 0, AVAIL}, /* empty: ignored */
 	};
 
 	assert_true(memmap_top_of_ram(map, ARRAY_SIZE(map)) == 0x140000000ULL);
@@ -387,32 +388,32 @@ static void test_top_of_ram_zero_without_available(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_empty_map_gives_nothing),
-	    cmocka_unit_test(test_single_entry_passes_through),
-	    cmocka_unit_test(test_unsorted_entries_are_sorted),
-	    cmocka_unit_test(test_adjacent_same_type_merged),
-	    cmocka_unit_test(test_adjacent_different_types_kept_apart),
-	    cmocka_unit_test(test_gap_is_not_merged_over),
-	    cmocka_unit_test(test_overlapping_same_type_merged),
-	    cmocka_unit_test(test_reserved_inside_available_splits_it),
-	    cmocka_unit_test(test_reserved_wins_over_available_either_order),
-	    cmocka_unit_test(test_higher_type_wins_between_non_available),
-	    cmocka_unit_test(test_bad_memory_wins_over_everything),
-	    cmocka_unit_test(test_unknown_types_beat_available),
-	    cmocka_unit_test(test_zero_length_entries_dropped),
-	    cmocka_unit_test(test_only_zero_length_entries_give_nothing),
-	    cmocka_unit_test(test_wrapping_entry_clipped),
-	    cmocka_unit_test(test_e2big_when_output_too_small),
-	    cmocka_unit_test(test_e2big_counts_after_merging),
-	    cmocka_unit_test(test_qemu_like_map),
-	    cmocka_unit_test(test_random_maps_match_page_reference),
-	    cmocka_unit_test(test_usable_shrinks_inward_to_pages),
-	    cmocka_unit_test(test_usable_drops_sub_page_and_non_available),
-	    cmocka_unit_test(test_usable_near_top_of_address_space),
-	    cmocka_unit_test(test_usable_reports_count_beyond_max),
-	    cmocka_unit_test(test_top_of_ram_ignores_reserved_above),
-	    cmocka_unit_test(test_top_of_ram_above_4g),
-	    cmocka_unit_test(test_top_of_ram_zero_without_available),
+		cmocka_unit_test(test_empty_map_gives_nothing),
+		cmocka_unit_test(test_single_entry_passes_through),
+		cmocka_unit_test(test_unsorted_entries_are_sorted),
+		cmocka_unit_test(test_adjacent_same_type_merged),
+		cmocka_unit_test(test_adjacent_different_types_kept_apart),
+		cmocka_unit_test(test_gap_is_not_merged_over),
+		cmocka_unit_test(test_overlapping_same_type_merged),
+		cmocka_unit_test(test_reserved_inside_available_splits_it),
+		cmocka_unit_test(test_reserved_wins_over_available_either_order),
+		cmocka_unit_test(test_higher_type_wins_between_non_available),
+		cmocka_unit_test(test_bad_memory_wins_over_everything),
+		cmocka_unit_test(test_unknown_types_beat_available),
+		cmocka_unit_test(test_zero_length_entries_dropped),
+		cmocka_unit_test(test_only_zero_length_entries_give_nothing),
+		cmocka_unit_test(test_wrapping_entry_clipped),
+		cmocka_unit_test(test_e2big_when_output_too_small),
+		cmocka_unit_test(test_e2big_counts_after_merging),
+		cmocka_unit_test(test_qemu_like_map),
+		cmocka_unit_test(test_random_maps_match_page_reference),
+		cmocka_unit_test(test_usable_shrinks_inward_to_pages),
+		cmocka_unit_test(test_usable_drops_sub_page_and_non_available),
+		cmocka_unit_test(test_usable_near_top_of_address_space),
+		cmocka_unit_test(test_usable_reports_count_beyond_max),
+		cmocka_unit_test(test_top_of_ram_ignores_reserved_above),
+		cmocka_unit_test(test_top_of_ram_above_4g),
+		cmocka_unit_test(test_top_of_ram_zero_without_available),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -159,10 +159,13 @@ static void assert_module(unsigned i, u64 start, u64 end, const char *cmdline)
 
 /* A BIOS-like map with every type. */
 static const struct boot_mmap_entry sample_map[] = {
-    {0x0, 0x9fc00, BOOT_MEM_AVAILABLE},	       {0x9fc00, 0x400, BOOT_MEM_RESERVED},
-    {0x100000, 0x7ee0000, BOOT_MEM_AVAILABLE}, {0x7fe0000, 0x20000, BOOT_MEM_ACPI},
-    {0xfffc0000, 0x40000, BOOT_MEM_NVS},       {0x100000000ULL, 0x40000000ULL, BOOT_MEM_AVAILABLE},
-    {0x140000000ULL, 0x1000, BOOT_MEM_BAD},
+	{0x0, 0x9fc00, BOOT_MEM_AVAILABLE},
+	{0x9fc00, 0x400, BOOT_MEM_RESERVED},
+	{0x100000, 0x7ee0000, BOOT_MEM_AVAILABLE},
+	{0x7fe0000, 0x20000, BOOT_MEM_ACPI},
+	{0xfffc0000, 0x40000, BOOT_MEM_NVS},
+	{0x100000000ULL, 0x40000000ULL, BOOT_MEM_AVAILABLE},
+	{0x140000000ULL, 0x1000, BOOT_MEM_BAD},
 };
 #define SAMPLE_N 7u
 
@@ -336,9 +339,9 @@ static void test_header_layout_matches_specs(void **state)
 	assert_int_equal(offsetof(struct mb2_tag_mmap, entries), 16);
 	assert_int_equal(offsetof(struct mb2_tag_module, cmdline), 16);
 	assert_int_equal(MB1_HEADER_MAGIC + MB1_HEADER_CHECKSUM(0x10003) + 0x10003, 0);
-	assert_int_equal(
-	    (u32)(MB2_HEADER_MAGIC + MB2_ARCH_I386 + 24 + MB2_HEADER_CHECKSUM(MB2_ARCH_I386, 24)),
-	    0);
+	assert_int_equal((u32)(MB2_HEADER_MAGIC + MB2_ARCH_I386 + 24 +
+			       MB2_HEADER_CHECKSUM(MB2_ARCH_I386, 24)),
+			 0);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1021,39 +1024,39 @@ static u32 fuzz_rand(void)
 static u32 fuzz_value(void)
 {
 	static const u32 interesting[] = {
-	    0,
-	    1,
-	    3,
-	    7,
-	    8,
-	    9,
-	    15,
-	    16,
-	    17,
-	    19,
-	    20,
-	    23,
-	    24,
-	    28,
-	    32,
-	    0x7f,
-	    0x80,
-	    0xff,
-	    0x1000,
-	    0xffff,
-	    0x100000,
-	    0x100001,
-	    0x7fffffff,
-	    0x80000000,
-	    0xfffffff8,
-	    0xffffffff,
-	    (u32)WIN_BASE,
-	    (u32)(WIN_BASE + WIN_SIZE),
-	    (u32)(WIN_BASE + WIN_SIZE - 1),
-	    (u32)INFO,
-	    (u32)STRS,
-	    (u32)MODS,
-	    (u32)MMAP,
+		0,
+		1,
+		3,
+		7,
+		8,
+		9,
+		15,
+		16,
+		17,
+		19,
+		20,
+		23,
+		24,
+		28,
+		32,
+		0x7f,
+		0x80,
+		0xff,
+		0x1000,
+		0xffff,
+		0x100000,
+		0x100001,
+		0x7fffffff,
+		0x80000000,
+		0xfffffff8,
+		0xffffffff,
+		(u32)WIN_BASE,
+		(u32)(WIN_BASE + WIN_SIZE),
+		(u32)(WIN_BASE + WIN_SIZE - 1),
+		(u32)INFO,
+		(u32)STRS,
+		(u32)MODS,
+		(u32)MMAP,
 	};
 
 	switch (fuzz_rand() % 4) {
@@ -1153,8 +1156,8 @@ static void test_fuzz_mb2(void **state)
 {
 	u32 total = mb2_build_full();
 	const struct fuzz_region regions[] = {
-	    {(u32)(INFO - WIN_BASE), (u32)(INFO - WIN_BASE) + total},
-	    {(u32)(INFO - WIN_BASE), (u32)(INFO - WIN_BASE) + 16}, /* header, first tag */
+		{(u32)(INFO - WIN_BASE), (u32)(INFO - WIN_BASE) + total},
+		{(u32)(INFO - WIN_BASE), (u32)(INFO - WIN_BASE) + 16}, /* header, first tag */
 	};
 
 	fuzz(MB2_BOOT_MAGIC, regions, ARRAY_SIZE(regions), 20000);
@@ -1163,10 +1166,10 @@ static void test_fuzz_mb2(void **state)
 static void test_fuzz_mb1(void **state)
 {
 	const struct fuzz_region regions[] = {
-	    {(u32)(INFO - WIN_BASE), (u32)(INFO - WIN_BASE) + 68}, /* the fixed part */
-	    {(u32)(STRS - WIN_BASE), (u32)(STRS - WIN_BASE) + 0x220},
-	    {(u32)(MODS - WIN_BASE), (u32)(MODS - WIN_BASE) + 32},
-	    {(u32)(MMAP - WIN_BASE), (u32)(MMAP - WIN_BASE) + 7 * 24},
+		{(u32)(INFO - WIN_BASE), (u32)(INFO - WIN_BASE) + 68}, /* the fixed part */
+		{(u32)(STRS - WIN_BASE), (u32)(STRS - WIN_BASE) + 0x220},
+		{(u32)(MODS - WIN_BASE), (u32)(MODS - WIN_BASE) + 32},
+		{(u32)(MMAP - WIN_BASE), (u32)(MMAP - WIN_BASE) + 7 * 24},
 	};
 
 	mb1_build_full();
@@ -1178,76 +1181,76 @@ static void test_fuzz_mb1(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_header_layout_matches_specs),
-	    /* Multiboot 2 */
-	    T(test_mb2_full_info),
-	    T(test_mb2_missing_optional_tags),
-	    T(test_mb2_basic_meminfo_fallback),
-	    T(test_mb2_empty_mmap_falls_back_to_meminfo),
-	    T(test_mb2_mmap_preferred_over_meminfo),
-	    T(test_mb2_mmap_larger_entry_size),
-	    T(test_mb2_unknown_tags_skipped),
-	    T(test_mb2_sixteen_modules_accepted),
-	    T(test_mb2_bytes_after_end_tag_ignored),
-	    T(test_wrong_magic),
-	    T(test_mb2_total_size_too_small),
-	    T(test_mb2_total_size_beyond_window),
-	    T(test_mb2_total_size_above_limit),
-	    T(test_mb2_info_outside_window),
-	    T(test_mb2_info_misaligned),
-	    T(test_mb2_tag_overrunning),
-	    T(test_mb2_zero_size_tag),
-	    T(test_mb2_missing_end_tag),
-	    T(test_mb2_end_tag_cut_by_total_size),
-	    T(test_mb2_mmap_entry_size_too_small),
-	    T(test_mb2_mmap_entry_size_zero),
-	    T(test_mb2_mmap_entry_size_not_multiple_of_8),
-	    T(test_mb2_mmap_partial_entry),
-	    T(test_mb2_cmdline_unterminated),
-	    T(test_mb2_cmdline_longer_than_limit),
-	    T(test_mb2_loader_name_unterminated),
-	    T(test_mb2_string_tag_without_string),
-	    T(test_mb2_module_tag_too_small),
-	    T(test_mb2_module_cmdline_unterminated),
-	    T(test_mb2_module_end_before_start),
-	    T(test_mb2_too_many_modules),
-	    T(test_mb2_too_many_mmap_entries),
-	    T(test_mb2_duplicate_mmap_tag),
-	    T(test_mb2_no_memory_information),
-	    /* Multiboot 1 */
-	    T(test_mb1_full_info),
-	    T(test_mb1_mmap_entries_of_size_24),
-	    T(test_mb1_mmap_entries_of_odd_sizes),
-	    T(test_mb1_meminfo_only),
-	    T(test_mb1_fields_without_flag_ignored),
-	    T(test_mb1_mmap_without_meminfo),
-	    T(test_mb1_null_string_addresses_mean_absent),
-	    T(test_mb1_string_ending_at_window_end),
-	    T(test_mb1_empty_mmap_falls_back_to_meminfo),
-	    T(test_mb1_info_outside_window),
-	    T(test_mb1_info_truncated),
-	    T(test_mb1_mmap_length_not_whole),
-	    T(test_mb1_mmap_entry_overruns_length),
-	    T(test_mb1_mmap_entry_size_too_small),
-	    T(test_mb1_mmap_entry_size_zero),
-	    T(test_mb1_mmap_outside_window),
-	    T(test_mb1_cmdline_outside_window),
-	    T(test_mb1_cmdline_runs_off_window),
-	    T(test_mb1_cmdline_longer_than_limit),
-	    T(test_mb1_cmdline_of_4095_chars_accepted),
-	    T(test_mb1_loader_name_unterminated),
-	    T(test_mb1_too_many_modules),
-	    T(test_mb1_module_list_outside_window),
-	    T(test_mb1_module_end_before_start),
-	    T(test_mb1_module_cmdline_unterminated),
-	    T(test_mb1_too_many_mmap_entries),
-	    T(test_mb1_no_memory_information),
-	    /* both */
-	    T(test_error_without_buffer),
-	    T(test_error_message_truncated),
-	    T(test_type_names),
-	    T(test_fuzz_mb2),
-	    T(test_fuzz_mb1),
+		T(test_header_layout_matches_specs),
+		/* Multiboot 2 */
+		T(test_mb2_full_info),
+		T(test_mb2_missing_optional_tags),
+		T(test_mb2_basic_meminfo_fallback),
+		T(test_mb2_empty_mmap_falls_back_to_meminfo),
+		T(test_mb2_mmap_preferred_over_meminfo),
+		T(test_mb2_mmap_larger_entry_size),
+		T(test_mb2_unknown_tags_skipped),
+		T(test_mb2_sixteen_modules_accepted),
+		T(test_mb2_bytes_after_end_tag_ignored),
+		T(test_wrong_magic),
+		T(test_mb2_total_size_too_small),
+		T(test_mb2_total_size_beyond_window),
+		T(test_mb2_total_size_above_limit),
+		T(test_mb2_info_outside_window),
+		T(test_mb2_info_misaligned),
+		T(test_mb2_tag_overrunning),
+		T(test_mb2_zero_size_tag),
+		T(test_mb2_missing_end_tag),
+		T(test_mb2_end_tag_cut_by_total_size),
+		T(test_mb2_mmap_entry_size_too_small),
+		T(test_mb2_mmap_entry_size_zero),
+		T(test_mb2_mmap_entry_size_not_multiple_of_8),
+		T(test_mb2_mmap_partial_entry),
+		T(test_mb2_cmdline_unterminated),
+		T(test_mb2_cmdline_longer_than_limit),
+		T(test_mb2_loader_name_unterminated),
+		T(test_mb2_string_tag_without_string),
+		T(test_mb2_module_tag_too_small),
+		T(test_mb2_module_cmdline_unterminated),
+		T(test_mb2_module_end_before_start),
+		T(test_mb2_too_many_modules),
+		T(test_mb2_too_many_mmap_entries),
+		T(test_mb2_duplicate_mmap_tag),
+		T(test_mb2_no_memory_information),
+		/* Multiboot 1 */
+		T(test_mb1_full_info),
+		T(test_mb1_mmap_entries_of_size_24),
+		T(test_mb1_mmap_entries_of_odd_sizes),
+		T(test_mb1_meminfo_only),
+		T(test_mb1_fields_without_flag_ignored),
+		T(test_mb1_mmap_without_meminfo),
+		T(test_mb1_null_string_addresses_mean_absent),
+		T(test_mb1_string_ending_at_window_end),
+		T(test_mb1_empty_mmap_falls_back_to_meminfo),
+		T(test_mb1_info_outside_window),
+		T(test_mb1_info_truncated),
+		T(test_mb1_mmap_length_not_whole),
+		T(test_mb1_mmap_entry_overruns_length),
+		T(test_mb1_mmap_entry_size_too_small),
+		T(test_mb1_mmap_entry_size_zero),
+		T(test_mb1_mmap_outside_window),
+		T(test_mb1_cmdline_outside_window),
+		T(test_mb1_cmdline_runs_off_window),
+		T(test_mb1_cmdline_longer_than_limit),
+		T(test_mb1_cmdline_of_4095_chars_accepted),
+		T(test_mb1_loader_name_unterminated),
+		T(test_mb1_too_many_modules),
+		T(test_mb1_module_list_outside_window),
+		T(test_mb1_module_end_before_start),
+		T(test_mb1_module_cmdline_unterminated),
+		T(test_mb1_too_many_mmap_entries),
+		T(test_mb1_no_memory_information),
+		/* both */
+		T(test_error_without_buffer),
+		T(test_error_message_truncated),
+		T(test_type_names),
+		T(test_fuzz_mb2),
+		T(test_fuzz_mb1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

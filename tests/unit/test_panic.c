@@ -175,15 +175,15 @@ static void hook_that_returns_falls_back_to_default(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    TEST(panic_prints_location_and_message),
-	    TEST(panic_macro_uses_this_file),
-	    TEST(dv_assert_true_does_nothing),
-	    TEST(dv_assert_false_prints_condition_and_halts),
-	    TEST(assert_fail_message_is_exact),
-	    TEST(panic_while_printing_does_not_recurse),
-	    TEST(panic_without_console_still_halts),
-	    TEST(default_halt_aborts_when_hosted),
-	    TEST(hook_that_returns_falls_back_to_default),
+		TEST(panic_prints_location_and_message),
+		TEST(panic_macro_uses_this_file),
+		TEST(dv_assert_true_does_nothing),
+		TEST(dv_assert_false_prints_condition_and_halts),
+		TEST(assert_fail_message_is_exact),
+		TEST(panic_while_printing_does_not_recurse),
+		TEST(panic_without_console_still_halts),
+		TEST(default_halt_aborts_when_hosted),
+		TEST(hook_that_returns_falls_back_to_default),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -227,22 +227,22 @@ static void tokens_stay_false_at_end(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(u64_decimal),
-	    cmocka_unit_test(u64_hex),
-	    cmocka_unit_test(u64_rejects_empty_and_junk),
-	    cmocka_unit_test(u64_rejects_overflow),
-	    cmocka_unit_test(u64_junk_wins_over_overflow),
-	    cmocka_unit_test(u64_uses_only_len_bytes),
-	    cmocka_unit_test(size_plain_bytes),
-	    cmocka_unit_test(size_suffixes_are_binary),
-	    cmocka_unit_test(size_suffixes_ignore_case_and_take_b),
-	    cmocka_unit_test(size_hex_b_is_a_digit),
-	    cmocka_unit_test(size_rejects_bad_input),
-	    cmocka_unit_test(size_rejects_overflow),
-	    cmocka_unit_test(size_uses_only_len_bytes),
-	    cmocka_unit_test(tokens_split_on_whitespace),
-	    cmocka_unit_test(tokens_none_in_blank_or_null),
-	    cmocka_unit_test(tokens_stay_false_at_end),
+		cmocka_unit_test(u64_decimal),
+		cmocka_unit_test(u64_hex),
+		cmocka_unit_test(u64_rejects_empty_and_junk),
+		cmocka_unit_test(u64_rejects_overflow),
+		cmocka_unit_test(u64_junk_wins_over_overflow),
+		cmocka_unit_test(u64_uses_only_len_bytes),
+		cmocka_unit_test(size_plain_bytes),
+		cmocka_unit_test(size_suffixes_are_binary),
+		cmocka_unit_test(size_suffixes_ignore_case_and_take_b),
+		cmocka_unit_test(size_hex_b_is_a_digit),
+		cmocka_unit_test(size_rejects_bad_input),
+		cmocka_unit_test(size_rejects_overflow),
+		cmocka_unit_test(size_uses_only_len_bytes),
+		cmocka_unit_test(tokens_split_on_whitespace),
+		cmocka_unit_test(tokens_none_in_blank_or_null),
+		cmocka_unit_test(tokens_stay_false_at_end),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

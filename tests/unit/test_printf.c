@@ -334,7 +334,7 @@ static void sink_gets_a_line_in_one_call(void **state)
 
 	r = (struct recorder){0};
 	assert_int_equal(
-	    format_to(record_sink, &r, "vcpu %d: exit %s at %#lx\n", 0, "cpuid", 0xfff0L), 29);
+		format_to(record_sink, &r, "vcpu %d: exit %s at %#lx\n", 0, "cpuid", 0xfff0L), 29);
 	assert_int_equal(r.calls, 1);
 	assert_string_equal(r.out, "vcpu 0: exit cpuid at 0xfff0\n");
 }
@@ -391,38 +391,38 @@ static void kprintf_without_sink_drops_output(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(plain_text_and_percent),
-	    cmocka_unit_test(signed_decimal),
-	    cmocka_unit_test(unsigned_conversions),
-	    cmocka_unit_test(pointer_is_0x_hex),
-	    cmocka_unit_test(strings_and_chars),
-	    cmocka_unit_test(char_zero_is_counted),
-	    cmocka_unit_test(length_modifiers_narrow),
-	    cmocka_unit_test(length_modifiers_wide),
-	    cmocka_unit_test(sign_flags),
-	    cmocka_unit_test(alternate_form),
-	    cmocka_unit_test(width_and_justification),
-	    cmocka_unit_test(zero_padding),
-	    cmocka_unit_test(integer_precision),
-	    cmocka_unit_test(zero_with_precision_zero_has_no_digits),
-	    cmocka_unit_test(string_precision),
-	    cmocka_unit_test(star_width_and_precision),
-	    cmocka_unit_test(many_conversions_in_one_format),
-	    cmocka_unit_test(unknown_conversion_prints_literally),
-	    cmocka_unit_test(flags_that_cancel_out),
-	    cmocka_unit_test(format_ending_inside_a_conversion),
-	    cmocka_unit_test(snprintf_exact_fit),
-	    cmocka_unit_test(snprintf_truncates_and_returns_full_length),
-	    cmocka_unit_test(snprintf_size_one_writes_only_nul),
-	    cmocka_unit_test(snprintf_size_zero_writes_nothing),
-	    cmocka_unit_test(long_string_whole_and_truncated),
-	    cmocka_unit_test(wide_field_is_padded_fully),
-	    cmocka_unit_test(sink_gets_a_line_in_one_call),
-	    cmocka_unit_test(sink_gets_long_output_in_few_calls),
-	    cmocka_unit_test(sink_not_called_for_empty_output),
-	    cmocka_unit_test(null_sink_only_counts),
-	    cmocka_unit_test(kprintf_goes_to_console_sink),
-	    cmocka_unit_test(kprintf_without_sink_drops_output),
+		cmocka_unit_test(plain_text_and_percent),
+		cmocka_unit_test(signed_decimal),
+		cmocka_unit_test(unsigned_conversions),
+		cmocka_unit_test(pointer_is_0x_hex),
+		cmocka_unit_test(strings_and_chars),
+		cmocka_unit_test(char_zero_is_counted),
+		cmocka_unit_test(length_modifiers_narrow),
+		cmocka_unit_test(length_modifiers_wide),
+		cmocka_unit_test(sign_flags),
+		cmocka_unit_test(alternate_form),
+		cmocka_unit_test(width_and_justification),
+		cmocka_unit_test(zero_padding),
+		cmocka_unit_test(integer_precision),
+		cmocka_unit_test(zero_with_precision_zero_has_no_digits),
+		cmocka_unit_test(string_precision),
+		cmocka_unit_test(star_width_and_precision),
+		cmocka_unit_test(many_conversions_in_one_format),
+		cmocka_unit_test(unknown_conversion_prints_literally),
+		cmocka_unit_test(flags_that_cancel_out),
+		cmocka_unit_test(format_ending_inside_a_conversion),
+		cmocka_unit_test(snprintf_exact_fit),
+		cmocka_unit_test(snprintf_truncates_and_returns_full_length),
+		cmocka_unit_test(snprintf_size_one_writes_only_nul),
+		cmocka_unit_test(snprintf_size_zero_writes_nothing),
+		cmocka_unit_test(long_string_whole_and_truncated),
+		cmocka_unit_test(wide_field_is_padded_fully),
+		cmocka_unit_test(sink_gets_a_line_in_one_call),
+		cmocka_unit_test(sink_gets_long_output_in_few_calls),
+		cmocka_unit_test(sink_not_called_for_empty_output),
+		cmocka_unit_test(null_sink_only_counts),
+		cmocka_unit_test(kprintf_goes_to_console_sink),
+		cmocka_unit_test(kprintf_without_sink_drops_output),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

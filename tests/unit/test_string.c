@@ -184,22 +184,22 @@ static void strlcpy_size_one_and_zero(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(memcpy_copies_and_returns_dst),
-	    cmocka_unit_test(memcpy_zero_length_touches_nothing),
-	    cmocka_unit_test(memcpy_all_alignments),
-	    cmocka_unit_test(memmove_overlap_forward),
-	    cmocka_unit_test(memmove_overlap_backward),
-	    cmocka_unit_test(memmove_overlap_by_words),
-	    cmocka_unit_test(memmove_same_and_zero),
-	    cmocka_unit_test(memset_fills_and_returns_dst),
-	    cmocka_unit_test(memcmp_orders_as_unsigned),
-	    cmocka_unit_test(strlen_and_strnlen),
-	    cmocka_unit_test(strcmp_orders),
-	    cmocka_unit_test(strncmp_stops_at_n_and_nul),
-	    cmocka_unit_test(strchr_finds_first_and_terminator),
-	    cmocka_unit_test(strlcpy_fits),
-	    cmocka_unit_test(strlcpy_truncates_and_terminates),
-	    cmocka_unit_test(strlcpy_size_one_and_zero),
+		cmocka_unit_test(memcpy_copies_and_returns_dst),
+		cmocka_unit_test(memcpy_zero_length_touches_nothing),
+		cmocka_unit_test(memcpy_all_alignments),
+		cmocka_unit_test(memmove_overlap_forward),
+		cmocka_unit_test(memmove_overlap_backward),
+		cmocka_unit_test(memmove_overlap_by_words),
+		cmocka_unit_test(memmove_same_and_zero),
+		cmocka_unit_test(memset_fills_and_returns_dst),
+		cmocka_unit_test(memcmp_orders_as_unsigned),
+		cmocka_unit_test(strlen_and_strnlen),
+		cmocka_unit_test(strcmp_orders),
+		cmocka_unit_test(strncmp_stops_at_n_and_nul),
+		cmocka_unit_test(strchr_finds_first_and_terminator),
+		cmocka_unit_test(strlcpy_fits),
+		cmocka_unit_test(strlcpy_truncates_and_terminates),
+		cmocka_unit_test(strlcpy_size_one_and_zero),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
