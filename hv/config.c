@@ -63,6 +63,8 @@ static const struct choice selftest_choices[] = {
 	{"page-fault", SELFTEST_PAGE_FAULT},
 	{"invalid-opcode", SELFTEST_INVALID_OPCODE},
 	{"panic", SELFTEST_PANIC},
+	{"vmentry-guest-state", SELFTEST_VMENTRY_GUEST_STATE},
+	{"vmentry-control", SELFTEST_VMENTRY_CONTROL},
 };
 
 /* Units for printing sizes, largest first. */

@@ -25,7 +25,14 @@ enum dv_log { LOG_QUIET, LOG_INFO, LOG_DEBUG }; /* the order of lib/log.h's leve
 
 /* selftest=: deliberately trip a failure path at boot, so tests (and users
  * checking a port) can see the hypervisor's own crash reports. */
-enum dv_selftest { SELFTEST_NONE, SELFTEST_PAGE_FAULT, SELFTEST_INVALID_OPCODE, SELFTEST_PANIC };
+enum dv_selftest {
+	SELFTEST_NONE,
+	SELFTEST_PAGE_FAULT,
+	SELFTEST_INVALID_OPCODE,
+	SELFTEST_PANIC,
+	SELFTEST_VMENTRY_GUEST_STATE, /* break the guest state before VMLAUNCH */
+	SELFTEST_VMENTRY_CONTROL,     /* break a VM-execution control before VMLAUNCH */
+};
 
 struct dv_config {
 	enum dv_mode mode;

@@ -347,6 +347,14 @@ int vcpu_init(struct vcpu *v, const struct vmx_caps *caps, struct guestmem *mem,
 	return 0;
 }
 
+void vcpu_break_for_selftest(bool guest_state)
+{
+	if (guest_state)
+		vmcs_write(VMCS_GUEST_RFLAGS, 0);
+	else
+		vmcs_write(VMCS_CR3_TARGET_COUNT, 1000);
+}
+
 /* --- helpers for exit handlers ------------------------------------------------- */
 
 u64 vcpu_rip(void)

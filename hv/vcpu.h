@@ -46,6 +46,11 @@ int vcpu_vmx_on(const struct vmx_caps *caps, char *err, size_t errlen);
  * with a reason in err (a missing capability is named). */
 int vcpu_init(struct vcpu *v, const struct vmx_caps *caps, struct guestmem *mem,
 	      const struct guest_boot *boot, char *err, size_t errlen);
+/* selftest=vmentry-*: make the next VM entry fail on purpose, so the failure
+ * report is exercised. guest_state: RFLAGS bit 1 clear (SDM 27.3.1.4, exit
+ * reason 33); else a CR3-target count above the CPU's maximum (SDM 27.2.1.1,
+ * VMfailValid, VM-instruction error 7). */
+void vcpu_break_for_selftest(bool guest_state);
 /* Run until a handler stops the guest; returns the status. */
 int vcpu_run(struct vcpu *v);
 

@@ -95,6 +95,10 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg,
 		return DV_EXIT_NO_VMX;
 	}
 	io_init(cfg->mem, guest->cmdline);
+	if (cfg->selftest == SELFTEST_VMENTRY_GUEST_STATE || cfg->selftest == SELFTEST_VMENTRY_CONTROL) {
+		kprintf("selftest: breaking the VMCS before VMLAUNCH\n");
+		vcpu_break_for_selftest(cfg->selftest == SELFTEST_VMENTRY_GUEST_STATE);
+	}
 	kinfo("vm: starting the guest\n");
 	int status = vcpu_run(&vcpu0);
 	report_print(&vcpu0);

@@ -104,9 +104,13 @@ static void selftest_takes_every_failure_path(void **state)
 	assert_int_equal(cfg.selftest, SELFTEST_INVALID_OPCODE);
 	parse_ok("selftest=panic");
 	assert_int_equal(cfg.selftest, SELFTEST_PANIC);
+	parse_ok("selftest=vmentry-guest-state");
+	assert_int_equal(cfg.selftest, SELFTEST_VMENTRY_GUEST_STATE);
+	parse_ok("selftest=vmentry-control");
+	assert_int_equal(cfg.selftest, SELFTEST_VMENTRY_CONTROL);
 	parse_fails(
 		"selftest=reboot",
-		"bad value in 'selftest=reboot' (accepted: none page-fault invalid-opcode panic)");
+		"bad value in 'selftest=reboot' (accepted: none page-fault invalid-opcode panic vmentry-guest-state vmentry-control)");
 }
 
 static void iogap_sets_the_start_of_the_io_gap(void **state)
