@@ -371,6 +371,11 @@ void exit_describe(u32 reason, u64 q, char *buf, size_t len)
 			  q & (1 << 4) ? "S" : "", (q & 7) + 1, (q & 7) ? "s" : "",
 			  q & (1 << 3) ? "from" : "to", q >> 16);
 		break;
+	case EXIT_TASK_SWITCH: { /* SDM Vol. 3C Table 28-2 */
+		static const char *const source[4] = {"CALL", "IRET", "JMP", "IDT task gate"};
+		ksnprintf(buf, len, "%s to TSS selector 0x%lx", source[(q >> 30) & 3], q & 0xffff);
+		break;
+	}
 	case EXIT_EPT_VIOLATION:
 		ksnprintf(buf, len, "%s of a guest-physical address, allowed %c%c%c%s",
 			  q & 4	  ? "fetch"
