@@ -392,9 +392,12 @@ void exit_dispatch(struct vcpu *v)
 	exit_handler h = v->exit_reason < EXIT_REASON_COUNT ? exit_handlers[v->exit_reason] : NULL;
 
 	if (!h) {
-		kprintf("\ndimvisor: unhandled VM exit: reason %u (%s), qualification 0x%lx\n",
-			v->exit_reason, vmx_exit_reason_name(v->exit_reason),
-			v->exit_qualification);
+		char what[80];
+
+		exit_describe(v->exit_reason, v->exit_qualification, what, sizeof(what));
+		kprintf("\ndimvisor: unhandled VM exit: reason %u (%s), qualification 0x%lx %s\n",
+			v->exit_reason, vmx_exit_reason_name(v->exit_reason), v->exit_qualification,
+			what);
 		stop_with_dump(v, DV_EXIT_VMX_FAILURE);
 		return;
 	}
