@@ -65,6 +65,7 @@ static const struct choice selftest_choices[] = {
 	{"panic", SELFTEST_PANIC},
 	{"vmentry-guest-state", SELFTEST_VMENTRY_GUEST_STATE},
 	{"vmentry-control", SELFTEST_VMENTRY_CONTROL},
+	{"nmi", SELFTEST_NMI},
 };
 
 /* Units for printing sizes, largest first. */

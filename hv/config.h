@@ -32,6 +32,7 @@ enum dv_selftest {
 	SELFTEST_PANIC,
 	SELFTEST_VMENTRY_GUEST_STATE, /* break the guest state before VMLAUNCH */
 	SELFTEST_VMENTRY_CONTROL,     /* break a VM-execution control before VMLAUNCH */
+	SELFTEST_NMI,		      /* send the CPU an NMI: the hypervisor must survive it */
 };
 
 struct dv_config {

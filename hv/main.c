@@ -4,6 +4,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/idt.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/platform.h"
 #include "arch/x86_64/serial.h"
@@ -99,6 +100,16 @@ static void run_selftest(enum dv_selftest t)
 		kprintf("selftest: executing ud2\n");
 		__asm__ volatile("ud2");
 		break;
+	case SELFTEST_NMI:
+		kprintf("selftest: sending this CPU an NMI through its local APIC\n");
+		if (!lapic_send_self_nmi()) {
+			kprintf("selftest: the local APIC is disabled; no NMI sent\n");
+			return;
+		}
+		for (u32 spin = 0; spin < 10000000 && idt_host_nmi_count() == 0; spin++)
+			cpu_relax();
+		kprintf("selftest: %lu NMI(s) taken; continuing\n", idt_host_nmi_count());
+		return;
 	case SELFTEST_PANIC:
 		panic("selftest: panic requested on the command line");
 	}

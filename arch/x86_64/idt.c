@@ -63,8 +63,23 @@ static void dump_trap(const struct trap_frame *tf)
 	kprintf("  R13 %016lx  R14 %016lx  R15 %016lx\n", tf->r13, tf->r14, tf->r15);
 }
 
+static u64 host_nmis;
+
+u64 idt_host_nmi_count(void)
+{
+	return host_nmis;
+}
+
 void trap_dispatch(struct trap_frame *tf)
 {
+	/* An NMI is not a bug of ours (watchdogs, hardware error reports): say so
+	 * and resume. It runs on its own IST stack, so it may interrupt anything. */
+	if (tf->vector == 2) {
+		host_nmis++;
+		kprintf("dimvisor: NMI while the hypervisor ran, at RIP 0x%lx; resuming\n",
+			tf->rip);
+		return;
+	}
 	/* A fault while dumping a fault: say the minimum and stop. */
 	if (++trap_depth > 1) {
 		kprintf("\ndimvisor: nested CPU exception %lu at RIP %lx while reporting another\n",

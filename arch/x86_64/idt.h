@@ -16,5 +16,7 @@ struct trap_frame {
 
 void idt_init(void);
 void trap_dispatch(struct trap_frame *tf);
+/* NMIs taken (and survived) while the hypervisor itself ran. */
+u64 idt_host_nmi_count(void);
 
 #endif
