@@ -136,12 +136,7 @@ void guestmem_destroy(struct guestmem *gm)
 
 bool guestmem_is_ram(const struct guestmem *gm, u64 gpa, u64 len)
 {
-	for (unsigned i = 0; i < gm->nram; i++) {
-		const struct guest_range *r = &gm->ram[i];
-		if (gpa >= r->gpa && len <= r->len && gpa - r->gpa <= r->len - len)
-			return true;
-	}
-	return false;
+	return guest_ranges_contain(gm->ram, gm->nram, gpa, len);
 }
 
 void *guestmem_ptr(const struct guestmem *gm, u64 gpa, u64 len)
@@ -155,9 +150,9 @@ void *guestmem_ptr(const struct guestmem *gm, u64 gpa, u64 len)
 	return (void *)hpa;
 }
 
-/* Copy page by page between buf and [gpa, gpa+len), after checking it is all
- * RAM; a NULL buf writes zeros. */
-static int copy_pages(const struct guestmem *gm, u64 gpa, u8 *buf, u64 len, bool to_guest)
+/* Write src (zeros when NULL) page by page to [gpa, gpa+len), after checking
+ * it is all RAM. */
+static int write_pages(const struct guestmem *gm, u64 gpa, const u8 *src, u64 len)
 {
 	if (len && !guestmem_is_ram(gm, gpa, len))
 		return -DV_EFAULT;
@@ -166,15 +161,13 @@ static int copy_pages(const struct guestmem *gm, u64 gpa, u8 *buf, u64 len, bool
 		u8 *p = guestmem_ptr(gm, gpa, chunk);
 		if (!p)
 			return -DV_EFAULT;
-		if (!buf)
+		if (src) {
+			memcpy(p, src, chunk);
+			src += chunk;
+		} else {
 			memset(p, 0, chunk);
-		else if (to_guest)
-			memcpy(p, buf, chunk);
-		else
-			memcpy(buf, p, chunk);
+		}
 		gpa += chunk;
-		if (buf)
-			buf += chunk;
 		len -= chunk;
 	}
 	return 0;
@@ -182,17 +175,12 @@ static int copy_pages(const struct guestmem *gm, u64 gpa, u8 *buf, u64 len, bool
 
 int guestmem_write(const struct guestmem *gm, u64 gpa, const void *src, u64 len)
 {
-	return copy_pages(gm, gpa, (u8 *)src, len, true);
-}
-
-int guestmem_read(const struct guestmem *gm, u64 gpa, void *dst, u64 len)
-{
-	return copy_pages(gm, gpa, dst, len, false);
+	return write_pages(gm, gpa, src, len);
 }
 
 int guestmem_zero(const struct guestmem *gm, u64 gpa, u64 len)
 {
-	return copy_pages(gm, gpa, NULL, len, true);
+	return write_pages(gm, gpa, NULL, len);
 }
 
 u64 guestmem_eptp(const struct guestmem *gm)

@@ -20,6 +20,15 @@ struct guest_range {
 	u64 gpa, len;
 };
 
+/* True when [gpa, gpa+len) lies entirely inside one of the n ranges. */
+static inline bool guest_ranges_contain(const struct guest_range *r, unsigned n, u64 gpa, u64 len)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (gpa >= r[i].gpa && len <= r[i].len && gpa - r[i].gpa <= r[i].len - len)
+			return true;
+	return false;
+}
+
 struct guest_backing {
 	u64 gpa, hpa;
 	unsigned order;
@@ -49,10 +58,9 @@ bool guestmem_is_ram(const struct guestmem *gm, u64 gpa, u64 len);
 /* Host pointer to guest RAM at gpa for len bytes within one 4 KiB page, or
  * NULL when that is not guest RAM. */
 void *guestmem_ptr(const struct guestmem *gm, u64 gpa, u64 len);
-/* Copy to/from guest RAM; -DV_EFAULT (and nothing copied) unless the whole
- * range is guest RAM. */
+/* Copy to (or zero) guest RAM; -DV_EFAULT (and nothing written) unless the
+ * whole range is guest RAM. */
 int guestmem_write(const struct guestmem *gm, u64 gpa, const void *src, u64 len);
-int guestmem_read(const struct guestmem *gm, u64 gpa, void *dst, u64 len);
 int guestmem_zero(const struct guestmem *gm, u64 gpa, u64 len);
 
 /* The EPT pointer for the VMCS: WB, 4-level walk. */

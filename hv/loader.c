@@ -34,12 +34,7 @@ static bool in_file(const struct load_ctx *c, u64 off, u64 size)
 
 static bool is_ram(const struct loader_target *t, u64 gpa, u64 len)
 {
-	for (unsigned i = 0; i < t->nram; i++) {
-		const struct guest_range *r = &t->ram[i];
-		if (gpa >= r->gpa && len <= r->len && gpa - r->gpa <= r->len - len)
-			return true;
-	}
-	return false;
+	return guest_ranges_contain(t->ram, t->nram, gpa, len);
 }
 
 /* Copy filesz bytes from the image and zero up to memsz at gpa. */
