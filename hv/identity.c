@@ -9,11 +9,6 @@
 
 static struct pagetable host_pt;
 
-struct pagetable *host_pagetable(void)
-{
-	return &host_pt;
-}
-
 static u64 bootmem_table_alloc(void *ctx)
 {
 	u64 p = bootmem_alloc(ctx, PAGE_SIZE, PAGE_SIZE, "identity map tables");

@@ -10,6 +10,5 @@
  * with tables taken from bootmem (below 4 GiB, where the boot map reaches), and
  * load it. Stops the machine with a message if memory runs out. */
 void host_identity_map_all(struct bootmem *bm, u64 top);
-struct pagetable *host_pagetable(void);
 
 #endif

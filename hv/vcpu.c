@@ -388,11 +388,6 @@ void vcpu_stop(struct vcpu *v, int status)
 	v->status = status;
 }
 
-u64 vcpu_cr0(void)
-{
-	return vmcs_read(VMCS_GUEST_CR0);
-}
-
 u64 vcpu_cr4(void)
 {
 	return vmcs_read(VMCS_GUEST_CR4);
@@ -402,12 +397,6 @@ u64 vcpu_guest_cr0(const struct vcpu *v)
 {
 	return (vmcs_read(VMCS_GUEST_CR0) & ~v->cr0_mask) |
 	       (vmcs_read(VMCS_CR0_READ_SHADOW) & v->cr0_mask);
-}
-
-u64 vcpu_guest_cr4(const struct vcpu *v)
-{
-	return (vmcs_read(VMCS_GUEST_CR4) & ~v->cr4_mask) |
-	       (vmcs_read(VMCS_CR4_READ_SHADOW) & v->cr4_mask);
 }
 
 u64 vcpu_efer(void)

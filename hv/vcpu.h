@@ -62,12 +62,10 @@ void vcpu_inject_exception(unsigned vector, bool has_error, u32 error);
 void vcpu_stop(struct vcpu *v, int status);
 /* The decoded dump printed on every fatal path: guest state and recent exits. */
 void vcpu_dump(const struct vcpu *v);
-/* CR0/CR4 as the guest sees them: the real register for the bits it owns,
- * the read shadow for the bits the host keeps (the guest/host mask). */
+/* CR0 as the guest sees it: the real register for the bits it owns, the read
+ * shadow for the bits the host keeps (the guest/host mask). */
 u64 vcpu_guest_cr0(const struct vcpu *v);
-u64 vcpu_guest_cr4(const struct vcpu *v);
 /* Guest control state the handlers need (real registers). */
-u64 vcpu_cr0(void);
 u64 vcpu_cr4(void);
 u64 vcpu_efer(void);
 u64 *vcpu_gpr(struct vcpu *v, unsigned index); /* 0 = RAX .. 15 = R15; RSP lives in the VMCS */
