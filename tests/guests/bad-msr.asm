@@ -7,12 +7,9 @@ section .text
 _start:
 	SETUP_STACK
 	call load_flat_gdt
-	mov eax, gp_handler       ; IDT gate 13: 32-bit interrupt gate, selector 0x08
-	mov [idt + 13 * 8], ax
-	mov word [idt + 13 * 8 + 2], 0x08
-	mov word [idt + 13 * 8 + 4], 0x8e00
-	shr eax, 16
-	mov [idt + 13 * 8 + 6], ax
+	mov edi, idt + 13 * 8     ; #GP
+	mov eax, gp_handler
+	call set_gate32
 	lidt [idt_ptr]
 	mov esi, msg
 	call puts

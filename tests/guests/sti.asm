@@ -8,15 +8,10 @@ section .text
 _start:
 	SETUP_STACK
 	call load_flat_gdt
-	mov ecx, 256            ; every vector -> unexpected, 32-bit interrupt gates
+	mov ecx, 256            ; every vector -> unexpected
 	mov edi, idt
 	mov eax, unexpected
-.fill:	mov [edi], ax
-	mov word [edi + 2], 0x08
-	mov word [edi + 4], 0x8e00
-	mov edx, eax
-	shr edx, 16
-	mov [edi + 6], dx
+.fill:	call set_gate32
 	add edi, 8
 	loop .fill
 	lidt [idt_ptr]
