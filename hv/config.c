@@ -9,7 +9,7 @@
 #include "lib/parse.h"
 #include "lib/printf.h"
 
-#define CONFIG_NAMES_MAX 96 /* room for a space-separated list of accepted names */
+#define CONFIG_NAMES_MAX 160 /* room for a space-separated list of accepted names */
 #define SIZE_TEXT_MAX	 24
 
 /* One key=value token, split at the first '='. */
@@ -66,6 +66,7 @@ static const struct choice selftest_choices[] = {
 	{"vmentry-guest-state", SELFTEST_VMENTRY_GUEST_STATE},
 	{"vmentry-control", SELFTEST_VMENTRY_CONTROL},
 	{"nmi", SELFTEST_NMI},
+	{"unchecked-guest-values", SELFTEST_UNCHECKED},
 };
 
 /* Units for printing sizes, largest first. */

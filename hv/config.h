@@ -33,6 +33,8 @@ enum dv_selftest {
 	SELFTEST_VMENTRY_GUEST_STATE, /* break the guest state before VMLAUNCH */
 	SELFTEST_VMENTRY_CONTROL,     /* break a VM-execution control before VMLAUNCH */
 	SELFTEST_NMI,		      /* send the CPU an NMI: the hypervisor must survive it */
+	SELFTEST_UNCHECKED,	      /* skip the rules for guest values that reach a host
+				       * instruction: the fixup must catch the faults */
 };
 
 struct dv_config {

@@ -1,5 +1,8 @@
 #include "hv/exit.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fixup.h"
+#include "hv/cpu_rules.h"
+#include "arch/x86_64/exception.h"
 #include "hv/hypercall.h"
 #include "hv/io.h"
 #include "lib/printf.h"
@@ -209,6 +212,51 @@ static const struct msr_rule *find_msr(u32 msr)
 	return NULL;
 }
 
+/* A WRMSR the architecture refuses: #GP, as the CPU would. */
+static void refuse_wrmsr(struct vcpu *v, const struct msr_rule *r, u64 val, const char *why)
+{
+	kprintf("dimvisor: guest WRMSR of %s (0x%x) = 0x%lx at RIP 0x%lx %s: injecting #GP\n",
+		r->name, r->msr, val, vcpu_rip(), why);
+	vcpu_inject_exception(VEC_GP, true, 0);
+}
+
+static bool guest_paging(struct vcpu *v)
+{
+	return (vcpu_guest_cr0(v) & CR0_PG) != 0;
+}
+
+/* Returns false when the write was refused (a fault is already injected). */
+static bool msr_write(struct vcpu *v, const struct msr_rule *r, u64 val)
+{
+	u64 efer = vcpu_efer();
+	const char *why = msr_write_check(r->msr, val, efer, guest_paging(v), &v->rules);
+	int vector;
+
+	if (r->kind == MSR_PASS && v->unchecked_guest_values)
+		why = NULL;
+
+	if (why) {
+		refuse_wrmsr(v, r, val, why);
+		return false;
+	}
+	if (r->msr == MSR_IA32_EFER)
+		val = efer_after_write(efer, val);
+	if (r->kind == MSR_VMCS) {
+		vmcs_write(r->field, val);
+	} else if (r->kind == MSR_PASS) {
+		/* The real MSR: a check missed above must not crash the host. */
+		vector = wrmsr_safe(r->msr, val);
+		if (vector) {
+			kprintf("dimvisor: host WRMSR of %s = 0x%lx took %s with no check "
+				"refusing it first (a dimvisor bug)\n",
+				r->name, val, exception_name((unsigned)vector));
+			refuse_wrmsr(v, r, val, "faulted in the host");
+			return false;
+		}
+	}
+	return true;
+}
+
 static void handle_msr(struct vcpu *v)
 {
 	bool write = v->exit_reason == EXIT_WRMSR;
@@ -224,10 +272,8 @@ static void handle_msr(struct vcpu *v)
 		return;
 	}
 	if (write) {
-		if (r->kind == MSR_VMCS)
-			vmcs_write(r->field, val);
-		else if (r->kind == MSR_PASS)
-			wrmsr(msr, val);
+		if (!msr_write(v, r, val))
+			return;
 	} else {
 		if (r->kind == MSR_VMCS)
 			val = vmcs_read(r->field);
@@ -274,16 +320,27 @@ static void handle_xsetbv(struct vcpu *v)
 {
 	u32 index = (u32)v->regs.rcx;
 	u64 val = (v->regs.rdx << 32) | (u32)v->regs.rax;
-	struct cpuid_regs r = cpuid(0xd, 0);
-	u64 supported = ((u64)r.edx << 32) | r.eax;
+	const char *why = v->unchecked_guest_values ? NULL : xsetbv_check(index, val, &v->rules);
+	int vector;
 
-	/* SDM Vol. 2D XSETBV: #GP for index != 0, bit 0 clear, unsupported bits,
-	 * or AVX without SSE. */
-	if (index != 0 || !(val & 1) || (val & ~supported) || ((val & 4) && !(val & 2))) {
+	if (!why && vcpu_cpl() != 0)
+		why = "at CPL > 0";
+	if (!why) {
+		/* The real XCR0: a rule missed above must not crash the host. */
+		vector = xsetbv_safe(index, val);
+		if (vector) {
+			kprintf("dimvisor: host XSETBV of XCR%u = 0x%lx took %s with no check "
+				"refusing it first (a dimvisor bug)\n",
+				index, val, exception_name((unsigned)vector));
+			why = "faulted in the host";
+		}
+	}
+	if (why) {
+		kprintf("dimvisor: guest XSETBV of XCR%u = 0x%lx at RIP 0x%lx %s: injecting #GP\n",
+			index, val, vcpu_rip(), why);
 		vcpu_inject_exception(VEC_GP, true, 0);
 		return;
 	}
-	__asm__ volatile("xsetbv" : : "c"(index), "a"((u32)val), "d"((u32)(val >> 32)));
 	vcpu_skip_instruction();
 }
 

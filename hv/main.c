@@ -71,7 +71,7 @@ static void print_boot_info(void)
 
 static void load_config(void)
 {
-	char err[200];
+	char err[256];
 
 	config_defaults(&config);
 	if (config_parse(boot_info.cmdline, &config, err, sizeof(err))) {
@@ -91,6 +91,7 @@ static void run_selftest(enum dv_selftest t)
 	case SELFTEST_NONE:
 	case SELFTEST_VMENTRY_GUEST_STATE: /* done by hv/vm.c before VMLAUNCH */
 	case SELFTEST_VMENTRY_CONTROL:
+	case SELFTEST_UNCHECKED:
 		return;
 	case SELFTEST_PAGE_FAULT:
 		kprintf("selftest: writing to an unmapped address\n");

@@ -1,4 +1,5 @@
 #include "hv/report.h"
+#include "arch/x86_64/fixup.h"
 #include "hv/io.h"
 #include "lib/printf.h"
 
@@ -40,4 +41,8 @@ void report_print(const struct vcpu *v)
 	report_exits(v);
 	report_ept(v);
 	report_ports();
+	/* Each is a check the exit handlers missed: worth a line even when quiet. */
+	if (fixup_count())
+		kprintf("report: %lu host faults on guest values caught by the exception fixup\n",
+			fixup_count());
 }

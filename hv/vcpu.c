@@ -328,6 +328,7 @@ int vcpu_init(struct vcpu *v, const struct vmx_caps *caps, struct guestmem *mem,
 {
 	memset(v, 0, sizeof(*v));
 	v->caps = caps;
+	cpu_rules_caps_probe(&v->rules);
 	v->mem = mem;
 	memset(vmcs_region, 0, sizeof(vmcs_region));
 	memcpy(vmcs_region, &caps->revision_id, 4);

@@ -7,6 +7,7 @@
 #include <dimvisor/types.h>
 #include "arch/x86_64/vmx.h"
 #include "arch/x86_64/vmx_caps.h"
+#include "hv/cpu_rules.h"
 #include "hv/guestmem.h"
 #include "hv/loader.h"
 
@@ -23,6 +24,8 @@ struct vcpu {
 	u64 vmxon_phys, vmcs_phys;
 	u16 vpid;
 	const struct vmx_caps *caps;
+	struct cpu_rules_caps rules; /* what the guest's CPU accepts (XCR0, MSRs) */
+	bool unchecked_guest_values; /* selftest: rules off where a fixup stands behind */
 	struct guestmem *mem;
 	u32 entry_controls;
 	u64 cr0_mask, cr4_mask;

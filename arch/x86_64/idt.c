@@ -2,6 +2,7 @@
 #include "arch/x86_64/idt.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/exception.h"
+#include "arch/x86_64/fixup.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/platform.h"
 #include "lib/printf.h"
@@ -80,6 +81,10 @@ void trap_dispatch(struct trap_frame *tf)
 			tf->rip);
 		return;
 	}
+	/* An instruction run with a guest's value faulted: its wrapper reports
+	 * it (the guest gets the fault), the hypervisor goes on. */
+	if (tf->vector != 8 && tf->vector != 18 && fixup_apply(tf))
+		return;
 	/* A fault while dumping a fault: say the minimum and stop. */
 	if (++trap_depth > 1) {
 		kprintf("\ndimvisor: nested CPU exception %lu at RIP %lx while reporting another\n",

@@ -110,9 +110,11 @@ static void selftest_takes_every_failure_path(void **state)
 	assert_int_equal(cfg.selftest, SELFTEST_VMENTRY_CONTROL);
 	parse_ok("selftest=nmi");
 	assert_int_equal(cfg.selftest, SELFTEST_NMI);
+	parse_ok("selftest=unchecked-guest-values");
+	assert_int_equal(cfg.selftest, SELFTEST_UNCHECKED);
 	parse_fails("selftest=reboot",
 		    "bad value in 'selftest=reboot' (accepted: none page-fault invalid-opcode "
-		    "panic vmentry-guest-state vmentry-control nmi)");
+		    "panic vmentry-guest-state vmentry-control nmi unchecked-guest-values)");
 }
 
 static void iogap_sets_the_start_of_the_io_gap(void **state)

@@ -1,0 +1,89 @@
+#include "hv/cpu_rules.h"
+
+#define MSR_EFER	   0xc0000080u
+#define MSR_PAT		   0x277u
+#define MSR_FS_BASE	   0xc0000100u
+#define MSR_GS_BASE	   0xc0000101u
+#define MSR_KERNEL_GS_BASE 0xc0000102u
+#define MSR_LSTAR	   0xc0000082u
+#define MSR_CSTAR	   0xc0000083u
+#define MSR_SYSENTER_ESP   0x175u
+#define MSR_SYSENTER_EIP   0x176u
+
+bool is_canonical(u64 value, unsigned bits)
+{
+	/* Bits 63..bits-1 all equal: sign-extend from bit bits-1 and compare. */
+	unsigned shift = 64 - bits;
+	return (u64)((s64)(value << shift) >> shift) == value;
+}
+
+bool pat_valid(u64 value)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		u8 type = (u8)(value >> (8 * i));
+		if (type == 2 || type == 3 || type > 7)
+			return false;
+	}
+	return true;
+}
+
+/* SDM Vol. 2D XSETBV ("Protected Mode Exceptions") and Vol. 1 13.3. */
+cpu_rule_verdict xsetbv_check(u32 index, u64 value, const struct cpu_rules_caps *caps)
+{
+	if (index != 0)
+		return "only XCR0 exists";
+	if (value & ~caps->xcr0_supported)
+		return "sets a state component this CPU does not support";
+	if (!(value & XCR0_X87))
+		return "clears bit 0 (x87 state must stay enabled)";
+	if ((value & XCR0_AVX) && !(value & XCR0_SSE))
+		return "sets AVX without SSE";
+	if ((value & XCR0_MPX_ALL) && (value & XCR0_MPX_ALL) != XCR0_MPX_ALL)
+		return "sets one of BNDREGS and BNDCSR without the other";
+	if ((value & XCR0_AVX512_ALL) && (value & XCR0_AVX512_ALL) != XCR0_AVX512_ALL)
+		return "sets some but not all of the AVX-512 components (bits 7:5)";
+	if ((value & XCR0_AVX512_ALL) && !(value & XCR0_AVX))
+		return "sets AVX-512 state without AVX";
+	if ((value & XCR0_AMX_ALL) && (value & XCR0_AMX_ALL) != XCR0_AMX_ALL)
+		return "sets one of XTILECFG and XTILEDATA without the other";
+	return NULL;
+}
+
+u64 efer_after_write(u64 old_efer, u64 value)
+{
+	return (value & ~EFER_BIT_LMA) | (old_efer & EFER_BIT_LMA);
+}
+
+static cpu_rule_verdict efer_check(u64 value, u64 efer, bool paging,
+				   const struct cpu_rules_caps *caps)
+{
+	if (value & ~caps->efer_writable)
+		return "sets a reserved EFER bit";
+	if (paging && ((value ^ efer) & EFER_BIT_LME))
+		return "changes EFER.LME while paging is on";
+	return NULL;
+}
+
+cpu_rule_verdict msr_write_check(u32 msr, u64 value, u64 efer, bool paging,
+				 const struct cpu_rules_caps *caps)
+{
+	switch (msr) {
+	case MSR_EFER:
+		return efer_check(value, efer, paging, caps);
+	case MSR_PAT:
+		return pat_valid(value) ? NULL : "holds a reserved memory type";
+	/* Linear addresses: WRMSR checks them for canonical form. SDM Vol. 2B WRMSR. */
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_SYSENTER_ESP:
+	case MSR_SYSENTER_EIP:
+		return is_canonical(value, caps->linear_bits) ? NULL : "is not a canonical address";
+	}
+	/* STAR and SFMASK: no value is refused on every CPU (Bochs keeps SFMASK's
+	 * low half). They go to the real MSR; should this CPU refuse a value, the
+	 * fixup turns its #GP into the guest's. */
+	return NULL;
+}

@@ -1,0 +1,62 @@
+/* The architecture's rules for values a guest writes into its own CPU state
+ * (XCR0, MSRs; later CR0/CR3/CR4): what a real CPU would refuse with #GP.
+ * Pure functions over the values and the CPU's capabilities, so the exit
+ * handlers stay thin and the rules are unit-tested on the host. */
+#ifndef HV_CPU_RULES_H
+#define HV_CPU_RULES_H
+
+#include <dimvisor/types.h>
+
+/* What the rules depend on, read once from CPUID (cpu_rules_caps_from_cpuid). */
+struct cpu_rules_caps {
+	unsigned linear_bits; /* CPUID.80000008H:EAX[15:8]: 48, or 57 with 5-level paging */
+	u64 xcr0_supported;   /* CPUID.(EAX=0DH,ECX=0):EDX:EAX */
+	u64 efer_writable;    /* EFER bits a WRMSR may set (SCE, LME, LMA, NXE as present) */
+};
+
+/* EFER bits: SDM Vol. 3A 2.2.1, Table 2-1. */
+#define EFER_BIT_SCE (1ULL << 0)
+#define EFER_BIT_LME (1ULL << 8)
+#define EFER_BIT_LMA (1ULL << 10)
+#define EFER_BIT_NXE (1ULL << 11)
+
+/* XCR0 state components: SDM Vol. 1 13.1, 13.3. */
+#define XCR0_X87	(1ULL << 0)
+#define XCR0_SSE	(1ULL << 1)
+#define XCR0_AVX	(1ULL << 2)
+#define XCR0_BNDREGS	(1ULL << 3)
+#define XCR0_BNDCSR	(1ULL << 4)
+#define XCR0_OPMASK	(1ULL << 5)
+#define XCR0_ZMM_HI256	(1ULL << 6)
+#define XCR0_HI16_ZMM	(1ULL << 7)
+#define XCR0_XTILECFG	(1ULL << 17)
+#define XCR0_XTILEDATA	(1ULL << 18)
+#define XCR0_AVX512_ALL (XCR0_OPMASK | XCR0_ZMM_HI256 | XCR0_HI16_ZMM)
+#define XCR0_MPX_ALL	(XCR0_BNDREGS | XCR0_BNDCSR)
+#define XCR0_AMX_ALL	(XCR0_XTILECFG | XCR0_XTILEDATA)
+
+/* Fill caps from this CPU's CPUID (hv/cpu_rules_kern.c; the guest sees the
+ * same leaves). */
+void cpu_rules_caps_probe(struct cpu_rules_caps *caps);
+
+/* Why a value is refused, for the console line; NULL when it is accepted. */
+typedef const char *cpu_rule_verdict;
+
+/* XSETBV: NULL if the CPU accepts XCR[index] = value. SDM Vol. 2D XSETBV. */
+cpu_rule_verdict xsetbv_check(u32 index, u64 value, const struct cpu_rules_caps *caps);
+
+/* WRMSR: NULL if the CPU accepts value for msr, given the guest's current
+ * EFER and CR0.PG (EFER.LME cannot change while paging is on). Only MSRs
+ * with a rule are checked; others return NULL. */
+cpu_rule_verdict msr_write_check(u32 msr, u64 value, u64 efer, bool paging,
+				 const struct cpu_rules_caps *caps);
+/* What a WRMSR of an accepted value to EFER leaves in the register: LMA is
+ * read-only and keeps the old value. SDM Vol. 3A 2.2.1. */
+u64 efer_after_write(u64 old_efer, u64 value);
+
+/* value is canonical for a linear-address width of bits (48 or 57). */
+bool is_canonical(u64 value, unsigned bits);
+/* Every byte of value is a valid PAT memory type (0, 1, 4, 5, 6, 7). SDM Vol. 3A 12.12.2. */
+bool pat_valid(u64 value);
+
+#endif

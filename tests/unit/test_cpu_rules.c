@@ -1,0 +1,185 @@
+/* The architectural checks on values a guest writes into XCR0 and MSRs
+ * (hv/cpu_rules.c): every value here is refused or accepted by a real CPU as
+ * the SDM says; the hypervisor must agree, or it crashes (before the fixup)
+ * or lets a guest hold a state the hardware never would. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "hv/cpu_rules.h"
+
+/* A Skylake-X: x87..AVX, MPX, AVX-512, PKRU (0x2ff); SYSCALL, LM, NX; 48-bit. */
+static const struct cpu_rules_caps skx = {
+	.linear_bits = 48,
+	.xcr0_supported = 0x2ff,
+	.efer_writable = EFER_BIT_SCE | EFER_BIT_LME | EFER_BIT_LMA | EFER_BIT_NXE,
+};
+
+/* A CPU with AVX but no MPX or AVX-512 (Sandy Bridge: 0x7). */
+static const struct cpu_rules_caps snb = {
+	.linear_bits = 48,
+	.xcr0_supported = 0x7,
+	.efer_writable = EFER_BIT_SCE | EFER_BIT_LME | EFER_BIT_LMA | EFER_BIT_NXE,
+};
+
+#define MSR_EFER	   0xc0000080u
+#define MSR_PAT		   0x277u
+#define MSR_LSTAR	   0xc0000082u
+#define MSR_CSTAR	   0xc0000083u
+#define MSR_SFMASK	   0xc0000084u
+#define MSR_STAR	   0xc0000081u
+#define MSR_FS_BASE	   0xc0000100u
+#define MSR_KERNEL_GS_BASE 0xc0000102u
+#define MSR_SYSENTER_EIP   0x176u
+
+static void xsetbv_accepts_valid_combinations(void **state)
+{
+	(void)state;
+	assert_null(xsetbv_check(0, 0x1, &skx));   /* x87 alone */
+	assert_null(xsetbv_check(0, 0x3, &skx));   /* x87 + SSE */
+	assert_null(xsetbv_check(0, 0x7, &skx));   /* + AVX */
+	assert_null(xsetbv_check(0, 0x1f, &skx));  /* + both MPX components */
+	assert_null(xsetbv_check(0, 0xe7, &skx));  /* + all of AVX-512 */
+	assert_null(xsetbv_check(0, 0x2ff, &skx)); /* everything supported */
+	assert_null(xsetbv_check(0, 0x7, &snb));
+}
+
+/* The two values the hardening issue found crashing the host. */
+static void xsetbv_refuses_partial_avx512(void **state)
+{
+	(void)state;
+	assert_non_null(xsetbv_check(0, 0x27, &skx)); /* opmask without ZMM_Hi256, Hi16_ZMM */
+	assert_non_null(xsetbv_check(0, 0xe3, &skx)); /* AVX-512 without AVX */
+	assert_non_null(xsetbv_check(0, 0x67, &skx)); /* bits 6:5 only */
+	assert_non_null(xsetbv_check(0, 0xc7, &skx)); /* bits 7:6 only */
+}
+
+static void xsetbv_refuses_one_mpx_component(void **state)
+{
+	(void)state;
+	assert_non_null(xsetbv_check(0, 0x0b, &skx)); /* BNDREGS alone */
+	assert_non_null(xsetbv_check(0, 0x13, &skx)); /* BNDCSR alone */
+}
+
+static void xsetbv_refuses_x87_clear_and_avx_without_sse(void **state)
+{
+	(void)state;
+	assert_non_null(xsetbv_check(0, 0x0, &skx));
+	assert_non_null(xsetbv_check(0, 0x2, &skx));
+	assert_non_null(xsetbv_check(0, 0x5, &skx));
+}
+
+static void xsetbv_refuses_unsupported_components_and_registers(void **state)
+{
+	(void)state;
+	assert_non_null(xsetbv_check(0, 0xe7, &snb)); /* AVX-512 on a CPU without it */
+	assert_non_null(xsetbv_check(0, 0x8000000000000003ULL, &skx)); /* bit 63 */
+	assert_non_null(xsetbv_check(0, 0x3 | (1ULL << 9), &snb));     /* PKRU not on snb */
+	assert_non_null(xsetbv_check(1, 0x3, &skx));		       /* XCR1 */
+	assert_non_null(xsetbv_check(0xffffffffu, 0x3, &skx));
+}
+
+static void xsetbv_refuses_half_of_amx(void **state)
+{
+	const struct cpu_rules_caps amx = {48, 0x602e7, 0};
+
+	(void)state;
+	assert_null(xsetbv_check(0, 0x600e7, &amx));
+	assert_non_null(xsetbv_check(0, 0x200e7, &amx)); /* XTILECFG alone */
+	assert_non_null(xsetbv_check(0, 0x400e7, &amx)); /* XTILEDATA alone */
+}
+
+static void canonical_addresses_at_48_and_57_bits(void **state)
+{
+	(void)state;
+	assert_true(is_canonical(0, 48));
+	assert_true(is_canonical(0x00007fffffffffffULL, 48));
+	assert_true(is_canonical(0xffff800000000000ULL, 48));
+	assert_false(is_canonical(0x0000800000000000ULL, 48));
+	assert_false(is_canonical(0xfffe800000000000ULL, 48));
+	assert_false(is_canonical(0x8000000000000000ULL, 48));
+	assert_true(is_canonical(0x0000800000000000ULL, 57));
+	assert_true(is_canonical(0xff00000000000000ULL, 57));
+	assert_false(is_canonical(0x0100000000000000ULL, 57));
+}
+
+static void address_msrs_refuse_non_canonical_values(void **state)
+{
+	(void)state;
+	assert_non_null(msr_write_check(MSR_LSTAR, 0x0000800000000000ULL, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_CSTAR, 0x8000000000000000ULL, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_KERNEL_GS_BASE, 0x1234567800000000ULL, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_FS_BASE, 0x0000800000000000ULL, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_SYSENTER_EIP, 0x0000800000000000ULL, 0, false, &skx));
+	assert_null(msr_write_check(MSR_LSTAR, 0xffffffff81000000ULL, 0, false, &skx));
+	assert_null(msr_write_check(MSR_KERNEL_GS_BASE, 0x00007fffffffffffULL, 0, false, &skx));
+}
+
+static void pat_refuses_reserved_memory_types(void **state)
+{
+	(void)state;
+	assert_true(pat_valid(0x0007040600070406ULL)); /* the power-on value */
+	assert_true(pat_valid(0x0705040601000706ULL));
+	assert_false(pat_valid(0x0007040600070402ULL)); /* type 2 */
+	assert_false(pat_valid(0x0307040600070406ULL)); /* type 3 in the top byte */
+	assert_false(pat_valid(0x0007040600070408ULL)); /* 8: beyond the types */
+	assert_false(pat_valid(0x00070406000704f6ULL)); /* reserved bits 7:3 of an entry */
+	assert_non_null(msr_write_check(MSR_PAT, 0x0202020202020202ULL, 0, false, &skx));
+	assert_null(msr_write_check(MSR_PAT, 0x0007040600070406ULL, 0, false, &skx));
+}
+
+static void efer_refuses_reserved_bits_and_lme_changes_under_paging(void **state)
+{
+	const struct cpu_rules_caps no_nx = {48, 0x3, EFER_BIT_SCE | EFER_BIT_LME | EFER_BIT_LMA};
+	const u64 long_mode = EFER_BIT_LME | EFER_BIT_LMA;
+
+	(void)state;
+	assert_non_null(msr_write_check(MSR_EFER, 1ULL << 1, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_EFER, 1ULL << 12, 0, false, &skx)); /* AMD's SVME */
+	assert_non_null(msr_write_check(MSR_EFER, 1ULL << 63, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_EFER, EFER_BIT_NXE, 0, false, &no_nx));
+	assert_null(msr_write_check(MSR_EFER, EFER_BIT_NXE | EFER_BIT_SCE, 0, false, &skx));
+	/* LME may change with paging off, not with it on. */
+	assert_null(msr_write_check(MSR_EFER, EFER_BIT_LME, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_EFER, EFER_BIT_LME, 0, true, &skx));
+	assert_non_null(msr_write_check(MSR_EFER, 0, long_mode, true, &skx));
+	assert_null(msr_write_check(MSR_EFER, long_mode | EFER_BIT_NXE, long_mode, true, &skx));
+	/* LMA in the written value is ignored, not refused. */
+	assert_null(msr_write_check(MSR_EFER, EFER_BIT_LMA, 0, false, &skx));
+}
+
+static void efer_write_keeps_lma(void **state)
+{
+	(void)state;
+	assert_int_equal(efer_after_write(EFER_BIT_LME | EFER_BIT_LMA, EFER_BIT_LME | EFER_BIT_NXE),
+			 EFER_BIT_LME | EFER_BIT_LMA | EFER_BIT_NXE);
+	assert_int_equal(efer_after_write(0, EFER_BIT_LMA | EFER_BIT_SCE), EFER_BIT_SCE);
+}
+
+static void msrs_without_rules_pass(void **state)
+{
+	(void)state;
+	assert_null(msr_write_check(MSR_STAR, ~0ULL, 0, false, &skx));
+	assert_null(msr_write_check(MSR_SFMASK, 0xffffffffULL, 0, false, &skx));
+	assert_null(msr_write_check(0x12345678u, ~0ULL, 0, false, &skx));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(xsetbv_accepts_valid_combinations),
+		cmocka_unit_test(xsetbv_refuses_partial_avx512),
+		cmocka_unit_test(xsetbv_refuses_one_mpx_component),
+		cmocka_unit_test(xsetbv_refuses_x87_clear_and_avx_without_sse),
+		cmocka_unit_test(xsetbv_refuses_unsupported_components_and_registers),
+		cmocka_unit_test(xsetbv_refuses_half_of_amx),
+		cmocka_unit_test(canonical_addresses_at_48_and_57_bits),
+		cmocka_unit_test(address_msrs_refuse_non_canonical_values),
+		cmocka_unit_test(pat_refuses_reserved_memory_types),
+		cmocka_unit_test(efer_refuses_reserved_bits_and_lme_changes_under_paging),
+		cmocka_unit_test(efer_write_keeps_lma),
+		cmocka_unit_test(msrs_without_rules_pass),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

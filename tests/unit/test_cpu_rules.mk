@@ -1,0 +1,1 @@
+test_cpu_rules_SRCS := hv/cpu_rules.c
