@@ -26,10 +26,9 @@
 #define NONCANONICAL_VA	     0x0000800000000000ULL /* bit 47 set, bits 63:48 clear */
 #define TOP_OF_ADDRESS_SPACE 0xfffffffffffffff0ULL /* canonical, unmapped; +32 wraps */
 
-#define EXIT_REASON_VMCALL 18 /* SDM Vol. 3D Appendix C */
-#define STATS_SENTINEL	   0xa5
-#define HC_REGS		   14 /* registers guest/hcregs.asm checks */
-#define MARKER_LEN	   64
+#define STATS_SENTINEL 0xa5
+#define HC_REGS	       14 /* registers guest/hcregs.asm checks */
+#define MARKER_LEN     64
 
 #define DV_FEATURES_EXPECTED (DV_HC_FEATURE_CONSOLE | DV_HC_FEATURE_STATS)
 
@@ -211,24 +210,23 @@ static void stats_full(struct test *t)
 {
 	const struct dv_stats *s = &stats_buf.s;
 	const s64 want = sizeof(struct dv_stats);
-	u64 by_reason = 0, leaf_bytes, exits, vmcalls;
+	u64 by_kind = 0, leaf_bytes, exits, vmcalls;
 
 	dv_hc_version(); /* at least one VMCALL exit before the snapshot */
 	if (!test_expect(t, "STATS with room to spare", stats_call(sizeof(stats_buf)), want))
 		return;
-	for (unsigned i = 0; i < DV_STATS_EXIT_REASONS; i++)
-		by_reason += s->exits_by_reason[i];
+	for (unsigned i = 0; i < DV_STATS_EXIT_KINDS; i++)
+		by_kind += s->exits_by_kind[i];
 	leaf_bytes = s->ept_leaves[1] * PAGE_SIZE + s->ept_leaves[2] * PAGE_2M +
 		     s->ept_leaves[3] * PAGE_1G;
 	test_check(t, s->size == want, "stats.size is %u, expected %ld", s->size, want);
 	test_check(t, s->abi_version == DV_ABI_VERSION, "stats.abi_version is %u, expected %u",
 		   s->abi_version, DV_ABI_VERSION);
 	test_check(t, s->exits_total > 0, "stats.exits_total is 0");
-	test_check(t, s->exits_by_reason[EXIT_REASON_VMCALL] > 0,
-		   "stats.exits_by_reason[18] (VMCALL) is 0 after a hypercall");
-	test_check(t, by_reason <= s->exits_total,
-		   "exits by reason add up to %lu, more than exits_total %lu", by_reason,
-		   s->exits_total);
+	test_check(t, s->exits_by_kind[DV_EXIT_KIND_HYPERCALL] > 0,
+		   "stats.exits_by_kind[DV_EXIT_KIND_HYPERCALL] is 0 after a hypercall");
+	test_check(t, by_kind == s->exits_total, "exits by kind add up to %lu, not exits_total %lu",
+		   by_kind, s->exits_total);
 	test_check(t, s->hypercalls > 0, "stats.hypercalls is 0 after a hypercall");
 	test_check(t, s->guest_ram_bytes == t->boot->ram_bytes,
 		   "stats.guest_ram_bytes is %lu, the memory map says %lu", s->guest_ram_bytes,
@@ -242,17 +240,18 @@ static void stats_full(struct test *t)
 		   s->guest_ram_bytes);
 	test_check(t, all_bytes_are(stats_buf.tail, sizeof(stats_buf.tail), STATS_SENTINEL),
 		   "STATS wrote past sizeof(struct dv_stats)");
-	test_note(t,
-		  "%lu exits (%lu VMCALL), %lu hypercalls; EPT tables %lu/%lu/%lu/%lu, leaves 4K "
-		  "%lu 2M %lu 1G %lu",
-		  s->exits_total, s->exits_by_reason[EXIT_REASON_VMCALL], s->hypercalls,
-		  s->ept_tables[4], s->ept_tables[3], s->ept_tables[2], s->ept_tables[1],
-		  s->ept_leaves[1], s->ept_leaves[2], s->ept_leaves[3]);
+	test_note(
+		t,
+		"%lu exits (%lu hypercall), %lu hypercalls; EPT tables %lu/%lu/%lu/%lu, leaves 4K "
+		"%lu 2M %lu 1G %lu",
+		s->exits_total, s->exits_by_kind[DV_EXIT_KIND_HYPERCALL], s->hypercalls,
+		s->ept_tables[4], s->ept_tables[3], s->ept_tables[2], s->ept_tables[1],
+		s->ept_leaves[1], s->ept_leaves[2], s->ept_leaves[3]);
 
 	exits = s->exits_total;
-	vmcalls = s->exits_by_reason[EXIT_REASON_VMCALL];
+	vmcalls = s->exits_by_kind[DV_EXIT_KIND_HYPERCALL];
 	stats_call(sizeof(struct dv_stats));
-	test_check(t, s->exits_total > exits && s->exits_by_reason[EXIT_REASON_VMCALL] > vmcalls,
+	test_check(t, s->exits_total > exits && s->exits_by_kind[DV_EXIT_KIND_HYPERCALL] > vmcalls,
 		   "a second STATS did not count more exits (%lu then %lu)", exits, s->exits_total);
 }
 

@@ -13,6 +13,7 @@
 #define VEC_GP 13
 
 #define CPUID1_ECX_VMX	      (1u << 5)
+#define CPUIDX_ECX_SVM	      (1u << 2) /* CPUID.80000001H:ECX, AMD APM Vol. 3 E.4.2 */
 #define CPUID1_ECX_OSXSAVE    (1u << 27)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 
@@ -24,7 +25,8 @@ static void stop_with_dump(struct vcpu *v, int status)
 	vcpu_stop(v, status);
 }
 
-/* --- CPUID: the host's answers, with VMX hidden and dimvisor's leaves added. */
+/* --- CPUID: the host's answers, with hardware virtualization (VMX, SVM)
+ * hidden and dimvisor's leaves added. */
 static void handle_cpuid(struct vcpu *v)
 {
 	u32 leaf = (u32)v->regs.rax, sub = (u32)v->regs.rcx;
@@ -45,128 +47,81 @@ static void handle_cpuid(struct vcpu *v)
 			r.ecx |= CPUID1_ECX_HYPERVISOR;
 			/* OSXSAVE mirrors the guest's CR4, not the host's. */
 			r.ecx &= ~CPUID1_ECX_OSXSAVE;
-			if (vcpu_cr4() & CR4_OSXSAVE)
+			if (vcpu_get(v, VCPU_CR4) & CR4_OSXSAVE)
 				r.ecx |= CPUID1_ECX_OSXSAVE;
+		} else if (leaf == 0x80000001u) {
+			r.ecx &= ~CPUIDX_ECX_SVM;
 		}
 	}
 	v->regs.rax = r.eax;
 	v->regs.rbx = r.ebx;
 	v->regs.rcx = r.ecx;
 	v->regs.rdx = r.edx;
-	vcpu_skip_instruction();
+	vcpu_skip_instruction(v);
 }
 
-/* --- control registers: SDM Vol. 3C Table 28-3 (exit qualification). */
-
-/* Enter or leave IA-32e mode as the CPU would on a CR0.PG change with
- * EFER.LME set, when the write reached us instead of the CPU. SDM 10.8.5. */
-static void update_long_mode(struct vcpu *v, u64 old_cr0, u64 new_cr0)
-{
-	u64 efer = vcpu_efer();
-
-	if (!(efer & EFER_LME) || ((old_cr0 ^ new_cr0) & CR0_PG) == 0)
-		return;
-	if (new_cr0 & CR0_PG) {
-		efer |= EFER_LMA;
-		v->entry_controls |= ENTRY_IA32E_GUEST;
-	} else {
-		efer &= ~EFER_LMA;
-		v->entry_controls &= ~ENTRY_IA32E_GUEST;
-	}
-	vmcs_write(VMCS_GUEST_IA32_EFER, efer);
-	vmcs_write(VMCS_ENTRY_CONTROLS, v->entry_controls);
-}
-
-static void guest_write_cr0(struct vcpu *v, u64 val)
-{
-	const struct vmx_caps *c = v->caps;
-	u64 old = vcpu_guest_cr0(v);
-	u64 fixed0 = c->cr0_fixed0 & ~(CR0_PE | CR0_PG);
-
-	v->entry_controls = (u32)vmcs_read(VMCS_ENTRY_CONTROLS);
-	vmcs_write(VMCS_CR0_READ_SHADOW, val);
-	vmcs_write(VMCS_GUEST_CR0, (val | fixed0) & c->cr0_fixed1);
-	update_long_mode(v, old, val);
-}
+/* --- control registers, on a decoded CR-access exit. */
 
 static bool guest_write_cr4(struct vcpu *v, u64 val)
 {
-	const struct vmx_caps *c = v->caps;
-
 	if (val & CR4_VMXE)
-		return false; /* VMX is not offered to the guest */
-	vmcs_write(VMCS_CR4_READ_SHADOW, val);
-	vmcs_write(VMCS_GUEST_CR4, (val | c->cr4_fixed0) & c->cr4_fixed1);
+		return false; /* hardware virtualization is not offered to the guest */
+	vcpu_set(v, VCPU_CR4, val);
 	return true;
-}
-
-static u64 read_gpr(struct vcpu *v, unsigned reg)
-{
-	return reg == 4 ? vmcs_read(VMCS_GUEST_RSP) : *vcpu_gpr(v, reg);
-}
-
-static void set_gpr(struct vcpu *v, unsigned reg, u64 val)
-{
-	if (reg == 4)
-		vmcs_write(VMCS_GUEST_RSP, val);
-	else
-		*vcpu_gpr(v, reg) = val;
 }
 
 static void handle_cr_access(struct vcpu *v)
 {
-	u64 q = v->exit_qualification;
-	unsigned cr = q & 0xf, type = (q >> 4) & 3, reg = (q >> 8) & 0xf;
-	u64 val;
+	const struct vcpu_exit *e = &v->exit;
+	u64 val, cr0 = vcpu_get(v, VCPU_CR0);
 
-	switch (type) {
-	case 0: /* MOV to CR */
-		val = read_gpr(v, reg);
-		if (cr == 0) {
-			guest_write_cr0(v, val);
-		} else if (cr == 4) {
+	switch (e->cr.op) {
+	case VCPU_CR_MOV_TO:
+		val = vcpu_get(v, (enum vcpu_reg)e->cr.gpr);
+		if (e->cr.cr == 0) {
+			vcpu_set(v, VCPU_CR0, val);
+		} else if (e->cr.cr == 4) {
 			if (!guest_write_cr4(v, val)) {
-				vcpu_inject_exception(VEC_GP, true, 0);
+				vcpu_inject_exception(v, VEC_GP, true, 0);
 				return;
 			}
-		} else if (cr == 3) {
-			vmcs_write(VMCS_GUEST_CR3, val);
+		} else if (e->cr.cr == 3) {
+			vcpu_set(v, VCPU_CR3, val);
 		} else {
 			break;
 		}
-		vcpu_skip_instruction();
+		vcpu_skip_instruction(v);
 		return;
-	case 1: /* MOV from CR: only CR3 can exit this way (CR3-store exiting) */
-		if (cr != 3)
+	case VCPU_CR_MOV_FROM: /* only CR3 can exit this way (CR3-store exiting) */
+		if (e->cr.cr != 3)
 			break;
-		set_gpr(v, reg, vmcs_read(VMCS_GUEST_CR3));
-		vcpu_skip_instruction();
+		vcpu_set(v, (enum vcpu_reg)e->cr.gpr, vcpu_get(v, VCPU_CR3));
+		vcpu_skip_instruction(v);
 		return;
-	case 2: /* CLTS */
-		guest_write_cr0(v, vcpu_guest_cr0(v) & ~(1ULL << 3));
-		vcpu_skip_instruction();
+	case VCPU_CR_CLTS:
+		vcpu_set(v, VCPU_CR0, cr0 & ~CR0_TS);
+		vcpu_skip_instruction(v);
 		return;
-	case 3: /* LMSW: bits 3:0 of the source; cannot clear PE */
-		val = (q >> 16) & 0xf;
-		u64 old = vcpu_guest_cr0(v);
-		guest_write_cr0(v, (old & ~0xeULL) | val | (old & CR0_PE));
-		vcpu_skip_instruction();
+	case VCPU_CR_LMSW: /* bits 3:0 of the source; cannot clear PE. SDM Vol. 2A LMSW */
+		val = e->cr.lmsw_source & 0xf;
+		vcpu_set(v, VCPU_CR0, (cr0 & ~0xeULL) | val | (cr0 & CR0_PE));
+		vcpu_skip_instruction(v);
 		return;
 	}
 	kprintf("\ndimvisor: unhandled control-register access: CR%u, access type %u, register "
 		"%u\n",
-		cr, type, reg);
+		e->cr.cr, e->cr.op, e->cr.gpr);
 	stop_with_dump(v, DV_EXIT_VMX_FAILURE);
 }
 
 /* --- MSRs: an explicit allow list; anything else gets #GP. */
-enum msr_kind { MSR_VMCS, MSR_PASS, MSR_CONST, MSR_TSC };
+enum msr_kind { MSR_STATE, MSR_PASS, MSR_CONST, MSR_TSC };
 
 struct msr_rule {
 	u32 msr;
 	enum msr_kind kind;
-	enum vmcs_field field; /* MSR_VMCS */
-	u64 value;	       /* MSR_CONST: what reads return; writes are ignored */
+	enum vcpu_reg reg; /* MSR_STATE: the vCPU keeps it */
+	u64 value;	   /* MSR_CONST: what reads return; writes are ignored */
 	const char *name;
 };
 
@@ -185,23 +140,24 @@ struct msr_rule {
 /* The guest's own long-mode MSRs are the real ones: the hypervisor never
  * uses SYSCALL or swapgs, so the guest may own them outright. */
 static const struct msr_rule msr_rules[] = {
-	{MSR_IA32_EFER, MSR_VMCS, VMCS_GUEST_IA32_EFER, 0, "IA32_EFER"},
-	{MSR_IA32_PAT, MSR_VMCS, VMCS_GUEST_IA32_PAT, 0, "IA32_PAT"},
-	{MSR_FS_BASE, MSR_VMCS, VMCS_GUEST_FS_BASE, 0, "FS_BASE"},
-	{MSR_GS_BASE, MSR_VMCS, VMCS_GUEST_GS_BASE, 0, "GS_BASE"},
-	{MSR_IA32_SYSENTER_CS, MSR_VMCS, VMCS_GUEST_SYSENTER_CS, 0, "SYSENTER_CS"},
-	{MSR_IA32_SYSENTER_ESP, MSR_VMCS, VMCS_GUEST_SYSENTER_ESP, 0, "SYSENTER_ESP"},
-	{MSR_IA32_SYSENTER_EIP, MSR_VMCS, VMCS_GUEST_SYSENTER_EIP, 0, "SYSENTER_EIP"},
-	{MSR_STAR, MSR_PASS, 0, 0, "STAR"},
-	{MSR_LSTAR, MSR_PASS, 0, 0, "LSTAR"},
-	{MSR_CSTAR, MSR_PASS, 0, 0, "CSTAR"},
-	{MSR_SFMASK, MSR_PASS, 0, 0, "SFMASK"},
-	{MSR_KERNEL_GS_BASE, MSR_PASS, 0, 0, "KERNEL_GS_BASE"},
-	{MSR_TSC, MSR_TSC, 0, 0, "TSC"},
-	{MSR_APIC_BASE, MSR_CONST, 0, 0xfee00900ULL, "APIC_BASE"}, /* BSP, enabled, 0xfee00000 */
-	{MSR_MTRRCAP, MSR_CONST, 0, 0, "MTRRCAP"},		   /* no MTRRs offered */
-	{MSR_MTRR_DEF_TYPE, MSR_CONST, 0, 0, "MTRR_DEF_TYPE"},
-	{MSR_MISC_ENABLE, MSR_CONST, 0, 1, "MISC_ENABLE"}, /* fast strings */
+	{MSR_IA32_EFER, MSR_STATE, VCPU_EFER, 0, "IA32_EFER"},
+	{MSR_IA32_PAT, MSR_STATE, VCPU_PAT, 0, "IA32_PAT"},
+	{MSR_FS_BASE, MSR_STATE, VCPU_FS_BASE, 0, "FS_BASE"},
+	{MSR_GS_BASE, MSR_STATE, VCPU_GS_BASE, 0, "GS_BASE"},
+	{MSR_IA32_SYSENTER_CS, MSR_STATE, VCPU_SYSENTER_CS, 0, "SYSENTER_CS"},
+	{MSR_IA32_SYSENTER_ESP, MSR_STATE, VCPU_SYSENTER_ESP, 0, "SYSENTER_ESP"},
+	{MSR_IA32_SYSENTER_EIP, MSR_STATE, VCPU_SYSENTER_EIP, 0, "SYSENTER_EIP"},
+	{MSR_STAR, MSR_PASS, VCPU_RAX, 0, "STAR"},
+	{MSR_LSTAR, MSR_PASS, VCPU_RAX, 0, "LSTAR"},
+	{MSR_CSTAR, MSR_PASS, VCPU_RAX, 0, "CSTAR"},
+	{MSR_SFMASK, MSR_PASS, VCPU_RAX, 0, "SFMASK"},
+	{MSR_KERNEL_GS_BASE, MSR_PASS, VCPU_RAX, 0, "KERNEL_GS_BASE"},
+	{MSR_TSC, MSR_TSC, VCPU_RAX, 0, "TSC"},
+	{MSR_APIC_BASE, MSR_CONST, VCPU_RAX, 0xfee00900ULL,
+	 "APIC_BASE"},					  /* BSP, enabled, 0xfee00000 */
+	{MSR_MTRRCAP, MSR_CONST, VCPU_RAX, 0, "MTRRCAP"}, /* no MTRRs offered */
+	{MSR_MTRR_DEF_TYPE, MSR_CONST, VCPU_RAX, 0, "MTRR_DEF_TYPE"},
+	{MSR_MISC_ENABLE, MSR_CONST, VCPU_RAX, 1, "MISC_ENABLE"}, /* fast strings */
 };
 
 static const struct msr_rule *find_msr(u32 msr)
@@ -216,19 +172,19 @@ static const struct msr_rule *find_msr(u32 msr)
 static void refuse_wrmsr(struct vcpu *v, const struct msr_rule *r, u64 val, const char *why)
 {
 	kprintf("dimvisor: guest WRMSR of %s (0x%x) = 0x%lx at RIP 0x%lx %s: injecting #GP\n",
-		r->name, r->msr, val, vcpu_rip(), why);
-	vcpu_inject_exception(VEC_GP, true, 0);
+		r->name, r->msr, val, vcpu_get(v, VCPU_RIP), why);
+	vcpu_inject_exception(v, VEC_GP, true, 0);
 }
 
 static bool guest_paging(struct vcpu *v)
 {
-	return (vcpu_guest_cr0(v) & CR0_PG) != 0;
+	return (vcpu_get(v, VCPU_CR0) & CR0_PG) != 0;
 }
 
 /* Returns false when the write was refused (a fault is already injected). */
 static bool msr_write(struct vcpu *v, const struct msr_rule *r, u64 val)
 {
-	u64 efer = vcpu_efer();
+	u64 efer = vcpu_get(v, VCPU_EFER);
 	const char *why = msr_write_check(r->msr, val, efer, guest_paging(v), &v->rules);
 	int vector;
 
@@ -241,8 +197,8 @@ static bool msr_write(struct vcpu *v, const struct msr_rule *r, u64 val)
 	}
 	if (r->msr == MSR_IA32_EFER)
 		val = efer_after_write(efer, val);
-	if (r->kind == MSR_VMCS) {
-		vmcs_write(r->field, val);
+	if (r->kind == MSR_STATE) {
+		vcpu_set(v, r->reg, val);
 	} else if (r->kind == MSR_PASS) {
 		/* The real MSR: a check missed above must not crash the host. */
 		vector = wrmsr_safe(r->msr, val);
@@ -259,7 +215,7 @@ static bool msr_write(struct vcpu *v, const struct msr_rule *r, u64 val)
 
 static void handle_msr(struct vcpu *v)
 {
-	bool write = v->exit_reason == EXIT_WRMSR;
+	bool write = v->exit.kind == DV_EXIT_KIND_MSR_WRITE;
 	u32 msr = (u32)v->regs.rcx;
 	u64 val = (v->regs.rdx << 32) | (u32)v->regs.rax;
 	const struct msr_rule *r = find_msr(msr);
@@ -267,16 +223,16 @@ static void handle_msr(struct vcpu *v)
 	if (!r) {
 		kprintf("dimvisor: guest %s of MSR 0x%x (not on the allow list) at RIP 0x%lx: "
 			"injecting #GP\n",
-			write ? "WRMSR" : "RDMSR", msr, vcpu_rip());
-		vcpu_inject_exception(VEC_GP, true, 0);
+			write ? "WRMSR" : "RDMSR", msr, vcpu_get(v, VCPU_RIP));
+		vcpu_inject_exception(v, VEC_GP, true, 0);
 		return;
 	}
 	if (write) {
 		if (!msr_write(v, r, val))
 			return;
 	} else {
-		if (r->kind == MSR_VMCS)
-			val = vmcs_read(r->field);
+		if (r->kind == MSR_STATE)
+			val = vcpu_get(v, r->reg);
 		else if (r->kind == MSR_PASS)
 			val = rdmsr(msr);
 		else if (r->kind == MSR_TSC)
@@ -286,34 +242,33 @@ static void handle_msr(struct vcpu *v)
 		v->regs.rax = (u32)val;
 		v->regs.rdx = val >> 32;
 	}
-	vcpu_skip_instruction();
+	vcpu_skip_instruction(v);
 }
 
 /* --- the rest */
 
 static void handle_hlt(struct vcpu *v)
 {
-	if (!(vmcs_read(VMCS_GUEST_RFLAGS) & RFLAGS_IF)) {
+	if (!(vcpu_get(v, VCPU_RFLAGS) & RFLAGS_IF)) {
 		kprintf("\ndimvisor: guest executed HLT with interrupts disabled at RIP 0x%lx: "
 			"it can never resume; stopping it\n",
-			vcpu_rip());
+			vcpu_get(v, VCPU_RIP));
 		vcpu_stop(v, DV_EXIT_GUEST_FAULT);
 		return;
 	}
-	vcpu_skip_instruction(); /* no virtual interrupts yet: HLT is a no-op */
+	vcpu_skip_instruction(v); /* no virtual interrupts yet: HLT is a no-op */
 }
 
 static void handle_triple_fault(struct vcpu *v)
 {
 	kprintf("\ndimvisor: guest triple fault (an exception it could not handle) at RIP 0x%lx\n",
-		vcpu_rip());
+		vcpu_get(v, VCPU_RIP));
 	stop_with_dump(v, DV_EXIT_GUEST_FAULT);
 }
 
-static void handle_skip(struct vcpu *v)
+static void handle_cache_flush(struct vcpu *v)
 {
-	(void)v;
-	vcpu_skip_instruction(); /* INVD, WBINVD: caches are the host's business */
+	vcpu_skip_instruction(v); /* INVD, WBINVD: caches are the host's business */
 }
 
 static void handle_xsetbv(struct vcpu *v)
@@ -323,7 +278,7 @@ static void handle_xsetbv(struct vcpu *v)
 	const char *why = v->unchecked_guest_values ? NULL : xsetbv_check(index, val, &v->rules);
 	int vector;
 
-	if (!why && vcpu_cpl() != 0)
+	if (!why && vcpu_cpl(v) != 0)
 		why = "at CPL > 0";
 	if (!why) {
 		/* The real XCR0: a rule missed above must not crash the host. */
@@ -337,124 +292,103 @@ static void handle_xsetbv(struct vcpu *v)
 	}
 	if (why) {
 		kprintf("dimvisor: guest XSETBV of XCR%u = 0x%lx at RIP 0x%lx %s: injecting #GP\n",
-			index, val, vcpu_rip(), why);
-		vcpu_inject_exception(VEC_GP, true, 0);
+			index, val, vcpu_get(v, VCPU_RIP), why);
+		vcpu_inject_exception(v, VEC_GP, true, 0);
 		return;
 	}
-	vcpu_skip_instruction();
+	vcpu_skip_instruction(v);
 }
 
-static void handle_vmx_instruction(struct vcpu *v)
+static void handle_virt_instruction(struct vcpu *v)
 {
-	(void)v;
-	vcpu_inject_exception(VEC_UD, false, 0); /* VMX is not offered to the guest */
+	/* Hardware virtualization is not offered to the guest (CPUID hides it). */
+	vcpu_inject_exception(v, VEC_UD, false, 0);
 }
 
-/* EPT violation qualification: SDM Vol. 3C Table 28-7. */
-static void handle_ept_violation(struct vcpu *v)
+/* An access the nested page tables refused: outside guest RAM (no device
+ * there), or not permitted. The guest cannot go on without it. */
+static void handle_nested_fault(struct vcpu *v)
 {
-	u64 q = v->exit_qualification;
-	u64 gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
-	const char *access = q & 4 ? "instruction fetch" : q & 2 ? "write" : "read";
+	const struct vcpu_exit *e = &v->exit;
+	const char *access = e->nested.fetch   ? "instruction fetch"
+			     : e->nested.write ? "write"
+					       : "read";
 
-	kprintf("\ndimvisor: guest %s of guest-physical 0x%lx at RIP 0x%lx", access, gpa,
-		vcpu_rip());
-	if (q & (1 << 7))
-		kprintf(" (linear 0x%lx)", vmcs_read(VMCS_GUEST_LINEAR_ADDRESS));
-	kprintf(": EPT violation, qualification 0x%lx: %s\n", q,
-		guestmem_is_ram(v->mem, gpa, 1) ? "access not permitted"
-						: "not guest RAM and no device there");
+	kprintf("\ndimvisor: guest %s of guest-physical 0x%lx at RIP 0x%lx", access, e->nested.gpa,
+		vcpu_get(v, VCPU_RIP));
+	if (e->nested.gva_valid)
+		kprintf(" (linear 0x%lx)", e->nested.gva);
+	kprintf(": EPT violation, qualification 0x%lx: %s\n", e->qualification,
+		guestmem_is_ram(v->mem, e->nested.gpa, 1) ? "access not permitted"
+							  : "not guest RAM and no device there");
 	kprintf("dimvisor: stopping the guest; the hypervisor is unaffected\n");
 	stop_with_dump(v, DV_EXIT_GUEST_FAULT);
 }
 
-static void handle_ept_misconfig(struct vcpu *v)
+static void handle_nested_misconfig(struct vcpu *v)
 {
 	kprintf("\ndimvisor: EPT misconfiguration at guest-physical 0x%lx: a hypervisor bug\n",
-		vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS));
+		v->exit.nested.gpa);
 	stop_with_dump(v, DV_EXIT_VMX_FAILURE);
 }
 
-static void handle_nmi(struct vcpu *v)
+static void handle_host_nmi(struct vcpu *v)
 {
-	kprintf("dimvisor: NMI while the guest ran (interruption info 0x%lx); ignored\n",
-		vmcs_read(VMCS_EXIT_INTR_INFO));
-	(void)v;
+	kprintf("dimvisor: NMI while the guest ran (at guest RIP 0x%lx); ignored\n",
+		vcpu_get(v, VCPU_RIP));
 }
 
-static const exit_handler exit_handlers[EXIT_REASON_COUNT] = {
-	[EXIT_EXCEPTION_NMI] = handle_nmi,
-	[EXIT_TRIPLE_FAULT] = handle_triple_fault,
-	[EXIT_CPUID] = handle_cpuid,
-	[EXIT_HLT] = handle_hlt,
-	[EXIT_INVD] = handle_skip,
-	[EXIT_WBINVD] = handle_skip,
-	[EXIT_VMCALL] = hypercall_handle,
-	[EXIT_VMCLEAR] = handle_vmx_instruction,
-	[EXIT_VMLAUNCH] = handle_vmx_instruction,
-	[EXIT_VMPTRLD] = handle_vmx_instruction,
-	[EXIT_VMPTRST] = handle_vmx_instruction,
-	[EXIT_VMREAD] = handle_vmx_instruction,
-	[EXIT_VMRESUME] = handle_vmx_instruction,
-	[EXIT_VMWRITE] = handle_vmx_instruction,
-	[EXIT_VMXOFF] = handle_vmx_instruction,
-	[EXIT_VMXON] = handle_vmx_instruction,
-	[EXIT_INVEPT] = handle_vmx_instruction,
-	[EXIT_INVVPID] = handle_vmx_instruction,
-	[EXIT_CR_ACCESS] = handle_cr_access,
-	[EXIT_IO_INSTRUCTION] = io_handle_exit,
-	[EXIT_RDMSR] = handle_msr,
-	[EXIT_WRMSR] = handle_msr,
-	[EXIT_EPT_VIOLATION] = handle_ept_violation,
-	[EXIT_EPT_MISCONFIG] = handle_ept_misconfig,
-	[EXIT_XSETBV] = handle_xsetbv,
+static const exit_handler exit_handlers[DV_EXIT_KINDS] = {
+	[DV_EXIT_KIND_HOST_NMI] = handle_host_nmi,
+	[DV_EXIT_KIND_TRIPLE_FAULT] = handle_triple_fault,
+	[DV_EXIT_KIND_CPUID] = handle_cpuid,
+	[DV_EXIT_KIND_HLT] = handle_hlt,
+	[DV_EXIT_KIND_CACHE_FLUSH] = handle_cache_flush,
+	[DV_EXIT_KIND_HYPERCALL] = hypercall_handle,
+	[DV_EXIT_KIND_VIRT_INSN] = handle_virt_instruction,
+	[DV_EXIT_KIND_CR_ACCESS] = handle_cr_access,
+	[DV_EXIT_KIND_IO] = io_handle_exit,
+	[DV_EXIT_KIND_MSR_READ] = handle_msr,
+	[DV_EXIT_KIND_MSR_WRITE] = handle_msr,
+	[DV_EXIT_KIND_NESTED_FAULT] = handle_nested_fault,
+	[DV_EXIT_KIND_NESTED_MISCONFIG] = handle_nested_misconfig,
+	[DV_EXIT_KIND_XSETBV] = handle_xsetbv,
 };
 
-/* SDM Vol. 3C Tables 28-3 (CR access), 28-5 (I/O), 28-7 (EPT violation). */
-void exit_describe(u32 reason, u64 q, char *buf, size_t len)
-{
-	static const char *const gpr[16] = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
-					    "R8",  "R9",  "R10", "R11", "R12", "R13", "R14", "R15"};
-	static const char *const cr_ops[4] = {"MOV to", "MOV from", "CLTS on", "LMSW to"};
+static const char *const exit_kind_names[DV_EXIT_KINDS] = {
+	[DV_EXIT_KIND_OTHER] = "other",
+	[DV_EXIT_KIND_CPUID] = "CPUID",
+	[DV_EXIT_KIND_HLT] = "HLT",
+	[DV_EXIT_KIND_IO] = "I/O instruction",
+	[DV_EXIT_KIND_MSR_READ] = "RDMSR",
+	[DV_EXIT_KIND_MSR_WRITE] = "WRMSR",
+	[DV_EXIT_KIND_CR_ACCESS] = "control-register access",
+	[DV_EXIT_KIND_XSETBV] = "XSETBV",
+	[DV_EXIT_KIND_HYPERCALL] = "hypercall",
+	[DV_EXIT_KIND_NESTED_FAULT] = "nested page fault",
+	[DV_EXIT_KIND_NESTED_MISCONFIG] = "nested page misconfiguration",
+	[DV_EXIT_KIND_TRIPLE_FAULT] = "triple fault",
+	[DV_EXIT_KIND_CACHE_FLUSH] = "INVD/WBINVD",
+	[DV_EXIT_KIND_VIRT_INSN] = "virtualization instruction",
+	[DV_EXIT_KIND_HOST_NMI] = "host NMI",
+	[DV_EXIT_KIND_TASK_SWITCH] = "task switch",
+	[DV_EXIT_KIND_ENTRY_FAILURE] = "VM-entry failure",
+};
 
-	buf[0] = '\0';
-	switch (reason) {
-	case EXIT_CR_ACCESS:
-		ksnprintf(buf, len, "%s CR%lu %s %s", cr_ops[(q >> 4) & 3], q & 0xf,
-			  ((q >> 4) & 3) == 1 ? "into" : "from", gpr[(q >> 8) & 0xf]);
-		break;
-	case EXIT_IO_INSTRUCTION:
-		ksnprintf(buf, len, "%s%s %lu byte%s %s port 0x%lx", q & (1 << 3) ? "IN" : "OUT",
-			  q & (1 << 4) ? "S" : "", (q & 7) + 1, (q & 7) ? "s" : "",
-			  q & (1 << 3) ? "from" : "to", q >> 16);
-		break;
-	case EXIT_TASK_SWITCH: { /* SDM Vol. 3C Table 28-2 */
-		static const char *const source[4] = {"CALL", "IRET", "JMP", "IDT task gate"};
-		ksnprintf(buf, len, "%s to TSS selector 0x%lx", source[(q >> 30) & 3], q & 0xffff);
-		break;
-	}
-	case EXIT_EPT_VIOLATION:
-		ksnprintf(buf, len, "%s of a guest-physical address, allowed %c%c%c%s",
-			  q & 4	  ? "fetch"
-			  : q & 2 ? "write"
-				  : "read",
-			  q & 8 ? 'R' : '-', q & 16 ? 'W' : '-', q & 32 ? 'X' : '-',
-			  q & (1 << 7) ? ", linear address valid" : "");
-		break;
-	}
+const char *exit_kind_name(unsigned kind)
+{
+	return kind < DV_EXIT_KINDS && exit_kind_names[kind] ? exit_kind_names[kind] : "?";
 }
 
 void exit_dispatch(struct vcpu *v)
 {
-	exit_handler h = v->exit_reason < EXIT_REASON_COUNT ? exit_handlers[v->exit_reason] : NULL;
+	exit_handler h = v->exit.kind < DV_EXIT_KINDS ? exit_handlers[v->exit.kind] : NULL;
 
 	if (!h) {
-		char what[80];
+		char what[160];
 
-		exit_describe(v->exit_reason, v->exit_qualification, what, sizeof(what));
-		kprintf("\ndimvisor: unhandled VM exit: reason %u (%s), qualification 0x%lx %s\n",
-			v->exit_reason, vmx_exit_reason_name(v->exit_reason), v->exit_qualification,
-			what);
+		vcpu_exit_describe(v, what, sizeof(what));
+		kprintf("\ndimvisor: unhandled VM exit: %s\n", what);
 		stop_with_dump(v, DV_EXIT_VMX_FAILURE);
 		return;
 	}

@@ -16,7 +16,7 @@ static u64 read_guest_pte(void *ctx, u64 gpa)
 
 int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
 {
-	u64 cr0 = vcpu_guest_cr0(v);
+	u64 cr0 = vcpu_get(v, VCPU_CR0), efer = vcpu_get(v, VCPU_EFER);
 
 	if (!(cr0 & CR0_PG)) {
 		if (gva >= (1ULL << 32))
@@ -24,15 +24,15 @@ int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
 		*gpa = gva;
 		return 0;
 	}
-	if (!(vcpu_efer() & EFER_LMA))
+	if (!(efer & EFER_LMA))
 		return -DV_ENOTSUP;
 
-	struct walk_tables t = {.root = vmcs_read(VMCS_GUEST_CR3) & PTE_ADDR_MASK,
+	struct walk_tables t = {.root = vcpu_get(v, VCPU_CR3) & PTE_ADDR_MASK,
 				.read = read_guest_pte,
 				.ctx = v->mem,
 				.flat = NULL,
 				.flat_size = 0};
-	struct walk_env env = {.maxphyaddr = 52, .nxe = vcpu_efer() & EFER_NXE, .wp = cr0 & CR0_WP};
+	struct walk_env env = {.maxphyaddr = 52, .nxe = efer & EFER_NXE, .wp = cr0 & CR0_WP};
 	struct walk_refs refs;
 	struct walk_leaf leaf;
 	struct walk_fault f;

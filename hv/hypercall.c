@@ -66,8 +66,8 @@ static s64 hc_stats(struct vcpu *v, const struct hc_args *a)
 	s.size = (u32)size;
 	s.abi_version = DV_ABI_VERSION;
 	s.exits_total = v->exits_total;
-	for (unsigned i = 0; i < DV_STATS_EXIT_REASONS && i < EXIT_REASON_COUNT; i++)
-		s.exits_by_reason[i] = v->exits[i];
+	for (unsigned k = 0; k < DV_EXIT_KINDS; k++)
+		s.exits_by_kind[k] = v->exits[k];
 	for (unsigned l = 1; l <= 4; l++)
 		s.ept_tables[l] = v->mem->ept.tables[l];
 	for (unsigned l = 1; l <= 3; l++)
@@ -107,16 +107,16 @@ void hypercall_handle(struct vcpu *v)
 	s64 rc;
 
 	v->hypercalls++;
-	if (vcpu_cpl() != 0)
+	if (vcpu_cpl(v) != 0)
 		rc = -DV_EPERM;
 	else if (nr >= DV_HC_COUNT || !hypercalls[nr].fn)
 		rc = -DV_ENOSYS;
 	else
 		rc = hypercalls[nr].fn(v, &a);
 	kdebug("hypercall: %s (%lu) from CPL %u, args 0x%lx 0x%lx 0x%lx 0x%lx -> %ld\n",
-	       hypercall_name(nr), nr, vcpu_cpl(), a.a1, a.a2, a.a3, a.a4, rc);
+	       hypercall_name(nr), nr, vcpu_cpl(v), a.a1, a.a2, a.a3, a.a4, rc);
 	if (v->stopped)
 		return;
 	v->regs.rax = (u64)rc;
-	vcpu_skip_instruction();
+	vcpu_skip_instruction(v);
 }

@@ -290,29 +290,33 @@ static const struct port_device *find_device(u16 port)
 	return NULL;
 }
 
-/* I/O exit qualification: SDM Vol. 3C Table 28-5. */
+/* A decoded I/O exit: the port's device, or "no device" (reads all ones). */
 void io_handle_exit(struct vcpu *v)
 {
-	u64 q = v->exit_qualification;
-	unsigned size = (q & 7) + 1;
-	bool in = q & (1 << 3), string = q & (1 << 4);
-	u16 port = (u16)(q >> 16);
+	const struct vcpu_exit *e = &v->exit;
+	unsigned size = e->io.size;
+	u16 port = e->io.port;
 	const struct port_device *d = find_device(port);
 	u32 mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 
-	if (string) {
+	if (e->io.string) {
 		kprintf("\ndimvisor: guest used string I/O (INS/OUTS) on port 0x%x at RIP 0x%lx, "
 			"which dimvisor does not emulate\n",
-			port, vcpu_rip());
+			port, vcpu_get(v, VCPU_RIP));
 		vcpu_dump(v);
 		vcpu_stop(v, DV_EXIT_GUEST_FAULT);
 		return;
 	}
-	if (in) {
+	if (e->io.in) {
 		u32 val = d && d->in ? d->in(v, port, size) : 0xffffffffu;
 		if (!d)
 			count_unclaimed(port, true);
-		v->regs.rax = (v->regs.rax & ~(u64)mask) | (val & mask);
+		/* A 32-bit result zero-extends into RAX, as every 32-bit operation
+		 * does in 64-bit mode (SDM Vol. 1 3.4.1.1); 8 and 16 bits merge. */
+		if (size == 4)
+			v->regs.rax = val;
+		else
+			v->regs.rax = (v->regs.rax & ~(u64)mask) | (val & mask);
 	} else {
 		if (d && d->out)
 			d->out(v, port, size, (u32)v->regs.rax & mask);
@@ -320,5 +324,5 @@ void io_handle_exit(struct vcpu *v)
 			count_unclaimed(port, false);
 	}
 	if (!v->stopped)
-		vcpu_skip_instruction();
+		vcpu_skip_instruction(v);
 }

@@ -8,10 +8,11 @@
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/platform.h"
 #include "arch/x86_64/serial.h"
-#include "arch/x86_64/vmx_caps.h"
+#include "arch/x86_64/cpuident.h"
 #include "hv/config.h"
 #include "hv/memory.h"
 #include "hv/multiboot.h"
+#include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "lib/panic.h"
 #include "lib/log.h"
@@ -24,7 +25,7 @@ void dv_main(u64 magic, u64 info_phys);
 static struct boot_info boot_info;
 static struct dv_config config;
 static struct cpu_ident cpu;
-static struct vmx_caps vmx;
+static const struct vcpu_hw *hw;
 
 static void panic_halt(void)
 {
@@ -119,11 +120,9 @@ static void run_selftest(enum dv_selftest t)
 static void check_vtx(void)
 {
 	cpu_identify(&cpu);
-	vmx_probe(&cpu, &vmx);
-	if (log_enabled(LOG_LEVEL_INFO))
-		vmx_caps_print(&cpu, &vmx);
-	if (!vmx.usable) {
-		kprintf("dimvisor: VT-x not available: %s\n", vmx.why_not);
+	hw = vcpu_hw_probe(&cpu, log_enabled(LOG_LEVEL_INFO));
+	if (!hw->usable) {
+		kprintf("dimvisor: %s not available: %s\n", hw->name, hw->why_not);
 		platform_exit(DV_EXIT_NO_VMX);
 	}
 }
@@ -148,5 +147,5 @@ void dv_main(u64 magic, u64 info_phys)
 			"module2 line, QEMU -initrd, tools/dimvisor-run --guest FILE)\n");
 		platform_exit(DV_EXIT_BAD_GUEST);
 	}
-	platform_exit(vm_run(&boot_info.modules[0], &config, &vmx));
+	platform_exit(vm_run(&boot_info.modules[0], &config, hw));
 }

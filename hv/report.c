@@ -1,15 +1,15 @@
 #include "hv/report.h"
 #include "arch/x86_64/fixup.h"
+#include "hv/exit.h"
 #include "hv/io.h"
 #include "lib/printf.h"
 
 static void report_exits(const struct vcpu *v)
 {
 	kprintf("report: %lu VM exits, %lu hypercalls\n", v->exits_total, v->hypercalls);
-	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
-		if (v->exits[r])
-			kprintf("report:   exit %-2u %-28s %lu\n", r, vmx_exit_reason_name(r),
-				v->exits[r]);
+	for (unsigned k = 0; k < DV_EXIT_KINDS; k++)
+		if (v->exits[k])
+			kprintf("report:   exit %-30s %lu\n", exit_kind_name(k), v->exits[k]);
 }
 
 static void report_ept(const struct vcpu *v)

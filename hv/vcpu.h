@@ -1,76 +1,149 @@
-/* The virtual CPU. The VMX backend (hv/vcpu.c) owns the VMCS; the rest of hv/
- * (exit handlers, hypercalls, devices) reads and changes the guest through
- * this interface and struct vcpu's general registers. */
+/* The virtual CPU: the only interface between the vendor-neutral hypervisor
+ * (exit handlers, hypercalls, devices, the VM) and a hardware backend (VT-x in
+ * hv/vmx/; SVM would be hv/svm/). Nothing above this line names VMX or SVM:
+ * guest state is read and written by name (enum vcpu_reg), exits arrive
+ * decoded (struct vcpu_exit), and the backend keeps its own state out of
+ * sight behind struct vcpu_arch. */
 #ifndef HV_VCPU_H
 #define HV_VCPU_H
 
+#include <dimvisor/hypercall.h>
 #include <dimvisor/types.h>
-#include "arch/x86_64/vmx.h"
-#include "arch/x86_64/vmx_caps.h"
+#include "arch/x86_64/regs.h"
 #include "hv/cpu_rules.h"
 #include "hv/guestmem.h"
-#include "hv/loader.h"
+
+struct cpu_ident;
+struct vcpu_arch; /* the backend's state */
+
+/* Guest registers by name. 0..15 are the general registers in the SDM's
+ * encoding order (RAX RCX RDX RBX RSP RBP RSI RDI R8..R15), so a decoded
+ * instruction's register number indexes them directly. */
+enum vcpu_reg {
+	VCPU_RAX,
+	VCPU_RCX,
+	VCPU_RDX,
+	VCPU_RBX,
+	VCPU_RSP,
+	VCPU_RBP,
+	VCPU_RSI,
+	VCPU_RDI,
+	VCPU_R8,
+	VCPU_R15 = VCPU_R8 + 7,
+	VCPU_RIP,
+	VCPU_RFLAGS,
+	VCPU_CR0, /* as the guest sees it (bits the host keeps read from the shadow) */
+	VCPU_CR3,
+	VCPU_CR4, /* as the guest sees it */
+	VCPU_EFER,
+	VCPU_PAT,
+	VCPU_FS_BASE,
+	VCPU_GS_BASE,
+	VCPU_SYSENTER_CS,
+	VCPU_SYSENTER_ESP,
+	VCPU_SYSENTER_EIP,
+	VCPU_REG_COUNT
+};
+
+/* A decoded exit. kind says which of the unions is valid. */
+enum vcpu_cr_op { VCPU_CR_MOV_TO, VCPU_CR_MOV_FROM, VCPU_CR_CLTS, VCPU_CR_LMSW };
+
+struct vcpu_exit {
+	enum dv_exit_kind kind;
+	u32 reason;	   /* the backend's own code (VMX basic exit reason), for reports */
+	u64 qualification; /* the backend's raw detail, for reports */
+	union {
+		struct {
+			u16 port;
+			u8 size; /* 1, 2 or 4 bytes */
+			bool in, string, rep;
+		} io;
+		struct {
+			u8 cr;	/* 0, 3, 4, 8 */
+			u8 gpr; /* enum vcpu_reg of the MOV's register operand */
+			enum vcpu_cr_op op;
+			u16 lmsw_source; /* LMSW: the 16-bit source operand */
+		} cr;
+		struct {
+			u64 gpa;
+			u64 gva; /* valid when gva_valid */
+			bool gva_valid;
+			bool read, write, fetch;	     /* the access */
+			bool readable, writable, executable; /* what the nested entry allowed */
+		} nested;
+	};
+};
 
 #define VCPU_RECENT_EXITS 8
 
-struct vcpu_exit_record {
-	u32 reason;
-	u64 rip, qualification;
-};
-
 struct vcpu {
-	struct guest_regs regs;
-	bool launched;
-	u64 vmxon_phys, vmcs_phys;
-	u16 vpid;
-	const struct vmx_caps *caps;
+	struct guest_regs regs; /* RAX..R15 except RSP (vcpu_get/vcpu_set reach all) */
+	struct vcpu_arch *arch;
 	struct cpu_rules_caps rules; /* what the guest's CPU accepts (XCR0, MSRs) */
 	bool unchecked_guest_values; /* selftest: rules off where a fixup stands behind */
 	struct guestmem *mem;
-	u32 entry_controls;
-	u64 cr0_mask, cr4_mask;
-	/* the exit being handled */
-	u32 exit_reason;
-	u64 exit_qualification;
+	struct vcpu_exit exit; /* the exit being handled */
 	/* accounting */
-	u64 exits[EXIT_REASON_COUNT];
+	u64 exits[DV_EXIT_KINDS];
 	u64 exits_total, hypercalls;
-	struct vcpu_exit_record recent[VCPU_RECENT_EXITS];
-	unsigned recent_next;
 	u64 tsc_start, tsc_end;
 	/* set by a handler to end the run */
 	bool stopped;
 	int status;
 };
 
-/* Enter VMX operation. Returns 0, or -DV_ENOTSUP with a reason in err. */
-int vcpu_vmx_on(const struct vmx_caps *caps, char *err, size_t errlen);
-/* Build the VMCS for a guest loaded as boot describes. 0 or -DV_ENOTSUP/-DV_ENOMEM
- * with a reason in err (a missing capability is named). */
-int vcpu_init(struct vcpu *v, const struct vmx_caps *caps, struct guestmem *mem,
-	      const struct guest_boot *boot, char *err, size_t errlen);
+/* The initial architectural state of a guest, as the boot protocol defines
+ * it (hv/guest_start.c builds it; the backend loads it). */
+enum vcpu_start_mode {
+	VCPU_START_PROTECTED32, /* flat 32-bit protected mode, paging off (multiboot) */
+	VCPU_START_LONG64,	/* 64-bit mode with paging on cr3 (ELF64) */
+};
+
+struct vcpu_start {
+	enum vcpu_start_mode mode;
+	u64 rip, rax, rbx, cr3;
+};
+
+/* What the CPU offers for running a guest, whatever its vendor. */
+struct vcpu_hw {
+	const char *name;	   /* "VT-x" */
+	bool usable;		   /* the CPU can run a guest at all */
+	const char *why_not;	   /* when !usable */
+	bool nested_2m, nested_1g; /* nested-paging leaf sizes beyond 4 KiB */
+};
+
+/* Probe the CPU (and print what it offers when print); never NULL. */
+const struct vcpu_hw *vcpu_hw_probe(const struct cpu_ident *id, bool print);
+/* Enter the CPU's virtualization mode. 0, or -DV_ENOTSUP with a reason in err. */
+int vcpu_hw_enable(char *err, size_t errlen);
+/* Prepare v to run the guest in mem from start. 0, or -DV_ENOTSUP (a missing
+ * capability, named in err) or -DV_EIO (the CPU refused the set-up). */
+int vcpu_init(struct vcpu *v, struct guestmem *mem, const struct vcpu_start *start, char *err,
+	      size_t errlen);
 /* selftest=vmentry-*: make the next VM entry fail on purpose, so the failure
- * report is exercised. guest_state: RFLAGS bit 1 clear (SDM 27.3.1.4, exit
- * reason 33); else a CR3-target count above the CPU's maximum (SDM 27.2.1.1,
- * VMfailValid, VM-instruction error 7). */
-void vcpu_break_for_selftest(bool guest_state);
-/* Run until a handler stops the guest; returns the status. */
+ * report is exercised: on the guest state, or on a control field. */
+void vcpu_break_for_selftest(struct vcpu *v, bool guest_state);
+/* Run until a handler stops the guest; returns the status. Each exit is
+ * decoded into v->exit, counted and given to exit_dispatch(). */
 int vcpu_run(struct vcpu *v);
 
-/* For exit handlers. */
-u64 vcpu_rip(void);
-void vcpu_skip_instruction(void);
-unsigned vcpu_cpl(void);
-void vcpu_inject_exception(unsigned vector, bool has_error, u32 error);
+/* Guest state, by name. vcpu_set of CR0 applies what the CPU does on a MOV
+ * to CR0 (entering or leaving IA-32e mode with EFER.LME); of CR0 and CR4 keeps
+ * the bits the host must own and shows the guest its own values. */
+u64 vcpu_get(const struct vcpu *v, enum vcpu_reg r);
+void vcpu_set(struct vcpu *v, enum vcpu_reg r, u64 value);
+unsigned vcpu_cpl(const struct vcpu *v);
+/* Complete the exiting instruction: advance RIP past it. */
+void vcpu_skip_instruction(struct vcpu *v);
+/* Deliver a hardware exception at the next entry, instead of completing
+ * the exiting instruction. */
+void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error);
 void vcpu_stop(struct vcpu *v, int status);
+
 /* The decoded dump printed on every fatal path: guest state and recent exits. */
 void vcpu_dump(const struct vcpu *v);
-/* CR0 as the guest sees it: the real register for the bits it owns, the read
- * shadow for the bits the host keeps (the guest/host mask). */
-u64 vcpu_guest_cr0(const struct vcpu *v);
-/* Guest control state the handlers need (real registers). */
-u64 vcpu_cr4(void);
-u64 vcpu_efer(void);
-u64 *vcpu_gpr(struct vcpu *v, unsigned index); /* 0 = RAX .. 15 = R15; RSP lives in the VMCS */
+/* The current exit in words: "reason 9 (task switch), qualification 0x80000018
+ * JMP to TSS selector 0x18". */
+void vcpu_exit_describe(const struct vcpu *v, char *buf, size_t len);
 
 #endif

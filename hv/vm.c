@@ -1,4 +1,5 @@
 #include "hv/vm.h"
+#include "hv/guest_start.h"
 #include "hv/guestmem.h"
 #include "hv/io.h"
 #include "hv/loader.h"
@@ -65,11 +66,12 @@ static void print_layout(void)
 		       guest_mem.backing[i].hpa);
 }
 
-int vm_run(const struct boot_module *guest, const struct dv_config *cfg,
-	   const struct vmx_caps *caps)
+int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const struct vcpu_hw *hw)
 {
 	struct guest_boot boot;
+	struct vcpu_start start;
 	char err[200];
+	int rc;
 
 	/* The direct-segment modes come with their own issues; running base mode
 	 * under another mode's name would make every measurement a lie. */
@@ -80,7 +82,7 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg,
 		return DV_EXIT_BAD_CONFIG;
 	}
 	if (guestmem_init(&guest_mem, host_pmm(), cfg->mem, cfg->iogap, cfg->ept_page_shift,
-			  caps->ept_2m, caps->ept_1g) < 0) {
+			  hw->nested_2m, hw->nested_1g) < 0) {
 		kprintf("dimvisor: not enough host memory for mem=%lu MiB of guest RAM (%lu MiB "
 			"free)\n",
 			cfg->mem >> 20, pmm_free_bytes(host_pmm()) >> 20);
@@ -89,15 +91,26 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg,
 	print_layout();
 	if (load_guest(guest, &boot) < 0)
 		return DV_EXIT_BAD_GUEST;
-	if (vcpu_vmx_on(caps, err, sizeof(err)) < 0 ||
-	    vcpu_init(&vcpu0, caps, &guest_mem, &boot, err, sizeof(err)) < 0) {
+	/* Each failure its own status: a guest too big for its identity map is a
+	 * guest problem, not a missing CPU feature. */
+	if (guest_start_state(&boot, &guest_mem, &start, err, sizeof(err)) < 0) {
+		kprintf("dimvisor: cannot start the guest kernel: %s\n", err);
+		return DV_EXIT_BAD_GUEST;
+	}
+	if (vcpu_hw_enable(err, sizeof(err)) < 0) {
 		kprintf("dimvisor: cannot run a guest: %s\n", err);
 		return DV_EXIT_NO_VMX;
 	}
+	rc = vcpu_init(&vcpu0, &guest_mem, &start, err, sizeof(err));
+	if (rc < 0) {
+		kprintf("dimvisor: cannot run a guest: %s\n", err);
+		return rc == -DV_ENOTSUP ? DV_EXIT_NO_VMX : DV_EXIT_VMX_FAILURE;
+	}
 	io_init(cfg->mem, guest->cmdline);
-	if (cfg->selftest == SELFTEST_VMENTRY_GUEST_STATE || cfg->selftest == SELFTEST_VMENTRY_CONTROL) {
+	if (cfg->selftest == SELFTEST_VMENTRY_GUEST_STATE ||
+	    cfg->selftest == SELFTEST_VMENTRY_CONTROL) {
 		kprintf("selftest: breaking the VMCS before VMLAUNCH\n");
-		vcpu_break_for_selftest(cfg->selftest == SELFTEST_VMENTRY_GUEST_STATE);
+		vcpu_break_for_selftest(&vcpu0, cfg->selftest == SELFTEST_VMENTRY_GUEST_STATE);
 	}
 	if (cfg->selftest == SELFTEST_UNCHECKED) {
 		kprintf("selftest: XSETBV and WRMSR of passed-through MSRs go to the CPU "

@@ -7,6 +7,7 @@
 
 #define CR0_PE (1UL << 0)
 #define CR0_MP (1UL << 1)
+#define CR0_TS (1UL << 3)
 #define CR0_ET (1UL << 4)
 #define CR0_NE (1UL << 5)
 #define CR0_WP (1UL << 16)

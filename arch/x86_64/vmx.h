@@ -5,6 +5,7 @@
 #define ARCH_X86_64_VMX_H
 
 #include <dimvisor/types.h>
+#include "arch/x86_64/regs.h"
 
 /* --- VMCS fields ------------------------------------------------------- */
 enum vmcs_field {
@@ -337,14 +338,6 @@ static inline enum vmx_status invvpid(u64 type, u16 vpid)
 void vmcs_write_at(enum vmcs_field field, u64 value, const char *file, int line);
 u64 vmcs_read_at(enum vmcs_field field, const char *file, int line);
 const char *vmcs_field_name(enum vmcs_field field);
-
-/* General registers of the guest that the VMCS does not hold. Layout shared
- * with arch/x86_64/vmx_entry.asm: keep in sync. */
-struct guest_regs {
-	u64 rax, rbx, rcx, rdx, rsi, rdi, rbp;
-	u64 r8, r9, r10, r11, r12, r13, r14, r15;
-	u64 cr2;
-};
 
 /* Enter the guest (VMLAUNCH when !launched, else VMRESUME) and return at the
  * next VM exit with the guest's registers saved in *regs. Returns VMX_OK on a

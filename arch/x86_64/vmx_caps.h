@@ -6,12 +6,7 @@
 
 #include <dimvisor/types.h>
 
-struct cpu_ident {
-	char vendor[13];
-	char brand[49];
-	u32 family, model, stepping;
-	bool intel, amd;
-};
+#include "arch/x86_64/cpuident.h"
 
 struct vmx_caps {
 	bool present;	     /* CPUID.1:ECX.VMX[bit 5] */
@@ -31,7 +26,6 @@ struct vmx_caps {
 	bool invvpid;
 };
 
-void cpu_identify(struct cpu_ident *id);
 /* Read VT-x state. Enables VMX in IA32_FEATURE_CONTROL only when the MSR is
  * unlocked (it arrives locked from most firmware, and from the Bochs BIOS). */
 void vmx_probe(const struct cpu_ident *id, struct vmx_caps *caps);

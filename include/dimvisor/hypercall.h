@@ -29,7 +29,9 @@
 #define DV_CPUID_SIG_ECX	0x726f7369u /* "isor" */
 #define DV_CPUID_SIG_EDX	0x00000000u
 
-#define DV_ABI_VERSION 1
+/* 2: dv_stats counts exits by vendor-neutral kind (DV_EXIT_KIND_*), not by
+ * VMX exit reason. */
+#define DV_ABI_VERSION 2
 
 /* Call numbers. */
 #define DV_HC_VERSION  0 /* () -> (major << 16) | minor of dimvisor */
@@ -46,7 +48,30 @@
 #define DV_HC_FEATURE_CONSOLE (1u << 0)
 #define DV_HC_FEATURE_STATS   (1u << 1)
 
-#define DV_STATS_EXIT_REASONS 80 /* VMX basic exit reasons 0..79 (SDM Vol. 3D App. C) */
+/* Why the guest left guest mode, whatever the CPU's vendor: the index of
+ * dv_stats.exits_by_kind. Numbers are stable; new kinds are added at the end. */
+enum dv_exit_kind {
+	DV_EXIT_KIND_OTHER = 0, /* anything dimvisor has no handler for */
+	DV_EXIT_KIND_CPUID = 1,
+	DV_EXIT_KIND_HLT = 2,
+	DV_EXIT_KIND_IO = 3, /* IN, OUT, INS, OUTS */
+	DV_EXIT_KIND_MSR_READ = 4,
+	DV_EXIT_KIND_MSR_WRITE = 5,
+	DV_EXIT_KIND_CR_ACCESS = 6, /* MOV to/from CR, CLTS, LMSW */
+	DV_EXIT_KIND_XSETBV = 7,
+	DV_EXIT_KIND_HYPERCALL = 8,	    /* VMCALL (VMMCALL) */
+	DV_EXIT_KIND_NESTED_FAULT = 9,	    /* EPT violation (NPF): an access EPT refused */
+	DV_EXIT_KIND_NESTED_MISCONFIG = 10, /* a malformed nested page-table entry */
+	DV_EXIT_KIND_TRIPLE_FAULT = 11,
+	DV_EXIT_KIND_CACHE_FLUSH = 12, /* INVD, WBINVD */
+	DV_EXIT_KIND_VIRT_INSN = 13,   /* a virtualization instruction (VMX, SVM) */
+	DV_EXIT_KIND_HOST_NMI = 14,    /* an NMI for the host arrived in guest mode */
+	DV_EXIT_KIND_TASK_SWITCH = 15,
+	DV_EXIT_KIND_ENTRY_FAILURE = 16, /* the CPU refused to enter the guest */
+	DV_EXIT_KINDS = 17,
+};
+
+#define DV_STATS_EXIT_KINDS 32 /* room in dv_stats for kinds added later */
 
 /* Filled by DV_HC_STATS. Fields only grow at the end; `size` says how many
  * bytes are valid, so an older guest with a shorter struct still works. */
@@ -54,9 +79,9 @@ struct dv_stats {
 	u32 size; /* bytes the hypervisor filled */
 	u32 abi_version;
 	u64 exits_total;
-	u64 exits_by_reason[DV_STATS_EXIT_REASONS];
-	u64 ept_tables[5]; /* EPT paging-structure pages by level (1..4) */
-	u64 ept_leaves[4]; /* EPT leaves: [1] 4 KiB, [2] 2 MiB, [3] 1 GiB */
+	u64 exits_by_kind[DV_STATS_EXIT_KINDS]; /* indexed by enum dv_exit_kind */
+	u64 ept_tables[5];			/* EPT paging-structure pages by level (1..4) */
+	u64 ept_leaves[4];			/* EPT leaves: [1] 4 KiB, [2] 2 MiB, [3] 1 GiB */
 	u64 guest_ram_bytes;
 	u64 hypercalls;
 };

@@ -1,0 +1,132 @@
+/* The VT-x backend: guest state by name (hv/vcpu.h), kept in the VMCS and in
+ * the general registers the entry stub saves. */
+#include "arch/x86_64/cpu.h"
+#include "hv/vmx/vcpu_arch.h"
+
+/* Registers that live in a VMCS field as they are. */
+static const enum vmcs_field vmcs_reg_field[VCPU_REG_COUNT] = {
+	[VCPU_RSP] = VMCS_GUEST_RSP,
+	[VCPU_RIP] = VMCS_GUEST_RIP,
+	[VCPU_RFLAGS] = VMCS_GUEST_RFLAGS,
+	[VCPU_CR3] = VMCS_GUEST_CR3,
+	[VCPU_EFER] = VMCS_GUEST_IA32_EFER,
+	[VCPU_PAT] = VMCS_GUEST_IA32_PAT,
+	[VCPU_FS_BASE] = VMCS_GUEST_FS_BASE,
+	[VCPU_GS_BASE] = VMCS_GUEST_GS_BASE,
+	[VCPU_SYSENTER_CS] = VMCS_GUEST_SYSENTER_CS,
+	[VCPU_SYSENTER_ESP] = VMCS_GUEST_SYSENTER_ESP,
+	[VCPU_SYSENTER_EIP] = VMCS_GUEST_SYSENTER_EIP,
+};
+
+/* The saved general registers in the SDM's encoding order (RSP: the VMCS). */
+static u64 *gpr_slot(struct vcpu *v, enum vcpu_reg r)
+{
+	u64 *const map[16] = {
+		&v->regs.rax, &v->regs.rcx, &v->regs.rdx, &v->regs.rbx, NULL,	      &v->regs.rbp,
+		&v->regs.rsi, &v->regs.rdi, &v->regs.r8,  &v->regs.r9,	&v->regs.r10, &v->regs.r11,
+		&v->regs.r12, &v->regs.r13, &v->regs.r14, &v->regs.r15,
+	};
+	return r < 16 ? map[r] : NULL;
+}
+
+/* A guest-visible CR: the real register for the bits the guest owns, the read
+ * shadow for the bits the host keeps (the guest/host mask). SDM 25.6.6. */
+static u64 guest_view(enum vmcs_field real, enum vmcs_field shadow, u64 mask)
+{
+	return (vmcs_read(real) & ~mask) | (vmcs_read(shadow) & mask);
+}
+
+u64 vcpu_get(const struct vcpu *v, enum vcpu_reg r)
+{
+	u64 *slot = gpr_slot((struct vcpu *)v, r);
+
+	if (slot)
+		return *slot;
+	if (r == VCPU_CR0)
+		return guest_view(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, v->arch->cr0_mask);
+	if (r == VCPU_CR4)
+		return guest_view(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, v->arch->cr4_mask);
+	return vmcs_read(vmcs_reg_field[r]);
+}
+
+/* Enter or leave IA-32e mode as the CPU would on a CR0.PG change with
+ * EFER.LME set, since the write reached us instead of the CPU. SDM 10.8.5. */
+static void update_long_mode(struct vcpu *v, u64 old_cr0, u64 new_cr0)
+{
+	u64 efer = vmcs_read(VMCS_GUEST_IA32_EFER);
+
+	if (!(efer & EFER_LME) || ((old_cr0 ^ new_cr0) & CR0_PG) == 0)
+		return;
+	if (new_cr0 & CR0_PG) {
+		efer |= EFER_LMA;
+		v->arch->entry_controls |= ENTRY_IA32E_GUEST;
+	} else {
+		efer &= ~EFER_LMA;
+		v->arch->entry_controls &= ~ENTRY_IA32E_GUEST;
+	}
+	vmcs_write(VMCS_GUEST_IA32_EFER, efer);
+	vmcs_write(VMCS_ENTRY_CONTROLS, v->arch->entry_controls);
+}
+
+static void set_cr0(struct vcpu *v, u64 val)
+{
+	const struct vmx_caps *c = v->arch->caps;
+	u64 old = vcpu_get(v, VCPU_CR0);
+	u64 fixed0 = c->cr0_fixed0 & ~(CR0_PE | CR0_PG); /* unrestricted guest */
+
+	vmcs_write(VMCS_CR0_READ_SHADOW, val);
+	vmcs_write(VMCS_GUEST_CR0, (val | fixed0) & c->cr0_fixed1);
+	update_long_mode(v, old, val);
+}
+
+static void set_cr4(struct vcpu *v, u64 val)
+{
+	const struct vmx_caps *c = v->arch->caps;
+
+	vmcs_write(VMCS_CR4_READ_SHADOW, val);
+	vmcs_write(VMCS_GUEST_CR4, (val | c->cr4_fixed0) & c->cr4_fixed1);
+}
+
+void vcpu_set(struct vcpu *v, enum vcpu_reg r, u64 value)
+{
+	u64 *slot = gpr_slot(v, r);
+
+	if (slot)
+		*slot = value;
+	else if (r == VCPU_CR0)
+		set_cr0(v, value);
+	else if (r == VCPU_CR4)
+		set_cr4(v, value);
+	else
+		vmcs_write(vmcs_reg_field[r], value);
+}
+
+unsigned vcpu_cpl(const struct vcpu *v)
+{
+	(void)v;
+	return (vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3; /* CPL = SS.DPL, SDM 25.4.1 */
+}
+
+void vcpu_skip_instruction(struct vcpu *v)
+{
+	(void)v;
+	vmcs_write(VMCS_GUEST_RIP,
+		   vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
+	/* An instruction completed: blocking by STI / MOV SS ends. SDM 26.3.1.5. */
+	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
+}
+
+void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error)
+{
+	(void)v;
+	vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector |
+						 (has_error ? INTR_INFO_DELIVER_ERROR : 0));
+	if (has_error)
+		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, error);
+}
+
+void vcpu_stop(struct vcpu *v, int status)
+{
+	v->stopped = true;
+	v->status = status;
+}

@@ -1,0 +1,35 @@
+/* The VT-x backend's private state behind struct vcpu (hv/vcpu.h). Only
+ * files in hv/vmx/ include this. */
+#ifndef HV_VMX_VCPU_ARCH_H
+#define HV_VMX_VCPU_ARCH_H
+
+#include "arch/x86_64/vmx.h"
+#include "arch/x86_64/vmx_caps.h"
+#include "hv/vcpu.h"
+
+struct vmx_exit_record {
+	u32 reason;
+	u64 rip, qualification;
+};
+
+struct vcpu_arch {
+	const struct vmx_caps *caps;
+	bool launched;
+	u64 vmcs_phys;
+	u16 vpid;
+	u32 entry_controls;
+	u64 cr0_mask, cr4_mask; /* CR bits the host owns (guest/host masks) */
+	struct vmx_exit_record recent[VCPU_RECENT_EXITS];
+	unsigned recent_next;
+};
+
+/* The probed capabilities (hv/vmx/hw.c). */
+const struct vmx_caps *vmx_hw_caps(void);
+/* Decode a basic exit reason and its qualification into e: the kind and the
+ * details the qualification holds (hv/vmx/decode.c; pure, unit-tested). The
+ * nested-fault addresses live in other VMCS fields: the caller adds them. */
+void vmx_decode_exit(u32 basic_reason, u64 qualification, struct vcpu_exit *e);
+/* Describe a VMX exit reason and qualification in words (hv/vmx/decode.c). */
+void vmx_describe_exit(u32 reason, u64 qualification, char *buf, size_t len);
+
+#endif
