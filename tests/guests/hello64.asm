@@ -18,8 +18,24 @@ _start:
 	jnc .wrong
 	lea rsi, [rel msg_ok]
 	call puts
+	; IN EAX zero-extends into RAX in 64-bit mode (SDM Vol. 1 3.4.1.1); port
+	; 0x2f0 has no device and reads all ones.
+	mov rax, -1
+	mov dx, 0x2f0
+	in eax, dx
+	mov rcx, 0xffffffff
+	cmp rax, rcx
+	jne .wrong_in
+	lea rsi, [rel msg_in]
+	call puts
 	mov eax, 3              ; DV_HC_EXIT
 	xor ebx, ebx            ; status 0
+	vmcall
+.wrong_in:
+	lea rsi, [rel msg_in_bad]
+	call puts
+	mov eax, 3
+	mov ebx, 10
 	vmcall
 .wrong:
 	lea rsi, [rel msg_bad]
@@ -41,6 +57,8 @@ puts:
 section .data
 msg:	db "hello from a plain ELF64 kernel", 10, 0
 msg_ok:	db "hello64: long mode and paging are on", 10, 0
+msg_in:	db "hello64: IN EAX cleared RAX[63:32]", 10, 0
+msg_in_bad: db "hello64: IN EAX left RAX[63:32] set", 10, 0
 msg_bad: db "hello64: not in long mode with paging", 10, 0
 section .bss
 alignb 16
