@@ -87,3 +87,53 @@ cpu_rule_verdict msr_write_check(u32 msr, u64 value, u64 efer, bool paging,
 	 * fixup turns its #GP into the guest's. */
 	return NULL;
 }
+
+cpu_rule_verdict cr0_write_check(u64 value, const struct cr_context *ctx)
+{
+	bool lme = ctx->efer & EFER_BIT_LME;
+
+	if (value >> 32)
+		return "sets reserved bits 63:32";
+	if ((value & CR0_BIT_PG) && !(value & CR0_BIT_PE))
+		return "sets PG without PE";
+	if ((value & CR0_BIT_NW) && !(value & CR0_BIT_CD))
+		return "sets NW without CD";
+	/* Leaving paging is allowed from compatibility mode, not from 64-bit code. */
+	if (ctx->in_64bit_code && (ctx->cr0 & CR0_BIT_PG) && !(value & CR0_BIT_PG))
+		return "clears PG in 64-bit mode";
+	if (!(ctx->cr0 & CR0_BIT_PG) && (value & CR0_BIT_PG) && lme && !(ctx->cr4 & CR4_BIT_PAE))
+		return "enters IA-32e mode (PG with EFER.LME) without CR4.PAE";
+	return NULL;
+}
+
+cpu_rule_verdict cr4_write_check(u64 value, const struct cr_context *ctx,
+				 const struct cpu_rules_caps *caps)
+{
+	bool long_mode = ctx->efer & EFER_BIT_LMA;
+
+	if (value & ~caps->cr4_writable)
+		return "sets a bit this CPU does not implement";
+	if (long_mode && !(value & CR4_BIT_PAE))
+		return "clears PAE in IA-32e mode";
+	if (long_mode && ((value ^ ctx->cr4) & CR4_BIT_LA57))
+		return "changes LA57 in IA-32e mode";
+	if ((value & CR4_BIT_PCIDE) && !(ctx->cr4 & CR4_BIT_PCIDE) &&
+	    (!long_mode || (ctx->cr3 & 0xfff)))
+		return "sets PCIDE outside IA-32e mode or with a non-zero PCID in CR3";
+	return NULL;
+}
+
+cpu_rule_verdict cr3_write_check(u64 value, const struct cr_context *ctx,
+				 const struct cpu_rules_caps *caps, u64 *stored)
+{
+	if (!(ctx->efer & EFER_BIT_LMA)) {
+		*stored = value & 0xffffffffULL; /* a 32-bit operand outside IA-32e mode */
+		return NULL;
+	}
+	if (ctx->cr4 & CR4_BIT_PCIDE)
+		value &= ~CR3_BIT_NOFLUSH;
+	if (value >> caps->maxphyaddr)
+		return "sets bits above the physical-address width";
+	*stored = value;
+	return NULL;
+}

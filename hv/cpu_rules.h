@@ -12,6 +12,24 @@ struct cpu_rules_caps {
 	unsigned linear_bits; /* CPUID.80000008H:EAX[15:8]: 48, or 57 with 5-level paging */
 	u64 xcr0_supported;   /* CPUID.(EAX=0DH,ECX=0):EDX:EAX */
 	u64 efer_writable;    /* EFER bits a WRMSR may set (SCE, LME, LMA, NXE as present) */
+	u64 cr4_writable;     /* CR4 bits this CPU implements (CPUID), VMXE included */
+	unsigned maxphyaddr;  /* CPUID.80000008H:EAX[7:0] */
+};
+
+/* Control-register bits the rules name: SDM Vol. 3A 2.5. */
+#define CR0_BIT_PE	(1ULL << 0)
+#define CR0_BIT_NW	(1ULL << 29)
+#define CR0_BIT_CD	(1ULL << 30)
+#define CR0_BIT_PG	(1ULL << 31)
+#define CR4_BIT_PAE	(1ULL << 5)
+#define CR4_BIT_LA57	(1ULL << 12)
+#define CR4_BIT_PCIDE	(1ULL << 17)
+#define CR3_BIT_NOFLUSH (1ULL << 63)
+
+/* The guest's mode and control registers, as a MOV to a CR sees them. */
+struct cr_context {
+	u64 cr0, cr3, cr4, efer;
+	bool in_64bit_code; /* EFER.LMA and CS.L */
 };
 
 /* EFER bits: SDM Vol. 3A 2.2.1, Table 2-1. */
@@ -53,6 +71,15 @@ cpu_rule_verdict msr_write_check(u32 msr, u64 value, u64 efer, bool paging,
 /* What a WRMSR of an accepted value to EFER leaves in the register: LMA is
  * read-only and keeps the old value. SDM Vol. 3A 2.2.1. */
 u64 efer_after_write(u64 old_efer, u64 value);
+
+/* MOV to CR0/CR4/CR3 (SDM Vol. 2B "MOV - Move to/from Control Registers",
+ * Vol. 3A 2.5): NULL if the CPU accepts value. *stored gets what CR3 would
+ * hold (bit 63 is a no-flush hint with PCIDE, never stored). */
+cpu_rule_verdict cr0_write_check(u64 value, const struct cr_context *ctx);
+cpu_rule_verdict cr4_write_check(u64 value, const struct cr_context *ctx,
+				 const struct cpu_rules_caps *caps);
+cpu_rule_verdict cr3_write_check(u64 value, const struct cr_context *ctx,
+				 const struct cpu_rules_caps *caps, u64 *stored);
 
 /* value is canonical for a linear-address width of bits (48 or 57). */
 bool is_canonical(u64 value, unsigned bits);

@@ -62,12 +62,39 @@ static void handle_cpuid(struct vcpu *v)
 
 /* --- control registers, on a decoded CR-access exit. */
 
-static bool guest_write_cr4(struct vcpu *v, u64 val)
+static struct cr_context cr_context(const struct vcpu *v)
 {
-	if (val & CR4_VMXE)
-		return false; /* hardware virtualization is not offered to the guest */
-	vcpu_set(v, VCPU_CR4, val);
-	return true;
+	return (struct cr_context){.cr0 = vcpu_get(v, VCPU_CR0),
+				   .cr3 = vcpu_get(v, VCPU_CR3),
+				   .cr4 = vcpu_get(v, VCPU_CR4),
+				   .efer = vcpu_get(v, VCPU_EFER),
+				   .in_64bit_code = vcpu_in_64bit_mode(v)};
+}
+
+/* MOV to CR0/CR3/CR4 that reached us: apply the CPU's checks, then write.
+ * Returns the reason for a #GP, or NULL when the write was done. */
+static const char *guest_write_cr(struct vcpu *v, unsigned cr, u64 val)
+{
+	struct cr_context ctx = cr_context(v);
+	const char *why = NULL;
+	u64 stored;
+
+	if (cr == 0) {
+		why = cr0_write_check(val, &ctx);
+		if (!why)
+			vcpu_set(v, VCPU_CR0, val);
+	} else if (cr == 4) {
+		why = cr4_write_check(val, &ctx, &v->rules);
+		if (!why && (val & CR4_VMXE))
+			why = "sets VMXE (hardware virtualization is not offered to the guest)";
+		if (!why)
+			vcpu_set(v, VCPU_CR4, val);
+	} else {
+		why = cr3_write_check(val, &ctx, &v->rules, &stored);
+		if (!why)
+			vcpu_set(v, VCPU_CR3, stored);
+	}
+	return why;
 }
 
 static void handle_cr_access(struct vcpu *v)
@@ -76,29 +103,30 @@ static void handle_cr_access(struct vcpu *v)
 	u64 val, cr0 = vcpu_get(v, VCPU_CR0);
 
 	switch (e->cr.op) {
-	case VCPU_CR_MOV_TO:
-		val = vcpu_get(v, (enum vcpu_reg)e->cr.gpr);
-		if (e->cr.cr == 0) {
-			vcpu_set(v, VCPU_CR0, val);
-		} else if (e->cr.cr == 4) {
-			if (!guest_write_cr4(v, val)) {
-				vcpu_inject_exception(v, VEC_GP, true, 0);
-				return;
-			}
-		} else if (e->cr.cr == 3) {
-			vcpu_set(v, VCPU_CR3, val);
-		} else {
+	case VCPU_CR_MOV_TO: {
+		const char *why;
+
+		if (e->cr.cr != 0 && e->cr.cr != 3 && e->cr.cr != 4)
 			break;
+		val = vcpu_get(v, (enum vcpu_reg)e->cr.gpr);
+		why = guest_write_cr(v, e->cr.cr, val);
+		if (why) {
+			kprintf("dimvisor: guest MOV to CR%u of 0x%lx at RIP 0x%lx %s: injecting "
+				"#GP\n",
+				e->cr.cr, val, vcpu_get(v, VCPU_RIP), why);
+			vcpu_inject_exception(v, VEC_GP, true, 0);
+			return;
 		}
 		vcpu_skip_instruction(v);
 		return;
+	}
 	case VCPU_CR_MOV_FROM: /* only CR3 can exit this way (CR3-store exiting) */
 		if (e->cr.cr != 3)
 			break;
 		vcpu_set(v, (enum vcpu_reg)e->cr.gpr, vcpu_get(v, VCPU_CR3));
 		vcpu_skip_instruction(v);
 		return;
-	case VCPU_CR_CLTS:
+	case VCPU_CR_CLTS: /* cannot break a rule: only TS changes */
 		vcpu_set(v, VCPU_CR0, cr0 & ~CR0_TS);
 		vcpu_skip_instruction(v);
 		return;

@@ -133,6 +133,8 @@ int vcpu_run(struct vcpu *v);
 u64 vcpu_get(const struct vcpu *v, enum vcpu_reg r);
 void vcpu_set(struct vcpu *v, enum vcpu_reg r, u64 value);
 unsigned vcpu_cpl(const struct vcpu *v);
+/* 64-bit mode: IA-32e mode active and a 64-bit code segment (CS.L). */
+bool vcpu_in_64bit_mode(const struct vcpu *v);
 /* Complete the exiting instruction: advance RIP past it. */
 void vcpu_skip_instruction(struct vcpu *v);
 /* Deliver a hardware exception at the next entry, instead of completing

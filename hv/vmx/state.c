@@ -107,6 +107,14 @@ unsigned vcpu_cpl(const struct vcpu *v)
 	return (vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3; /* CPL = SS.DPL, SDM 25.4.1 */
 }
 
+bool vcpu_in_64bit_mode(const struct vcpu *v)
+{
+	(void)v;
+	/* CS access rights bit 13 is L. SDM Vol. 3C 25.4.1. */
+	return (vmcs_read(VMCS_GUEST_IA32_EFER) & EFER_LMA) &&
+	       (vmcs_read(VMCS_GUEST_CS_AR) & (1u << 13));
+}
+
 void vcpu_skip_instruction(struct vcpu *v)
 {
 	(void)v;

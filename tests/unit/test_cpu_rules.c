@@ -14,6 +14,9 @@ static const struct cpu_rules_caps skx = {
 	.linear_bits = 48,
 	.xcr0_supported = 0x2ff,
 	.efer_writable = EFER_BIT_SCE | EFER_BIT_LME | EFER_BIT_LMA | EFER_BIT_NXE,
+	.cr4_writable = 0x7ff | (1 << 13) | (1 << 16) | (1 << 17) | (1 << 18) | (1 << 20) |
+			(1 << 21) | (1 << 22), /* no LA57, no UMIP, no CET */
+	.maxphyaddr = 46,
 };
 
 /* A CPU with AVX but no MPX or AVX-512 (Sandy Bridge: 0x7). */
@@ -82,7 +85,7 @@ static void xsetbv_refuses_unsupported_components_and_registers(void **state)
 
 static void xsetbv_refuses_half_of_amx(void **state)
 {
-	const struct cpu_rules_caps amx = {48, 0x602e7, 0};
+	const struct cpu_rules_caps amx = {.linear_bits = 48, .xcr0_supported = 0x602e7};
 
 	(void)state;
 	assert_null(xsetbv_check(0, 0x600e7, &amx));
@@ -131,7 +134,10 @@ static void pat_refuses_reserved_memory_types(void **state)
 
 static void efer_refuses_reserved_bits_and_lme_changes_under_paging(void **state)
 {
-	const struct cpu_rules_caps no_nx = {48, 0x3, EFER_BIT_SCE | EFER_BIT_LME | EFER_BIT_LMA};
+	const struct cpu_rules_caps no_nx = {.linear_bits = 48,
+					     .xcr0_supported = 0x3,
+					     .efer_writable =
+						     EFER_BIT_SCE | EFER_BIT_LME | EFER_BIT_LMA};
 	const u64 long_mode = EFER_BIT_LME | EFER_BIT_LMA;
 
 	(void)state;
@@ -165,6 +171,71 @@ static void msrs_without_rules_pass(void **state)
 	assert_null(msr_write_check(0x12345678u, ~0ULL, 0, false, &skx));
 }
 
+#define CR0_ET	 (1ULL << 4)
+#define CR0_NE	 (1ULL << 5)
+#define LONG_CR0 (CR0_BIT_PG | CR0_BIT_PE | CR0_ET | CR0_NE)
+
+/* 32-bit protected mode, paging off: where a multiboot guest starts. */
+static const struct cr_context prot32 = {.cr0 = CR0_BIT_PE | CR0_ET};
+/* 64-bit code on 4-level paging. */
+static const struct cr_context long64 = {.cr0 = LONG_CR0,
+					 .cr3 = 0x1000,
+					 .cr4 = CR4_BIT_PAE,
+					 .efer = EFER_BIT_LME | EFER_BIT_LMA,
+					 .in_64bit_code = true};
+
+static void cr0_refuses_what_the_cpu_refuses(void **state)
+{
+	struct cr_context compat = long64;
+	struct cr_context lme_no_pae = {.cr0 = CR0_BIT_PE, .efer = EFER_BIT_LME};
+
+	(void)state;
+	compat.in_64bit_code = false;
+	assert_non_null(cr0_write_check(CR0_BIT_PG | CR0_ET, &prot32));	    /* PG without PE */
+	assert_non_null(cr0_write_check(CR0_BIT_NW | CR0_BIT_PE, &prot32)); /* NW without CD */
+	assert_non_null(cr0_write_check(1ULL << 32 | CR0_BIT_PE, &prot32)); /* bits 63:32 */
+	assert_non_null(cr0_write_check(CR0_BIT_PE | CR0_ET, &long64)); /* PG off in 64-bit code */
+	assert_null(cr0_write_check(CR0_BIT_PE | CR0_ET, &compat)); /* allowed from compat mode */
+	assert_non_null(cr0_write_check(CR0_BIT_PG | CR0_BIT_PE, &lme_no_pae)); /* IA-32e, no PAE */
+	assert_null(cr0_write_check(CR0_BIT_CD | CR0_BIT_NW | CR0_BIT_PE, &prot32));
+	assert_null(cr0_write_check(CR0_BIT_PG | CR0_BIT_PE | CR0_NE, &prot32));
+	assert_null(cr0_write_check(LONG_CR0 | CR0_BIT_CD, &long64));
+}
+
+static void cr4_refuses_what_the_cpu_refuses(void **state)
+{
+	struct cr_context pcid_in_cr3 = long64;
+
+	(void)state;
+	pcid_in_cr3.cr3 = 0x1005;
+	assert_non_null(cr4_write_check(1ULL << 31, &prot32, &skx));	/* reserved everywhere */
+	assert_non_null(cr4_write_check(CR4_BIT_LA57, &prot32, &skx));	/* not on this CPU */
+	assert_non_null(cr4_write_check(0, &long64, &skx));		/* PAE off in IA-32e */
+	assert_non_null(cr4_write_check(CR4_BIT_PCIDE, &prot32, &skx)); /* PCIDE outside IA-32e */
+	assert_non_null(cr4_write_check(CR4_BIT_PAE | CR4_BIT_PCIDE, &pcid_in_cr3, &skx));
+	assert_null(cr4_write_check(CR4_BIT_PAE | CR4_BIT_PCIDE, &long64, &skx));
+	assert_null(cr4_write_check(CR4_BIT_PAE | (1 << 7) | (1 << 9) | (1 << 18), &long64, &skx));
+	assert_null(cr4_write_check(0x7ff, &prot32, &skx));
+}
+
+static void cr3_in_long_mode_refuses_bits_above_maxphyaddr(void **state)
+{
+	struct cr_context pcid = long64;
+	u64 stored = 0;
+
+	(void)state;
+	pcid.cr4 |= CR4_BIT_PCIDE;
+	assert_non_null(cr3_write_check(1ULL << 46, &long64, &skx, &stored));
+	assert_non_null(cr3_write_check(CR3_BIT_NOFLUSH | 0x2000, &long64, &skx, &stored));
+	assert_null(cr3_write_check(CR3_BIT_NOFLUSH | 0x2003, &pcid, &skx, &stored));
+	assert_int_equal(stored, 0x2003); /* the no-flush hint is not stored */
+	assert_null(cr3_write_check((1ULL << 46) - 4096, &long64, &skx, &stored));
+	assert_int_equal(stored, (1ULL << 46) - 4096);
+	/* outside IA-32e mode the operand is 32 bits: nothing to refuse */
+	assert_null(cr3_write_check(0xffffffff12345000ULL, &prot32, &skx, &stored));
+	assert_int_equal(stored, 0x12345000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +251,9 @@ int main(void)
 		cmocka_unit_test(efer_refuses_reserved_bits_and_lme_changes_under_paging),
 		cmocka_unit_test(efer_write_keeps_lma),
 		cmocka_unit_test(msrs_without_rules_pass),
+		cmocka_unit_test(cr0_refuses_what_the_cpu_refuses),
+		cmocka_unit_test(cr4_refuses_what_the_cpu_refuses),
+		cmocka_unit_test(cr3_in_long_mode_refuses_bits_above_maxphyaddr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,104 @@
+; A plain ELF64 kernel (dimvisor starts it in 64-bit mode with CR0.NE set)
+; that clears CR0.PG in 64-bit code, and sets NW without CD: both must give
+; #GP, as on the bare CPU (clearing PG used to hang the run). CR0.NE is
+; cleared in each bad value so the write reaches dimvisor's checks. Ends with
+; the exit hypercall: status 0 when both faulted, 9 when not.
+bits 64
+section .text
+global _start
+_start:
+	lea rsp, [rel stack_top]
+	lgdt [rel gdt_ptr]                   ; the ELF64 start gives no GDT: bring one
+	push 0x08
+	lea rax, [rel .reload]
+	push rax
+	retfq
+.reload:
+	mov eax, 0x10
+	mov ss, eax
+	lea rax, [rel gp_handler]
+	mov [rel idt + 13 * 16], ax          ; a 64-bit interrupt gate for #GP
+	mov word [rel idt + 13 * 16 + 2], cs
+	mov word [rel idt + 13 * 16 + 4], 0x8e00
+	shr rax, 16
+	mov [rel idt + 13 * 16 + 6], ax
+	shr rax, 16
+	mov [rel idt + 13 * 16 + 8], eax
+	lidt [rel idt_ptr]
+	lea rsi, [rel msg]
+	call puts
+
+	mov rax, cr0
+	mov r12, rax
+	btr rax, 31                          ; PG off
+	btr rax, 5                           ; NE off: reaches dimvisor
+	mov byte [rel faulted], 0
+	mov cr0, rax                         ; 3 bytes
+	cmp byte [rel faulted], 1
+	jne .wrong
+	lea rsi, [rel msg_pg]
+	call puts
+
+	mov rax, r12
+	bts rax, 29                          ; NW without CD
+	btr rax, 30
+	btr rax, 5
+	mov byte [rel faulted], 0
+	mov cr0, rax
+	cmp byte [rel faulted], 1
+	jne .wrong
+	lea rsi, [rel msg_nw]
+	call puts
+
+	mov rax, cr0
+	cmp rax, r12
+	jne .wrong
+	lea rsi, [rel msg_ok]
+	call puts
+	mov eax, 3                           ; DV_HC_EXIT
+	xor ebx, ebx
+	vmcall
+.wrong:
+	lea rsi, [rel msg_bad]
+	call puts
+	mov eax, 3
+	mov ebx, 9
+	vmcall
+	hlt
+
+gp_handler:
+	add rsp, 8                           ; error code
+	add qword [rsp], 3                   ; skip the MOV to CR0
+	mov byte [rel faulted], 1
+	iretq
+
+puts:
+	mov dx, 0x3f8
+.next:	lodsb
+	test al, al
+	jz .done
+	out dx, al
+	jmp .next
+.done:	ret
+
+section .data
+msg:	db "bad-cr64: writing CR0 values the CPU refuses in 64-bit mode", 10, 0
+msg_pg:	db "bad-cr64: clearing CR0.PG in 64-bit mode: #GP", 10, 0
+msg_nw:	db "bad-cr64: CR0.NW without CD: #GP", 10, 0
+msg_ok:	db "bad-cr64: every case behaved; CR0 unchanged", 10, 0
+msg_bad: db "bad-cr64: WRONG", 10, 0
+idt_ptr:
+	dw 14 * 16 - 1
+	dq idt
+align 8
+gdt:	dq 0, 0x00AF9A000000FFFF, 0x00CF92000000FFFF
+gdt_ptr:
+	dw 23
+	dq gdt
+section .bss
+alignb 16
+idt:	resb 14 * 16
+faulted: resb 1
+alignb 16
+	resb 4096
+stack_top:
