@@ -1,4 +1,5 @@
 #include "hv/gva.h"
+#include "hv/legacy_walk.h"
 #include "arch/x86_64/cpu.h"
 #include "lib/string.h"
 #include "mm/model/walk.h"
@@ -14,6 +15,35 @@ static u64 read_guest_pte(void *ctx, u64 gpa)
 	return p ? *p : 0;
 }
 
+static bool read_guest_legacy(void *ctx, u64 gpa, unsigned size, u64 *value)
+{
+	const struct guestmem *gm = ctx;
+	const void *p = guestmem_ptr(gm, gpa, size);
+
+	if (!p)
+		return false;
+	*value = size == 4 ? *(const u32 *)p : *(const u64 *)p;
+	return true;
+}
+
+/* 32-bit and PAE paging: the guest runs in protected mode with paging on. */
+static int gva_to_gpa_legacy(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
+{
+	u64 cr4 = vcpu_get(v, VCPU_CR4);
+	struct legacy_paging p = {.cr3 = vcpu_get(v, VCPU_CR3),
+				  .pse = cr4 & CR4_PSE,
+				  .wp = vcpu_get(v, VCPU_CR0) & CR0_WP,
+				  .nxe = vcpu_get(v, VCPU_EFER) & EFER_NXE,
+				  .maxphyaddr = v->rules.maxphyaddr,
+				  .read = read_guest_legacy,
+				  .ctx = v->mem};
+
+	if (gva >> 32)
+		return -DV_EFAULT;
+	return cr4 & CR4_PAE ? legacy_walk_pae(&p, (u32)gva, write, gpa)
+			     : legacy_walk_32(&p, (u32)gva, write, gpa);
+}
+
 int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
 {
 	u64 cr0 = vcpu_get(v, VCPU_CR0), efer = vcpu_get(v, VCPU_EFER);
@@ -25,7 +55,7 @@ int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
 		return 0;
 	}
 	if (!(efer & EFER_LMA))
-		return -DV_ENOTSUP;
+		return gva_to_gpa_legacy(v, gva, write, gpa);
 
 	struct walk_tables t = {.root = vcpu_get(v, VCPU_CR3) & PTE_ADDR_MASK,
 				.read = read_guest_pte,

@@ -7,9 +7,9 @@
 #include "hv/vcpu.h"
 
 /* Translate gva in the guest's current paging mode: identity with paging
- * off, the 4-level walk in IA-32e mode. -DV_EFAULT for an unmapped or
- * non-canonical address (or tables outside guest RAM), -DV_ENOTSUP for
- * 32-bit paging modes. */
+ * off, the 4-level walk in IA-32e mode (the model's walker), 32-bit and PAE
+ * paging in protected mode (hv/legacy_walk.c). -DV_EFAULT for an unmapped or
+ * non-canonical address (or tables outside guest RAM). */
 int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa);
 /* Copy between a guest-virtual buffer and the host, page by page; all or
  * nothing: -DV_EFAULT before anything is copied if any page fails. */

@@ -1,0 +1,1 @@
+test_legacy_walk_SRCS := hv/legacy_walk.c
