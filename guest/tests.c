@@ -15,25 +15,27 @@ struct test_case {
 	void (*fn)(struct test *t);
 	bool needs_dimvisor; /* natively: "# SKIP not running under dimvisor" */
 	bool fatal;	     /* ends the guest when dimvisor is right: not in "all", runs last */
+	bool named_only;     /* long: not in "all", runs only when named */
 };
 
 /* Table order is run order: the fatal test never returns under dimvisor, so
  * it comes last; the memory test scribbles over all free RAM, so it runs
  * after the tests that place buffers there. */
 static const struct test_case test_table[] = {
-	{"cpuid", NULL, test_cpuid, false, false},
-	{"ring3", NULL, test_ring3, false, false},
-	{"hc-version", "hypercall", test_hc_version, true, false},
-	{"hc-features", "hypercall", test_hc_features, true, false},
-	{"hc-console", "hypercall", test_hc_console, true, false},
-	{"hc-stats", "hypercall", test_hc_stats, true, false},
-	{"hc-unknown", "hypercall", test_hc_unknown, true, false},
-	{"hc-exit", "hypercall", test_hc_exit, true, false},
-	{"hc-regs", "hypercall", test_hc_regs, true, false},
-	{"hc-cpl3", "hypercall", test_hc_cpl3, true, false},
-	{"msr", NULL, test_msr, true, false},
-	{"memory", NULL, test_memory, false, false},
-	{"isolation", NULL, test_isolation, true, true},
+	{"cpuid", NULL, test_cpuid, false, false, false},
+	{"ring3", NULL, test_ring3, false, false, false},
+	{"hc-version", "hypercall", test_hc_version, true, false, false},
+	{"hc-features", "hypercall", test_hc_features, true, false, false},
+	{"hc-console", "hypercall", test_hc_console, true, false, false},
+	{"hc-stats", "hypercall", test_hc_stats, true, false, false},
+	{"hc-unknown", "hypercall", test_hc_unknown, true, false, false},
+	{"hc-exit", "hypercall", test_hc_exit, true, false, false},
+	{"hc-regs", "hypercall", test_hc_regs, true, false, false},
+	{"hc-cpl3", "hypercall", test_hc_cpl3, true, false, false},
+	{"msr", NULL, test_msr, true, false, false},
+	{"hc-fuzz", NULL, test_hc_fuzz, true, false, true},
+	{"memory", NULL, test_memory, false, false, false},
+	{"isolation", NULL, test_isolation, true, true, false},
 };
 _Static_assert(ARRAY_SIZE(test_table) <= 64, "test_set has 64 bits");
 
@@ -49,7 +51,7 @@ test_set tests_all(void)
 	test_set set = 0;
 
 	for (unsigned i = 0; i < ARRAY_SIZE(test_table); i++)
-		if (!test_table[i].fatal)
+		if (!test_table[i].fatal && !test_table[i].named_only)
 			set |= 1ULL << i;
 	return set;
 }

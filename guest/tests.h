@@ -67,5 +67,6 @@ void test_hc_cpl3(struct test *t);
 void test_msr(struct test *t);
 void test_memory(struct test *t);
 void test_isolation(struct test *t);
+void test_hc_fuzz(struct test *t);
 
 #endif

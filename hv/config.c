@@ -67,6 +67,7 @@ static const struct choice selftest_choices[] = {
 	{"vmentry-control", SELFTEST_VMENTRY_CONTROL},
 	{"nmi", SELFTEST_NMI},
 	{"unchecked-guest-values", SELFTEST_UNCHECKED},
+	{"corrupt-ept", SELFTEST_CORRUPT_EPT},
 };
 
 /* Units for printing sizes, largest first. */

@@ -35,6 +35,8 @@ enum dv_selftest {
 	SELFTEST_NMI,		      /* send the CPU an NMI: the hypervisor must survive it */
 	SELFTEST_UNCHECKED,	      /* skip the rules for guest values that reach a host
 				       * instruction: the fixup must catch the faults */
+	SELFTEST_CORRUPT_EPT,	      /* remap the last page of guest RAM wrongly: the
+				       * invariant checks must stop the machine */
 };
 
 struct dv_config {

@@ -1,6 +1,7 @@
 #include "hv/hypercall.h"
 #include "arch/x86_64/serial.h"
 #include "hv/gva.h"
+#include "hv/invariants.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include <dimvisor/errno.h>
@@ -115,6 +116,12 @@ void hypercall_handle(struct vcpu *v)
 		rc = hypercalls[nr].fn(v, &a);
 	kdebug("hypercall: %s (%lu) from CPL %u, args 0x%lx 0x%lx 0x%lx 0x%lx -> %ld\n",
 	       hypercall_name(nr), nr, vcpu_cpl(v), a.a1, a.a2, a.a3, a.a4, rc);
+	if (v->hypercalls % INVARIANTS_EVERY_HYPERCALLS == 0) {
+		char when[40];
+
+		ksnprintf(when, sizeof(when), "hypercall %lu", v->hypercalls);
+		invariants_check(v, when);
+	}
 	if (v->stopped)
 		return;
 	v->regs.rax = (u64)rc;

@@ -93,6 +93,7 @@ static void run_selftest(enum dv_selftest t)
 	case SELFTEST_VMENTRY_GUEST_STATE: /* done by hv/vm.c before VMLAUNCH */
 	case SELFTEST_VMENTRY_CONTROL:
 	case SELFTEST_UNCHECKED:
+	case SELFTEST_CORRUPT_EPT:
 		return;
 	case SELFTEST_PAGE_FAULT:
 		kprintf("selftest: writing to an unmapped address\n");

@@ -1,6 +1,7 @@
 #include "hv/report.h"
 #include "arch/x86_64/fixup.h"
 #include "hv/exit.h"
+#include "hv/invariants.h"
 #include "hv/io.h"
 #include "lib/printf.h"
 
@@ -41,6 +42,7 @@ void report_print(const struct vcpu *v)
 	report_exits(v);
 	report_ept(v);
 	report_ports();
+	kprintf("report: invariants checked %lu times, all held\n", invariants_checks());
 	/* Each is a check the exit handlers missed: worth a line even when quiet. */
 	if (fixup_count())
 		kprintf("report: %lu host faults on guest values caught by the exception fixup\n",

@@ -1,6 +1,7 @@
 #include "hv/vm.h"
 #include "hv/guest_start.h"
 #include "hv/guestmem.h"
+#include "hv/invariants.h"
 #include "hv/io.h"
 #include "hv/loader.h"
 #include "hv/memory.h"
@@ -66,6 +67,23 @@ static void print_layout(void)
 		       guest_mem.backing[i].hpa);
 }
 
+/* selftest=corrupt-ept: point the last page of guest RAM at the host frame
+ * after the one backing it, as a bug in EPT maintenance would. */
+static void corrupt_ept_for_selftest(void)
+{
+	const struct guest_range *r = &guest_mem.ram[guest_mem.nram - 1];
+	u64 gpa = r->gpa + r->len - PAGE_SIZE, hpa = 0;
+
+	if (pt_translate(&guest_mem.ept, gpa, &hpa, NULL, NULL) < 0 ||
+	    pt_unmap(&guest_mem.ept, gpa, PAGE_SIZE) < 0 ||
+	    pt_map(&guest_mem.ept, gpa, hpa ^ (u64)PAGE_SIZE, PAGE_SIZE, PT_RWX) < 0) {
+		kprintf("selftest: could not remap gPA 0x%lx\n", gpa);
+		return;
+	}
+	kprintf("selftest: gPA 0x%lx now maps hPA 0x%lx instead of 0x%lx\n", gpa,
+		hpa ^ (u64)PAGE_SIZE, hpa);
+}
+
 int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const struct vcpu_hw *hw)
 {
 	struct guest_boot boot;
@@ -118,7 +136,11 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const s
 		vcpu0.unchecked_guest_values = true;
 	}
 	kinfo("vm: starting the guest\n");
+	if (cfg->selftest == SELFTEST_CORRUPT_EPT)
+		corrupt_ept_for_selftest();
+	invariants_start(&vcpu0);
 	int status = vcpu_run(&vcpu0);
+	invariants_check(&vcpu0, "end of run");
 	report_print(&vcpu0);
 	return status;
 }

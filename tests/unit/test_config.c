@@ -112,9 +112,11 @@ static void selftest_takes_every_failure_path(void **state)
 	assert_int_equal(cfg.selftest, SELFTEST_NMI);
 	parse_ok("selftest=unchecked-guest-values");
 	assert_int_equal(cfg.selftest, SELFTEST_UNCHECKED);
+	parse_ok("selftest=corrupt-ept");
+	assert_int_equal(cfg.selftest, SELFTEST_CORRUPT_EPT);
 	parse_fails("selftest=reboot",
 		    "bad value in 'selftest=reboot' (accepted: none page-fault invalid-opcode "
-		    "panic vmentry-guest-state vmentry-control nmi unchecked-guest-values)");
+		    "panic vmentry-guest-state vmentry-control nmi unchecked-guest-values corrupt-ept)");
 }
 
 static void iogap_sets_the_start_of_the_io_gap(void **state)
