@@ -673,7 +673,6 @@ u64 pmm_alloc_contig_bad(struct pmm *p, u64 size, u64 align, u64 *bad, unsigned 
 		/* the next run of free or bad pages: it starts at a free block or a bad page */
 		u64 start = MIN(next_free_start(p, from, p->hi), next_bad(p, from, p->hi));
 		u64 run_end, at;
-		int n;
 
 		if (start >= p->hi)
 			break;
@@ -681,7 +680,8 @@ u64 pmm_alloc_contig_bad(struct pmm *p, u64 size, u64 align, u64 *bad, unsigned 
 		/* try each aligned base in the run until the bad pages fit */
 		for (at = ALIGN_UP(start, align);
 		     at >= start && at < run_end && run_end - at >= size; at += align) {
-			n = pmm_claim_range_bad(p, at, size, bad, max_bad);
+			int n = pmm_claim_range_bad(p, at, size, bad, max_bad);
+
 			if (n >= 0) {
 				*nbad = (unsigned)n;
 				return at;
