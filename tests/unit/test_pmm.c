@@ -1213,7 +1213,7 @@ static void test_check_detects_an_owner_on_a_free_page(void **state)
 
 /* --- randomized run against a reference ---------------------------------------------------- */
 
-enum { REF_ABSENT, REF_FREE, REF_USED };
+enum { REF_ABSENT, REF_FREE, REF_USED, REF_BAD };
 
 struct record {
 	u64 base, len;
@@ -1228,6 +1228,8 @@ struct model {
 	size_t nrec, rec_cap;
 	u64 rng;
 	u64 free_pages;
+	unsigned nbad;
+	unsigned claims_across_bad; /* claims that spanned at least one bad page */
 };
 
 static u64 rnd(struct model *m)
@@ -1249,9 +1251,12 @@ static u64 pidx(const struct model *m, u64 addr)
 	return (addr - m->lo) >> PAGE_SHIFT;
 }
 
+/* Bad pages stay bad whatever happens to the range around them. */
 static void ref_set(struct model *m, u64 base, u64 len, u8 state)
 {
 	for (u64 i = pidx(m, base); i < pidx(m, base + len); i++) {
+		if (m->page[i] == REF_BAD)
+			continue;
 		m->free_pages += (state == REF_FREE) - (m->page[i] == REF_FREE);
 		m->page[i] = state;
 	}
@@ -1432,10 +1437,87 @@ static void op_reserve_page(struct model *m)
 	u64 first = rnd_below(m, m->npages);
 	u64 base = m->lo + (first << PAGE_SHIFT);
 
-	if (m->page[first] == REF_USED)
+	if (m->page[first] == REF_USED || m->page[first] == REF_BAD)
 		return;
 	assert_int_equal(pmm_reserve(&m->a.p, base, PAGE_SIZE), 0);
 	ref_set(m, base, PAGE_SIZE, REF_ABSENT);
+}
+
+/* A page found bad at run time, free or allocated. */
+static void op_mark_bad(struct model *m)
+{
+	u64 first = rnd_below(m, m->npages);
+	u64 base = m->lo + (first << PAGE_SHIFT);
+	u8 was = m->page[first];
+	int expect = was == REF_ABSENT	      ? -DV_ENOENT
+		     : was == REF_BAD	      ? 0
+		     : m->nbad == PMM_MAX_BAD ? -DV_E2BIG
+					      : 0;
+
+	assert_int_equal(pmm_mark_bad(&m->a.p, base), expect);
+	if (expect == 0 && was != REF_BAD) {
+		m->free_pages -= was == REF_FREE;
+		m->page[first] = REF_BAD;
+		m->nbad++;
+	}
+}
+
+/* Bad pages among the n pages from first, or -1 if one is neither free nor bad. */
+static int ref_bad_or_busy(const struct model *m, u64 first, u64 n)
+{
+	int bad = 0;
+
+	for (u64 i = first; i < first + n; i++) {
+		if (m->page[i] == REF_BAD)
+			bad++;
+		else if (m->page[i] != REF_FREE)
+			return -1;
+	}
+	return bad;
+}
+
+static void op_claim_bad(struct model *m)
+{
+	u64 first = rnd_below(m, m->npages);
+	u64 n = 1 + rnd_below(m, MIN(64, m->npages - first));
+	u64 base = m->lo + (first << PAGE_SHIFT), bad[2];
+	int nbad = ref_bad_or_busy(m, first, n);
+	int expect = nbad < 0 ? -DV_EBUSY : nbad > 2 ? -DV_E2BIG : nbad;
+
+	assert_int_equal(pmm_claim_range_bad(&m->a.p, base, n << PAGE_SHIFT, bad, 2), expect);
+	if (expect >= 0) {
+		for (int i = 0; i < expect; i++)
+			assert_int_equal(m->page[pidx(m, bad[i])], REF_BAD);
+		m->claims_across_bad += expect > 0;
+		ref_set(m, base, n << PAGE_SHIFT, REF_USED);
+		rec_add(m, base, n << PAGE_SHIFT, -1);
+	}
+}
+
+static void op_alloc_contig_bad(struct model *m)
+{
+	u64 npages = 1 + rnd_below(m, rnd_below(m, 4) ? 32 : 600);
+	u64 align = PAGE_SIZE << rnd_below(m, rnd_below(m, 4) ? 3 : 11);
+	u64 expect = PMM_NONE, bad[2];
+	unsigned nbad = 99;
+	u64 addr;
+
+	for (u64 at = ALIGN_UP(m->lo, align); pidx(m, at) + npages <= m->npages; at += align) {
+		int n = ref_bad_or_busy(m, pidx(m, at), npages);
+
+		if (n >= 0 && n <= 2) {
+			expect = at;
+			break;
+		}
+	}
+	addr = pmm_alloc_contig_bad(&m->a.p, npages << PAGE_SHIFT, align, bad, 2, &nbad);
+	assert_int_equal(addr, expect);
+	if (addr != PMM_NONE) {
+		assert_int_equal(nbad, ref_bad_or_busy(m, pidx(m, addr), npages));
+		m->claims_across_bad += nbad > 0;
+		ref_set(m, addr, npages << PAGE_SHIFT, REF_USED);
+		rec_add(m, addr, npages << PAGE_SHIFT, -1);
+	}
 }
 
 /* Everything observable against the reference. With buddies always coalesced the
@@ -1453,6 +1535,7 @@ static void model_compare(struct model *m)
 
 		assert_int_equal(s, m->page[i] == REF_FREE   ? PMM_PAGE_FREE
 				    : m->page[i] == REF_USED ? PMM_PAGE_ALLOCATED
+				    : m->page[i] == REF_BAD  ? PMM_PAGE_BAD
 							     : PMM_PAGE_ABSENT);
 		run = m->page[i] == REF_FREE ? run + 1 : 0;
 		if (run << PAGE_SHIFT > best) {
@@ -1517,15 +1600,22 @@ static void test_randomized_against_reference(void **state)
 			op_alloc_contig(&m);
 		else if (pick < 91)
 			op_claim(&m);
-		else if (pick < 98)
+		else if (pick < 95)
 			op_bad_free(&m);
-		else
+		else if (pick < 96)
 			op_reserve_page(&m);
+		else if (pick < 97)
+			op_mark_bad(&m);
+		else if (pick < 98)
+			op_claim_bad(&m);
+		else
+			op_alloc_contig_bad(&m);
 		assert_int_equal(pmm_free_bytes(&m.a.p), m.free_pages << PAGE_SHIFT);
 		if (op % compare_every == 0)
 			model_compare(&m);
 	}
-	/* Give everything back: only the reserved pages and the hole stay out. */
+	assert_true(m.nbad > 0 && m.claims_across_bad > 0);
+	/* Give everything back: only the reserved and bad pages and the hole stay out. */
 	while (m.nrec)
 		op_free(&m);
 	model_compare(&m);
