@@ -1187,6 +1187,24 @@ static void test_deferred_link_is_a_non_present_entry(void **state)
 	fx_free(f);
 }
 
+static void test_deferred_merge_keeps_the_merged_table(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 16);
+	struct pt_deferred d = {0};
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0, 0, PAGE_2M, PT_RWX), 0);
+	assert_int_equal(pt_split(&f->pt, 0, 2), 0);
+	pt_defer_frees(&f->pt, &d);
+	assert_int_equal(pt_merge(&f->pt, 0, 2), 0);
+	expect_counts(&f->pt, 1, 1, 1, 0, 0, 1, 0);
+	assert_int_equal(d.count, 1);
+	assert_int_equal(f->a.frees, 0);
+	assert_int_equal(pt_release_deferred(&f->pt, &d), 1);
+	pt_defer_frees(&f->pt, NULL);
+	fx_free(f);
+}
+
 static void test_deferred_destroy_frees_nothing_until_release(void **state)
 {
 	struct fx *f = fx_new(PT_FMT_X86, PT_SIZE_ALL, 16);
@@ -1678,6 +1696,7 @@ int main(void)
 		cmocka_unit_test(test_deferred_unmap_keeps_tables_until_release),
 		cmocka_unit_test(test_deferred_table_replaced_by_a_large_leaf),
 		cmocka_unit_test(test_deferred_link_is_a_non_present_entry),
+		cmocka_unit_test(test_deferred_merge_keeps_the_merged_table),
 		cmocka_unit_test(test_deferred_destroy_frees_nothing_until_release),
 		cmocka_unit_test(test_defer_off_frees_at_once),
 		cmocka_unit_test(test_check_linear_accepts_a_1g_segment),
