@@ -1,17 +1,31 @@
 #include "hv/guestmem.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "mm/ept.h"
 #include <dimvisor/errno.h>
 
-static u64 pmm_table_alloc(void *ctx)
+/* EPT tables come from the pool, so that they never sit inside memory the guest
+ * may need contiguous or that may move; from the main pmm only when the pool is
+ * empty (counted, so the report can say the pool is too small). */
+static u64 table_alloc(void *ctx)
 {
-	u64 p = pmm_alloc(ctx, 0);
+	struct guestmem *gm = ctx;
+	u64 p = gm->pool ? pmm_alloc(gm->pool, 0) : PMM_NONE;
+
+	if (p == PMM_NONE) {
+		p = pmm_alloc(gm->pmm, 0);
+		if (p != PMM_NONE && gm->pool)
+			gm->tables_outside_pool++;
+	}
 	return p == PMM_NONE ? PT_NO_TABLE : p;
 }
 
-static void pmm_table_free(void *ctx, u64 phys)
+static void table_free(void *ctx, u64 phys)
 {
-	pmm_free(ctx, phys, 0);
+	struct guestmem *gm = ctx;
+	bool in_pool = gm->pool && pmm_page_state(gm->pool, phys) != PMM_PAGE_ABSENT;
+
+	pmm_free(in_pool ? gm->pool : gm->pmm, phys, 0);
 }
 
 /* Zero host memory with rep stosq: much faster than a byte loop, in Bochs too. */
@@ -21,15 +35,6 @@ static void zero_host(u64 hpa, u64 len)
 	void *dst = (void *)hpa;
 
 	__asm__ volatile("rep stosq" : "+D"(dst), "+c"(count) : "a"(0ULL) : "memory");
-}
-
-static void layout(struct guestmem *gm, u64 mem, u64 iogap)
-{
-	gm->ram_bytes = mem;
-	gm->ram[0] = (struct guest_range){0, MIN(mem, iogap)};
-	gm->nram = 1;
-	if (mem > iogap)
-		gm->ram[gm->nram++] = (struct guest_range){GUEST_HIGHMEM_BASE, mem - iogap};
 }
 
 static unsigned effective_page_shift(unsigned wanted, bool cpu_2m, bool cpu_1g)
@@ -45,15 +50,6 @@ static unsigned effective_page_shift(unsigned wanted, bool cpu_2m, bool cpu_1g)
 	return wanted;
 }
 
-static unsigned page_sizes_for(unsigned shift)
-{
-	if (shift >= PAGE_1G_SHIFT)
-		return PT_SIZE_4K | PT_SIZE_2M | PT_SIZE_1G;
-	if (shift >= PAGE_2M_SHIFT)
-		return PT_SIZE_4K | PT_SIZE_2M;
-	return PT_SIZE_4K;
-}
-
 /* Largest buddy order usable for a block at gpa with len bytes left. */
 static unsigned block_order(u64 gpa, u64 len)
 {
@@ -64,12 +60,14 @@ static unsigned block_order(u64 gpa, u64 len)
 	return order;
 }
 
-/* Back [gpa, gpa+len) with host blocks, largest first, and map them. */
+/* Back [gpa, gpa+len) with zeroed host blocks, largest first, as RAM extents. */
 static int back_range(struct guestmem *gm, u64 gpa, u64 len)
 {
 	while (len) {
 		unsigned order = block_order(gpa, len);
-		u64 hpa = PMM_NONE;
+		u64 hpa = PMM_NONE, size;
+		struct extent x;
+		int err;
 
 		for (;; order--) {
 			hpa = pmm_alloc(gm->pmm, order);
@@ -78,48 +76,84 @@ static int back_range(struct guestmem *gm, u64 gpa, u64 len)
 		}
 		if (hpa == PMM_NONE)
 			return -DV_ENOMEM;
-		if (gm->nbacking == GUEST_MAX_BACKING) {
+		size = PAGE_SIZE << order;
+		x = (struct extent){.gpa = gpa, .hpa = hpa, .len = size, .kind = EXTENT_RAM};
+		err = extent_add(&gm->map, &x);
+		if (err) {
 			pmm_free(gm->pmm, hpa, order);
-			return -DV_ENOMEM;
+			return -DV_ENOMEM; /* -DV_E2BIG: host memory too fragmented for the map */
 		}
-		gm->backing[gm->nbacking++] = (struct guest_backing){gpa, hpa, order};
-		u64 size = PAGE_SIZE << order;
+		/* -DV_ENOSYS without an owner map: nothing to record then */
+		pmm_owner_set(gm->pmm, hpa, gpa, size);
 		zero_host(hpa, size);
-		if (pt_map(&gm->ept, gpa, hpa, size, PT_RWX) < 0)
-			return -DV_ENOMEM;
 		gpa += size;
 		len -= size;
 	}
 	return 0;
 }
 
-int guestmem_init(struct guestmem *gm, struct pmm *pmm, u64 mem, u64 iogap, unsigned page_shift,
-		  bool cpu_2m, bool cpu_1g)
+/* The RAM ranges the loader and the guest see: guest memory, merged where it is
+ * contiguous in gPA (whatever backs it). -DV_E2BIG if there are too many. */
+static int derive_ranges(struct guestmem *gm)
+{
+	const struct extent *x;
+
+	gm->nram = 0;
+	for (x = extent_next(&gm->map, 0); x; x = extent_next(&gm->map, x->gpa + x->len)) {
+		struct guest_range *last = gm->nram ? &gm->ram[gm->nram - 1] : NULL;
+
+		if (!(EXTENT_GUEST_MEMORY & EXTENT_KIND_BIT(x->kind)))
+			continue;
+		if (last && last->gpa + last->len == x->gpa) {
+			last->len += x->len;
+			continue;
+		}
+		if (gm->nram == GUEST_MAX_RAM_RANGES)
+			return -DV_E2BIG;
+		gm->ram[gm->nram++] = (struct guest_range){x->gpa, x->len};
+	}
+	gm->ram_bytes = extent_bytes(&gm->map, EXTENT_GUEST_MEMORY);
+	return 0;
+}
+
+/* RAM below the I/O gap, then the rest from 4 GiB, into the map. */
+static int lay_out(struct guestmem *gm, u64 mem, u64 iogap)
+{
+	int err = back_range(gm, 0, MIN(mem, iogap));
+
+	if (!err && mem > iogap)
+		err = back_range(gm, GUEST_HIGHMEM_BASE, mem - iogap);
+	return err;
+}
+
+int guestmem_init(struct guestmem *gm, struct pmm *pmm, struct pmm *pool, u64 mem, u64 iogap,
+		  unsigned page_shift, bool cpu_2m, bool cpu_1g)
 {
 	struct pt_ops ops = {
-		.alloc_table = pmm_table_alloc,
-		.free_table = pmm_table_free,
+		.alloc_table = table_alloc,
+		.free_table = table_free,
 		.table_ptr = NULL,
 		.window = 0, /* host memory is identity-mapped */
-		.ctx = pmm,
+		.ctx = gm,
 	};
+	struct ept_caps caps = {{0}};
+	unsigned sizes;
 
 	memset(gm, 0, sizeof(*gm));
 	gm->pmm = pmm;
+	gm->pool = pool;
 	gm->ept_2m_supported = cpu_2m;
 	gm->ept_1g_supported = cpu_1g;
 	gm->ept_page_shift = effective_page_shift(page_shift, cpu_2m, cpu_1g);
-	layout(gm, mem, iogap);
-	if (pt_init(&gm->ept, PT_FMT_EPT, page_sizes_for(gm->ept_page_shift), &ops) < 0)
+	sizes = ept_page_sizes(gm->ept_page_shift);
+	extent_map_init(&gm->map, gm->extents, GUEST_MAX_EXTENTS);
+	if (ept_init(&gm->ept, sizes, &ops) < 0)
 		return -DV_ENOMEM;
-	for (unsigned i = 0; i < gm->nram; i++) {
-		if (back_range(gm, gm->ram[i].gpa, gm->ram[i].len) < 0) {
-			guestmem_destroy(gm);
-			return -DV_ENOMEM;
-		}
-	}
-	/* The local APIC is passed through, uncached (docs/guest-platform.md). */
-	if (pt_map(&gm->ept, GUEST_LAPIC_BASE, GUEST_LAPIC_BASE, PAGE_SIZE, PT_RW | PT_UC) < 0) {
+	caps.max_size[EXTENT_RAM] = ept_largest_size(sizes);
+	if (lay_out(gm, mem, iogap) < 0 || derive_ranges(gm) < 0 ||
+	    ept_map_all(&gm->ept, &gm->map, &caps) < 0 ||
+	    /* The local APIC is passed through, uncached (docs/guest-platform.md). */
+	    ept_map_mmio(&gm->ept, GUEST_LAPIC_BASE, GUEST_LAPIC_BASE, PAGE_SIZE) < 0) {
 		guestmem_destroy(gm);
 		return -DV_ENOMEM;
 	}
@@ -128,15 +162,26 @@ int guestmem_init(struct guestmem *gm, struct pmm *pmm, u64 mem, u64 iogap, unsi
 
 void guestmem_destroy(struct guestmem *gm)
 {
-	for (unsigned i = 0; i < gm->nbacking; i++)
-		pmm_free(gm->pmm, gm->backing[i].hpa, gm->backing[i].order);
-	gm->nbacking = 0;
+	for (unsigned i = 0; i < extent_count(&gm->map); i++) {
+		const struct extent *x = &gm->map.e[i];
+
+		if (x->hpa != EXTENT_NO_HPA)
+			pmm_free_range(gm->pmm, x->hpa, x->len); /* clears the owners too */
+	}
+	extent_map_init(&gm->map, gm->extents, GUEST_MAX_EXTENTS);
+	gm->nram = 0;
+	gm->ram_bytes = 0;
 	pt_destroy(&gm->ept);
+}
+
+u64 guestmem_ram_bytes(const struct guestmem *gm)
+{
+	return gm->ram_bytes;
 }
 
 bool guestmem_is_ram(const struct guestmem *gm, u64 gpa, u64 len)
 {
-	return guest_ranges_contain(gm->ram, gm->nram, gpa, len);
+	return extent_covers(&gm->map, gpa, len, EXTENT_GUEST_MEMORY);
 }
 
 void *guestmem_ptr(const struct guestmem *gm, u64 gpa, u64 len)
@@ -145,7 +190,7 @@ void *guestmem_ptr(const struct guestmem *gm, u64 gpa, u64 len)
 
 	if (len == 0 || (gpa & (PAGE_SIZE - 1)) + len > PAGE_SIZE || !guestmem_is_ram(gm, gpa, len))
 		return NULL;
-	if (pt_translate(&gm->ept, gpa, &hpa, NULL, NULL) < 0)
+	if (extent_translate(&gm->map, gpa, &hpa) < 0)
 		return NULL;
 	return (void *)hpa;
 }
@@ -185,5 +230,5 @@ int guestmem_zero(const struct guestmem *gm, u64 gpa, u64 len)
 
 u64 guestmem_eptp(const struct guestmem *gm)
 {
-	return gm->ept.root | EPTP_WALK_4 | EPTP_MEMTYPE_WB;
+	return ept_pointer(&gm->ept);
 }

@@ -3,18 +3,23 @@
  *
  * Layout (docs/guest-platform.md): RAM from gPA 0 up to the start of the I/O
  * gap (iogap=, 3 GiB by default); when mem= is larger, the gap follows and
- * the rest of RAM resumes at 4 GiB. The local APIC page at 0xfee00000 is passed through. */
+ * the rest of RAM resumes at 4 GiB. The local APIC page at 0xfee00000 is passed through.
+ *
+ * The extent map (mm/extent.h) is the one record of guest memory: the EPT is built
+ * from it (mm/ept.c), and the RAM ranges below, which the loader turns into the
+ * guest's memory map, and the RAM size fw_cfg reports are derived from it. */
 #ifndef HV_GUESTMEM_H
 #define HV_GUESTMEM_H
 
 #include <dimvisor/types.h>
+#include "mm/extent.h"
 #include "mm/pagetable.h"
 #include "mm/pmm.h"
 
 #define GUEST_HIGHMEM_BASE   (4ULL << 30)
 #define GUEST_LAPIC_BASE     0xfee00000ULL
 #define GUEST_MAX_RAM_RANGES 2
-#define GUEST_MAX_BACKING    4096 /* host blocks backing guest RAM */
+#define GUEST_MAX_EXTENTS    4096 /* extents of the guest-physical map */
 
 struct guest_range {
 	u64 gpa, len;
@@ -29,29 +34,31 @@ static inline bool guest_ranges_contain(const struct guest_range *r, unsigned n,
 	return false;
 }
 
-struct guest_backing {
-	u64 gpa, hpa;
-	unsigned order;
-};
-
 struct guestmem {
+	struct extent_map map; /* guest-physical extents: the record of guest memory */
+	struct extent extents[GUEST_MAX_EXTENTS];
+	/* derived from the map (guest memory, merged where gPA-contiguous) */
 	struct guest_range ram[GUEST_MAX_RAM_RANGES];
 	unsigned nram;
 	u64 ram_bytes;
 	unsigned ept_page_shift; /* largest EPT leaf actually allowed */
 	struct pagetable ept;
-	struct pmm *pmm;
-	struct guest_backing backing[GUEST_MAX_BACKING];
-	unsigned nbacking;
+	struct pmm *pmm;	 /* guest memory comes from here */
+	struct pmm *pool;	 /* EPT tables come from here first (NULL: from pmm) */
+	u64 tables_outside_pool; /* tables taken from pmm because the pool was empty */
 	bool ept_1g_supported, ept_2m_supported;
 };
 
-/* Lay out mem bytes of guest RAM (below iogap, then from 4 GiB), back it with zeroed host memory
- * and map it in EPT with pages up to 1 << page_shift (lowered to what the CPU supports, with a
- * message). Returns 0 or -DV_ENOMEM (everything taken is given back). */
-int guestmem_init(struct guestmem *gm, struct pmm *pmm, u64 mem, u64 iogap, unsigned page_shift,
-		  bool cpu_2m, bool cpu_1g);
+/* Lay out mem bytes of guest RAM (below iogap, then from 4 GiB), back it with zeroed host
+ * memory from pmm and map it in EPT with pages up to 1 << page_shift (lowered to what the
+ * CPU supports, with a message); EPT tables come from pool, or pmm when it is NULL or
+ * empty. Returns 0 or -DV_ENOMEM (everything taken is given back). */
+int guestmem_init(struct guestmem *gm, struct pmm *pmm, struct pmm *pool, u64 mem, u64 iogap,
+		  unsigned page_shift, bool cpu_2m, bool cpu_1g);
 void guestmem_destroy(struct guestmem *gm);
+
+/* Bytes of guest memory (every extent the guest can read and write). */
+u64 guestmem_ram_bytes(const struct guestmem *gm);
 
 /* True when [gpa, gpa+len) lies entirely inside guest RAM. */
 bool guestmem_is_ram(const struct guestmem *gm, u64 gpa, u64 len);
@@ -63,7 +70,7 @@ void *guestmem_ptr(const struct guestmem *gm, u64 gpa, u64 len);
 int guestmem_write(const struct guestmem *gm, u64 gpa, const void *src, u64 len);
 int guestmem_zero(const struct guestmem *gm, u64 gpa, u64 len);
 
-/* The EPT pointer for the VMCS: WB, 4-level walk. */
+/* The EPT pointer for the VMCS: WB, 4-level walk (ept_pointer). */
 u64 guestmem_eptp(const struct guestmem *gm);
 
 #endif

@@ -1,7 +1,9 @@
 #include "hv/invariants.h"
-#include "lib/panic.h"
 #include "lib/log.h"
+#include "lib/panic.h"
 #include "lib/printf.h"
+#include "mm/ept.h"
+#include <dimvisor/errno.h>
 
 static u64 free_at_start;
 static u64 checks;
@@ -16,23 +18,30 @@ void invariants_start(const struct vcpu *v)
 	free_at_start = pmm_free_bytes(v->mem->pmm);
 }
 
-/* Each backing block must be mapped by EPT at its gPA, onto its hPA, for
+/* An extent of guest memory must be guest RAM to the rest of dimvisor, be
+ * mapped by EPT at its gPA onto its hPA, and own its host frames: checked for
  * its first page, its last, and a stride of pages between. */
-static void check_backing(const struct guestmem *gm, const struct guest_backing *b,
-			  const char *when)
+static void check_extent(const struct guestmem *gm, const struct extent *x, const char *when)
 {
-	u64 size = PAGE_SIZE << b->order;
-	u64 stride = size > 64 * PAGE_SIZE ? size / 64 : PAGE_SIZE;
+	u64 stride = x->len > 64 * PAGE_SIZE ? (x->len / 64) & ~(PAGE_SIZE - 1) : PAGE_SIZE;
 
-	for (u64 off = 0; off < size; off += stride) {
-		u64 last = off + stride >= size ? size - PAGE_SIZE : off;
-		u64 hpa = 0;
-		int rc = pt_translate(&gm->ept, b->gpa + last, &hpa, NULL, NULL);
+	if (!guestmem_is_ram(gm, x->gpa, x->len))
+		panic("invariant broken (%s): extent gPA 0x%lx+0x%lx (%s) is not guest RAM", when,
+		      x->gpa, x->len, extent_kind_name(x->kind));
+	for (u64 off = 0; off < x->len; off += stride) {
+		u64 at = off + stride >= x->len ? x->len - PAGE_SIZE : off;
+		u64 hpa = 0, owner = 0;
+		int rc = ept_translate(&gm->ept, x->gpa + at, &hpa);
 
-		if (rc < 0 || hpa != b->hpa + last)
+		if (rc < 0 || hpa != x->hpa + at)
 			panic("invariant broken (%s): EPT maps gPA 0x%lx to 0x%lx (rc %d), the "
-			      "backing says hPA 0x%lx",
-			      when, b->gpa + last, hpa, rc, b->hpa + last);
+			      "extent map says hPA 0x%lx",
+			      when, x->gpa + at, hpa, rc, x->hpa + at);
+		rc = pmm_owner_get(gm->pmm, x->hpa + at, &owner);
+		if (rc != -DV_ENOSYS && (rc < 0 || owner != x->gpa + at))
+			panic("invariant broken (%s): host frame 0x%lx belongs to gPA 0x%lx (rc %d), "
+			      "the extent map says 0x%lx",
+			      when, x->hpa + at, owner, rc, x->gpa + at);
 	}
 }
 
@@ -40,22 +49,25 @@ void invariants_check(const struct vcpu *v, const char *when)
 {
 	const struct guestmem *gm = v->mem;
 	u64 backed = 0;
+	int rc;
 
 	checks++;
-	for (unsigned i = 0; i < gm->nbacking; i++) {
-		if (!guestmem_is_ram(gm, gm->backing[i].gpa, PAGE_SIZE << gm->backing[i].order))
-			panic("invariant broken (%s): backing block %u (gPA 0x%lx) is not guest "
-			      "RAM",
-			      when, i, gm->backing[i].gpa);
-		check_backing(gm, &gm->backing[i], when);
-		backed += PAGE_SIZE << gm->backing[i].order;
+	for (const struct extent *x = extent_next(&gm->map, 0); x;
+	     x = extent_next(&gm->map, x->gpa + x->len)) {
+		if (!(EXTENT_GUEST_MEMORY & EXTENT_KIND_BIT(x->kind)) || x->hpa == EXTENT_NO_HPA)
+			continue;
+		check_extent(gm, x, when);
+		backed += x->len;
 	}
-	if (backed != gm->ram_bytes)
+	if (backed != guestmem_ram_bytes(gm))
 		panic("invariant broken (%s): %lu bytes backed, %lu bytes of guest RAM", when,
-		      backed, gm->ram_bytes);
+		      backed, guestmem_ram_bytes(gm));
 	/* Nothing allocates host memory while a base-mode guest runs. */
 	if (pmm_free_bytes(gm->pmm) != free_at_start)
 		panic("invariant broken (%s): host memory free went from %lu to %lu bytes", when,
 		      free_at_start, pmm_free_bytes(gm->pmm));
+	rc = pmm_check(gm->pmm);
+	if (rc < 0)
+		panic("invariant broken (%s): the host allocator's invariant %d", when, -rc);
 	kdebug("invariants: check %lu (%s) holds\n", checks, when);
 }

@@ -11,12 +11,19 @@
 extern char __image_start[], __image_end[];
 
 static struct pmm pmm;
+static struct pmm pool; /* page tables (EPT) and the hypervisor's data */
+static bool have_pool;
 static struct bootmem bootmem;
 static struct boot_mmap_entry norm_map[BOOT_MAX_MMAP], usable_map[BOOT_MAX_MMAP];
 
 struct pmm *host_pmm(void)
 {
 	return &pmm;
+}
+
+struct pmm *host_pool(void)
+{
+	return have_pool ? &pool : NULL;
 }
 
 static __noreturn void memory_fail(int status, const char *what)
@@ -111,6 +118,20 @@ static void add_free_range(void *ctx, u64 base, u64 len)
 		c->err = 1;
 }
 
+/* The owner map (frame -> guest-physical page, for migrating frames) costs 4 bytes
+ * per 4 KiB of the span; it is optional, so a machine too large for it below 4 GiB
+ * runs without it. Taken before the pmm is given any free memory. */
+static void start_owner_map(void)
+{
+	size_t len = pmm_owner_map_size(&pmm);
+	u64 map = bootmem_alloc(&bootmem, len, PAGE_SIZE, "pmm owner map");
+
+	if (map == BOOTMEM_NONE || pmm_owner_map_init(&pmm, (void *)map, len) < 0)
+		kprintf("pmm: no room below 4 GiB for the owner map (%lu KiB); running without "
+			"it\n",
+			(u64)len >> 10);
+}
+
 /* The pmm writes list nodes into free blocks as soon as it is given them, so
  * it is only ever given usable RAM minus everything bootmem knows is busy
  * (image, boot data, tables, the pmm's own metadata). */
@@ -124,20 +145,45 @@ static void start_pmm(u64 top)
 		memory_fail(DV_EXIT_NO_MEMORY, "no room below 4 GiB for the pmm metadata");
 	if (pmm_init(&pmm, 0, top, (void *)meta, meta_len, 0) < 0)
 		memory_fail(DV_EXIT_BAD_BOOT, "pmm_init failed");
+	start_owner_map();
 	bootmem_for_each_free(&bootmem, add_free_range, &c);
 	if (c.err)
 		memory_fail(DV_EXIT_BAD_BOOT, "usable memory ranges overlap");
 }
 
+/* Bad pages are never handed out, but stay known to the pmm: a VMM segment may span
+ * them, and they become its escape holes. */
 static void reserve_bad_pages(const struct dv_config *cfg)
 {
 	for (unsigned i = 0; i < cfg->nbadmem; i++) {
 		u64 page = cfg->badmem[i];
 		bool was_free = pmm_is_free(&pmm, page);
-		pmm_reserve(&pmm, page, PAGE_SIZE);
+
+		if (was_free && pmm_mark_bad(&pmm, page) < 0)
+			memory_fail(DV_EXIT_BAD_BOOT, "more bad pages than the pmm can remember");
 		kinfo("pmm: bad page 0x%lx %s\n", page,
 		      was_free ? "reserved" : "was not free RAM (nothing to do)");
 	}
+}
+
+/* The pool for EPT tables and the hypervisor's data: carved at boot from the lowest
+ * free memory (already broken up by the image and the boot data), so tables never sit
+ * inside the large blocks that back guest RAM or a VMM segment, and never pin guest
+ * memory in place. Sized for a 4 KiB-leaf EPT of mem= twice over (the old and new
+ * tables of a remap live together until the flush), plus 2 MiB. Without it (no room)
+ * tables come from the main pmm, as before. */
+static void carve_pool(const struct dv_config *cfg)
+{
+	u64 size = ALIGN_UP(cfg->mem / 256 + 2 * MiB, 2 * MiB);
+
+	if (pmm_carve_pool(&pool, &pmm, size, 2 * MiB) < 0) {
+		kprintf("pmm: no room for a %lu MiB table pool; tables come from the main "
+			"allocator\n",
+			size >> 20);
+		return;
+	}
+	have_pool = true;
+	kinfo("pmm: table pool of %lu KiB for EPT tables\n", pmm_free_bytes(&pool) >> 10);
 }
 
 void host_memory_init(const struct boot_info *bi, const struct dv_config *cfg)
@@ -148,6 +194,7 @@ void host_memory_init(const struct boot_info *bi, const struct dv_config *cfg)
 	host_identity_map_all(&bootmem, top);
 	start_pmm(top);
 	reserve_bad_pages(cfg);
+	carve_pool(cfg);
 	if (log_enabled(LOG_LEVEL_DEBUG))
 		for (unsigned i = 0; i < bootmem.nbusy; i++)
 			kdebug("bootmem: reserved %016lx-%016lx %s\n", bootmem.busy[i].base,

@@ -18,5 +18,8 @@
  * message when the map is unusable. */
 void host_memory_init(const struct boot_info *bi, const struct dv_config *cfg);
 struct pmm *host_pmm(void);
+/* The pool for page tables and the hypervisor's data (mm/pmm.h, pmm_carve_pool), or
+ * NULL when boot found no room for it. */
+struct pmm *host_pool(void);
 
 #endif

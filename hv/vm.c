@@ -51,20 +51,25 @@ static int load_guest(const struct boot_module *m, struct guest_boot *boot)
 
 static void print_layout(void)
 {
+	const struct extent_map *m = &guest_mem.map;
+
 	for (unsigned i = 0; i < guest_mem.nram; i++)
 		kinfo("vm: guest RAM %016lx-%016lx (%lu MiB)\n", guest_mem.ram[i].gpa,
 		      guest_mem.ram[i].gpa + guest_mem.ram[i].len, guest_mem.ram[i].len >> 20);
 	kinfo("vm: EPT pages up to %s; %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB leaves; "
-	      "backed by %u host blocks\n",
+	      "backed by %u host range%s\n",
 	      guest_mem.ept_page_shift == 30   ? "1 GiB"
 	      : guest_mem.ept_page_shift == 21 ? "2 MiB"
 					       : "4 KiB",
 	      guest_mem.ept.leaves[3], guest_mem.ept.leaves[2], guest_mem.ept.leaves[1],
-	      guest_mem.nbacking);
-	for (unsigned i = 0; i < guest_mem.nbacking; i++)
-		kdebug("vm: gPA %016lx-%016lx backed by hPA %016lx\n", guest_mem.backing[i].gpa,
-		       guest_mem.backing[i].gpa + (u64)(PAGE_SIZE << guest_mem.backing[i].order),
-		       guest_mem.backing[i].hpa);
+	      extent_count(m), extent_count(m) == 1 ? "" : "s");
+	for (const struct extent *x = extent_next(m, 0); x; x = extent_next(m, x->gpa + x->len))
+		kdebug("vm: gPA %016lx-%016lx backed by hPA %016lx (%s)\n", x->gpa, x->gpa + x->len,
+		       x->hpa, extent_kind_name(x->kind));
+	if (guest_mem.tables_outside_pool)
+		kprintf("vm: the table pool ran out: %lu EPT tables taken from guest memory's "
+			"allocator\n",
+			guest_mem.tables_outside_pool);
 }
 
 /* selftest=corrupt-ept: point the last page of guest RAM at the host frame
@@ -99,8 +104,8 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const s
 			config_mode_name(cfg->mode));
 		return DV_EXIT_BAD_CONFIG;
 	}
-	if (guestmem_init(&guest_mem, host_pmm(), cfg->mem, cfg->iogap, cfg->ept_page_shift,
-			  hw->nested_2m, hw->nested_1g) < 0) {
+	if (guestmem_init(&guest_mem, host_pmm(), host_pool(), cfg->mem, cfg->iogap,
+			  cfg->ept_page_shift, hw->nested_2m, hw->nested_1g) < 0) {
 		kprintf("dimvisor: not enough host memory for mem=%lu MiB of guest RAM (%lu MiB "
 			"free)\n",
 			cfg->mem >> 20, pmm_free_bytes(host_pmm()) >> 20);
@@ -124,7 +129,7 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const s
 		kprintf("dimvisor: cannot run a guest: %s\n", err);
 		return rc == -DV_ENOTSUP ? DV_EXIT_NO_VMX : DV_EXIT_VMX_FAILURE;
 	}
-	io_init(cfg->mem, guest->cmdline);
+	io_init(guestmem_ram_bytes(&guest_mem), guest->cmdline);
 	if (cfg->selftest == SELFTEST_VMENTRY_GUEST_STATE ||
 	    cfg->selftest == SELFTEST_VMENTRY_CONTROL) {
 		kprintf("selftest: breaking the VMCS before VMLAUNCH\n");

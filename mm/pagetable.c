@@ -233,9 +233,18 @@ static void table_fill(struct pagetable *pt, u64 *t, u64 parent, unsigned child_
 	pt->leaves[child_level] += PT_ENTRIES;
 }
 
+/* A table has just been unlinked: free it, or queue it for the caller's flush. */
 static void table_release(struct pagetable *pt, u64 phys, unsigned level)
 {
-	pt->ops.free_table(pt->ops.ctx, phys);
+	struct pt_deferred *d = pt->deferred;
+
+	if (d) {
+		table_at(pt, phys)[0] = d->count ? d->head : 0; /* non-present either way */
+		d->head = phys;
+		d->count++;
+	} else {
+		pt->ops.free_table(pt->ops.ctx, phys);
+	}
 	pt->tables[level]--;
 	pt->needs_flush = true; /* paging-structure caches may point at it (SDM Vol. 3A 4.10.3) */
 }
@@ -319,17 +328,26 @@ enum range_action { ACT_SKIP, ACT_WRITE, ACT_DESCEND, ACT_ENOENT };
 
 struct range_op {
 	enum range_kind kind;
-	bool dry;	/* counting pass: nothing is written */
-	u64 start, end; /* [start, end) in the 48-bit index space */
-	u64 pa;		/* frame mapped at start (map) */
-	unsigned perms; /* map, protect */
-	u64 need;	/* dry pass: tables the real pass will take */
-	u64 reserve;	/* real pass: chain of reserved tables, linked through word 0 */
+	bool dry;	    /* counting pass: nothing is written */
+	u64 start, end;	    /* [start, end) in the 48-bit index space */
+	u64 pa;		    /* frame mapped at start (map) */
+	unsigned perms;	    /* map, protect */
+	unsigned max_level; /* map: largest leaf level the caller allows */
+	u64 need;	    /* dry pass: tables the real pass will take */
+	u64 reserve;	    /* real pass: chain of reserved tables, linked through word 0 */
 };
 
 static bool leaf_allowed(const struct pagetable *pt, unsigned level)
 {
 	return level < PT_LEVELS && (pt->page_sizes & (1u << level));
+}
+
+/* The level of a PT_SIZE_* bit (PT_SIZE_4K is bit 1), or 0 if it is not exactly one. */
+static unsigned size_level(unsigned size)
+{
+	if (size == PT_SIZE_4K || size == PT_SIZE_2M || size == PT_SIZE_1G)
+		return (unsigned)__builtin_ctz(size);
+	return 0;
 }
 
 /* What to do with entry e at level covering [eb, eb + size): leave it, overwrite it
@@ -344,13 +362,15 @@ static enum range_action range_decide(const struct pagetable *pt, const struct r
 	switch (op->kind) {
 	case RANGE_MAP:
 		pa = op->pa + (eb - op->start); /* frame for eb; wraps harmlessly when eb < start */
-		if (full && leaf_allowed(pt, level) && IS_ALIGNED(pa, size)) {
+		if (full && leaf_allowed(pt, level) && level <= op->max_level &&
+		    IS_ALIGNED(pa, size)) {
 			*leaf = pt_make_leaf(fmt, pa, op->perms, level);
 			return (e & ~ad_mask(fmt)) == *leaf ? ACT_SKIP : ACT_WRITE;
 		}
-		/* a leaf already mapping this piece the same way needs no split */
-		if (entry_is_leaf(fmt, e, level) && entry_addr(fmt, e, level) == pa &&
-		    entry_perms(fmt, e) == op->perms)
+		/* a leaf already mapping this piece the same way needs no split,
+		 * unless it is larger than the caller's cap */
+		if (level <= op->max_level && entry_is_leaf(fmt, e, level) &&
+		    entry_addr(fmt, e, level) == pa && entry_perms(fmt, e) == op->perms)
 			return ACT_SKIP;
 		return ACT_DESCEND;
 	case RANGE_UNMAP:
@@ -523,17 +543,23 @@ static int range_run(struct pagetable *pt, struct range_op *op)
 	return err;
 }
 
-int pt_map(struct pagetable *pt, u64 va, u64 pa, u64 len, unsigned perms)
+int pt_map_capped(struct pagetable *pt, u64 va, u64 pa, u64 len, unsigned perms, unsigned max_size)
 {
-	struct range_op op = {.kind = RANGE_MAP, .pa = pa, .perms = perms};
+	struct range_op op = {
+		.kind = RANGE_MAP, .pa = pa, .perms = perms, .max_level = size_level(max_size)};
 	int err = range_check(pt, va, len, &op.start, &op.end);
 
 	if (err)
 		return err;
-	if (!perms_valid(pt->fmt, perms) || !IS_ALIGNED(pa, PAGE_SIZE) || pa >= PA_LIMIT ||
-	    len > PA_LIMIT - pa)
+	if (!op.max_level || !perms_valid(pt->fmt, perms) || !IS_ALIGNED(pa, PAGE_SIZE) ||
+	    pa >= PA_LIMIT || len > PA_LIMIT - pa)
 		return -DV_EINVAL;
 	return range_run(pt, &op);
+}
+
+int pt_map(struct pagetable *pt, u64 va, u64 pa, u64 len, unsigned perms)
+{
+	return pt_map_capped(pt, va, pa, len, perms, PT_SIZE_1G);
 }
 
 int pt_unmap(struct pagetable *pt, u64 va, u64 len)
@@ -700,6 +726,59 @@ int pt_translate(const struct pagetable *pt, u64 va, u64 *pa, unsigned *perms, u
 		phys = entry_addr(pt->fmt, e, l);
 	}
 	return -DV_ENOENT;
+}
+
+/* One walk per leaf: a leaf that starts linear stays linear to its end. */
+int pt_check_linear(const struct pagetable *pt, u64 va, u64 pa, u64 len, unsigned min_size,
+		    u64 *bad)
+{
+	unsigned min_level = size_level(min_size);
+	u64 start, end, off = 0;
+	int err = range_check(pt, va, len, &start, &end);
+
+	if (err)
+		return err;
+	if (!min_level || !IS_ALIGNED(pa, PAGE_SIZE) || pa >= PA_LIMIT || len > PA_LIMIT - pa)
+		return -DV_EINVAL;
+	while (off < len) {
+		u64 at = va + off, got;
+		unsigned level;
+
+		err = pt_translate(pt, at, &got, NULL, &level);
+		if (!err && got != pa + off)
+			err = -DV_EFAULT;
+		else if (!err && level < min_level)
+			err = -DV_ERANGE;
+		if (err) {
+			if (bad)
+				*bad = at;
+			return err;
+		}
+		off += PT_LEVEL_SIZE(level) - (at & (PT_LEVEL_SIZE(level) - 1));
+	}
+	return 0;
+}
+
+/* --- deferred frees ---------------------------------------------------------------- */
+
+void pt_defer_frees(struct pagetable *pt, struct pt_deferred *d)
+{
+	pt->deferred = d;
+}
+
+u64 pt_release_deferred(struct pagetable *pt, struct pt_deferred *d)
+{
+	u64 n = d->count;
+
+	for (u64 i = 0; i < n; i++) {
+		u64 phys = d->head;
+
+		d->head = table_at(pt, phys)[0];
+		pt->ops.free_table(pt->ops.ctx, phys);
+	}
+	d->head = 0;
+	d->count = 0;
+	return n;
 }
 
 /* --- lifecycle --------------------------------------------------------------------- */

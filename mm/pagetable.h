@@ -42,10 +42,20 @@ enum pt_format {
 
 #define PT_NO_TABLE (~0ULL) /* alloc_table failure; root of a destroyed table */
 
+/* Tables unlinked while frees are deferred (pt_defer_frees), waiting for the caller's
+ * flush. A zeroed struct is an empty list. The tables are chained through their word 0,
+ * which then holds a 4 KiB-aligned address: a non-present entry in both formats (bit 0
+ * clear: x86 P, EPT R; SDM Vol. 3A 4.5, Vol. 3C 29.3.2), so a stale walk through a
+ * cached pointer faults instead of translating. The rest of each table is untouched. */
+struct pt_deferred {
+	u64 head;  /* most recently unlinked table; meaningless when count is 0 */
+	u64 count; /* tables on the list */
+};
+
 /* Where table pages come from. The engine zeroes (or fills) a table after
  * alloc_table, so the allocator need not. free_table is called once a table is
  * unlinked; the hardware may still cache it until the caller's flush (see
- * needs_flush), so a caller editing live tables can queue frees until then.
+ * needs_flush); a caller editing live tables defers the frees (pt_defer_frees).
  * Tables are read and written through table_ptr(ctx, phys); when table_ptr is NULL,
  * at (void *)(phys + window) instead (0 for an identity map), which saves an
  * indirect call per level on the translate path. */
@@ -61,11 +71,12 @@ struct pagetable {
 	enum pt_format fmt;
 	u64 root; /* phys of the level-4 table (CR3 / EPTP address) */
 	struct pt_ops ops;
-	unsigned page_sizes;	   /* PT_SIZE_* allowed for leaves */
-	u64 tables[PT_LEVELS + 1]; /* tables in use by level: [4] = root, [1] = PTs */
-	u64 leaves[PT_LEVELS + 1]; /* present leaves by level: [1] 4K, [2] 2M, [3] 1G */
-	bool needs_flush;	   /* a change removed, redirected or weakened a translation,
-				    * or freed a table: INVLPG/INVEPT, then clear it */
+	unsigned page_sizes;	      /* PT_SIZE_* allowed for leaves */
+	u64 tables[PT_LEVELS + 1];    /* tables in use by level: [4] = root, [1] = PTs */
+	u64 leaves[PT_LEVELS + 1];    /* present leaves by level: [1] 4K, [2] 2M, [3] 1G */
+	bool needs_flush;	      /* a change removed, redirected or weakened a translation,
+				       * or freed a table: INVLPG/INVEPT, then clear it */
+	struct pt_deferred *deferred; /* non-NULL: unlinked tables go here, not to free_table */
 };
 
 /* The entry path of one walk, root first, for tests and the MMU model. */
@@ -92,6 +103,11 @@ void pt_destroy(struct pagetable *pt);
  * partly covered are split (the rest keeps its translation), tables wholly covered
  * by a new leaf are freed. Mapping what is already mapped identically is a no-op. */
 int pt_map(struct pagetable *pt, u64 va, u64 pa, u64 len, unsigned perms);
+/* pt_map with leaves no larger than max_size (one of PT_SIZE_4K, _2M, _1G), so one table
+ * can hold 1 GiB leaves in one range and 4 KiB leaves in the next. Within the range the
+ * cap is a guarantee: a larger leaf already there, even an identical one, is split.
+ * -DV_EINVAL if max_size is not one PT_SIZE_* bit; otherwise as pt_map. */
+int pt_map_capped(struct pagetable *pt, u64 va, u64 pa, u64 len, unsigned perms, unsigned max_size);
 /* Unmap [va, va+len); holes are fine. Splits partly covered leaves, frees tables
  * left empty (never the root). */
 int pt_unmap(struct pagetable *pt, u64 va, u64 len);
@@ -108,6 +124,26 @@ int pt_split(struct pagetable *pt, u64 va, unsigned level);
  * not mergeable (nothing changed); -DV_ENOENT if unmapped; -DV_EINVAL if page_sizes
  * forbids leaves at level. */
 int pt_merge(struct pagetable *pt, u64 va, unsigned level);
+
+/* Whether [va, va+len) maps linearly to [pa, pa+len) through leaves of at least
+ * min_size (one PT_SIZE_* bit; PT_SIZE_4K accepts any leaf); leaves may extend past
+ * the range. 0 if it does; else the first offending address goes to *bad (if not NULL)
+ * and the result says why: -DV_ENOENT unmapped, -DV_EFAULT mapped elsewhere, -DV_ERANGE
+ * a smaller leaf. -DV_EINVAL for misaligned or out-of-space arguments (*bad untouched).
+ * Costs one walk per leaf. Permissions are not looked at. */
+int pt_check_linear(const struct pagetable *pt, u64 va, u64 pa, u64 len, unsigned min_size,
+		    u64 *bad);
+
+/* Deferred frees, for a caller that edits live tables: between pt_defer_frees(pt, d)
+ * and pt_defer_frees(pt, NULL), every table the engine unlinks (unmap, replacement by
+ * a large leaf, merge, destroy) goes onto d instead of back to ops.free_table, so the
+ * caller can flush (INVEPT / INVLPG / CR3 reload) before the memory is reused
+ * (SDM Vol. 3A 4.10.3: paging-structure caches may still point at it). Tables
+ * reserved by a range operation and never linked are freed at once. */
+void pt_defer_frees(struct pagetable *pt, struct pt_deferred *d);
+/* After the flush: give every table on d back through pt's ops.free_table and empty
+ * d; returns how many. d may be attached to pt or not. */
+u64 pt_release_deferred(struct pagetable *pt, struct pt_deferred *d);
 
 /* Translate va: -DV_ENOENT if unmapped, -DV_EINVAL if va is out of the format's
  * address space. Any output pointer may be NULL. */

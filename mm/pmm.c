@@ -371,6 +371,84 @@ static int range_check(const struct pmm *p, u64 base, u64 len, u64 *end)
 	return 0;
 }
 
+/* --- bad pages and owners: helpers ------------------------------------------------ */
+
+/* Index of the first bad page >= addr (nbad if none). */
+static unsigned bad_lower_bound(const struct pmm *p, u64 addr)
+{
+	unsigned a = 0, b = p->nbad;
+
+	while (a < b) {
+		unsigned m = (a + b) / 2;
+
+		if (p->bad[m] < addr)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+static unsigned bad_count(const struct pmm *p, u64 base, u64 end)
+{
+	return bad_lower_bound(p, end) - bad_lower_bound(p, base);
+}
+
+/* First bad page in [from, limit), or limit. */
+static u64 next_bad(const struct pmm *p, u64 from, u64 limit)
+{
+	unsigned i = bad_lower_bound(p, from);
+
+	return i < p->nbad && p->bad[i] < limit ? p->bad[i] : limit;
+}
+
+static void owners_clear(struct pmm *p, u64 base, u64 end)
+{
+	if (!p->owner)
+		return;
+	for (u64 i = page_index(p, base); i < page_index(p, end); i++)
+		p->owner[i] = 0;
+}
+
+/* Free the allocated, managed pages of [base, end) around its bad pages. */
+static void range_insert_good(struct pmm *p, u64 base, u64 end)
+{
+	for (unsigned i = bad_lower_bound(p, base); i < p->nbad && p->bad[i] < end; i++) {
+		if (p->bad[i] > base)
+			range_insert(p, base, p->bad[i]);
+		base = p->bad[i] + PAGE_SIZE;
+	}
+	if (base < end)
+		range_insert(p, base, end);
+}
+
+/* Every page of [base, end) managed or bad. */
+static bool range_all_managed_or_bad(const struct pmm *p, u64 base, u64 end)
+{
+	u64 managed = bits_count(p->managed, page_index(p, base), page_index(p, end));
+
+	return managed + bad_count(p, base, end) == (end - base) >> PAGE_SHIFT;
+}
+
+/* End of the run of free or bad pages that starts at addr (addr if there is none). */
+static u64 free_or_bad_run_end(const struct pmm *p, u64 addr)
+{
+	while (addr < p->hi) {
+		u64 start;
+		int order;
+
+		if (pmm_is_bad(p, addr)) {
+			addr += PAGE_SIZE;
+			continue;
+		}
+		order = block_containing(p, addr, &start);
+		if (order < 0)
+			break;
+		addr = run_extend(p, start + order_size((unsigned)order), p->hi);
+	}
+	return MIN(addr, p->hi);
+}
+
 /* --- public interface ------------------------------------------------------------ */
 
 size_t pmm_metadata_size(u64 lo, u64 hi)
@@ -401,6 +479,8 @@ int pmm_init(struct pmm *p, u64 lo, u64 hi, void *meta, size_t meta_len, u64 vir
 	p->virt_offset = virt_offset;
 	p->free_bytes = 0;
 	p->total_bytes = 0;
+	p->nbad = 0;
+	p->owner = NULL;
 	p->managed = words;
 	words += words_for((hi - lo) >> PAGE_SHIFT);
 	for (unsigned order = 0; order <= PMM_MAX_ORDER; order++) {
@@ -429,8 +509,10 @@ int pmm_add_free(struct pmm *p, u64 base, u64 len)
 	if (range_any_managed(p, start, end))
 		return -DV_EEXIST;
 	bits_fill(p->managed, page_index(p, start), page_index(p, end), true);
-	p->total_bytes += end - start;
-	range_insert(p, start, end);
+	for (unsigned i = bad_lower_bound(p, start); i < p->nbad && p->bad[i] < end; i++)
+		bit_clear(p->managed, page_index(p, p->bad[i])); /* a bad page stays bad */
+	p->total_bytes += end - start - (u64)bad_count(p, start, end) * PAGE_SIZE;
+	range_insert_good(p, start, end);
 	return 0;
 }
 
@@ -484,11 +566,12 @@ int pmm_free_range(struct pmm *p, u64 base, u64 len)
 
 	if (err)
 		return err;
-	if (!range_all_managed(p, base, end))
+	if (!range_all_managed_or_bad(p, base, end))
 		return -DV_EFAULT;
 	if (range_any_free(p, base, end))
 		return -DV_EBUSY;
-	range_insert(p, base, end);
+	owners_clear(p, base, end);
+	range_insert_good(p, base, end);
 	return 0;
 }
 
@@ -525,6 +608,189 @@ u64 pmm_alloc_contig(struct pmm *p, u64 size, u64 align)
 	return PMM_NONE;
 }
 
+int pmm_mark_bad(struct pmm *p, u64 phys)
+{
+	unsigned i;
+
+	phys = ALIGN_DOWN(phys, PAGE_SIZE);
+	if (pmm_is_bad(p, phys))
+		return 0;
+	if (phys < p->lo || phys >= p->hi || !bit_test(p->managed, page_index(p, phys)))
+		return -DV_ENOENT;
+	if (p->nbad == PMM_MAX_BAD)
+		return -DV_E2BIG;
+	range_carve(p, phys, phys + PAGE_SIZE);
+	bit_clear(p->managed, page_index(p, phys));
+	owners_clear(p, phys, phys + PAGE_SIZE);
+	p->total_bytes -= PAGE_SIZE;
+	i = bad_lower_bound(p, phys);
+	for (unsigned j = p->nbad; j > i; j--)
+		p->bad[j] = p->bad[j - 1];
+	p->bad[i] = phys;
+	p->nbad++;
+	return 0;
+}
+
+bool pmm_is_bad(const struct pmm *p, u64 phys)
+{
+	unsigned i;
+
+	phys = ALIGN_DOWN(phys, PAGE_SIZE);
+	i = bad_lower_bound(p, phys);
+	return i < p->nbad && p->bad[i] == phys;
+}
+
+int pmm_claim_range_bad(struct pmm *p, u64 base, u64 len, u64 *bad, unsigned max_bad)
+{
+	u64 end;
+	unsigned first, n;
+	int err = range_check(p, base, len, &end);
+
+	if (err)
+		return err;
+	if (free_or_bad_run_end(p, base) < end)
+		return -DV_EBUSY;
+	first = bad_lower_bound(p, base);
+	n = bad_count(p, base, end);
+	if (n > max_bad)
+		return -DV_E2BIG;
+	for (unsigned i = 0; i < n; i++)
+		bad[i] = p->bad[first + i];
+	range_carve(p, base, end);
+	return (int)n;
+}
+
+u64 pmm_alloc_contig_bad(struct pmm *p, u64 size, u64 align, u64 *bad, unsigned max_bad,
+			 unsigned *nbad)
+{
+	u64 from = p->lo; /* never inside a free block: lo, or the end of a run */
+
+	if (size == 0 || !IS_ALIGNED(size, PAGE_SIZE) || size > p->hi - p->lo)
+		return PMM_NONE;
+	if (align < PAGE_SIZE || (align & (align - 1)) != 0)
+		return PMM_NONE;
+	while (from < p->hi) {
+		/* the next run of free or bad pages: it starts at a free block or a bad page */
+		u64 start = MIN(next_free_start(p, from, p->hi), next_bad(p, from, p->hi));
+		u64 run_end, at;
+
+		if (start >= p->hi)
+			break;
+		run_end = free_or_bad_run_end(p, start);
+		/* try each aligned base in the run until the bad pages fit */
+		for (at = ALIGN_UP(start, align);
+		     at >= start && at < run_end && run_end - at >= size; at += align) {
+			int n = pmm_claim_range_bad(p, at, size, bad, max_bad);
+
+			if (n >= 0) {
+				*nbad = (unsigned)n;
+				return at;
+			}
+		}
+		from = MAX(run_end, start + PAGE_SIZE);
+	}
+	return PMM_NONE;
+}
+
+int pmm_carve_pool(struct pmm *pool, struct pmm *from, u64 size, u64 align)
+{
+	u64 base, meta_bytes;
+	size_t meta_len;
+
+	if (size < 2 * PAGE_SIZE || !IS_ALIGNED(size, PAGE_SIZE))
+		return -DV_EINVAL;
+	if (align < PAGE_SIZE || (align & (align - 1)) != 0)
+		return -DV_EINVAL;
+	base = pmm_alloc_contig(from, size, align);
+	if (base == PMM_NONE)
+		return -DV_ENOMEM;
+	meta_len = pmm_metadata_size(base, base + size);
+	meta_bytes = ALIGN_UP(meta_len, PAGE_SIZE);
+	if (meta_bytes >= size) {
+		pmm_free_range(from, base, size);
+		return -DV_EINVAL;
+	}
+	/* cannot fail: the span is valid and the metadata sized for it */
+	pmm_init(pool, base, base + size, (void *)(uintptr_t)(base + from->virt_offset), meta_len,
+		 from->virt_offset);
+	pmm_add_free(pool, base + meta_bytes, size - meta_bytes);
+	return 0;
+}
+
+size_t pmm_owner_map_size(const struct pmm *p)
+{
+	return ((p->hi - p->lo) >> PAGE_SHIFT) * sizeof(u32);
+}
+
+int pmm_owner_map_init(struct pmm *p, void *mem, size_t len)
+{
+	u32 *words = mem;
+
+	if (!mem || len < pmm_owner_map_size(p) || !IS_ALIGNED((uintptr_t)mem, sizeof(u32)))
+		return -DV_EINVAL;
+	for (size_t i = 0; i < pmm_owner_map_size(p) / sizeof(u32); i++)
+		words[i] = 0;
+	p->owner = words;
+	return 0;
+}
+
+/* Checks shared by set and clear. */
+static int owner_range_check(const struct pmm *p, u64 hpa, u64 len, u64 *end)
+{
+	if (!p->owner)
+		return -DV_ENOSYS;
+	return range_check(p, hpa, len, end);
+}
+
+int pmm_owner_set(struct pmm *p, u64 hpa, u64 gpa, u64 len)
+{
+	u64 end, first, last;
+	int err = owner_range_check(p, hpa, len, &end);
+
+	if (err)
+		return err;
+	if (!IS_ALIGNED(gpa, PAGE_SIZE))
+		return -DV_EINVAL;
+	if (gpa >= PMM_OWNER_MAX || len > PMM_OWNER_MAX - gpa)
+		return -DV_ERANGE;
+	if (!range_all_managed(p, hpa, end) || range_any_free(p, hpa, end))
+		return -DV_EFAULT;
+	first = page_index(p, hpa);
+	last = page_index(p, end);
+	for (u64 i = first; i < last; i++)
+		if (p->owner[i])
+			return -DV_EEXIST;
+	for (u64 i = first; i < last; i++)
+		p->owner[i] = (u32)(((gpa >> PAGE_SHIFT) + (i - first)) + 1);
+	return 0;
+}
+
+int pmm_owner_get(const struct pmm *p, u64 hpa, u64 *gpa)
+{
+	u32 o;
+
+	if (!p->owner)
+		return -DV_ENOSYS;
+	if (hpa < p->lo || hpa >= p->hi)
+		return -DV_ENOENT;
+	o = p->owner[page_index(p, hpa)];
+	if (!o)
+		return -DV_ENOENT;
+	*gpa = ((u64)(o - 1) << PAGE_SHIFT) | (hpa & (PAGE_SIZE - 1));
+	return 0;
+}
+
+int pmm_owner_clear(struct pmm *p, u64 hpa, u64 len)
+{
+	u64 end;
+	int err = owner_range_check(p, hpa, len, &end);
+
+	if (err)
+		return err;
+	owners_clear(p, hpa, end);
+	return 0;
+}
+
 bool pmm_next_free_range(const struct pmm *p, u64 from, u64 *base, u64 *len)
 {
 	u64 start;
@@ -556,6 +822,8 @@ bool pmm_is_free(const struct pmm *p, u64 phys)
 
 enum pmm_page_state pmm_page_state(const struct pmm *p, u64 phys)
 {
+	if (pmm_is_bad(p, phys))
+		return PMM_PAGE_BAD;
 	if (phys < p->lo || phys >= p->hi || !bit_test(p->managed, page_index(p, phys)))
 		return PMM_PAGE_ABSENT;
 	return pmm_is_free(p, phys) ? PMM_PAGE_FREE : PMM_PAGE_ALLOCATED;
@@ -655,6 +923,29 @@ static int check_block(const struct pmm *p, unsigned order, u64 addr)
 	return 0;
 }
 
+/* Bad pages: ascending, on the span, unmanaged. Owners: only on managed pages that
+ * are not free. */
+static int check_bad_and_owners(const struct pmm *p)
+{
+	for (unsigned i = 0; i < p->nbad; i++) {
+		u64 b = p->bad[i];
+
+		if ((i && b <= p->bad[i - 1]) || b < p->lo || b >= p->hi ||
+		    !IS_ALIGNED(b, PAGE_SIZE) || bit_test(p->managed, page_index(p, b)))
+			return -PMM_INV_BAD;
+	}
+	if (!p->owner)
+		return 0;
+	for (u64 i = 0; i < (p->hi - p->lo) >> PAGE_SHIFT; i++) {
+		u64 start;
+
+		if (p->owner[i] && (!bit_test(p->managed, i) ||
+				    block_containing(p, p->lo + (i << PAGE_SHIFT), &start) >= 0))
+			return -PMM_INV_OWNER;
+	}
+	return 0;
+}
+
 int pmm_check(const struct pmm *p)
 {
 	u64 free_sum = 0;
@@ -680,5 +971,5 @@ int pmm_check(const struct pmm *p)
 		return -PMM_INV_FREE_BYTES;
 	if (bits_count(p->managed, 0, (p->hi - p->lo) >> PAGE_SHIFT) * PAGE_SIZE != p->total_bytes)
 		return -PMM_INV_TOTAL_BYTES;
-	return 0;
+	return check_bad_and_owners(p);
 }

@@ -1051,6 +1051,297 @@ static void test_window_access_without_callback(void **state)
 	arena_fini(&a);
 }
 
+/* --- leaf cap per call ------------------------------------------------------------- */
+
+static void test_map_capped_4k_next_to_a_1g_leaf(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 16);
+	(void)state;
+
+	/* a 1 GiB-page segment and, above it, 4 MiB of ept=4k RAM in the same table */
+	assert_int_equal(pt_map_capped(&f->pt, 0, 4 * GiB, GiB, PT_RWX, PT_SIZE_1G), 0);
+	assert_int_equal(pt_map_capped(&f->pt, GiB, 6 * GiB, 4 * MiB, PT_RWX, PT_SIZE_4K), 0);
+	/* PML4, PDPT, one PD, two PTs; one 1 GiB leaf, 1024 4 KiB leaves */
+	expect_counts(&f->pt, 1, 1, 1, 2, 1, 0, 1024);
+	expect_xlate(&f->pt, 0x12345678, 4 * GiB + 0x12345678, PT_RWX, 3);
+	expect_xlate(&f->pt, GiB + 0x3ff000, 6 * GiB + 0x3ff000, PT_RWX, 1);
+	fx_free(f);
+}
+
+static void test_map_capped_2m_on_a_1g_aligned_range(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_X86, PT_SIZE_ALL, 8);
+	(void)state;
+
+	assert_int_equal(pt_map_capped(&f->pt, 0, GiB, GiB, PT_RW, PT_SIZE_2M), 0);
+	expect_counts(&f->pt, 1, 1, 1, 0, 0, 512, 0);
+	expect_xlate(&f->pt, GiB - 1, 2 * GiB - 1, PT_RW, 2);
+	fx_free(f);
+}
+
+static void test_map_capped_splits_an_identical_larger_leaf(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 8);
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0, 0, GiB, PT_RWX), 0);
+	/* same frames, same rights, but the caller wants 4 KiB leaves in [2M, 4M) */
+	assert_int_equal(pt_map_capped(&f->pt, PAGE_2M, PAGE_2M, PAGE_2M, PT_RWX, PT_SIZE_4K), 0);
+	expect_counts(&f->pt, 1, 1, 1, 1, 0, 511, 512);
+	expect_xlate(&f->pt, PAGE_2M + 0x5000, PAGE_2M + 0x5000, PT_RWX, 1);
+	expect_xlate(&f->pt, 0x1000, 0x1000, PT_RWX, 2);
+	assert_false(f->pt.needs_flush); /* every translation kept */
+	fx_free(f);
+}
+
+static void test_map_capped_below_page_sizes_changes_nothing_else(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_4K | PT_SIZE_2M, 8);
+	(void)state;
+
+	/* a 1 GiB cap on a table without 1 GiB leaves: page_sizes still rules */
+	assert_int_equal(pt_map_capped(&f->pt, 0, 0, GiB, PT_RWX, PT_SIZE_1G), 0);
+	expect_counts(&f->pt, 1, 1, 1, 0, 0, 512, 0);
+	fx_free(f);
+}
+
+static void test_map_capped_rejects_a_bad_cap(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 8);
+	(void)state;
+
+	assert_int_equal(pt_map_capped(&f->pt, 0, 0, PAGE_SIZE, PT_RWX, 0), -DV_EINVAL);
+	assert_int_equal(pt_map_capped(&f->pt, 0, 0, PAGE_SIZE, PT_RWX, PT_SIZE_4K | PT_SIZE_2M),
+			 -DV_EINVAL);
+	assert_int_equal(pt_map_capped(&f->pt, 0, 0, PAGE_SIZE, PT_RWX, 1u << 4), -DV_EINVAL);
+	assert_int_equal(pt_map_capped(&f->pt, 0, 0, PAGE_SIZE, PT_RWX, 1u << 0), -DV_EINVAL);
+	expect_counts(&f->pt, 1, 0, 0, 0, 0, 0, 0);
+	fx_free(f);
+}
+
+/* --- deferred frees ---------------------------------------------------------------- */
+
+static void test_deferred_unmap_keeps_tables_until_release(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 16);
+	struct pt_deferred d = {0};
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0, 0x1000, 4 * MiB, PT_RWX), 0); /* 2 PTs */
+	assert_int_equal(arena_live(&f->a), 5);
+	pt_defer_frees(&f->pt, &d);
+	assert_int_equal(pt_unmap(&f->pt, 0, 4 * MiB), 0);
+	/* two PTs, the PD and the PDPT are unlinked but still allocated */
+	expect_counts(&f->pt, 1, 0, 0, 0, 0, 0, 0);
+	assert_int_equal(d.count, 4);
+	assert_int_equal(f->a.frees, 0);
+	assert_true(f->pt.needs_flush);
+	assert_int_equal(pt_release_deferred(&f->pt, &d), 4);
+	assert_int_equal(f->a.frees, 4);
+	assert_int_equal(arena_live(&f->a), 1);
+	assert_int_equal(d.count, 0);
+	pt_defer_frees(&f->pt, NULL);
+	fx_free(f);
+}
+
+static void test_deferred_table_replaced_by_a_large_leaf(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_X86, PT_SIZE_ALL, 16);
+	struct pt_deferred d = {0};
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0, 0x1000, PAGE_2M, PT_RW), 0); /* one PT */
+	pt_defer_frees(&f->pt, &d);
+	assert_int_equal(pt_map(&f->pt, 0, PAGE_2M, PAGE_2M, PT_RW), 0);
+	expect_counts(&f->pt, 1, 1, 1, 0, 0, 1, 0);
+	assert_int_equal(d.count, 1);
+	assert_int_equal(f->a.frees, 0);
+	assert_int_equal(pt_release_deferred(&f->pt, &d), 1);
+	assert_int_equal(f->a.frees, 1);
+	pt_defer_frees(&f->pt, NULL);
+	fx_free(f);
+}
+
+static void test_deferred_link_is_a_non_present_entry(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 16);
+	struct pt_deferred d = {0};
+	u64 *pd, *pt1;
+	(void)state;
+
+	/* a PD with two PTs, replaced by one 1 GiB leaf: PT0, PT1, then the PD go to d */
+	assert_int_equal(pt_map(&f->pt, 0, 0x1000, 4 * MiB, PT_RWX), 0);
+	pt_defer_frees(&f->pt, &d);
+	assert_int_equal(pt_map(&f->pt, 0, 4 * GiB, GiB, PT_RWX), 0);
+	assert_int_equal(d.count, 3);
+	pd = arena_ptr(&f->a, d.head);
+	pt1 = arena_ptr(&f->a, pd[0]);
+	assert_false(pt_entry_present(PT_FMT_EPT, pd[0]));
+	assert_false(pt_entry_present(PT_FMT_X86, pd[0]));
+	assert_false(pt_entry_present(PT_FMT_EPT, pt1[0]));
+	/* the rest of an unlinked table is untouched: PT1 entry 1 still maps 0x202000 */
+	assert_int_equal(pt1[1], pt_make_leaf(PT_FMT_EPT, 0x202000, PT_RWX, 1));
+	assert_int_equal(pt_release_deferred(&f->pt, &d), 3);
+	assert_int_equal(arena_live(&f->a), 2);
+	pt_defer_frees(&f->pt, NULL);
+	fx_free(f);
+}
+
+static void test_deferred_merge_keeps_the_merged_table(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 16);
+	struct pt_deferred d = {0};
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0, 0, PAGE_2M, PT_RWX), 0);
+	assert_int_equal(pt_split(&f->pt, 0, 2), 0);
+	pt_defer_frees(&f->pt, &d);
+	assert_int_equal(pt_merge(&f->pt, 0, 2), 0);
+	expect_counts(&f->pt, 1, 1, 1, 0, 0, 1, 0);
+	assert_int_equal(d.count, 1);
+	assert_int_equal(f->a.frees, 0);
+	assert_int_equal(pt_release_deferred(&f->pt, &d), 1);
+	pt_defer_frees(&f->pt, NULL);
+	fx_free(f);
+}
+
+static void test_deferred_destroy_frees_nothing_until_release(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_X86, PT_SIZE_ALL, 16);
+	struct pt_deferred d = {0};
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0, 0, PAGE_2M + PAGE_SIZE, PT_RW), 0);
+	assert_int_equal(arena_live(&f->a), 4);
+	pt_defer_frees(&f->pt, &d);
+	pt_destroy(&f->pt);
+	assert_int_equal(f->a.frees, 0);
+	assert_int_equal(pt_release_deferred(&f->pt, &d), 4);
+	assert_int_equal(f->a.allocs, f->a.frees);
+	fx_free(f);
+}
+
+static void test_defer_off_frees_at_once(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 16);
+	struct pt_deferred d = {0};
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0, 0x1000, PAGE_SIZE, PT_RWX), 0);
+	pt_defer_frees(&f->pt, &d);
+	pt_defer_frees(&f->pt, NULL);
+	assert_int_equal(pt_unmap(&f->pt, 0, PAGE_SIZE), 0);
+	assert_int_equal(f->a.frees, 3);
+	assert_int_equal(d.count, 0);
+	assert_int_equal(pt_release_deferred(&f->pt, &d), 0);
+	fx_free(f);
+}
+
+/* --- linear range check ------------------------------------------------------------ */
+
+static void test_check_linear_accepts_a_1g_segment(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 8);
+	u64 bad = 0x1234;
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0, 4 * GiB, 2 * GiB, PT_RWX), 0);
+	assert_int_equal(pt_check_linear(&f->pt, 0, 4 * GiB, 2 * GiB, PT_SIZE_1G, &bad), 0);
+	assert_int_equal(bad, 0x1234); /* untouched on success */
+	fx_free(f);
+}
+
+static void test_check_linear_leaf_may_extend_past_the_range(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 8);
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0, 4 * GiB, GiB, PT_RWX), 0);
+	assert_int_equal(
+		pt_check_linear(&f->pt, 0x3000, 4 * GiB + 0x3000, 2 * PAGE_SIZE, PT_SIZE_1G, NULL),
+		0);
+	fx_free(f);
+}
+
+static void test_check_linear_reports_the_first_hole(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 8);
+	u64 bad = 0;
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0, 4 * GiB, GiB, PT_RWX), 0);
+	assert_int_equal(pt_unmap(&f->pt, 0x12345000, PAGE_SIZE), 0);
+	assert_int_equal(pt_unmap(&f->pt, 0x20000000, PAGE_SIZE), 0);
+	assert_int_equal(pt_check_linear(&f->pt, 0, 4 * GiB, GiB, PT_SIZE_4K, &bad), -DV_ENOENT);
+	assert_int_equal(bad, 0x12345000);
+	fx_free(f);
+}
+
+static void test_check_linear_reports_a_page_mapped_elsewhere(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_X86, PT_SIZE_ALL, 8);
+	u64 bad = 0;
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, GiB, 2 * GiB, GiB, PT_RW), 0);
+	assert_int_equal(pt_map(&f->pt, GiB + 0x7000, 9 * GiB, PAGE_SIZE, PT_RW), 0);
+	assert_int_equal(pt_check_linear(&f->pt, GiB, 2 * GiB, GiB, PT_SIZE_4K, &bad), -DV_EFAULT);
+	assert_int_equal(bad, GiB + 0x7000);
+	fx_free(f);
+}
+
+static void test_check_linear_reports_a_leaf_too_small(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 8);
+	u64 bad = 0;
+	(void)state;
+
+	/* linear throughout, but [2M, 4M) is in 4 KiB leaves */
+	assert_int_equal(pt_map(&f->pt, 0, 0, 8 * MiB, PT_RWX), 0);
+	assert_int_equal(pt_split(&f->pt, PAGE_2M, 2), 0);
+	assert_int_equal(pt_check_linear(&f->pt, 0, 0, 8 * MiB, PT_SIZE_4K, &bad), 0);
+	assert_int_equal(pt_check_linear(&f->pt, 0, 0, 8 * MiB, PT_SIZE_2M, &bad), -DV_ERANGE);
+	assert_int_equal(bad, PAGE_2M);
+	assert_int_equal(pt_check_linear(&f->pt, 0, 0, 8 * MiB, PT_SIZE_1G, &bad), -DV_ERANGE);
+	assert_int_equal(bad, 0);
+	fx_free(f);
+}
+
+static void test_check_linear_upper_half_x86(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_X86, PT_SIZE_ALL, 8);
+	const u64 va = 0xffff800000000000ULL;
+	u64 bad = 0;
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, va, GiB, 4 * MiB, PT_RW), 0);
+	assert_int_equal(pt_check_linear(&f->pt, va, GiB, 4 * MiB, PT_SIZE_2M, &bad), 0);
+	assert_int_equal(pt_check_linear(&f->pt, va, GiB, 4 * MiB + PAGE_SIZE, PT_SIZE_4K, &bad),
+			 -DV_ENOENT);
+	assert_int_equal(bad, va + 4 * MiB);
+	fx_free(f);
+}
+
+static void test_check_linear_rejects_bad_arguments(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 8);
+	u64 bad = 7;
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0, 0, PAGE_2M, PT_RWX), 0);
+	assert_int_equal(pt_check_linear(&f->pt, 0, 0, PAGE_SIZE, 0, &bad), -DV_EINVAL);
+	assert_int_equal(pt_check_linear(&f->pt, 0x800, 0, PAGE_SIZE, PT_SIZE_4K, &bad),
+			 -DV_EINVAL);
+	assert_int_equal(pt_check_linear(&f->pt, 0, 0x800, PAGE_SIZE, PT_SIZE_4K, &bad),
+			 -DV_EINVAL);
+	assert_int_equal(pt_check_linear(&f->pt, 1ULL << 48, 0, PAGE_SIZE, PT_SIZE_4K, &bad),
+			 -DV_EINVAL);
+	assert_int_equal(bad, 7);
+	/* an empty range is linear */
+	assert_int_equal(pt_check_linear(&f->pt, 0x5000, 0, 0, PT_SIZE_1G, &bad), 0);
+	fx_free(f);
+}
+
 /* --- randomized differential test -------------------------------------------------- */
 
 /* A reference of what every 4 KiB page of a 2 GiB space maps to: frame | perms, or 0.
@@ -1226,6 +1517,7 @@ static void diff_step(struct diff *d)
 	bool oom = rnd_below(d, 10) == 0;
 	u64 kind = rnd_below(d, 20);
 	u64 first, n, *newv;
+	unsigned cap_level;
 	int rc;
 
 	diff_range(d, gran, &off, &len);
@@ -1251,7 +1543,19 @@ static void diff_step(struct diff *d)
 		}
 		for (u64 i = 0; i < n; i++)
 			newv[i] = (pa + i * PAGE_SIZE) | perms;
-		rc = pt_map(pt, d->base + off, pa, len, perms);
+		cap_level = 1 + (unsigned)rnd_below(d, 4); /* 4: no cap, plain pt_map */
+		if (cap_level == 4)
+			rc = pt_map(pt, d->base + off, pa, len, perms);
+		else
+			rc = pt_map_capped(pt, d->base + off, pa, len, perms, 1u << cap_level);
+		/* the cap holds for every leaf of the range */
+		for (u64 at = off; rc == 0 && cap_level < 4 && at < off + len;) {
+			unsigned level = 0;
+
+			assert_int_equal(pt_translate(pt, d->base + at, NULL, NULL, &level), 0);
+			assert_true(level <= cap_level);
+			at = ALIGN_DOWN(at, PT_LEVEL_SIZE(level)) + PT_LEVEL_SIZE(level);
+		}
 	} else if (kind < 14) { /* unmap */
 		rc = pt_unmap(pt, d->base + off, len);
 		free(newv);
@@ -1384,6 +1688,24 @@ int main(void)
 		cmocka_unit_test(test_map_1tib_with_1g_pages_is_cheap),
 		cmocka_unit_test(test_map_4g_with_4k_pages_walks_each_table_once),
 		cmocka_unit_test(test_window_access_without_callback),
+		cmocka_unit_test(test_map_capped_4k_next_to_a_1g_leaf),
+		cmocka_unit_test(test_map_capped_2m_on_a_1g_aligned_range),
+		cmocka_unit_test(test_map_capped_splits_an_identical_larger_leaf),
+		cmocka_unit_test(test_map_capped_below_page_sizes_changes_nothing_else),
+		cmocka_unit_test(test_map_capped_rejects_a_bad_cap),
+		cmocka_unit_test(test_deferred_unmap_keeps_tables_until_release),
+		cmocka_unit_test(test_deferred_table_replaced_by_a_large_leaf),
+		cmocka_unit_test(test_deferred_link_is_a_non_present_entry),
+		cmocka_unit_test(test_deferred_merge_keeps_the_merged_table),
+		cmocka_unit_test(test_deferred_destroy_frees_nothing_until_release),
+		cmocka_unit_test(test_defer_off_frees_at_once),
+		cmocka_unit_test(test_check_linear_accepts_a_1g_segment),
+		cmocka_unit_test(test_check_linear_leaf_may_extend_past_the_range),
+		cmocka_unit_test(test_check_linear_reports_the_first_hole),
+		cmocka_unit_test(test_check_linear_reports_a_page_mapped_elsewhere),
+		cmocka_unit_test(test_check_linear_reports_a_leaf_too_small),
+		cmocka_unit_test(test_check_linear_upper_half_x86),
+		cmocka_unit_test(test_check_linear_rejects_bad_arguments),
 		cmocka_unit_test(test_random_x86_across_pml4_entries),
 		cmocka_unit_test(test_random_x86_upper_half_no_1g),
 		cmocka_unit_test(test_random_ept),

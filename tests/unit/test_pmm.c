@@ -780,9 +780,440 @@ static void test_vmm_segment_sized_range(void **state)
 	arena_close(&a);
 }
 
+/* --- bad pages ---------------------------------------------------------------------- */
+
+static void test_mark_bad_takes_a_free_page_out(void **state)
+{
+	struct arena a;
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x25123), 0); /* rounded down to its page */
+	assert_int_equal(pmm_page_state(&a.p, 0x25000), PMM_PAGE_BAD);
+	assert_true(pmm_is_bad(&a.p, 0x25000));
+	assert_false(pmm_is_bad(&a.p, 0x26000));
+	assert_int_equal(pmm_free_bytes(&a.p), 4 * MiB - PAGE_SIZE);
+	assert_int_equal(pmm_total_bytes(&a.p), 4 * MiB - PAGE_SIZE);
+	assert_int_equal(pmm_check(&a.p), 0);
+	arena_close(&a);
+}
+
+static void test_mark_bad_twice_is_a_noop(void **state)
+{
+	struct arena a;
+	struct snapshot before;
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x25000), 0);
+	before = snap(&a.p);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x25000), 0);
+	assert_unchanged(&a.p, &before);
+	arena_close(&a);
+}
+
+static void test_mark_bad_of_unmanaged_page_is_enoent(void **state)
+{
+	struct arena a;
+	struct snapshot before;
+
+	arena_open_ram(&a, 1 * MiB, 4 * MiB);
+	assert_int_equal(pmm_reserve(&a.p, 0x200000, PAGE_SIZE), 0);
+	before = snap(&a.p);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x200000), -DV_ENOENT); /* reserved */
+	assert_int_equal(pmm_mark_bad(&a.p, 0x5000), -DV_ENOENT);   /* below the span */
+	assert_int_equal(pmm_mark_bad(&a.p, 4 * MiB), -DV_ENOENT);  /* above it */
+	assert_unchanged(&a.p, &before);
+	assert_int_equal(pmm_page_state(&a.p, 0x200000), PMM_PAGE_ABSENT);
+	arena_close(&a);
+}
+
+static void test_mark_bad_of_an_allocated_page(void **state)
+{
+	struct arena a;
+	u64 block;
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	block = pmm_alloc(&a.p, 2); /* 16 KiB at 0 */
+	assert_int_equal(block, 0);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x1000), 0);
+	assert_int_equal(pmm_total_bytes(&a.p), 4 * MiB - PAGE_SIZE);
+	/* freeing the block gives back its three good pages */
+	assert_int_equal(pmm_free(&a.p, block, 2), 0);
+	assert_int_equal(pmm_free_bytes(&a.p), 4 * MiB - PAGE_SIZE);
+	assert_int_equal(pmm_page_state(&a.p, 0x1000), PMM_PAGE_BAD);
+	assert_int_equal(pmm_check(&a.p), 0);
+	arena_close(&a);
+}
+
+static void test_mark_bad_list_full_is_e2big(void **state)
+{
+	struct arena a;
+	struct snapshot before;
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	for (u64 i = 0; i < PMM_MAX_BAD; i++)
+		assert_int_equal(pmm_mark_bad(&a.p, i * 2 * PAGE_SIZE), 0);
+	before = snap(&a.p);
+	assert_int_equal(pmm_mark_bad(&a.p, 3 * MiB), -DV_E2BIG);
+	assert_unchanged(&a.p, &before);
+	assert_int_equal(pmm_page_state(&a.p, 3 * MiB), PMM_PAGE_FREE);
+	arena_close(&a);
+}
+
+static void test_add_free_over_a_bad_page_keeps_it_bad(void **state)
+{
+	struct arena a;
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x1ff000), 0);
+	assert_int_equal(pmm_reserve(&a.p, 1 * MiB, 1 * MiB), 0);
+	assert_int_equal(pmm_add_free(&a.p, 1 * MiB, 1 * MiB), 0);
+	assert_int_equal(pmm_page_state(&a.p, 0x1ff000), PMM_PAGE_BAD);
+	assert_int_equal(pmm_free_bytes(&a.p), 4 * MiB - PAGE_SIZE);
+	assert_int_equal(pmm_total_bytes(&a.p), 4 * MiB - PAGE_SIZE);
+	assert_int_equal(pmm_check(&a.p), 0);
+	arena_close(&a);
+}
+
+static void test_claim_range_bad_spans_bad_pages(void **state)
+{
+	struct arena a;
+	u64 bad[4] = {0};
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x1ff000), 0);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x101000), 0);
+	assert_int_equal(pmm_claim_range(&a.p, 1 * MiB, 1 * MiB), -DV_EBUSY);
+	assert_int_equal(pmm_claim_range_bad(&a.p, 1 * MiB, 1 * MiB, bad, 4), 2);
+	assert_int_equal(bad[0], 0x101000);
+	assert_int_equal(bad[1], 0x1ff000);
+	assert_int_equal(pmm_free_bytes(&a.p), 3 * MiB);
+	assert_int_equal(pmm_page_state(&a.p, 0x100000), PMM_PAGE_ALLOCATED);
+	assert_int_equal(pmm_page_state(&a.p, 0x101000), PMM_PAGE_BAD);
+	assert_int_equal(pmm_page_state(&a.p, 0x1fe000), PMM_PAGE_ALLOCATED);
+	assert_int_equal(pmm_page_state(&a.p, 0x200000), PMM_PAGE_FREE);
+	assert_int_equal(pmm_check(&a.p), 0);
+	arena_close(&a);
+}
+
+static void test_claim_range_bad_refuses_an_allocated_page(void **state)
+{
+	struct arena a;
+	struct snapshot before;
+	u64 bad[4];
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x101000), 0);
+	assert_int_equal(pmm_claim_range(&a.p, 0x180000, PAGE_SIZE), 0);
+	before = snap(&a.p);
+	assert_int_equal(pmm_claim_range_bad(&a.p, 1 * MiB, 1 * MiB, bad, 4), -DV_EBUSY);
+	assert_unchanged(&a.p, &before);
+	arena_close(&a);
+}
+
+static void test_claim_range_bad_too_many_bad_is_e2big(void **state)
+{
+	struct arena a;
+	struct snapshot before;
+	u64 bad[1];
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x101000), 0);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x102000), 0);
+	before = snap(&a.p);
+	assert_int_equal(pmm_claim_range_bad(&a.p, 1 * MiB, 1 * MiB, bad, 1), -DV_E2BIG);
+	assert_unchanged(&a.p, &before);
+	/* a range with no bad page needs no room for any */
+	assert_int_equal(pmm_claim_range_bad(&a.p, 2 * MiB, 1 * MiB, NULL, 0), 0);
+	arena_close(&a);
+}
+
+static void test_free_range_skips_bad_pages(void **state)
+{
+	struct arena a;
+	u64 bad[4];
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x101000), 0);
+	assert_int_equal(pmm_claim_range_bad(&a.p, 1 * MiB, 1 * MiB, bad, 4), 1);
+	assert_int_equal(pmm_free_range(&a.p, 1 * MiB, 1 * MiB), 0);
+	assert_int_equal(pmm_free_bytes(&a.p), 4 * MiB - PAGE_SIZE);
+	assert_int_equal(pmm_page_state(&a.p, 0x101000), PMM_PAGE_BAD);
+	assert_int_equal(pmm_page_state(&a.p, 0x100000), PMM_PAGE_FREE);
+	assert_int_equal(pmm_page_state(&a.p, 0x102000), PMM_PAGE_FREE);
+	assert_int_equal(pmm_check(&a.p), 0);
+	arena_close(&a);
+}
+
+static void test_alloc_contig_bad_finds_a_range_across_bad_pages(void **state)
+{
+	struct arena a;
+	u64 bad[8] = {0};
+	unsigned n = 99;
+
+	arena_open_ram(&a, 0, 8 * MiB);
+	/* one bad page in every 2 MiB block: no clean 4 MiB range anywhere */
+	for (u64 b = 0; b < 8 * MiB; b += 2 * MiB)
+		assert_int_equal(pmm_mark_bad(&a.p, b + 0x3000), 0);
+	assert_int_equal(pmm_alloc_contig(&a.p, 4 * MiB, 2 * MiB), PMM_NONE);
+	assert_int_equal(pmm_alloc_contig_bad(&a.p, 4 * MiB, 2 * MiB, bad, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(bad[0], 0x3000);
+	assert_int_equal(bad[1], 0x203000);
+	assert_int_equal(pmm_free_bytes(&a.p), 4 * MiB - 2 * PAGE_SIZE);
+	assert_int_equal(pmm_check(&a.p), 0);
+	arena_close(&a);
+}
+
+static void test_alloc_contig_bad_respects_max_bad(void **state)
+{
+	struct arena a;
+	u64 bad[1] = {0};
+	unsigned n = 99;
+
+	arena_open_ram(&a, 0, 8 * MiB);
+	/* 2 MiB-aligned 4 MiB windows: [0,4M) and [2M,6M) hold two bad pages, [4M,8M) one */
+	assert_int_equal(pmm_mark_bad(&a.p, 0x3000), 0);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x203000), 0);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x403000), 0);
+	assert_int_equal(pmm_alloc_contig_bad(&a.p, 4 * MiB, 2 * MiB, bad, 1, &n), 4 * MiB);
+	assert_int_equal(n, 1);
+	assert_int_equal(bad[0], 0x403000);
+	assert_int_equal(pmm_check(&a.p), 0);
+	arena_close(&a);
+}
+
+static void test_alloc_contig_bad_skips_allocated_pages(void **state)
+{
+	struct arena a;
+	u64 bad[4];
+	unsigned n = 99;
+
+	arena_open_ram(&a, 0, 8 * MiB);
+	assert_int_equal(pmm_mark_bad(&a.p, 0x3000), 0);
+	assert_int_equal(pmm_claim_range(&a.p, 0x100000, PAGE_SIZE), 0);
+	/* [0, 2M) holds an allocated page: the first fit is at 2 MiB, without bad pages */
+	assert_int_equal(pmm_alloc_contig_bad(&a.p, 2 * MiB, 2 * MiB, bad, 4, &n), 2 * MiB);
+	assert_int_equal(n, 0);
+	assert_int_equal(pmm_check(&a.p), 0);
+	arena_close(&a);
+}
+
+/* --- pools ---------------------------------------------------------------------------- */
+
+static void test_carve_pool_takes_a_range_with_its_metadata_inside(void **state)
+{
+	struct arena a;
+	struct pmm pool;
+
+	arena_open_ram(&a, 0, 64 * MiB);
+	assert_int_equal(pmm_claim_range(&a.p, 0, PAGE_SIZE), 0); /* the pool goes to 2 MiB */
+	assert_int_equal(pmm_carve_pool(&pool, &a.p, 4 * MiB, 2 * MiB), 0);
+	assert_int_equal(pmm_free_bytes(&a.p), 64 * MiB - PAGE_SIZE - 4 * MiB);
+	assert_int_equal(pmm_page_state(&a.p, 2 * MiB), PMM_PAGE_ALLOCATED);
+	assert_int_equal(pmm_page_state(&a.p, 6 * MiB - PAGE_SIZE), PMM_PAGE_ALLOCATED);
+	assert_int_equal(pmm_page_state(&a.p, 6 * MiB), PMM_PAGE_FREE);
+	/* 488 bytes of metadata for 1024 pages: one page, absent in the pool */
+	assert_int_equal(pmm_total_bytes(&pool), 4 * MiB - PAGE_SIZE);
+	assert_int_equal(pmm_free_bytes(&pool), 4 * MiB - PAGE_SIZE);
+	assert_int_equal(pmm_page_state(&pool, 2 * MiB), PMM_PAGE_ABSENT);
+	assert_int_equal(pmm_page_state(&pool, 2 * MiB + PAGE_SIZE), PMM_PAGE_FREE);
+	assert_int_equal(pmm_page_state(&pool, 6 * MiB), PMM_PAGE_ABSENT);
+	assert_int_equal(pmm_check(&pool), 0);
+	assert_int_equal(pmm_check(&a.p), 0);
+	arena_close(&a);
+}
+
+static void test_pool_allocations_stay_inside_the_pool(void **state)
+{
+	struct arena a;
+	struct pmm pool;
+	u64 page, n = 0;
+
+	arena_open_ram(&a, 0, 16 * MiB);
+	assert_int_equal(pmm_carve_pool(&pool, &a.p, 1 * MiB, 1 * MiB), 0);
+	while ((page = pmm_alloc(&pool, 0)) != PMM_NONE) {
+		assert_true(page >= PAGE_SIZE && page < 1 * MiB);
+		n++;
+	}
+	assert_int_equal(n, 255);
+	assert_int_equal(pmm_free_bytes(&a.p), 15 * MiB); /* the main allocator is untouched */
+	assert_int_equal(pmm_free(&pool, 0x5000, 0), 0);
+	assert_int_equal(pmm_check(&pool), 0);
+	arena_close(&a);
+}
+
+static void test_carve_pool_without_room_is_enomem(void **state)
+{
+	struct arena a;
+	struct pmm pool;
+	struct snapshot before;
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	/* one page taken in each 2 MiB half: no 2 MiB-aligned 2 MiB range, no 3 MiB one */
+	assert_int_equal(pmm_claim_range(&a.p, 0x1000, PAGE_SIZE), 0);
+	assert_int_equal(pmm_claim_range(&a.p, 0x201000, PAGE_SIZE), 0);
+	before = snap(&a.p);
+	assert_int_equal(pmm_carve_pool(&pool, &a.p, 3 * MiB, PAGE_SIZE), -DV_ENOMEM);
+	assert_int_equal(pmm_carve_pool(&pool, &a.p, 2 * MiB, 2 * MiB), -DV_ENOMEM);
+	assert_unchanged(&a.p, &before);
+	arena_close(&a);
+}
+
+static void test_carve_pool_rejects_bad_arguments(void **state)
+{
+	struct arena a;
+	struct pmm pool;
+	struct snapshot before;
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	before = snap(&a.p);
+	assert_int_equal(pmm_carve_pool(&pool, &a.p, PAGE_SIZE, PAGE_SIZE), -DV_EINVAL);
+	assert_int_equal(pmm_carve_pool(&pool, &a.p, 0x2800, PAGE_SIZE), -DV_EINVAL);
+	assert_int_equal(pmm_carve_pool(&pool, &a.p, 1 * MiB, 0x3000), -DV_EINVAL);
+	assert_int_equal(pmm_carve_pool(&pool, &a.p, 1 * MiB, 0x800), -DV_EINVAL);
+	assert_unchanged(&a.p, &before);
+	arena_close(&a);
+}
+
+/* --- owner map ------------------------------------------------------------------------ */
+
+/* An arena of RAM with an owner map. */
+static u32 *arena_open_owned(struct arena *a, u64 lo, u64 hi)
+{
+	u32 *map;
+
+	arena_open_ram(a, lo, hi);
+	map = malloc(pmm_owner_map_size(&a->p));
+	assert_non_null(map);
+	memset(map, 0xa5, pmm_owner_map_size(&a->p)); /* pmm_owner_map_init must clear it */
+	assert_int_equal(pmm_owner_map_init(&a->p, map, pmm_owner_map_size(&a->p)), 0);
+	return map;
+}
+
+static void test_owner_map_is_four_bytes_per_page(void **state)
+{
+	struct arena a;
+
+	arena_open_ram(&a, 1 * MiB, 5 * MiB);
+	assert_int_equal(pmm_owner_map_size(&a.p), 4096);
+	arena_close(&a);
+}
+
+static void test_owner_set_get_clear(void **state)
+{
+	struct arena a;
+	u32 *map = arena_open_owned(&a, 0, 4 * MiB);
+	u64 block = pmm_alloc(&a.p, 2), gpa = 0;
+
+	assert_int_equal(block, 0);
+	assert_int_equal(pmm_owner_get(&a.p, block, &gpa), -DV_ENOENT);
+	assert_int_equal(pmm_owner_set(&a.p, block, 0x40000000, 4 * PAGE_SIZE), 0);
+	assert_int_equal(pmm_owner_get(&a.p, 0x2345, &gpa), 0);
+	assert_int_equal(gpa, 0x40002345);
+	assert_int_equal(pmm_owner_get(&a.p, 0x3000, &gpa), 0);
+	assert_int_equal(gpa, 0x40003000);
+	assert_int_equal(pmm_check(&a.p), 0);
+	assert_int_equal(pmm_owner_clear(&a.p, 0x1000, PAGE_SIZE), 0);
+	assert_int_equal(pmm_owner_get(&a.p, 0x1000, &gpa), -DV_ENOENT);
+	assert_int_equal(pmm_owner_get(&a.p, 0x2000, &gpa), 0);
+	assert_int_equal(gpa, 0x40002000);
+	arena_close(&a);
+	free(map);
+}
+
+static void test_owner_set_refuses_a_frame_not_allocated(void **state)
+{
+	struct arena a;
+	u32 *map = arena_open_owned(&a, 0, 4 * MiB);
+	u64 gpa;
+
+	assert_int_equal(pmm_claim_range(&a.p, 0, PAGE_SIZE), 0);
+	assert_int_equal(pmm_reserve(&a.p, 0x10000, PAGE_SIZE), 0);
+	/* the second page is free, then one is absent */
+	assert_int_equal(pmm_owner_set(&a.p, 0, 0, 2 * PAGE_SIZE), -DV_EFAULT);
+	assert_int_equal(pmm_owner_set(&a.p, 0x10000, 0, PAGE_SIZE), -DV_EFAULT);
+	assert_int_equal(pmm_owner_get(&a.p, 0, &gpa), -DV_ENOENT);
+	arena_close(&a);
+	free(map);
+}
+
+static void test_owner_set_refuses_an_owned_frame(void **state)
+{
+	struct arena a;
+	u32 *map = arena_open_owned(&a, 0, 4 * MiB);
+	u64 gpa = 0;
+
+	assert_int_equal(pmm_claim_range(&a.p, 0, 2 * PAGE_SIZE), 0);
+	assert_int_equal(pmm_owner_set(&a.p, 0x1000, 0x7000, PAGE_SIZE), 0);
+	assert_int_equal(pmm_owner_set(&a.p, 0, 0x9000, 2 * PAGE_SIZE), -DV_EEXIST);
+	assert_int_equal(pmm_owner_get(&a.p, 0, &gpa), -DV_ENOENT); /* nothing set */
+	assert_int_equal(pmm_owner_get(&a.p, 0x1000, &gpa), 0);
+	assert_int_equal(gpa, 0x7000);
+	arena_close(&a);
+	free(map);
+}
+
+static void test_owner_gpa_limit(void **state)
+{
+	struct arena a;
+	u32 *map = arena_open_owned(&a, 0, 4 * MiB);
+	u64 gpa = 0;
+
+	assert_int_equal(pmm_claim_range(&a.p, 0, 2 * PAGE_SIZE), 0);
+	assert_int_equal(pmm_owner_set(&a.p, 0, PMM_OWNER_MAX - PAGE_SIZE, 2 * PAGE_SIZE),
+			 -DV_ERANGE);
+	assert_int_equal(pmm_owner_set(&a.p, 0, 0x1800, PAGE_SIZE), -DV_EINVAL);
+	assert_int_equal(pmm_owner_set(&a.p, 0, PMM_OWNER_MAX - PAGE_SIZE, PAGE_SIZE), 0);
+	assert_int_equal(pmm_owner_get(&a.p, 0, &gpa), 0);
+	assert_int_equal(gpa, (1ULL << 43) - PAGE_SIZE);
+	arena_close(&a);
+	free(map);
+}
+
+static void test_free_clears_the_owner(void **state)
+{
+	struct arena a;
+	u32 *map = arena_open_owned(&a, 0, 4 * MiB);
+	u64 gpa;
+
+	assert_int_equal(pmm_alloc(&a.p, 1), 0);
+	assert_int_equal(pmm_owner_set(&a.p, 0, 0x100000, 2 * PAGE_SIZE), 0);
+	assert_int_equal(pmm_free(&a.p, 0, 1), 0);
+	assert_int_equal(pmm_alloc(&a.p, 1), 0);
+	assert_int_equal(pmm_owner_get(&a.p, 0, &gpa), -DV_ENOENT);
+	assert_int_equal(pmm_owner_get(&a.p, 0x1000, &gpa), -DV_ENOENT);
+	assert_int_equal(pmm_check(&a.p), 0);
+	arena_close(&a);
+	free(map);
+}
+
+static void test_owner_without_a_map_is_enosys(void **state)
+{
+	struct arena a;
+	u64 gpa;
+
+	arena_open_ram(&a, 0, 4 * MiB);
+	assert_int_equal(pmm_claim_range(&a.p, 0, PAGE_SIZE), 0);
+	assert_int_equal(pmm_owner_set(&a.p, 0, 0, PAGE_SIZE), -DV_ENOSYS);
+	assert_int_equal(pmm_owner_get(&a.p, 0, &gpa), -DV_ENOSYS);
+	assert_int_equal(pmm_owner_clear(&a.p, 0, PAGE_SIZE), -DV_ENOSYS);
+	arena_close(&a);
+}
+
+static void test_check_detects_an_owner_on_a_free_page(void **state)
+{
+	struct arena a;
+	u32 *map = arena_open_owned(&a, 0, 4 * MiB);
+
+	map[5] = 1; /* page 0x5000 is free */
+	assert_int_equal(pmm_check(&a.p), -PMM_INV_OWNER);
+	arena_close(&a);
+	free(map);
+}
+
 /* --- randomized run against a reference ---------------------------------------------------- */
 
-enum { REF_ABSENT, REF_FREE, REF_USED };
+enum { REF_ABSENT, REF_FREE, REF_USED, REF_BAD };
 
 struct record {
 	u64 base, len;
@@ -797,6 +1228,8 @@ struct model {
 	size_t nrec, rec_cap;
 	u64 rng;
 	u64 free_pages;
+	unsigned nbad;
+	unsigned claims_across_bad; /* claims that spanned at least one bad page */
 };
 
 static u64 rnd(struct model *m)
@@ -818,9 +1251,12 @@ static u64 pidx(const struct model *m, u64 addr)
 	return (addr - m->lo) >> PAGE_SHIFT;
 }
 
+/* Bad pages stay bad whatever happens to the range around them. */
 static void ref_set(struct model *m, u64 base, u64 len, u8 state)
 {
 	for (u64 i = pidx(m, base); i < pidx(m, base + len); i++) {
+		if (m->page[i] == REF_BAD)
+			continue;
 		m->free_pages += (state == REF_FREE) - (m->page[i] == REF_FREE);
 		m->page[i] = state;
 	}
@@ -1001,10 +1437,87 @@ static void op_reserve_page(struct model *m)
 	u64 first = rnd_below(m, m->npages);
 	u64 base = m->lo + (first << PAGE_SHIFT);
 
-	if (m->page[first] == REF_USED)
+	if (m->page[first] == REF_USED || m->page[first] == REF_BAD)
 		return;
 	assert_int_equal(pmm_reserve(&m->a.p, base, PAGE_SIZE), 0);
 	ref_set(m, base, PAGE_SIZE, REF_ABSENT);
+}
+
+/* A page found bad at run time, free or allocated. */
+static void op_mark_bad(struct model *m)
+{
+	u64 first = rnd_below(m, m->npages);
+	u64 base = m->lo + (first << PAGE_SHIFT);
+	u8 was = m->page[first];
+	int expect = was == REF_ABSENT	      ? -DV_ENOENT
+		     : was == REF_BAD	      ? 0
+		     : m->nbad == PMM_MAX_BAD ? -DV_E2BIG
+					      : 0;
+
+	assert_int_equal(pmm_mark_bad(&m->a.p, base), expect);
+	if (expect == 0 && was != REF_BAD) {
+		m->free_pages -= was == REF_FREE;
+		m->page[first] = REF_BAD;
+		m->nbad++;
+	}
+}
+
+/* Bad pages among the n pages from first, or -1 if one is neither free nor bad. */
+static int ref_bad_or_busy(const struct model *m, u64 first, u64 n)
+{
+	int bad = 0;
+
+	for (u64 i = first; i < first + n; i++) {
+		if (m->page[i] == REF_BAD)
+			bad++;
+		else if (m->page[i] != REF_FREE)
+			return -1;
+	}
+	return bad;
+}
+
+static void op_claim_bad(struct model *m)
+{
+	u64 first = rnd_below(m, m->npages);
+	u64 n = 1 + rnd_below(m, MIN(64, m->npages - first));
+	u64 base = m->lo + (first << PAGE_SHIFT), bad[2];
+	int nbad = ref_bad_or_busy(m, first, n);
+	int expect = nbad < 0 ? -DV_EBUSY : nbad > 2 ? -DV_E2BIG : nbad;
+
+	assert_int_equal(pmm_claim_range_bad(&m->a.p, base, n << PAGE_SHIFT, bad, 2), expect);
+	if (expect >= 0) {
+		for (int i = 0; i < expect; i++)
+			assert_int_equal(m->page[pidx(m, bad[i])], REF_BAD);
+		m->claims_across_bad += expect > 0;
+		ref_set(m, base, n << PAGE_SHIFT, REF_USED);
+		rec_add(m, base, n << PAGE_SHIFT, -1);
+	}
+}
+
+static void op_alloc_contig_bad(struct model *m)
+{
+	u64 npages = 1 + rnd_below(m, rnd_below(m, 4) ? 32 : 600);
+	u64 align = PAGE_SIZE << rnd_below(m, rnd_below(m, 4) ? 3 : 11);
+	u64 expect = PMM_NONE, bad[2];
+	unsigned nbad = 99;
+	u64 addr;
+
+	for (u64 at = ALIGN_UP(m->lo, align); pidx(m, at) + npages <= m->npages; at += align) {
+		int n = ref_bad_or_busy(m, pidx(m, at), npages);
+
+		if (n >= 0 && n <= 2) {
+			expect = at;
+			break;
+		}
+	}
+	addr = pmm_alloc_contig_bad(&m->a.p, npages << PAGE_SHIFT, align, bad, 2, &nbad);
+	assert_int_equal(addr, expect);
+	if (addr != PMM_NONE) {
+		assert_int_equal(nbad, ref_bad_or_busy(m, pidx(m, addr), npages));
+		m->claims_across_bad += nbad > 0;
+		ref_set(m, addr, npages << PAGE_SHIFT, REF_USED);
+		rec_add(m, addr, npages << PAGE_SHIFT, -1);
+	}
 }
 
 /* Everything observable against the reference. With buddies always coalesced the
@@ -1022,6 +1535,7 @@ static void model_compare(struct model *m)
 
 		assert_int_equal(s, m->page[i] == REF_FREE   ? PMM_PAGE_FREE
 				    : m->page[i] == REF_USED ? PMM_PAGE_ALLOCATED
+				    : m->page[i] == REF_BAD  ? PMM_PAGE_BAD
 							     : PMM_PAGE_ABSENT);
 		run = m->page[i] == REF_FREE ? run + 1 : 0;
 		if (run << PAGE_SHIFT > best) {
@@ -1086,15 +1600,22 @@ static void test_randomized_against_reference(void **state)
 			op_alloc_contig(&m);
 		else if (pick < 91)
 			op_claim(&m);
-		else if (pick < 98)
+		else if (pick < 95)
 			op_bad_free(&m);
-		else
+		else if (pick < 96)
 			op_reserve_page(&m);
+		else if (pick < 97)
+			op_mark_bad(&m);
+		else if (pick < 98)
+			op_claim_bad(&m);
+		else
+			op_alloc_contig_bad(&m);
 		assert_int_equal(pmm_free_bytes(&m.a.p), m.free_pages << PAGE_SHIFT);
 		if (op % compare_every == 0)
 			model_compare(&m);
 	}
-	/* Give everything back: only the reserved pages and the hole stay out. */
+	assert_true(m.nbad > 0 && m.claims_across_bad > 0);
+	/* Give everything back: only the reserved and bad pages and the hole stay out. */
 	while (m.nrec)
 		op_free(&m);
 	model_compare(&m);
@@ -1145,6 +1666,31 @@ int main(void)
 		cmocka_unit_test(test_span_with_unaligned_edges),
 		cmocka_unit_test(test_gib_blocks),
 		cmocka_unit_test(test_vmm_segment_sized_range),
+		cmocka_unit_test(test_mark_bad_takes_a_free_page_out),
+		cmocka_unit_test(test_mark_bad_twice_is_a_noop),
+		cmocka_unit_test(test_mark_bad_of_unmanaged_page_is_enoent),
+		cmocka_unit_test(test_mark_bad_of_an_allocated_page),
+		cmocka_unit_test(test_mark_bad_list_full_is_e2big),
+		cmocka_unit_test(test_add_free_over_a_bad_page_keeps_it_bad),
+		cmocka_unit_test(test_claim_range_bad_spans_bad_pages),
+		cmocka_unit_test(test_claim_range_bad_refuses_an_allocated_page),
+		cmocka_unit_test(test_claim_range_bad_too_many_bad_is_e2big),
+		cmocka_unit_test(test_free_range_skips_bad_pages),
+		cmocka_unit_test(test_alloc_contig_bad_finds_a_range_across_bad_pages),
+		cmocka_unit_test(test_alloc_contig_bad_respects_max_bad),
+		cmocka_unit_test(test_alloc_contig_bad_skips_allocated_pages),
+		cmocka_unit_test(test_carve_pool_takes_a_range_with_its_metadata_inside),
+		cmocka_unit_test(test_pool_allocations_stay_inside_the_pool),
+		cmocka_unit_test(test_carve_pool_without_room_is_enomem),
+		cmocka_unit_test(test_carve_pool_rejects_bad_arguments),
+		cmocka_unit_test(test_owner_map_is_four_bytes_per_page),
+		cmocka_unit_test(test_owner_set_get_clear),
+		cmocka_unit_test(test_owner_set_refuses_a_frame_not_allocated),
+		cmocka_unit_test(test_owner_set_refuses_an_owned_frame),
+		cmocka_unit_test(test_owner_gpa_limit),
+		cmocka_unit_test(test_free_clears_the_owner),
+		cmocka_unit_test(test_owner_without_a_map_is_enosys),
+		cmocka_unit_test(test_check_detects_an_owner_on_a_free_page),
 		cmocka_unit_test(test_randomized_against_reference),
 	};
 

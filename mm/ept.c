@@ -1,0 +1,80 @@
+/* EPT over the extent map: see ept.h. */
+#include "mm/ept.h"
+
+#include <dimvisor/errno.h>
+
+#include "arch/x86_64/pte.h"
+
+unsigned ept_page_sizes(unsigned max_shift)
+{
+	if (max_shift >= PAGE_1G_SHIFT)
+		return PT_SIZE_4K | PT_SIZE_2M | PT_SIZE_1G;
+	if (max_shift >= PAGE_2M_SHIFT)
+		return PT_SIZE_4K | PT_SIZE_2M;
+	return PT_SIZE_4K;
+}
+
+unsigned ept_largest_size(unsigned page_sizes)
+{
+	if (page_sizes & PT_SIZE_1G)
+		return PT_SIZE_1G;
+	if (page_sizes & PT_SIZE_2M)
+		return PT_SIZE_2M;
+	return PT_SIZE_4K;
+}
+
+int ept_init(struct pagetable *ept, unsigned page_sizes, const struct pt_ops *ops)
+{
+	return pt_init(ept, PT_FMT_EPT, page_sizes, ops);
+}
+
+int ept_map_extent(struct pagetable *ept, const struct extent *x, unsigned max_size)
+{
+	if (x->hpa == EXTENT_NO_HPA)
+		return -DV_EINVAL;
+	/* guest memory: the guest decides what is executable, in its own tables */
+	return pt_map_capped(ept, x->gpa, x->hpa, x->len, PT_RWX, max_size);
+}
+
+int ept_unmap_extent(struct pagetable *ept, const struct extent *x)
+{
+	return pt_unmap(ept, x->gpa, x->len);
+}
+
+int ept_map_all(struct pagetable *ept, const struct extent_map *m, const struct ept_caps *caps)
+{
+	for (const struct extent *x = extent_next(m, 0); x; x = extent_next(m, x->gpa + x->len)) {
+		unsigned cap = caps->max_size[x->kind];
+		int err;
+
+		if (!cap)
+			continue;
+		err = ept_map_extent(ept, x, cap);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int ept_check_extent(const struct pagetable *ept, const struct extent *x, unsigned min_size,
+		     u64 *bad)
+{
+	if (x->hpa == EXTENT_NO_HPA)
+		return -DV_EINVAL;
+	return pt_check_linear(ept, x->gpa, x->hpa, x->len, min_size, bad);
+}
+
+int ept_map_mmio(struct pagetable *ept, u64 gpa, u64 hpa, u64 len)
+{
+	return pt_map(ept, gpa, hpa, len, PT_RW | PT_UC);
+}
+
+int ept_translate(const struct pagetable *ept, u64 gpa, u64 *hpa)
+{
+	return pt_translate(ept, gpa, hpa, NULL, NULL);
+}
+
+u64 ept_pointer(const struct pagetable *ept)
+{
+	return ept->root | EPTP_WALK_4 | EPTP_MEMTYPE_WB;
+}

@@ -1,0 +1,1 @@
+test_ept_SRCS := mm/ept.c mm/extent.c mm/pagetable.c

@@ -1,0 +1,1 @@
+test_extent_SRCS := mm/extent.c
