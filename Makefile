@@ -48,10 +48,11 @@ HCFLAGS_TEST   := $(HCFLAGS_COMMON) -O1 -fsanitize=address,undefined \
 HCFLAGS_TOOL   := $(HCFLAGS_COMMON) -O2 -march=x86-64-v2
 
 # --- hypervisor image -------------------------------------------------------
-# The hypervisor links the model's walker (guest-virtual translation); the
-# rest of mm/model joins when the hypervisor samples TLB misses.
+# The hypervisor links the model's walker (guest-virtual translation) and its
+# escape filter (the VMM segment's); the rest of mm/model joins when the
+# hypervisor samples TLB misses.
 KERNEL_C   := $(filter-out %_host.c,$(wildcard arch/x86_64/*.c lib/*.c mm/*.c hv/*.c hv/vmx/*.c)) \
-              mm/model/walk.c mm/model/pwc.c
+              mm/model/walk.c mm/model/pwc.c mm/model/escape.c
 KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/kern/%.o,$(KERNEL_C)) \
               $(patsubst %.asm,$(BUILD)/kern/%.o,$(KERNEL_ASM))

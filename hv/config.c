@@ -193,6 +193,21 @@ static int parse_log(struct dv_config *cfg, const struct token *t, struct errbuf
 	return err;
 }
 
+static const struct choice yes_no_choices[] = {
+	{"no", 0},
+	{"yes", 1},
+};
+
+static int parse_fragment(struct dv_config *cfg, const struct token *t, struct errbuf *e)
+{
+	unsigned v;
+	int err = parse_choice(t, yes_no_choices, ARRAY_SIZE(yes_no_choices), &v, e);
+
+	if (!err)
+		cfg->fragment = v;
+	return err;
+}
+
 static int parse_selftest(struct dv_config *cfg, const struct token *t, struct errbuf *e)
 {
 	unsigned v;
@@ -291,9 +306,9 @@ static int parse_badmem(struct dv_config *cfg, const struct token *t, struct err
 
 /* The accepted keys, in the order error messages list them. */
 static const struct config_key config_keys[] = {
-	{"mode", parse_mode},	  {"mem", parse_mem}, {"ept", parse_ept},
-	{"badmem", parse_badmem}, {"log", parse_log}, {"selftest", parse_selftest},
-	{"iogap", parse_iogap},
+	{"mode", parse_mode},	  {"mem", parse_mem},		{"ept", parse_ept},
+	{"badmem", parse_badmem}, {"log", parse_log},		{"selftest", parse_selftest},
+	{"iogap", parse_iogap},	  {"fragment", parse_fragment},
 };
 
 /* Split text at its first '='; false when there is none. */
@@ -417,5 +432,7 @@ void config_print(const struct dv_config *cfg)
 		kprintf("none");
 	for (unsigned i = 0; i < cfg->nbadmem && i < CONFIG_MAX_BADMEM; i++)
 		kprintf("%s0x%llx", i ? "," : "", (unsigned long long)cfg->badmem[i]);
+	if (cfg->fragment)
+		kprintf(" fragment=yes");
 	kprintf("\n");
 }

@@ -116,10 +116,57 @@ static int derive_ranges(struct guestmem *gm)
 	return 0;
 }
 
-/* RAM below the I/O gap, then the rest from 4 GiB, into the map. */
+/* Zero the segment's host range, except its bad pages. */
+static void zero_segment(const struct vmm_segment *s, const u64 *bad, unsigned nbad)
+{
+	u64 hpa = s->hpa;
+
+	for (unsigned i = 0; i <= nbad; i++) {
+		u64 end = i < nbad ? bad[i] : s->hpa + s->len;
+
+		if (end > hpa)
+			zero_host(hpa, end - hpa);
+		hpa = end + PAGE_SIZE;
+	}
+}
+
+/* VMM Direct: [0, len) from one contiguous host range. -DV_ENOMEM when none
+ * is free (nothing taken: the caller backs the RAM as in base mode). */
+static int lay_out_segment(struct guestmem *gm, u64 len)
+{
+	u64 bad[VMM_SEGMENT_MAX_HOLES];
+	unsigned nbad = 0;
+	int err = vmm_segment_claim(&gm->vseg, gm->pmm, 0, len, gm->ept_2m_supported,
+				    gm->ept_1g_supported, bad, &nbad);
+
+	if (err)
+		return err;
+	if (len >= PAGE_1G && gm->vseg.leaf_shift < PAGE_1G_SHIFT)
+		kprintf("vm: VMM segment: this CPU has no 1 GiB EPT pages; using %s leaves\n",
+			gm->vseg.leaf_shift == PAGE_2M_SHIFT ? "2 MiB" : "4 KiB");
+	zero_segment(&gm->vseg, bad, nbad);
+	err = vmm_segment_map(&gm->vseg, &gm->map, gm->pmm, bad, nbad);
+	if (err) {
+		extent_map_init(&gm->map, gm->extents, GUEST_MAX_EXTENTS);
+		vmm_segment_release(&gm->vseg, gm->pmm);
+		return err;
+	}
+	for (unsigned i = 0; i < gm->vseg.nholes; i++)
+		zero_host(gm->vseg.hole_spare[i], PAGE_SIZE);
+	gm->vseg_active = true;
+	return 0;
+}
+
+/* RAM below the I/O gap (the VMM segment when one is wanted and can be had),
+ * then the rest from 4 GiB, into the map. */
 static int lay_out(struct guestmem *gm, u64 mem, u64 iogap)
 {
-	int err = back_range(gm, 0, MIN(mem, iogap));
+	int err = -DV_ENOMEM;
+
+	if (gm->vseg_wanted)
+		err = lay_out_segment(gm, MIN(mem, iogap));
+	if (err)
+		err = back_range(gm, 0, MIN(mem, iogap));
 
 	if (!err && mem > iogap)
 		err = back_range(gm, GUEST_HIGHMEM_BASE, mem - iogap);
@@ -127,7 +174,7 @@ static int lay_out(struct guestmem *gm, u64 mem, u64 iogap)
 }
 
 int guestmem_init(struct guestmem *gm, struct pmm *pmm, struct pmm *pool, u64 mem, u64 iogap,
-		  unsigned page_shift, bool cpu_2m, bool cpu_1g)
+		  unsigned page_shift, bool cpu_2m, bool cpu_1g, bool vmm_segment)
 {
 	struct pt_ops ops = {
 		.alloc_table = table_alloc,
@@ -144,20 +191,33 @@ int guestmem_init(struct guestmem *gm, struct pmm *pmm, struct pmm *pool, u64 me
 	gm->pool = pool;
 	gm->ept_2m_supported = cpu_2m;
 	gm->ept_1g_supported = cpu_1g;
+	gm->vseg_wanted = vmm_segment;
 	gm->ept_page_shift = effective_page_shift(page_shift, cpu_2m, cpu_1g);
 	sizes = ept_page_sizes(gm->ept_page_shift);
 	extent_map_init(&gm->map, gm->extents, GUEST_MAX_EXTENTS);
-	if (ept_init(&gm->ept, sizes, &ops) < 0)
+	/* One EPT holds every leaf size the CPU has; each kind of extent is
+	 * capped: RAM at ept=, the segment at its own leaves, holes at 4 KiB. */
+	if (ept_init(&gm->ept,
+		     ept_page_sizes(cpu_1g   ? PAGE_1G_SHIFT
+				    : cpu_2m ? PAGE_2M_SHIFT
+					     : PAGE_SHIFT),
+		     &ops) < 0)
 		return -DV_ENOMEM;
 	caps.max_size[EXTENT_RAM] = ept_largest_size(sizes);
-	if (lay_out(gm, mem, iogap) < 0 || derive_ranges(gm) < 0 ||
-	    ept_map_all(&gm->ept, &gm->map, &caps) < 0 ||
+	caps.max_size[EXTENT_HOLE] = PT_SIZE_4K;
+	if (lay_out(gm, mem, iogap) < 0)
+		goto fail;
+	if (gm->vseg_active)
+		caps.max_size[EXTENT_SEGMENT] =
+			ept_largest_size(ept_page_sizes(gm->vseg.leaf_shift));
+	if (derive_ranges(gm) < 0 || ept_map_all(&gm->ept, &gm->map, &caps) < 0 ||
 	    /* The local APIC is passed through, uncached (docs/guest-platform.md). */
-	    ept_map_mmio(&gm->ept, GUEST_LAPIC_BASE, GUEST_LAPIC_BASE, PAGE_SIZE) < 0) {
-		guestmem_destroy(gm);
-		return -DV_ENOMEM;
-	}
+	    ept_map_mmio(&gm->ept, GUEST_LAPIC_BASE, GUEST_LAPIC_BASE, PAGE_SIZE) < 0)
+		goto fail;
 	return 0;
+fail:
+	guestmem_destroy(gm);
+	return -DV_ENOMEM;
 }
 
 void guestmem_destroy(struct guestmem *gm)
@@ -165,9 +225,12 @@ void guestmem_destroy(struct guestmem *gm)
 	for (unsigned i = 0; i < extent_count(&gm->map); i++) {
 		const struct extent *x = &gm->map.e[i];
 
-		if (x->hpa != EXTENT_NO_HPA)
+		if (x->hpa != EXTENT_NO_HPA && x->kind != EXTENT_SEGMENT && x->kind != EXTENT_HOLE)
 			pmm_free_range(gm->pmm, x->hpa, x->len); /* clears the owners too */
 	}
+	if (gm->vseg_active)
+		vmm_segment_release(&gm->vseg, gm->pmm);
+	gm->vseg_active = false;
 	extent_map_init(&gm->map, gm->extents, GUEST_MAX_EXTENTS);
 	gm->nram = 0;
 	gm->ram_bytes = 0;

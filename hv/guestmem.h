@@ -15,6 +15,7 @@
 #include "mm/extent.h"
 #include "mm/pagetable.h"
 #include "mm/pmm.h"
+#include "mm/segment.h"
 
 #define GUEST_HIGHMEM_BASE   (4ULL << 30)
 #define GUEST_LAPIC_BASE     0xfee00000ULL
@@ -47,6 +48,9 @@ struct guestmem {
 	struct pmm *pool;	 /* EPT tables come from here first (NULL: from pmm) */
 	u64 tables_outside_pool; /* tables taken from pmm because the pool was empty */
 	bool ept_1g_supported, ept_2m_supported;
+	/* VMM Direct: RAM below the I/O gap is one contiguous host range */
+	bool vseg_wanted, vseg_active;
+	struct vmm_segment vseg;
 };
 
 /* Lay out mem bytes of guest RAM (below iogap, then from 4 GiB), back it with zeroed host
@@ -54,7 +58,7 @@ struct guestmem {
  * CPU supports, with a message); EPT tables come from pool, or pmm when it is NULL or
  * empty. Returns 0 or -DV_ENOMEM (everything taken is given back). */
 int guestmem_init(struct guestmem *gm, struct pmm *pmm, struct pmm *pool, u64 mem, u64 iogap,
-		  unsigned page_shift, bool cpu_2m, bool cpu_1g);
+		  unsigned page_shift, bool cpu_2m, bool cpu_1g, bool vmm_segment);
 void guestmem_destroy(struct guestmem *gm);
 
 /* Bytes of guest memory (every extent the guest can read and write). */

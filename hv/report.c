@@ -3,6 +3,7 @@
 #include "hv/exit.h"
 #include "hv/invariants.h"
 #include "hv/io.h"
+#include "mm/ept.h"
 #include "lib/printf.h"
 
 static void report_exits(const struct vcpu *v)
@@ -23,6 +24,49 @@ static void report_ept(const struct vcpu *v)
 		ept->leaves[2], ept->leaves[1]);
 }
 
+static void report_triple(const char *name, const struct segment *s)
+{
+	if (!segment_enabled(s)) {
+		kprintf("report: %s segment: disabled (BASE = LIMIT)\n", name);
+		return;
+	}
+	kprintf("report: %s segment: BASE 0x%lx LIMIT 0x%lx OFFSET 0x%lx\n", name, s->base,
+		s->limit, s->offset);
+}
+
+/* The modes, both register triples, and what the VMM segment costs in EPT:
+ * its paging-structure pages, its escaped pages and the escape filter's
+ * false positives, probed page by page. */
+static void report_segments(const struct vcpu *v, const char *asked, const char *effect)
+{
+	const struct guestmem *gm = v->mem;
+	const struct vmm_segment *vs = &gm->vseg;
+	const struct segment none = {0, 0, 0};
+	u64 tables[5];
+
+	kprintf("report: mode asked %s, in effect %s\n", asked, effect);
+	report_triple("guest", &none);
+	report_triple("VMM", gm->vseg_active ? &vs->regs : &none);
+	if (!gm->vseg_active)
+		return;
+	kprintf("report: VMM segment host range %016lx-%016lx (%lu MiB), %s leaves\n", vs->hpa,
+		vs->hpa + vs->len, vs->len >> 20,
+		vs->leaf_shift == PAGE_1G_SHIFT	  ? "1 GiB"
+		: vs->leaf_shift == PAGE_2M_SHIFT ? "2 MiB"
+						  : "4 KiB");
+	if (ept_count_tables(&gm->ept, vs->regs.base, vs->regs.limit - vs->regs.base, tables) == 0)
+		kprintf("report: EPT pages mapping the VMM segment: %lu PML4, %lu PDPT, %lu PD, "
+			"%lu "
+			"PT (%lu in all)\n",
+			tables[4], tables[3], tables[2], tables[1],
+			tables[4] + tables[3] + tables[2] + tables[1]);
+	kprintf("report: escaped pages %u; escape filter false positives %lu of %lu pages\n",
+		vs->nholes, vmm_segment_false_positives(vs), (vs->len >> PAGE_SHIFT) - vs->nholes);
+	for (unsigned i = 0; i < vs->nholes; i++)
+		kprintf("report:   escaped gPA 0x%lx (host 0x%lx is bad) -> hPA 0x%lx\n",
+			vs->hole_gpa[i], vs->hole_gpa[i] + vs->regs.offset, vs->hole_spare[i]);
+}
+
 static void report_ports(void)
 {
 	unsigned n;
@@ -36,11 +80,12 @@ static void report_ports(void)
 		kprintf("report: %lu more accesses to other ports without a device\n", overflow);
 }
 
-void report_print(const struct vcpu *v)
+void report_print(const struct vcpu *v, const char *mode_asked, const char *mode_effect)
 {
 	kprintf("report: guest ran for %lu TSC ticks\n", v->tsc_end - v->tsc_start);
 	report_exits(v);
 	report_ept(v);
+	report_segments(v, mode_asked, mode_effect);
 	report_ports();
 	kprintf("report: invariants checked %lu times, all held\n", invariants_checks());
 	/* Each is a check the exit handlers missed: worth a line even when quiet. */

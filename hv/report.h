@@ -4,6 +4,8 @@
 
 #include "hv/vcpu.h"
 
-void report_print(const struct vcpu *v);
+/* mode_asked / mode_effect: the mode on the command line and the one the
+ * guest ran in (they differ when a mode degraded). */
+void report_print(const struct vcpu *v, const char *mode_asked, const char *mode_effect);
 
 #endif

@@ -51,16 +51,27 @@ static int load_guest(const struct boot_module *m, struct guest_boot *boot)
 
 static void print_layout(void)
 {
+	const struct vmm_segment *vs = &guest_mem.vseg;
+
+	if (guest_mem.vseg_active)
+		kinfo("vm: VMM segment: gPA %016lx-%016lx at hPA %016lx (OFFSET_v 0x%lx), mapped "
+		      "with %s EPT leaves, %u escaped page%s\n",
+		      vs->regs.base, vs->regs.limit, vs->hpa, vs->regs.offset,
+		      vs->leaf_shift == 30   ? "1 GiB"
+		      : vs->leaf_shift == 21 ? "2 MiB"
+					     : "4 KiB",
+		      vs->nholes, vs->nholes == 1 ? "" : "s");
 	const struct extent_map *m = &guest_mem.map;
 
 	for (unsigned i = 0; i < guest_mem.nram; i++)
 		kinfo("vm: guest RAM %016lx-%016lx (%lu MiB)\n", guest_mem.ram[i].gpa,
 		      guest_mem.ram[i].gpa + guest_mem.ram[i].len, guest_mem.ram[i].len >> 20);
-	kinfo("vm: EPT pages up to %s; %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB leaves; "
+	kinfo("vm: EPT pages up to %s%s; %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB leaves; "
 	      "backed by %u host range%s\n",
 	      guest_mem.ept_page_shift == 30   ? "1 GiB"
 	      : guest_mem.ept_page_shift == 21 ? "2 MiB"
 					       : "4 KiB",
+	      guest_mem.vseg_active ? " outside the VMM segment" : "",
 	      guest_mem.ept.leaves[3], guest_mem.ept.leaves[2], guest_mem.ept.leaves[1],
 	      extent_count(m), extent_count(m) == 1 ? "" : "s");
 	for (const struct extent *x = extent_next(m, 0); x; x = extent_next(m, x->gpa + x->len))
@@ -70,6 +81,51 @@ static void print_layout(void)
 		kprintf("vm: the table pool ran out: %lu EPT tables taken from guest memory's "
 			"allocator\n",
 			guest_mem.tables_outside_pool);
+}
+
+static enum dv_mode mode_in_effect;
+
+/* The mode the guest runs in: the one asked for, or base when VMM Direct
+ * could not have its contiguous host range (said, with the numbers). */
+static enum dv_mode decide_mode(const struct dv_config *cfg)
+{
+	u64 largest;
+
+	if (cfg->mode != MODE_VMM_DIRECT || guest_mem.vseg_active)
+		return cfg->mode;
+	largest = pmm_largest_free_range(host_pmm(), NULL);
+	kprintf("vm: mode=vmm-direct: no contiguous host range for the VMM segment (%lu MiB "
+		"asked, largest free range %lu KiB); running in mode base\n",
+		MIN(cfg->mem, cfg->iogap) >> 20, largest >> 10);
+	return MODE_BASE;
+}
+
+/* fragment=yes: leave no free host range longer than 1 MiB, so that the
+ * modes that need contiguous memory must degrade (a debug option: the
+ * blocks held stay held). Takes every free 1 MiB block, then gives back every
+ * other one; the list of blocks lives in the blocks themselves. */
+static void fragment_host_memory(void)
+{
+	const unsigned order = 8; /* 1 MiB */
+	u64 head = PMM_NONE, taken = 0, freed = 0, hpa;
+
+	while ((hpa = pmm_alloc(host_pmm(), order)) != PMM_NONE) {
+		*(u64 *)hpa = head;
+		head = hpa;
+		taken++;
+	}
+	for (u64 i = 0; head != PMM_NONE; i++) {
+		u64 next = *(u64 *)head;
+
+		if (i % 2) {
+			pmm_free(host_pmm(), head, order);
+			freed++;
+		}
+		head = next;
+	}
+	kprintf("vm: fragment=yes: %lu of %lu free 1 MiB blocks given back; largest free range "
+		"now %lu KiB\n",
+		freed, taken, pmm_largest_free_range(host_pmm(), NULL) >> 10);
 }
 
 /* selftest=corrupt-ept: point the last page of guest RAM at the host frame
@@ -96,21 +152,26 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const s
 	char err[200];
 	int rc;
 
-	/* The direct-segment modes come with their own issues; running base mode
-	 * under another mode's name would make every measurement a lie. */
-	if (cfg->mode != MODE_BASE) {
-		kprintf("dimvisor: mode=%s is not implemented yet; only mode=base runs a guest "
-			"today (the MMU model and build/mmusim evaluate every mode)\n",
+	/* The guest segment (guest-direct, dual-direct) needs its hypercalls,
+	 * which come next; running base under another mode's name would make
+	 * every measurement a lie. */
+	if (cfg->mode == MODE_GUEST_DIRECT || cfg->mode == MODE_DUAL_DIRECT) {
+		kprintf("dimvisor: mode=%s is not implemented yet; mode=base and mode=vmm-direct "
+			"run a guest today (the MMU model and build/mmusim evaluate every mode)\n",
 			config_mode_name(cfg->mode));
 		return DV_EXIT_BAD_CONFIG;
 	}
+	if (cfg->fragment)
+		fragment_host_memory();
 	if (guestmem_init(&guest_mem, host_pmm(), host_pool(), cfg->mem, cfg->iogap,
-			  cfg->ept_page_shift, hw->nested_2m, hw->nested_1g) < 0) {
+			  cfg->ept_page_shift, hw->nested_2m, hw->nested_1g,
+			  cfg->mode == MODE_VMM_DIRECT) < 0) {
 		kprintf("dimvisor: not enough host memory for mem=%lu MiB of guest RAM (%lu MiB "
 			"free)\n",
 			cfg->mem >> 20, pmm_free_bytes(host_pmm()) >> 20);
 		return DV_EXIT_NO_MEMORY;
 	}
+	mode_in_effect = decide_mode(cfg);
 	print_layout();
 	if (load_guest(guest, &boot) < 0)
 		return DV_EXIT_BAD_GUEST;
@@ -146,6 +207,6 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const s
 	invariants_start(&vcpu0);
 	int status = vcpu_run(&vcpu0);
 	invariants_check(&vcpu0, "end of run");
-	report_print(&vcpu0);
+	report_print(&vcpu0, config_mode_name(cfg->mode), config_mode_name(mode_in_effect));
 	return status;
 }

@@ -78,3 +78,45 @@ u64 ept_pointer(const struct pagetable *ept)
 {
 	return ept->root | EPTP_WALK_4 | EPTP_MEMTYPE_WB;
 }
+
+/* Remember table (a page) at level once; false when the list is full. */
+static bool note_table(u64 *seen, unsigned *nseen, unsigned cap, u64 table)
+{
+	for (unsigned i = 0; i < *nseen; i++)
+		if (seen[i] == table)
+			return true;
+	if (*nseen == cap)
+		return false;
+	seen[(*nseen)++] = table;
+	return true;
+}
+
+int ept_count_tables(const struct pagetable *ept, u64 gpa, u64 len, u64 by_level[5])
+{
+	static u64 seen[EPT_COUNT_MAX_TABLES];
+	unsigned nseen = 0;
+	u64 end = gpa + len;
+
+	for (unsigned l = 0; l < 5; l++)
+		by_level[l] = 0;
+	while (gpa < end) {
+		struct pt_walk w;
+		u64 step;
+
+		if (pt_walk_path(ept, gpa, &w) < 0)
+			return -DV_ENOENT;
+		/* entry i was read from the table of level 4 - i */
+		for (unsigned i = 0; i < w.n; i++) {
+			u64 table = w.entry_pa[i] & ~(PAGE_SIZE - 1);
+			unsigned before = nseen;
+
+			if (!note_table(seen, &nseen, EPT_COUNT_MAX_TABLES, table))
+				return -DV_E2BIG;
+			if (nseen > before)
+				by_level[PT_LEVELS - i]++;
+		}
+		step = PT_LEVEL_SIZE(w.level);
+		gpa = (gpa & ~(step - 1)) + step;
+	}
+	return 0;
+}

@@ -46,6 +46,13 @@ int ept_translate(const struct pagetable *ept, u64 gpa, u64 *hpa);
 
 /* The EPT pointer for the VMCS: the root, write-back paging structures, a 4-level
  * walk (SDM Vol. 3C 24.6.11). */
+/* Paging-structure pages on the walks of [gpa, gpa + len), each counted
+ * once, by level (by_level[4] PML4 .. [1] PT): the EPT footprint of a range,
+ * such as the VMM segment. 0, -DV_ENOENT if part of it is unmapped, -DV_E2BIG
+ * past EPT_COUNT_MAX_TABLES tables. */
+#define EPT_COUNT_MAX_TABLES 1024
+int ept_count_tables(const struct pagetable *ept, u64 gpa, u64 len, u64 by_level[5]);
+
 u64 ept_pointer(const struct pagetable *ept);
 
 #endif

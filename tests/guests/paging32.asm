@@ -56,6 +56,8 @@ _start:
 	mov dword [pd_pae], 0x83
 	mov dword [pd_pae2], pt_pae + 3
 	mov dword [pt_pae], bufpae + 3
+	mov dword [pt_pae + 8], bufpae + 3            ; BUF_VA + 4 KiB: a malformed PTE,
+	mov dword [pt_pae + 12], 1 << 19              ; reserved bit 51 set
 	mov eax, cr4
 	or eax, 1 << 5                                ; PAE
 	mov cr4, eax
@@ -66,6 +68,7 @@ _start:
 	mov cr0, eax
 	CONSOLE BUF_VA, bufpae_len, bufpae_len
 	CONSOLE BUF_VA + 0x200000, 4, -EFAULT         ; no PDE there
+	CONSOLE BUF_VA + 0x1000, 4, -EFAULT           ; a reserved bit in the PTE
 
 	mov eax, HC_EXIT
 	xor ebx, ebx

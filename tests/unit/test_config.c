@@ -89,9 +89,9 @@ static void first_token_without_equals_is_the_file_name(void **state)
 static void first_token_that_is_not_a_path_is_an_error(void **state)
 {
 	parse_fails("ept", "expected key=value, got 'ept' (accepted keys: mode mem ept badmem log "
-			   "selftest iogap)");
+			   "selftest iogap fragment)");
 	parse_fails("dimvisor mode=base", "expected key=value, got 'dimvisor' (accepted keys: mode "
-					  "mem ept badmem log selftest iogap)");
+					  "mem ept badmem log selftest iogap fragment)");
 }
 
 static void selftest_takes_every_failure_path(void **state)
@@ -116,7 +116,8 @@ static void selftest_takes_every_failure_path(void **state)
 	assert_int_equal(cfg.selftest, SELFTEST_CORRUPT_EPT);
 	parse_fails("selftest=reboot",
 		    "bad value in 'selftest=reboot' (accepted: none page-fault invalid-opcode "
-		    "panic vmentry-guest-state vmentry-control nmi unchecked-guest-values corrupt-ept)");
+		    "panic vmentry-guest-state vmentry-control nmi unchecked-guest-values "
+		    "corrupt-ept)");
 }
 
 static void iogap_sets_the_start_of_the_io_gap(void **state)
@@ -238,23 +239,33 @@ static void all_keys_together(void **state)
 
 static void unknown_key(void **state)
 {
-	parse_fails(
-		"foo=1",
-		"unknown key 'foo' in 'foo=1' (accepted: mode mem ept badmem log selftest iogap)");
+	parse_fails("foo=1", "unknown key 'foo' in 'foo=1' (accepted: mode mem ept badmem log "
+			     "selftest iogap fragment)");
 	parse_fails("mode=base MODE=base", "unknown key 'MODE' in 'MODE=base' (accepted: mode mem "
-					   "ept badmem log selftest iogap)");
-	parse_fails("=5",
-		    "unknown key '' in '=5' (accepted: mode mem ept badmem log selftest iogap)");
+					   "ept badmem log selftest iogap fragment)");
+	parse_fails("=5", "unknown key '' in '=5' (accepted: mode mem ept badmem log selftest "
+			  "iogap fragment)");
 	parse_fails("memory=1G", "unknown key 'memory' in 'memory=1G' (accepted: mode mem ept "
-				 "badmem log selftest iogap)");
+				 "badmem log selftest iogap fragment)");
+}
+
+static void fragment_is_yes_or_no(void **state)
+{
+	parse_ok("");
+	assert_false(cfg.fragment);
+	parse_ok("fragment=yes");
+	assert_true(cfg.fragment);
+	parse_ok("fragment=no");
+	assert_false(cfg.fragment);
+	parse_fails("fragment=1", "bad value in 'fragment=1' (accepted: no yes)");
 }
 
 static void later_token_without_equals(void **state)
 {
 	parse_fails("dimvisor.elf quiet", "expected key=value, got 'quiet' (accepted keys: mode "
-					  "mem ept badmem log selftest iogap)");
+					  "mem ept badmem log selftest iogap fragment)");
 	parse_fails("mode=base quiet", "expected key=value, got 'quiet' (accepted keys: mode mem "
-				       "ept badmem log selftest iogap)");
+				       "ept badmem log selftest iogap fragment)");
 }
 
 static void bad_mode(void **state)
@@ -454,6 +465,7 @@ int main(void)
 		TEST(all_keys_together),
 		TEST(unknown_key),
 		TEST(later_token_without_equals),
+		TEST(fragment_is_yes_or_no),
 		TEST(bad_mode),
 		TEST(bad_ept),
 		TEST(bad_log),
