@@ -42,8 +42,25 @@ static int apply_tests(const char *value, size_t len, struct guest_options *opt,
 	return 0;
 }
 
+/* gseg=4k|2m|1g */
+static int apply_gseg(const char *value, size_t len, struct guest_options *opt, char *err,
+		      size_t errlen)
+{
+	static const char *const names[] = {"4k", "2m", "1g"};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
+		if (strlen(names[i]) == len && memcmp(names[i], value, len) == 0) {
+			opt->gseg_level = i + 1;
+			return 0;
+		}
+	}
+	ksnprintf(err, errlen, "bad value in 'gseg=%.*s' (accepted: 4k 2m 1g)", (int)len, value);
+	return -DV_EINVAL;
+}
+
 static const struct cmdline_key keys[] = {
 	{"test", apply_tests},
+	{"gseg", apply_gseg},
 };
 
 static void key_names(char *buf, size_t len)
@@ -57,7 +74,7 @@ static void key_names(char *buf, size_t len)
 
 int cmdline_parse(const char *cmdline, struct guest_options *opt, char *err, size_t errlen)
 {
-	struct guest_options scratch = {.tests = tests_all()};
+	struct guest_options scratch = {.tests = tests_all(), .gseg_level = 2};
 	const char *cursor = cmdline, *tok;
 	char names[NAMES_MAX];
 	unsigned seen = 0;

@@ -1,5 +1,6 @@
 /* The guest's command line: "key=value" tokens. Keys: test=NAME[,NAME...]
- * (default test=all). A first token without '=' is the image's name (QEMU
+ * (default test=all), gseg=4k|2m|1g (the pages of the primary region the
+ * guest segment covers, default 2m). A first token without '=' is the image's name (QEMU
  * -kernel passes the file name, GRUB module lines and dimvisor a name such as
  * "guest") and is skipped. An unknown key or test name, or a key given twice,
  * is an error. */
@@ -11,6 +12,7 @@
 
 struct guest_options {
 	test_set tests;
+	unsigned gseg_level; /* gseg=4k|2m|1g: leaves of the primary region (1..3) */
 };
 
 /* Parse cmdline into *opt. Returns 0, or -DV_EINVAL with a message naming the

@@ -45,11 +45,12 @@ static bool is_canonical(u64 va)
 	return (u64)sign_extended == va;
 }
 
-/* Install one leaf at level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB) for va -> pa. */
-static int map_one(u64 va, u64 pa, unsigned level, u64 flags)
+/* Install one leaf at level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB) for va -> pa
+ * in the tables under root. */
+static int map_one(u64 *root, u64 va, u64 pa, unsigned level, u64 flags)
 {
 	u64 leaf = pa | flags | X86_PTE_P | (level > 1 ? X86_PTE_PS : 0);
-	u64 *table = pml4;
+	u64 *table = root;
 
 	for (unsigned l = PT_LEVELS; l > level; l--) {
 		u64 *e = &table[PT_INDEX(va, l)];
@@ -75,6 +76,25 @@ static int map_one(u64 va, u64 pa, unsigned level, u64 flags)
 
 int paging_map(u64 va, u64 pa, u64 size, u64 flags)
 {
+	return paging_map_in(pml4, va, pa, size, flags, 3);
+}
+
+u64 *paging_root(void)
+{
+	return pml4;
+}
+
+u64 *paging_clone_root(void)
+{
+	u64 *copy = alloc_table();
+
+	if (copy)
+		memcpy(copy, pml4, PAGE_SIZE);
+	return copy;
+}
+
+int paging_map_in(u64 *root, u64 va, u64 pa, u64 size, u64 flags, unsigned max_level)
+{
 	if (!IS_ALIGNED(va | pa | size, PAGE_SIZE) || !is_canonical(va) ||
 	    !is_canonical(va + size - 1))
 		return -DV_EINVAL;
@@ -82,11 +102,12 @@ int paging_map(u64 va, u64 pa, u64 size, u64 flags)
 		unsigned level = 1;
 		int rc;
 
-		if (have_1g_pages && IS_ALIGNED(va | pa, PAGE_1G) && size >= PAGE_1G)
+		if (max_level >= 3 && have_1g_pages && IS_ALIGNED(va | pa, PAGE_1G) &&
+		    size >= PAGE_1G)
 			level = 3;
-		else if (IS_ALIGNED(va | pa, PAGE_2M) && size >= PAGE_2M)
+		else if (max_level >= 2 && IS_ALIGNED(va | pa, PAGE_2M) && size >= PAGE_2M)
 			level = 2;
-		rc = map_one(va, pa, level, flags);
+		rc = map_one(root, va, pa, level, flags);
 		if (rc)
 			return rc;
 		va += PT_LEVEL_SIZE(level);

@@ -25,6 +25,15 @@ int paging_init(const struct boot_info *bi, char *err, size_t errlen);
  * no-op; a conflicting mapping gives -DV_EEXIST, no room for tables -DV_ENOMEM. */
 int paging_map(u64 va, u64 pa, u64 size, u64 flags);
 
+/* paging_map into the tables under root, with leaves no larger than
+ * max_level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB when the CPU has them). */
+int paging_map_in(u64 *root, u64 va, u64 pa, u64 size, u64 flags, unsigned max_level);
+/* The PML4 paging_init built (CR3's table). */
+u64 *paging_root(void);
+/* A second address space: a new PML4 that starts as a copy of the first (so
+ * it shares every table below), or NULL when no table page is left. */
+u64 *paging_clone_root(void);
+
 /* Walk the tables: true and *pa when va is mapped. */
 bool paging_translate(u64 va, u64 *pa);
 

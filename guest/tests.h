@@ -68,5 +68,8 @@ void test_msr(struct test *t);
 void test_memory(struct test *t);
 void test_isolation(struct test *t);
 void test_hc_fuzz(struct test *t);
+void test_gseg(struct test *t);
+/* gseg=: the leaf level (1..3) of the primary region test_gseg maps. */
+void test_gseg_configure(unsigned level);
 
 #endif

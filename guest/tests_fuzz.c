@@ -30,6 +30,7 @@
 static char cr_pages[CR_PAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static u8 stats_area[STATS_AREA] __attribute__((aligned(PAGE_SIZE)));
 static u64 rng = FUZZ_SEED;
+static u64 features; /* read once: every extra hypercall would upset the count */
 
 /* xorshift64*: reproducible, no state beyond one word. */
 static u64 rnd(void)
@@ -139,9 +140,19 @@ static bool fuzz_one(struct test *t, u64 i)
 		a1 = DV_EXIT_GUEST_MAX + 1 + (rnd() >> 1);
 		want = -DV_EINVAL;
 		break;
-	case DV_HC_STATS: {
+	case DV_HC_GUEST_SEGMENT_SET:
+	case DV_HC_GUEST_SEGMENT_CLEAR:
+		if (features & DV_HC_FEATURE_GUEST_SEGMENT)
+			nr = DV_HC_VERSION; /* random triples are for the gseg test to judge */
+		want = nr == DV_HC_VERSION ? ((s64)DV_VERSION_MAJOR << 16) | DV_VERSION_MINOR
+					   : -DV_ENOTSUP;
+		break;
+	case DV_HC_STATS:
+	case DV_HC_SEGMENT_INFO: {
+		u64 whole = nr == DV_HC_STATS ? sizeof(struct dv_stats)
+					      : sizeof(struct dv_segment_info);
 		u64 size = pick_len(STATS_AREA);
-		u64 fill = size < sizeof(struct dv_stats) ? size : sizeof(struct dv_stats);
+		u64 fill = size < whole ? size : whole;
 		struct fuzz_buf b = pick_buf(t, (u64)stats_area, STATS_AREA, fill ? fill : 1);
 
 		a1 = b.gva;
@@ -184,6 +195,7 @@ void test_hc_fuzz(struct test *t)
 	u64 before, done = 0;
 
 	memset(cr_pages, '\r', sizeof(cr_pages));
+	features = (u64)dv_hc_features();
 	if (!test_expect(t, "STATS before", dv_hc_stats((u64)&s, sizeof(s)), sizeof(s)))
 		return;
 	before = s.hypercalls;

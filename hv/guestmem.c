@@ -142,7 +142,9 @@ static int lay_out_segment(struct guestmem *gm, u64 len)
 	if (err)
 		return err;
 	if (len >= PAGE_1G && gm->vseg.leaf_shift < PAGE_1G_SHIFT)
-		kprintf("vm: VMM segment: this CPU has no 1 GiB EPT pages; using %s leaves\n",
+		kprintf("vm: VMM segment: %s; using %s leaves\n",
+			gm->ept_1g_supported ? "no 1 GiB-aligned host range is free"
+					     : "this CPU has no 1 GiB EPT pages",
 			gm->vseg.leaf_shift == PAGE_2M_SHIFT ? "2 MiB" : "4 KiB");
 	zero_segment(&gm->vseg, bad, nbad);
 	err = vmm_segment_map(&gm->vseg, &gm->map, gm->pmm, bad, nbad);

@@ -44,6 +44,21 @@ static int gva_to_gpa_legacy(const struct vcpu *v, u64 gva, bool write, u64 *gpa
 			     : legacy_walk_32(&p, (u32)gva, write, gpa);
 }
 
+int gva_guest_tables(const struct vcpu *v, struct walk_tables *t, struct walk_env *env)
+{
+	u64 cr0 = vcpu_get(v, VCPU_CR0), efer = vcpu_get(v, VCPU_EFER);
+
+	if (!(cr0 & CR0_PG) || !(efer & EFER_LMA))
+		return -DV_ENOTSUP;
+	*t = (struct walk_tables){.root = vcpu_get(v, VCPU_CR3) & PTE_ADDR_MASK,
+				  .read = read_guest_pte,
+				  .ctx = v->mem,
+				  .flat = NULL,
+				  .flat_size = 0};
+	*env = (struct walk_env){.maxphyaddr = 52, .nxe = efer & EFER_NXE, .wp = cr0 & CR0_WP};
+	return 0;
+}
+
 int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
 {
 	u64 cr0 = vcpu_get(v, VCPU_CR0), efer = vcpu_get(v, VCPU_EFER);
@@ -57,16 +72,13 @@ int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
 	if (!(efer & EFER_LMA))
 		return gva_to_gpa_legacy(v, gva, write, gpa);
 
-	struct walk_tables t = {.root = vcpu_get(v, VCPU_CR3) & PTE_ADDR_MASK,
-				.read = read_guest_pte,
-				.ctx = v->mem,
-				.flat = NULL,
-				.flat_size = 0};
-	struct walk_env env = {.maxphyaddr = 52, .nxe = efer & EFER_NXE, .wp = cr0 & CR0_WP};
+	struct walk_tables t;
+	struct walk_env env;
 	struct walk_refs refs;
 	struct walk_leaf leaf;
 	struct walk_fault f;
 
+	gva_guest_tables(v, &t, &env);
 	memset(&refs, 0, sizeof(refs));
 	if (walk_x86(&t, gva, write ? WALK_ACC_WRITE : 0, &env, NULL, &refs, &leaf, &f) < 0)
 		return -DV_EFAULT;

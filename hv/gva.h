@@ -5,12 +5,18 @@
 #define HV_GVA_H
 
 #include "hv/vcpu.h"
+#include "mm/model/walk.h"
 
 /* Translate gva in the guest's current paging mode: identity with paging
  * off, the 4-level walk in IA-32e mode (the model's walker), 32-bit and PAE
  * paging in protected mode (hv/legacy_walk.c). -DV_EFAULT for an unmapped or
  * non-canonical address (or tables outside guest RAM). */
 int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa);
+/* The guest's current 4-level tables (CR3, read from guest RAM only) and
+ * paging controls, for the model's walker. -DV_ENOTSUP unless the guest is in
+ * IA-32e mode with paging. */
+int gva_guest_tables(const struct vcpu *v, struct walk_tables *t, struct walk_env *env);
+
 /* Copy between a guest-virtual buffer and the host, page by page; all or
  * nothing: -DV_EFAULT before anything is copied if any page fails. */
 int gva_read(const struct vcpu *v, u64 gva, void *dst, u64 len);

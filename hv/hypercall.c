@@ -2,6 +2,8 @@
 #include "arch/x86_64/serial.h"
 #include "hv/gva.h"
 #include "hv/invariants.h"
+#include "hv/mode.h"
+#include "mm/ept.h"
 #include "lib/log.h"
 #include "lib/string.h"
 #include <dimvisor/errno.h>
@@ -80,6 +82,90 @@ static s64 hc_stats(struct vcpu *v, const struct hc_args *a)
 	return (s64)size;
 }
 
+static bool guest_ram(void *ctx, u64 gpa, u64 len)
+{
+	return guestmem_is_ram(ctx, gpa, len);
+}
+
+/* Believe a guest triple only when guest RAM and the guest's own tables
+ * implement it (hv/guest_segment.c); keep it with the current address space. */
+static s64 hc_guest_segment_set(struct vcpu *v, const struct hc_args *a)
+{
+	struct vm_mode *m = mode_state();
+	struct segment seg = {.base = a->a1, .limit = a->a2, .offset = a->a3};
+	struct walk_tables t;
+	struct walk_env env;
+	u64 bad = 0;
+	int rc;
+
+	if (!m->guest_segment_offered)
+		return -DV_ENOTSUP;
+	rc = gva_guest_tables(v, &t, &env);
+	if (rc == 0)
+		rc = guest_segment_check(&seg, guest_ram, v->mem, &t, &env, &bad);
+	if (rc == 0)
+		rc = guest_segments_set(&m->guest, vcpu_get(v, VCPU_CR3), &seg);
+	if (rc < 0) {
+		m->guest_refusals++;
+		kprintf("dimvisor: guest segment BASE_g 0x%lx LIMIT_g 0x%lx OFFSET_g 0x%lx refused "
+			"(%s%s)\n",
+			seg.base, seg.limit, seg.offset, dv_strerror(rc),
+			rc == -DV_EFAULT ? ": the guest's tables do not map it so" : "");
+		if (rc == -DV_EFAULT)
+			kprintf("dimvisor:   first page that differs: gVA 0x%lx\n", bad);
+		return rc;
+	}
+	m->guest_sets++;
+	kinfo("vm: guest segment BASE_g 0x%lx LIMIT_g 0x%lx OFFSET_g 0x%lx for CR3 0x%lx: mode "
+	      "in effect %s\n",
+	      seg.base, seg.limit, seg.offset, vcpu_get(v, VCPU_CR3),
+	      config_mode_name(mode_in_effect(vcpu_get(v, VCPU_CR3))));
+	return 0;
+}
+
+static s64 hc_guest_segment_clear(struct vcpu *v, const struct hc_args *a)
+{
+	struct vm_mode *m = mode_state();
+
+	(void)a;
+	if (!m->guest_segment_offered)
+		return -DV_ENOTSUP;
+	return guest_segments_clear(&m->guest, vcpu_get(v, VCPU_CR3));
+}
+
+static void triple_out(struct dv_segment_triple *out, const struct segment *s)
+{
+	*out = s ? (struct dv_segment_triple){s->base, s->limit, s->offset}
+		 : (struct dv_segment_triple){0, 0, 0};
+}
+
+static s64 hc_segment_info(struct vcpu *v, const struct hc_args *a)
+{
+	static struct dv_segment_info info;
+	const struct vm_mode *m = mode_state();
+	const struct vmm_segment *vs = &v->mem->vseg;
+	u64 size = MIN(a->a2, sizeof(info)), cr3 = vcpu_get(v, VCPU_CR3), tables[5];
+
+	if (a->a2 < sizeof(u32) * 2)
+		return -DV_EINVAL;
+	memset(&info, 0, sizeof(info));
+	info.size = (u32)size;
+	info.abi_version = DV_ABI_VERSION;
+	info.mode_asked = (u32)m->asked;
+	info.mode_effect = (u32)mode_in_effect(cr3);
+	triple_out(&info.guest, guest_segments_lookup(&m->guest, cr3));
+	triple_out(&info.vmm, v->mem->vseg_active ? &vs->regs : NULL);
+	if (v->mem->vseg_active) {
+		info.vmm_host_base = vs->hpa;
+		info.escaped_pages = vs->nholes;
+		if (ept_count_tables(&v->mem->ept, vs->regs.base, vs->len, tables) == 0)
+			info.vmm_ept_tables = tables[1] + tables[2] + tables[3] + tables[4];
+	}
+	if (gva_write(v, a->a1, &info, size) < 0)
+		return -DV_EFAULT;
+	return (s64)size;
+}
+
 static const struct {
 	const char *name;
 	hc_fn fn;
@@ -89,11 +175,15 @@ static const struct {
 	[DV_HC_CONSOLE_WRITE] = {"console_write", hc_console_write},
 	[DV_HC_EXIT] = {"exit", hc_exit},
 	[DV_HC_STATS] = {"stats", hc_stats},
+	[DV_HC_GUEST_SEGMENT_SET] = {"guest_segment_set", hc_guest_segment_set},
+	[DV_HC_GUEST_SEGMENT_CLEAR] = {"guest_segment_clear", hc_guest_segment_clear},
+	[DV_HC_SEGMENT_INFO] = {"segment_info", hc_segment_info},
 };
 
 u32 hypercall_features(void)
 {
-	return DV_HC_FEATURE_CONSOLE | DV_HC_FEATURE_STATS;
+	return DV_HC_FEATURE_CONSOLE | DV_HC_FEATURE_STATS | DV_HC_FEATURE_SEGMENT_INFO |
+	       (mode_state()->guest_segment_offered ? DV_HC_FEATURE_GUEST_SEGMENT : 0);
 }
 
 const char *hypercall_name(u64 nr)

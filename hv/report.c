@@ -3,6 +3,7 @@
 #include "hv/exit.h"
 #include "hv/invariants.h"
 #include "hv/io.h"
+#include "hv/mode.h"
 #include "mm/ept.h"
 #include "lib/printf.h"
 
@@ -37,15 +38,22 @@ static void report_triple(const char *name, const struct segment *s)
 /* The modes, both register triples, and what the VMM segment costs in EPT:
  * its paging-structure pages, its escaped pages and the escape filter's
  * false positives, probed page by page. */
-static void report_segments(const struct vcpu *v, const char *asked, const char *effect)
+static void report_segments(const struct vcpu *v)
 {
 	const struct guestmem *gm = v->mem;
 	const struct vmm_segment *vs = &gm->vseg;
 	const struct segment none = {0, 0, 0};
-	u64 tables[5];
+	const struct vm_mode *m = mode_state();
+	u64 tables[5], cr3 = vcpu_get(v, VCPU_CR3);
+	const struct segment *g = guest_segments_lookup(&m->guest, cr3);
 
-	kprintf("report: mode asked %s, in effect %s\n", asked, effect);
-	report_triple("guest", &none);
+	kprintf("report: mode asked %s, in effect %s\n", config_mode_name(m->asked),
+		config_mode_name(mode_in_effect(cr3)));
+	report_triple("guest", g ? g : &none);
+	if (m->guest_segment_offered)
+		kprintf("report: guest segments registered %lu, refused %lu; %u address space%s "
+			"with one\n",
+			m->guest_sets, m->guest_refusals, m->guest.n, m->guest.n == 1 ? "" : "s");
 	report_triple("VMM", gm->vseg_active ? &vs->regs : &none);
 	if (!gm->vseg_active)
 		return;
@@ -80,12 +88,12 @@ static void report_ports(void)
 		kprintf("report: %lu more accesses to other ports without a device\n", overflow);
 }
 
-void report_print(const struct vcpu *v, const char *mode_asked, const char *mode_effect)
+void report_print(const struct vcpu *v)
 {
 	kprintf("report: guest ran for %lu TSC ticks\n", v->tsc_end - v->tsc_start);
 	report_exits(v);
 	report_ept(v);
-	report_segments(v, mode_asked, mode_effect);
+	report_segments(v);
 	report_ports();
 	kprintf("report: invariants checked %lu times, all held\n", invariants_checks());
 	/* Each is a check the exit handlers missed: worth a line even when quiet. */

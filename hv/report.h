@@ -4,8 +4,6 @@
 
 #include "hv/vcpu.h"
 
-/* mode_asked / mode_effect: the mode on the command line and the one the
- * guest ran in (they differ when a mode degraded). */
-void report_print(const struct vcpu *v, const char *mode_asked, const char *mode_effect);
+void report_print(const struct vcpu *v);
 
 #endif

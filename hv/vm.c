@@ -5,6 +5,7 @@
 #include "hv/io.h"
 #include "hv/loader.h"
 #include "hv/memory.h"
+#include "hv/mode.h"
 #include "hv/report.h"
 #include "hv/vcpu.h"
 #include "lib/log.h"
@@ -71,9 +72,9 @@ static void print_layout(void)
 	      guest_mem.ept_page_shift == 30   ? "1 GiB"
 	      : guest_mem.ept_page_shift == 21 ? "2 MiB"
 					       : "4 KiB",
-	      guest_mem.vseg_active ? " outside the VMM segment" : "",
-	      guest_mem.ept.leaves[3], guest_mem.ept.leaves[2], guest_mem.ept.leaves[1],
-	      extent_count(m), extent_count(m) == 1 ? "" : "s");
+	      guest_mem.vseg_active ? " outside the VMM segment" : "", guest_mem.ept.leaves[3],
+	      guest_mem.ept.leaves[2], guest_mem.ept.leaves[1], extent_count(m),
+	      extent_count(m) == 1 ? "" : "s");
 	for (const struct extent *x = extent_next(m, 0); x; x = extent_next(m, x->gpa + x->len))
 		kdebug("vm: gPA %016lx-%016lx backed by hPA %016lx (%s)\n", x->gpa, x->gpa + x->len,
 		       x->hpa, extent_kind_name(x->kind));
@@ -83,21 +84,19 @@ static void print_layout(void)
 			guest_mem.tables_outside_pool);
 }
 
-static enum dv_mode mode_in_effect;
-
-/* The mode the guest runs in: the one asked for, or base when VMM Direct
- * could not have its contiguous host range (said, with the numbers). */
-static enum dv_mode decide_mode(const struct dv_config *cfg)
+/* VMM Direct runs as base, and Dual Direct as Guest Direct, when the VMM
+ * segment could not have its contiguous host range: say so, with the numbers. */
+static void say_degraded(const struct dv_config *cfg)
 {
-	u64 largest;
+	bool wanted = cfg->mode == MODE_VMM_DIRECT || cfg->mode == MODE_DUAL_DIRECT;
 
-	if (cfg->mode != MODE_VMM_DIRECT || guest_mem.vseg_active)
-		return cfg->mode;
-	largest = pmm_largest_free_range(host_pmm(), NULL);
-	kprintf("vm: mode=vmm-direct: no contiguous host range for the VMM segment (%lu MiB "
-		"asked, largest free range %lu KiB); running in mode base\n",
-		MIN(cfg->mem, cfg->iogap) >> 20, largest >> 10);
-	return MODE_BASE;
+	if (!wanted || guest_mem.vseg_active)
+		return;
+	kprintf("vm: mode=%s: no contiguous host range for the VMM segment (%lu MiB asked, largest "
+		"free range %lu KiB); running in mode %s\n",
+		config_mode_name(cfg->mode), MIN(cfg->mem, cfg->iogap) >> 20,
+		pmm_largest_free_range(host_pmm(), NULL) >> 10,
+		cfg->mode == MODE_DUAL_DIRECT ? "guest-direct" : "base");
 }
 
 /* fragment=yes: leave no free host range longer than 1 MiB, so that the
@@ -152,26 +151,18 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const s
 	char err[200];
 	int rc;
 
-	/* The guest segment (guest-direct, dual-direct) needs its hypercalls,
-	 * which come next; running base under another mode's name would make
-	 * every measurement a lie. */
-	if (cfg->mode == MODE_GUEST_DIRECT || cfg->mode == MODE_DUAL_DIRECT) {
-		kprintf("dimvisor: mode=%s is not implemented yet; mode=base and mode=vmm-direct "
-			"run a guest today (the MMU model and build/mmusim evaluate every mode)\n",
-			config_mode_name(cfg->mode));
-		return DV_EXIT_BAD_CONFIG;
-	}
 	if (cfg->fragment)
 		fragment_host_memory();
 	if (guestmem_init(&guest_mem, host_pmm(), host_pool(), cfg->mem, cfg->iogap,
 			  cfg->ept_page_shift, hw->nested_2m, hw->nested_1g,
-			  cfg->mode == MODE_VMM_DIRECT) < 0) {
+			  cfg->mode == MODE_VMM_DIRECT || cfg->mode == MODE_DUAL_DIRECT) < 0) {
 		kprintf("dimvisor: not enough host memory for mem=%lu MiB of guest RAM (%lu MiB "
 			"free)\n",
 			cfg->mem >> 20, pmm_free_bytes(host_pmm()) >> 20);
 		return DV_EXIT_NO_MEMORY;
 	}
-	mode_in_effect = decide_mode(cfg);
+	mode_init(cfg->mode, &guest_mem);
+	say_degraded(cfg);
 	print_layout();
 	if (load_guest(guest, &boot) < 0)
 		return DV_EXIT_BAD_GUEST;
@@ -207,6 +198,6 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const s
 	invariants_start(&vcpu0);
 	int status = vcpu_run(&vcpu0);
 	invariants_check(&vcpu0, "end of run");
-	report_print(&vcpu0, config_mode_name(cfg->mode), config_mode_name(mode_in_effect));
+	report_print(&vcpu0);
 	return status;
 }

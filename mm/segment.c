@@ -20,18 +20,23 @@ int vmm_segment_claim(struct vmm_segment *s, struct pmm *pmm, u64 base, u64 len,
 		      bool cpu_1g, u64 *bad, unsigned *nbad)
 {
 	unsigned shift = leaf_shift_for(len, cpu_2m, cpu_1g);
-	u64 align = 1ULL << shift, hpa;
+	u64 hpa = PMM_NONE;
 
 	memset(s, 0, sizeof(*s));
 	*nbad = 0;
 	if (len == 0 || !IS_ALIGNED(base, PAGE_SIZE) || !IS_ALIGNED(len, PAGE_SIZE))
 		return -DV_EINVAL;
-	/* hPA = gPA + OFFSET_v with both congruent modulo align: the range starts
-	 * at base's offset within an aligned block. Ask for whole aligned blocks
-	 * when base is not aligned itself. */
-	if (!IS_ALIGNED(base, align))
+	/* hPA = gPA + OFFSET_v with both congruent modulo the leaf: base must be
+	 * aligned to it. When no range aligned for the largest leaf is free, one
+	 * aligned for the next size down still beats 4 KiB leaves. */
+	if (!IS_ALIGNED(base, 1ULL << shift))
 		return -DV_EINVAL;
-	hpa = pmm_alloc_contig_bad(pmm, len, align, bad, VMM_SEGMENT_MAX_HOLES, nbad);
+	for (;; shift = shift == PAGE_1G_SHIFT ? PAGE_2M_SHIFT : PAGE_SHIFT) {
+		hpa = pmm_alloc_contig_bad(pmm, len, 1ULL << shift, bad, VMM_SEGMENT_MAX_HOLES,
+					   nbad);
+		if (hpa != PMM_NONE || shift == PAGE_SHIFT || (shift == PAGE_2M_SHIFT && !cpu_2m))
+			break;
+	}
 	if (hpa == PMM_NONE)
 		return -DV_ENOMEM;
 	s->regs = (struct segment){.base = base, .limit = base + len, .offset = hpa - base};

@@ -40,13 +40,53 @@
 	2	      /* (RBX = buffer gVA, RCX = length <= DV_CONSOLE_MAX) -> bytes written */
 #define DV_HC_EXIT  3 /* (RBX = status 0..DV_EXIT_GUEST_MAX) -> does not return */
 #define DV_HC_STATS 4 /* (RBX = struct dv_stats gVA, RCX = its size) -> bytes filled */
-#define DV_HC_COUNT 5 /* first unassigned number */
+/* The guest segment of the current address space (CR3): BASE_g, LIMIT_g,
+ * OFFSET_g map gVA [BASE_g, LIMIT_g) to gPA + OFFSET_g. Offered in
+ * mode=guest-direct and dual-direct (DV_HC_FEATURE_GUEST_SEGMENT), else
+ * -DV_ENOTSUP. SET checks the triple against guest RAM and the guest's live
+ * page tables and refuses, changing nothing: -DV_EINVAL (BASE >= LIMIT, a
+ * value not 4 KiB aligned, not canonical), -DV_ERANGE (the gPA range is not
+ * one piece of guest RAM: outside it or across the I/O gap), -DV_EFAULT (the
+ * tables do not map every page as the triple says), -DV_E2BIG (too many
+ * address spaces have one), -DV_ENOTSUP (paging is not 4-level). */
+#define DV_HC_GUEST_SEGMENT_SET	  5 /* (RBX = BASE_g, RCX = LIMIT_g, RDX = OFFSET_g) -> 0 */
+#define DV_HC_GUEST_SEGMENT_CLEAR 6 /* () -> 0, or -DV_ENOENT if there was none */
+#define DV_HC_SEGMENT_INFO                                                                         \
+	7	      /* (RBX = struct dv_segment_info gVA, RCX = its size >= 8) -> bytes filled */
+#define DV_HC_COUNT 8 /* first unassigned number */
 
 #define DV_CONSOLE_MAX 4096 /* longest console write in one call */
 
 /* Feature bits (DV_HC_FEATURES, CPUID 0x40000001 EAX). */
-#define DV_HC_FEATURE_CONSOLE (1u << 0)
-#define DV_HC_FEATURE_STATS   (1u << 1)
+#define DV_HC_FEATURE_CONSOLE	    (1u << 0)
+#define DV_HC_FEATURE_STATS	    (1u << 1)
+#define DV_HC_FEATURE_GUEST_SEGMENT (1u << 2) /* GUEST_SEGMENT_SET / CLEAR work in this mode */
+#define DV_HC_FEATURE_SEGMENT_INFO  (1u << 3)
+
+/* The paper's modes (Table I), as DV_HC_SEGMENT_INFO reports them. */
+enum dv_mode_id {
+	DV_MODE_BASE = 0,
+	DV_MODE_VMM_DIRECT = 1,
+	DV_MODE_GUEST_DIRECT = 2,
+	DV_MODE_DUAL_DIRECT = 3,
+};
+
+struct dv_segment_triple {
+	u64 base, limit, offset; /* base == limit: disabled */
+};
+
+/* Filled by DV_HC_SEGMENT_INFO; grows at the end like dv_stats. */
+struct dv_segment_info {
+	u32 size; /* bytes the hypervisor filled */
+	u32 abi_version;
+	u32 mode_asked;			/* enum dv_mode_id on the command line */
+	u32 mode_effect;		/* in effect now: which triples are enabled */
+	struct dv_segment_triple guest; /* of the current address space */
+	struct dv_segment_triple vmm;
+	u64 vmm_host_base;  /* the VMM segment's host range starts here */
+	u64 escaped_pages;  /* 4 KiB holes in the VMM segment */
+	u64 vmm_ept_tables; /* EPT paging-structure pages that map the VMM segment */
+};
 
 /* Why the guest left guest mode, whatever the CPU's vendor: the index of
  * dv_stats.exits_by_kind. Numbers are stable; new kinds are added at the end. */
