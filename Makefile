@@ -2,7 +2,7 @@
 #
 #   make            hypervisor, guest, ISO, host tools
 #   make run        boot the ISO in Bochs (EMU=qemu for QEMU; ARGS=, GUEST_ARGS=)
-#   make test       unit tests, then system tests; last line "N passed, M failed"
+#   make test       unit tests, then system tests; last line "N passed, M failed, K skipped"
 #   make bench      benchmarks (ratios measured side by side)
 #   make debug      QEMU halted at the first instruction with a gdb stub on :1234
 #
