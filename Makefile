@@ -47,6 +47,11 @@ HCFLAGS_TEST   := $(HCFLAGS_COMMON) -O1 -fsanitize=address,undefined \
                   -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 HCFLAGS_TOOL   := $(HCFLAGS_COMMON) -O2 -march=x86-64-v2
 
+# What each NASM source %includes goes to $@.d (read by the -include at the end),
+# so touching boot/early.inc or a guest's .inc rebuilds what uses it. A separate
+# `nasm -M` run: NASM 2.16.01's -MD, while assembling, lists no %include.
+NASM_DEPS = -M -MF $@.d -MT $@ -MP $<
+
 # --- hypervisor image -------------------------------------------------------
 # The hypervisor links the model's walker (guest-virtual translation); the
 # rest of mm/model joins when the hypervisor samples TLB misses.
@@ -98,6 +103,7 @@ $(BUILD)/kern/%.o: %.c
 $(BUILD)/kern/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(call say,NASM,$<)
+	$(Q)$(NASM) -I boot/ $(NASM_DEPS)
 	$(Q)$(NASM) -f elf64 -g -F dwarf -I boot/ -o $@ $<
 
 $(BUILD)/dimvisor.elf: $(KERNEL_OBJ) linker.ld
@@ -112,6 +118,7 @@ $(BUILD)/guest/%.o: %.c
 $(BUILD)/guest/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(call say,NASM,$<)
+	$(Q)$(NASM) -I guest/ -I boot/ $(NASM_DEPS)
 	$(Q)$(NASM) -f elf64 -g -F dwarf -I guest/ -I boot/ -o $@ $<
 
 $(BUILD)/guest.elf: $(GUEST_OBJ) guest/linker.ld
@@ -126,12 +133,14 @@ $(BUILD)/dimvisor.iso: $(BUILD)/dimvisor.elf $(if $(GUEST_C),$(BUILD)/guest.elf)
 $(BUILD)/tests/guests/%64.elf: tests/guests/%64.asm
 	@mkdir -p $(dir $@)
 	$(call say,GUEST,$@)
+	$(Q)$(NASM) $(NASM_DEPS)
 	$(Q)$(NASM) -f elf64 -o $@.o $<
 	$(Q)$(LD) -nostdlib -static -Ttext 0x100000 -z noexecstack -o $@ $@.o
 
 $(BUILD)/tests/guests/%.elf: tests/guests/%.asm
 	@mkdir -p $(dir $@)
 	$(call say,GUEST,$@)
+	$(Q)$(NASM) $(NASM_DEPS)
 	$(Q)$(NASM) -f elf32 -o $@.o $<
 	$(Q)$(LD) -m elf_i386 -nostdlib -static -Ttext 0x100000 -z noexecstack -o $@ $@.o
 
@@ -206,3 +215,13 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- NASM dependencies ------------------------------------------------------------
+# An assembled file without its $@.d (built before NASM_DEPS existed) is
+# rebuilt once, so its %include list is known from then on.
+NASM_OUTPUTS := $(patsubst %.asm,$(BUILD)/kern/%.o,$(KERNEL_ASM)) \
+                $(patsubst %.asm,$(BUILD)/guest/%.o,$(GUEST_ASM)) \
+                $(patsubst tests/guests/%.asm,$(BUILD)/tests/guests/%.elf,$(wildcard tests/guests/*.asm))
+$(foreach o,$(NASM_OUTPUTS),$(if $(wildcard $(o).d),,$(eval $(o): FORCE)))
+.PHONY: FORCE
+FORCE:
