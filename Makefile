@@ -285,3 +285,41 @@ $(BUILD)/check-headers/guest/%.ok: %
 	$(call header_check,$(KCFLAGS) -DDV_GUEST,guest)
 $(BUILD)/check-headers/host/%.ok: %
 	$(call header_check,$(HCFLAGS_TOOL),host)
+
+# --- fuzzers (tests/fuzz) ---------------------------------------------------------
+#   make fuzz [FUZZ_SECONDS=120] [FUZZ_TARGETS="config loader"]
+# A target is tests/fuzz/fuzz_NAME.c (LLVMFuzzerTestOneInput) plus fuzz_NAME.mk
+# setting fuzz_NAME_SRCS := the sources under test, built hosted (-DDV_HOSTED)
+# with clang's libFuzzer, ASan and UBSan; seeds in tests/fuzz/NAME/corpus/,
+# known crashing inputs in tests/fuzz/NAME/crashes/. make test runs a smoke run
+# of each (tests/fuzz/run-tests): the seeds and the crashes replayed, then a
+# few seconds of fuzzing.
+FUZZ_CC      := clang
+FUZZ_SECONDS ?= 120
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 $(WARN) -I. -Iinclude -DDV_HOSTED -MMD -MP \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+-include $(wildcard tests/fuzz/*.mk)
+
+$(BUILD)/fuzz-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+define fuzz_rule
+$(BUILD)/fuzz/fuzz_$(1): $(BUILD)/fuzz-obj/tests/fuzz/fuzz_$(1).o \
+                         $$(patsubst %.c,$(BUILD)/fuzz-obj/%.o,$$(fuzz_$(1)_SRCS))
+	@mkdir -p $$(dir $$@)
+	$(call say,LINK,$$@)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ -lm
+endef
+$(foreach t,$(FUZZ_NAMES),$(eval $(call fuzz_rule,$(t))))
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+fuzz: deps $(FUZZ_BINS)
+	tests/fuzz/run --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+test: $(FUZZ_BINS)
