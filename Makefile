@@ -308,6 +308,15 @@ $(BUILD)/fuzz-obj/%.o: %.c
 	$(call say,FUZZCC,$<)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
+# The harnesses themselves get no coverage instrumentation: their reference
+# models' loops would otherwise cost more than the code under test, and guide
+# the fuzzer towards the harness instead of the target.
+$(BUILD)/fuzz-obj/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(subst fuzzer-no-link$(comma),,$(FUZZ_CFLAGS)) -O2 -c -o $@ $<
+comma := ,
+
 define fuzz_rule
 $(BUILD)/fuzz/fuzz_$(1): $(BUILD)/fuzz-obj/tests/fuzz/fuzz_$(1).o \
                          $$(patsubst %.c,$(BUILD)/fuzz-obj/%.o,$$(fuzz_$(1)_SRCS))
