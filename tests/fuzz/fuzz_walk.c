@@ -6,15 +6,17 @@
  * Input: byte 0: the walk (x86, EPT or 2D) and whether tables are read
  * through the flat fast path; byte 1: the access (read, write, fetch; user);
  * byte 2: MAXPHYADDR (36..48); byte 3: EFER.NXE, CR0.WP; bytes 4..11: the
- * address; bytes 12..19: the x86 root (CR3), 20..27: the EPT root (EPTP).
- * The rest is K 8-byte entries: physical memory is those entries repeated,
+ * address; bytes 12..19: the x86 root (CR3), 20..27: the EPT root (EPTP);
+ * 28..31: see below. The rest is K 8-byte entries: physical memory is those entries repeated,
  * the 8 bytes at pa being entry (pa / 8) mod K, so every address a walk
  * reaches holds a fuzzed entry.
  *
  * Checks: success or fault as the reference says; on success pa, gPA, page
  * size, leaf level and rights; on a fault its kind, stage, level, error code
  * or exit qualification, failing gPA and whether it hit a guest table; and
- * the memory references counted by kind and level. */
+ * the memory references counted by kind and level. With data[3] bit 2, the
+ * x86 and EPT walks are repeated through a paging-structure cache (bytes
+ * 28..30 give its geometry): same outcome, no more reads. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			__builtin_trap();                                                          \
 	} while (0)
 
-#define HDR	     28
+#define HDR	     32
 #define FLAT_SIZE    0x10000
 #define BIT(n)	     (1ULL << (n))
 #define BITS(hi, lo) ((~0ULL >> (63 - (hi))) & ~(BIT(lo) - 1)) /* bits hi..lo set */
@@ -212,8 +214,10 @@ static void ref_x86(const struct env *e, u64 va, bool nested, struct ref *r)
 
 /* --- the harness ------------------------------------------------------------------ */
 
+/* cached: the walk used a paging-structure cache, so it may read fewer entries. */
 static void compare(int rc, const struct ref *r, const struct walk_leaf *leaf,
-		    const struct walk_fault *f, const struct walk_refs *refs, bool nested_walk)
+		    const struct walk_fault *f, const struct walk_refs *refs, bool nested_walk,
+		    bool cached)
 {
 	unsigned total = 0;
 
@@ -235,10 +239,47 @@ static void compare(int rc, const struct ref *r, const struct walk_leaf *leaf,
 			CHECK(f->on_table == r->on_table);
 	}
 	for (unsigned i = 0; i < 12; i++) {
-		CHECK(refs->n[i] == r->refs[i]);
+		CHECK(cached ? refs->n[i] <= r->refs[i] : refs->n[i] == r->refs[i]);
 		total += r->refs[i];
 	}
-	CHECK(refs->total == total);
+	CHECK(cached ? refs->total <= total : refs->total == total);
+}
+
+/* With a paging-structure cache (mm/model/pwc.c), a walk ends exactly as it
+ * would without one, only with fewer reads: walk va (filling the cache), a
+ * neighbour that shares upper levels, then va again. */
+static void check_cached(const struct env *e, const struct walk_tables *t, bool ept_walk,
+			 const struct walk_env *wenv, u32 acc, u64 va, u64 va2, const u8 *geo)
+{
+	const struct pwc_geometry g = {
+		{(u16)(1 + geo[0] % 8), (u16)(geo[1] % 9), (u16)(geo[2] % 9)}};
+	const u64 order[3] = {va, va2, va};
+	struct pwc pwc;
+
+	CHECK(pwc_init(&pwc, &g) == 0);
+	for (unsigned i = 0; i < 3; i++) {
+		struct walk_refs refs = {0};
+		struct walk_leaf leaf = {0};
+		struct walk_fault f = {0};
+		struct ref r;
+		int rc;
+
+		if (ept_walk) {
+			u64 hpa = 0, rights = 0;
+			unsigned shift = 0;
+
+			rc = walk_ept(t, order[i], acc, wenv, WALK_REF_FINAL, &pwc, &refs, &leaf,
+				      &f);
+			memset(&r, 0, sizeof(r));
+			r.ok = ref_ept(e, order[i], false, WALK_REF_FINAL, &r, &hpa, &rights,
+				       &shift);
+			r.pa = hpa, r.rights = rights, r.shift = shift;
+		} else {
+			rc = walk_x86(t, order[i], acc, wenv, &pwc, &refs, &leaf, &f);
+			ref_x86(e, order[i], false, &r);
+		}
+		compare(rc, &r, &leaf, &f, &refs, false, true);
+	}
 }
 
 static u64 get64(const u8 *p)
@@ -259,7 +300,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct env e;
 	struct ref r;
 	u32 acc;
-	u64 va;
+	u64 va, neighbour;
 	int rc;
 
 	if (size < HDR)
@@ -273,6 +314,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e.nxe = data[3] & 1;
 	e.wp = data[3] & 2;
 	va = get64(data + 4);
+	/* data[3] bit 2: repeat the walk with a paging-structure cache; the
+	 * neighbour differs from va in bits picked by data[3] and data[1] */
+	neighbour = (u64)(data[3] >> 3) << (12 + 9 * ((data[1] >> 4) & 3));
 	e.cr3 = get64(data + 12);
 	e.eptp = get64(data + 20);
 	acc = (e.write ? WALK_ACC_WRITE : 0) | (e.exec ? WALK_ACC_EXEC : 0) |
@@ -297,7 +341,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 0:
 		rc = walk_x86(&guest, va, acc, &wenv, NULL, &refs, &leaf, &f);
 		ref_x86(&e, va, false, &r);
-		compare(rc, &r, &leaf, &f, &refs, false);
+		compare(rc, &r, &leaf, &f, &refs, false, false);
+		if (data[3] & 4)
+			check_cached(&e, &guest, false, &wenv, acc, va, va ^ neighbour, data + 28);
 		break;
 	case 1: {
 		u64 hpa = 0, rights = 0;
@@ -308,15 +354,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&r, 0, sizeof(r));
 		r.ok = ref_ept(&e, va, false, WALK_REF_FINAL, &r, &hpa, &rights, &shift);
 		r.pa = hpa, r.rights = rights, r.shift = shift;
-		compare(rc, &r, &leaf, &f, &refs, false);
+		compare(rc, &r, &leaf, &f, &refs, false, false);
 		if (rc == 0)
 			CHECK(leaf.gpa == va);
+		if (data[3] & 4)
+			check_cached(&e, &ept, true, &wenv, acc, va,
+				     (va ^ neighbour) & (BIT(48) - 1), data + 28);
 		break;
 	}
 	default:
 		rc = walk_2d(&guest, &ept, va, acc, &wenv, &refs, &leaf, &f);
 		ref_x86(&e, va, true, &r);
-		compare(rc, &r, &leaf, &f, &refs, true);
+		compare(rc, &r, &leaf, &f, &refs, true, false);
 		break;
 	}
 	return 0;
