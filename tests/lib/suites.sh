@@ -17,7 +17,7 @@ suite_lines=()
 suite_summary_re='^([A-Za-z0-9_.-]+: )?([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$'
 
 suite_run() { # NAME COMMAND...: run it, show its output, add its counts
-	local name=$1 rc last p=0 f=0 s=0 why=""
+	local name=$1 rc last p=0 f=0 s=0 why="" t0=$SECONDS
 	shift
 	echo "== $name"
 	"$@" | tee "$suite_tmp/out"
@@ -36,8 +36,8 @@ suite_run() { # NAME COMMAND...: run it, show its output, add its counts
 	[ -n "$why" ] && echo "run-all: suite $name $why: counted as 1 failure"
 	suite_passed=$((suite_passed + p)) suite_failed=$((suite_failed + f))
 	suite_skipped=$((suite_skipped + s))
-	suite_lines+=("$(printf '  %-10s %d passed, %d failed, %d skipped%s' "$name" "$p" "$f" "$s" \
-		"${why:+ ($why)}")")
+	suite_lines+=("$(printf '  %-10s %d passed, %d failed, %d skipped in %d s%s' "$name" "$p" "$f" \
+		"$s" $((SECONDS - t0)) "${why:+ ($why)}")")
 }
 
 suite_totals() { # the per-suite table, then the last line; returns 1 on any failure
