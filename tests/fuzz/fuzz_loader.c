@@ -8,7 +8,9 @@
  * Checks: the loader never writes or zeroes outside guest RAM; it returns 0
  * or -DV_EINVAL / -DV_ERANGE / -DV_ENOTSUP with a message; on success the
  * entry point and the info structure lie in RAM below 4 GiB (multiboot), the
- * image range is ordered and free_gpa is page-aligned and past the image. */
+ * image range is ordered and free_gpa is page-aligned and past the image, and
+ * the multiboot information parses (hv/multiboot.c) to the command line, the
+ * loader's name and the guest's RAM. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <dimvisor/errno.h>
 #include <dimvisor/multiboot.h>
 #include "hv/loader.h"
+#include "hv/multiboot.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,6 +60,32 @@ static int fake_zero(void *ctx, u64 gpa, u64 len)
 	return 0; /* range checked; 16 MiB of memset per input would be the whole cost */
 }
 
+static const void *ram_reader(void *ctx, u64 phys, u64 len)
+{
+	return span(phys, len, *(unsigned *)ctx);
+}
+
+/* The multiboot information the loader wrote is what the guest will parse:
+ * hv/multiboot.c must accept it and find the command line, the loader's
+ * name and exactly the guest's RAM ranges as available memory. */
+static void check_info(const struct guest_boot *boot, unsigned nram, const char *cmdline)
+{
+	static struct boot_info info;
+	char err[128];
+
+	if (multiboot_parse(boot->magic, boot->info_gpa, ram_reader, &nram, &info, err,
+			    sizeof(err)) != 0)
+		__builtin_trap(); /* the guest could not parse its own boot information */
+	CHECK(info.protocol == (boot->kind == BOOT_MULTIBOOT2 ? 2 : 1));
+	CHECK(strcmp(info.cmdline, cmdline ? cmdline : "") == 0);
+	CHECK(strcmp(info.loader_name, LOADER_NAME) == 0);
+	CHECK(info.nmmap == nram);
+	for (unsigned i = 0; i < nram; i++) {
+		CHECK(info.mmap[i].base == ram[i].gpa && info.mmap[i].len == ram[i].len);
+		CHECK(info.mmap[i].type == BOOT_MEM_AVAILABLE);
+	}
+}
+
 static u32 get32(const u8 *p)
 {
 	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
@@ -91,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct loader_target t;
 	struct guest_boot boot;
 	unsigned nram;
+	const char *cmdline;
 	size_t errlen;
 	char *err;
 	u8 *img;
@@ -111,8 +141,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t = (struct loader_target){ram, nram, fake_write, fake_zero, &nram};
 	memset(&boot, 0xa5, sizeof(boot));
 
-	rc = loader_load(&t, img, size - 1, data[0] & 8 ? NULL : "console=serial quiet", &boot, err,
-			 errlen);
+	cmdline = data[0] & 8 ? NULL : "console=serial quiet";
+	rc = loader_load(&t, img, size - 1, cmdline, &boot, err, errlen);
 	CHECK(rc == 0 || rc == -DV_EINVAL || rc == -DV_ERANGE || rc == -DV_ENOTSUP);
 	if (rc) {
 		if (errlen)
@@ -127,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(boot.entry < HIGH_BASE && span(boot.entry, 1, nram));
 			CHECK(boot.info_gpa < HIGH_BASE && span(boot.info_gpa, 8, nram));
 			CHECK(boot.magic == MB1_BOOT_MAGIC || boot.magic == MB2_BOOT_MAGIC);
+			check_info(&boot, nram, cmdline);
 		}
 	}
 	free(img);

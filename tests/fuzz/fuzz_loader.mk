@@ -1,1 +1,1 @@
-fuzz_loader_SRCS := hv/loader.c lib/printf.c lib/string.c lib/errno.c
+fuzz_loader_SRCS := hv/loader.c hv/multiboot.c lib/printf.c lib/string.c lib/errno.c
