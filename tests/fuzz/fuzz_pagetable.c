@@ -2,11 +2,13 @@
  * of its own: an array of what every 4 KiB page of a 2 GiB window maps to
  * (frame and permissions, or nothing).
  *
- * Input: byte 0 picks the format (bit 0: EPT) and the leaf sizes allowed
- * (bits 2:1); byte 1 the number of table allocations that succeed (255: all);
- * then 8-byte operations: map, unmap, protect, split, merge, or a call with
- * bad arguments. Sizes and addresses come in 4 KiB, 2 MiB or 1 GiB units so
- * that large leaves, partial overlaps and splits are common.
+ * Input: byte 0 picks the format (bit 0: EPT), the leaf sizes allowed
+ * (bits 2:1) and, for x86, whether the window starts at 0 or at the bottom of
+ * the upper canonical half (bit 3); byte 1 the number of table allocations
+ * that succeed (255: all); then 8-byte operations: map, unmap, protect,
+ * split, merge, or a call with bad arguments. Sizes and addresses come in
+ * 4 KiB, 2 MiB or 1 GiB units so that large leaves, partial overlaps and
+ * splits are common.
  *
  * Checks after every operation: its return value is the one the reference
  * predicts (-DV_ENOMEM allowed whenever a table may be needed); a failed call
@@ -127,6 +129,7 @@ static u64 ref_mapped_blocks(u64 va, u64 len)
 	return n;
 }
 static bool fmt_ept;	  /* the table's format */
+static u64 vbase;	  /* where the window lies: 0, or the upper half (x86) */
 static unsigned sizes_ok; /* PT_SIZE_* */
 
 static bool perms_valid(unsigned perms)
@@ -159,7 +162,7 @@ static void check_page(const struct pagetable *pt, u64 va)
 
 	if (va >= WIN)
 		return;
-	rc = pt_translate(pt, va, &pa, &perms, &level);
+	rc = pt_translate(pt, vbase + va, &pa, &perms, &level);
 	if (!ref_perms[i]) {
 		CHECK(rc == -DV_ENOENT);
 		return;
@@ -193,7 +196,7 @@ static void check_all(const struct pagetable *pt)
 
 	while (va < WIN) {
 		struct pt_walk w;
-		int rc = pt_walk_path(pt, va, &w);
+		int rc = pt_walk_path(pt, vbase + va, &w);
 		u64 span, i;
 
 		CHECK(rc == 0 || rc == -DV_ENOENT);
@@ -281,7 +284,7 @@ static void run_op(struct pagetable *pt, const u8 *op)
 	case 0: /* map */
 		if (!perms_valid(perms))
 			want = -DV_EINVAL, may_enomem = false;
-		rc = pt_map(pt, va, pa, len, perms);
+		rc = pt_map(pt, vbase + va, pa, len, perms);
 		if (rc == 0) {
 			for (u64 i = 0; i < len / KB4; i++) {
 				u64 p = va / KB4 + i;
@@ -293,7 +296,7 @@ static void run_op(struct pagetable *pt, const u8 *op)
 		}
 		break;
 	case 1: /* unmap */
-		rc = pt_unmap(pt, va, len);
+		rc = pt_unmap(pt, vbase + va, len);
 		if (rc == 0) {
 			for (u64 i = va / KB4; i < (va + len) / KB4; i++) {
 				flush_expected |= ref_perms[i] != 0;
@@ -308,7 +311,7 @@ static void run_op(struct pagetable *pt, const u8 *op)
 			for (u64 i = va / KB4; i < (va + len) / KB4 && !want; i++)
 				if (!ref_perms[i])
 					want = -DV_ENOENT; /* before any allocation */
-		rc = pt_protect(pt, va, len, perms);
+		rc = pt_protect(pt, vbase + va, len, perms);
 		if (rc == 0) {
 			for (u64 i = va / KB4; i < (va + len) / KB4; i++) {
 				flush_expected |=
@@ -320,10 +323,10 @@ static void run_op(struct pagetable *pt, const u8 *op)
 	case 3: { /* split: a leaf at exactly that level, or -DV_ENOENT */
 		unsigned lvl = 0;
 
-		pt_translate(pt, va, NULL, NULL, &lvl);
+		pt_translate(pt, vbase + va, NULL, NULL, &lvl);
 		if (!ref_perms[va / KB4] || lvl != level)
 			want = -DV_ENOENT, may_enomem = false;
-		rc = pt_split(pt, va, level);
+		rc = pt_split(pt, vbase + va, level);
 		break;
 	}
 	case 4: { /* merge: never changes a translation */
@@ -332,7 +335,7 @@ static void run_op(struct pagetable *pt, const u8 *op)
 		unsigned lvl = 0;
 
 		may_enomem = false;
-		pt_translate(pt, va, NULL, NULL, &lvl);
+		pt_translate(pt, vbase + va, NULL, NULL, &lvl);
 		if (!(sizes_ok & (1u << level)))
 			want = -DV_EINVAL;
 		else if (ref_perms[va / KB4] && lvl == level)
@@ -343,7 +346,7 @@ static void run_op(struct pagetable *pt, const u8 *op)
 			want = -DV_ENOENT;
 		else
 			want = ref_mergeable(base, block) ? 0 : -DV_EBUSY;
-		rc = pt_merge(pt, va, level);
+		rc = pt_merge(pt, vbase + va, level);
 		break;
 	}
 	default: { /* bad arguments: nothing may change */
@@ -354,13 +357,13 @@ static void run_op(struct pagetable *pt, const u8 *op)
 		want = -DV_EINVAL;
 		switch (op[5] % 5) {
 		case 0:
-			rc = pt_map(pt, va + 8, pa, len, PT_R);
+			rc = pt_map(pt, vbase + va + 8, pa, len, PT_R);
 			break;
 		case 1:
-			rc = pt_map(pt, va, pa | 0x800, len, PT_R);
+			rc = pt_map(pt, vbase + va, pa | 0x800, len, PT_R);
 			break;
 		case 2:
-			rc = pt_unmap(pt, va, len - 1);
+			rc = pt_unmap(pt, vbase + va, len - 1);
 			break;
 		case 3:
 			rc = pt_map(pt, bad_va[op[6] % 3], pa, len, PT_R | PT_X);
@@ -373,7 +376,7 @@ static void run_op(struct pagetable *pt, const u8 *op)
 			}
 			break;
 		default:
-			rc = pt_map(pt, va, (1ULL << 52) - KB4, 2 * KB4, PT_R);
+			rc = pt_map(pt, vbase + va, (1ULL << 52) - KB4, 2 * KB4, PT_R);
 			break;
 		}
 		break;
@@ -414,6 +417,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	arena_reset();
 	arena.budget = data[1] == 255 ? -1 : data[1];
 	fmt_ept = data[0] & 1;
+	vbase = !fmt_ept && (data[0] & 8) ? 0xffff800000000000ULL : 0;
 	sizes_ok = size_choice[(data[0] >> 1) & 3];
 
 	rc = pt_init(&pt, fmt_ept ? PT_FMT_EPT : PT_FMT_X86, sizes_ok, &ops);
