@@ -2,9 +2,10 @@
 #
 #   make            hypervisor, guest, ISO, host tools
 #   make run        boot the ISO in Bochs (EMU=qemu for QEMU; ARGS=, GUEST_ARGS=)
-#   make test       unit tests, then system tests; last line "N passed, M failed"
+#   make test       unit tests, then system tests; last line "N passed, M failed, K skipped"
 #   make bench      benchmarks (ratios measured side by side)
 #   make debug      QEMU halted at the first instruction with a gdb stub on :1234
+#   make check      clang-format, cppcheck, headers alone, model freestanding (in make test too)
 #
 # Conventions that let a module be added without editing this file:
 #   - kernel sources: boot/*.asm arch/x86_64/*.{c,asm} lib/*.c mm/*.c hv/*.c
@@ -46,6 +47,11 @@ HCFLAGS_COMMON := -std=gnu11 -g $(WARN) -I. -Iinclude -DDV_HOSTED -MMD -MP
 HCFLAGS_TEST   := $(HCFLAGS_COMMON) -O1 -fsanitize=address,undefined \
                   -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 HCFLAGS_TOOL   := $(HCFLAGS_COMMON) -O2 -march=x86-64-v2
+
+# What each NASM source %includes goes to $@.d (read by the -include at the end),
+# so touching boot/early.inc or a guest's .inc rebuilds what uses it. A separate
+# `nasm -M` run: NASM 2.16.01's -MD, while assembling, lists no %include.
+NASM_DEPS = -M -MF $@.d -MT $@ -MP $<
 
 # --- hypervisor image -------------------------------------------------------
 # The hypervisor links the model's walker (guest-virtual translation) and its
@@ -99,6 +105,7 @@ $(BUILD)/kern/%.o: %.c
 $(BUILD)/kern/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(call say,NASM,$<)
+	$(Q)$(NASM) -I boot/ $(NASM_DEPS)
 	$(Q)$(NASM) -f elf64 -g -F dwarf -I boot/ -o $@ $<
 
 $(BUILD)/dimvisor.elf: $(KERNEL_OBJ) linker.ld
@@ -113,6 +120,7 @@ $(BUILD)/guest/%.o: %.c
 $(BUILD)/guest/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(call say,NASM,$<)
+	$(Q)$(NASM) -I guest/ -I boot/ $(NASM_DEPS)
 	$(Q)$(NASM) -f elf64 -g -F dwarf -I guest/ -I boot/ -o $@ $<
 
 $(BUILD)/guest.elf: $(GUEST_OBJ) guest/linker.ld
@@ -127,12 +135,14 @@ $(BUILD)/dimvisor.iso: $(BUILD)/dimvisor.elf $(if $(GUEST_C),$(BUILD)/guest.elf)
 $(BUILD)/tests/guests/%64.elf: tests/guests/%64.asm
 	@mkdir -p $(dir $@)
 	$(call say,GUEST,$@)
+	$(Q)$(NASM) $(NASM_DEPS)
 	$(Q)$(NASM) -f elf64 -o $@.o $<
 	$(Q)$(LD) -nostdlib -static -Ttext 0x100000 -z noexecstack -o $@ $@.o
 
 $(BUILD)/tests/guests/%.elf: tests/guests/%.asm
 	@mkdir -p $(dir $@)
 	$(call say,GUEST,$@)
+	$(Q)$(NASM) $(NASM_DEPS)
 	$(Q)$(NASM) -f elf32 -o $@.o $<
 	$(Q)$(LD) -m elf_i386 -nostdlib -static -Ttext 0x100000 -z noexecstack -o $@ $@.o
 
@@ -206,4 +216,120 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+
+# --- NASM dependencies ------------------------------------------------------------
+# An assembled file without its $@.d (built before NASM_DEPS existed) is
+# rebuilt once, so its %include list is known from then on.
+NASM_OUTPUTS := $(patsubst %.asm,$(BUILD)/kern/%.o,$(KERNEL_ASM)) \
+                $(patsubst %.asm,$(BUILD)/guest/%.o,$(GUEST_ASM)) \
+                $(patsubst tests/guests/%.asm,$(BUILD)/tests/guests/%.elf,$(wildcard tests/guests/*.asm))
+$(foreach o,$(NASM_OUTPUTS),$(if $(wildcard $(o).d),,$(eval $(o): FORCE)))
+.PHONY: FORCE
+FORCE:
+
+# --- safety nets: make check (each is also a test in make test) -------------------
+#   check-format               clang-format --dry-run -Werror over every C file and header
+#   check-cppcheck             cppcheck (warning, portability); suppressions with
+#                              their reasons in tests/checks/cppcheck.supp
+#   check-headers              every header compiles on its own (and twice: include
+#                              guard), with the flags of each build that uses it
+#   check-model-freestanding   (above) the whole model compiles freestanding
+.PHONY: check check-format check-cppcheck check-headers
+check: check-format check-cppcheck check-headers check-model-freestanding
+
+CHECK_C_FILES = $(shell git ls-files -co --exclude-standard '*.c' '*.h' 2>/dev/null || \
+                  find . -path ./$(BUILD) -prune -o -name '*.[ch]' -print)
+
+# Files in tests/checks/format-pending are reported as SKIP while they still
+# need formatting (and as clean once they are), never silently left out.
+FORMAT_PENDING = $(shell sed -e 's/\#.*//' tests/checks/format-pending)
+check-format:
+	$(call say,FORMAT,"clang-format --dry-run -Werror")
+	$(Q)clang-format --dry-run -Werror $(filter-out $(FORMAT_PENDING),$(CHECK_C_FILES))
+	$(Q)for f in $(filter $(FORMAT_PENDING),$(CHECK_C_FILES)); do \
+	    if clang-format --dry-run -Werror $$f 2>/dev/null; then \
+	        echo "check-format: $$f is clean now: remove it from tests/checks/format-pending"; \
+	    else \
+	        echo "check-format: SKIP $$f: known unformatted (tests/checks/format-pending)"; \
+	    fi; \
+	done
+
+CPPCHECK_FLAGS := --enable=warning,portability --error-exitcode=1 --inline-suppr -q \
+                  --suppressions-list=tests/checks/cppcheck.supp -I. -Iinclude --std=c11 -j2
+check-cppcheck:
+	$(call say,CPPCHECK,"$(CPPCHECK_FLAGS)")
+	$(Q)cppcheck $(CPPCHECK_FLAGS) $(filter %.c,$(CHECK_C_FILES))
+
+# Which build includes which headers: the hypervisor (KCFLAGS), the guest kernel
+# (KCFLAGS -DDV_GUEST) and the host (unit tests and tools).
+HDR_KERN  := $(wildcard include/*/*.h arch/*/*.h hv/*.h hv/*/*.h mm/*.h mm/*/*.h lib/*.h)
+HDR_GUEST := $(wildcard guest/*.h include/*/*.h arch/*/*.h lib/*.h)
+HDR_HOST  := $(wildcard include/*/*.h lib/*.h mm/*.h mm/*/*.h tools/mmusim/*.h tools/qtrace.d/*.h)
+HDR_STAMPS := $(patsubst %,$(BUILD)/check-headers/kern/%.ok,$(HDR_KERN)) \
+              $(patsubst %,$(BUILD)/check-headers/guest/%.ok,$(HDR_GUEST)) \
+              $(patsubst %,$(BUILD)/check-headers/host/%.ok,$(HDR_HOST))
+check-headers: $(HDR_STAMPS)
+
+# header_check FLAGS: compile a file that includes $< twice; -MMD keeps the
+# stamp's dependencies, so a header is rechecked when anything it includes changes.
+define header_check
+	@mkdir -p $(dir $@)
+	$(Q)printf '#include "%s"\n#include "%s"\n' $< $< | \
+	    $(CC) $(filter-out -MMD -MP,$(1)) -fsyntax-only -MMD -MP -MF $@.d -MT $@ -x c - \
+	    || { echo "check-headers: $< does not compile on its own ($(2) build)"; exit 1; }
+	@touch $@
+endef
+$(BUILD)/check-headers/kern/%.ok: %
+	$(call header_check,$(KCFLAGS),hypervisor)
+$(BUILD)/check-headers/guest/%.ok: %
+	$(call header_check,$(KCFLAGS) -DDV_GUEST,guest)
+$(BUILD)/check-headers/host/%.ok: %
+	$(call header_check,$(HCFLAGS_TOOL),host)
+
+# --- fuzzers (tests/fuzz) ---------------------------------------------------------
+#   make fuzz [FUZZ_SECONDS=120] [FUZZ_TARGETS="config loader"]
+# A target is tests/fuzz/fuzz_NAME.c (LLVMFuzzerTestOneInput) plus fuzz_NAME.mk
+# setting fuzz_NAME_SRCS := the sources under test, built hosted (-DDV_HOSTED)
+# with clang's libFuzzer, ASan and UBSan; seeds in tests/fuzz/NAME/corpus/,
+# known crashing inputs in tests/fuzz/NAME/crashes/. make test runs a smoke run
+# of each (tests/fuzz/run-tests): the seeds and the crashes replayed, then a
+# few seconds of fuzzing.
+FUZZ_CC      := clang
+FUZZ_SECONDS ?= 120
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 $(WARN) -I. -Iinclude -DDV_HOSTED -MMD -MP \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+-include $(wildcard tests/fuzz/*.mk)
+
+$(BUILD)/fuzz-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+# The harnesses themselves get no coverage instrumentation: their reference
+# models' loops would otherwise cost more than the code under test, and guide
+# the fuzzer towards the harness instead of the target.
+$(BUILD)/fuzz-obj/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(call say,FUZZCC,$<)
+	$(Q)$(FUZZ_CC) $(subst fuzzer-no-link$(comma),,$(FUZZ_CFLAGS)) -O2 -c -o $@ $<
+comma := ,
+
+define fuzz_rule
+$(BUILD)/fuzz/fuzz_$(1): $(BUILD)/fuzz-obj/tests/fuzz/fuzz_$(1).o \
+                         $$(patsubst %.c,$(BUILD)/fuzz-obj/%.o,$$(fuzz_$(1)_SRCS))
+	@mkdir -p $$(dir $$@)
+	$(call say,LINK,$$@)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ -lm
+endef
+$(foreach t,$(FUZZ_NAMES),$(eval $(call fuzz_rule,$(t))))
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+fuzz: deps $(FUZZ_BINS)
+	tests/fuzz/run --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+test: $(FUZZ_BINS)

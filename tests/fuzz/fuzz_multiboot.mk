@@ -1,0 +1,1 @@
+fuzz_multiboot_SRCS := hv/multiboot.c

@@ -1,0 +1,1 @@
+fuzz_pagetable_SRCS := mm/pagetable.c

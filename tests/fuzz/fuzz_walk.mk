@@ -1,0 +1,1 @@
+fuzz_walk_SRCS := mm/model/walk.c mm/model/pwc.c
