@@ -124,7 +124,8 @@ int model_init(struct model *m, const struct model_config *c)
 	if (err)
 		return err;
 	model_apply_mode(m);
-	m->fast.ok = 0;
+	/* All of it: model_access compares base and mask before it looks at ok. */
+	m->fast = (struct model_fast){0};
 	m->memo = NULL;
 	m->memo_mask = 0;
 	m->memo_gen = 1;
@@ -211,6 +212,13 @@ void model_set_tables(struct model *m, const struct walk_tables *guest,
 	m->cfg.guest = *guest;
 	m->cfg.nested = *nested;
 	model_flush(m);
+}
+
+void model_move_tables(struct model *m, const struct walk_tables *guest,
+		       const struct walk_tables *nested)
+{
+	m->cfg.guest = *guest;
+	m->cfg.nested = *nested;
 }
 
 int model_escape_page(struct model *m, u64 gpa)

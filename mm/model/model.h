@@ -218,6 +218,11 @@ int model_set_mode(struct model *m, enum model_mode mode);
 int model_set_segments(struct model *m, const struct segment *gseg, const struct segment *vseg);
 void model_set_tables(struct model *m, const struct walk_tables *guest,
 		      const struct walk_tables *nested);
+/* The same tables, now read at another host address or with a larger flat
+ * window (a tool's table memory grew): no flush, nothing else changes. The
+ * caller promises every entry reads as before. */
+void model_move_tables(struct model *m, const struct walk_tables *guest,
+		       const struct walk_tables *nested);
 /* Escape the 4 KiB guest-physical page of gpa from the VMM segment. */
 int model_escape_page(struct model *m, u64 gpa);
 

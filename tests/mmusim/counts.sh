@@ -17,7 +17,7 @@
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-mmusim=$root/build/mmusim
+mmusim=${MMUSIM:-$root/build/mmusim} # MMUSIM: another build, e.g. to --update from an older one
 store=$root/tests/mmusim/counts
 trace=$root/tests/mmusim/echo.lackey.xz
 update=false
@@ -64,6 +64,7 @@ runs=(
 	"chase-escape-bloom|wl|--workload chase --footprint 256M --accesses 100K --escape 512 --escape-bits 1024 --seed 7"
 	"kvs-skylake-pwc|wl|--workload kvs --footprint 64M --accesses 100K --tlb skylake --pwc"
 	"stream-skylake|wl|--workload stream --footprint 2G --accesses 200K --tlb skylake"
+	"gups-16g-growth|wl|--workload gups --footprint 16G --accesses 150K"
 	"trace|-|"
 	"trace-ifetch-primary|-|--ifetch --primary 0x400000-0x10000000 --escape 16"
 	"trace-skylake-pwc|-|--tlb skylake --pwc"

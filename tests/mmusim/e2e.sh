@@ -178,7 +178,7 @@ eq(cfg["4k+4k"]["walk_refs"], 48, "24 each")
 '
 
 printf ' L 10,4\nnot a record\n' | "$mmusim" --trace - >/dev/null 2>"$tmp/err"
-[ $? -eq 1 ] && grep -q "line 2: not a lackey record" "$tmp/err"
+[ $? -eq 1 ] && grep -q "line 2 (byte 8): not a lackey record" "$tmp/err"
 report $? "malformed trace line: clear error, exit 1"
 
 # --- bad arguments -------------------------------------------------------------

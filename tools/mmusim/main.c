@@ -126,7 +126,14 @@ static int run(const struct options *o, struct source *src, struct sim *sims, si
 	pr.start = pr.last = t0;
 	while (!o->accesses || fed < o->accesses) {
 		double g0 = now(), g1;
-		long n = source_next(src, buf, ACCESS_BATCH);
+		/* A trace is read no further than the accesses simulated, so
+		 * its counts describe them; a workload's batch is cut below. */
+		size_t want = ACCESS_BATCH;
+		long n;
+
+		if (o->accesses && src->is_trace)
+			want = (size_t)MIN((u64)ACCESS_BATCH, o->accesses - fed);
+		n = source_next(src, buf, want);
 
 		g1 = now();
 		rep->gen_seconds += g1 - g0;

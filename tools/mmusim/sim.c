@@ -88,6 +88,8 @@ int sim_init(struct sim *s, const struct config_spec *spec, struct layout *l,
 	gtables_walk(s->g, &c.guest);
 	if (s->e)
 		etables_walk(s->e, &c.nested);
+	s->gw = c.guest;
+	s->ew = c.nested;
 	rc = model_init(s->m, &c);
 	for (unsigned i = 0; rc == 0 && i < l->geo.nescaped; i++)
 		rc = model_escape_page(s->m, l->geo.escaped[i]);
@@ -111,6 +113,23 @@ void sim_fini(struct sim *s)
 	s->memo = NULL;
 }
 
+/* The arenas grow, and may move, as tables are made (by this configuration
+ * or another with the same page policy): tell the model where they are. */
+static void sim_tables_refresh(struct sim *s)
+{
+	struct walk_tables gw, ew = s->ew;
+
+	gtables_walk(s->g, &gw);
+	if (s->e)
+		etables_walk(s->e, &ew);
+	if (gw.flat == s->gw.flat && gw.flat_size == s->gw.flat_size && ew.flat == s->ew.flat &&
+	    ew.flat_size == s->ew.flat_size)
+		return;
+	s->gw = gw;
+	s->ew = ew;
+	model_move_tables(s->m, &gw, &ew);
+}
+
 static const char *const fault_kinds[] = {"ok", "not present", "protection", "reserved bit",
 					  "non-canonical address"};
 
@@ -125,8 +144,10 @@ static int sim_fault(struct sim *s, const struct access *a, char *err, size_t er
 			rc = gtables_map(s->g, f->va);
 		else if (s->e)
 			rc = etables_map(s->e, f->pa);
-		if (rc == 0)
+		if (rc == 0) {
+			sim_tables_refresh(s);
 			return 0;
+		}
 		if (rc == -DV_ENOMEM) {
 			snprintf(err, errlen,
 				 "%s: out of table memory or of room outside the primary region "
@@ -168,6 +189,7 @@ int sim_feed(struct sim *s, const struct access *a, size_t n, char *err, size_t 
 {
 	struct model *m = s->m;
 
+	sim_tables_refresh(s);
 	for (size_t i = 0; i < n; i++) {
 		if (i + SIM_PREFETCH_AHEAD < n)
 			model_prefetch(m, a[i + SIM_PREFETCH_AHEAD].va);

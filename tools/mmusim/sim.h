@@ -32,6 +32,7 @@ struct sim {
 	struct model *m;
 	struct gtables *g;
 	struct etables *e;	       /* NULL for native configurations */
+	struct walk_tables gw, ew;     /* what the model reads now (arenas grow) */
 	struct model_memo_slot *memo;  /* walk memo storage, or NULL */
 	struct cost_linear_params lin; /* the parameters this configuration uses */
 	double seconds;		       /* time spent in this configuration's model */
