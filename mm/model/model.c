@@ -692,3 +692,93 @@ int model_translate(struct model *m, u64 gva, u32 acc, struct model_xlat *x)
 {
 	return model_do(m, gva, acc, x, false);
 }
+
+/* ---- look-ahead ------------------------------------------------------------------- */
+
+/* The tables a walk reads are spread over megabytes and miss the host's
+ * caches; a caller that knows its addresses ahead prefetches them. Nothing
+ * here changes the model: entries are read without counting, faulting or
+ * filling anything, and a missing table simply ends the look-ahead. */
+
+static void model_prefetch_entry(const struct walk_tables *t, u64 pa)
+{
+	if (pa < t->flat_size)
+		__builtin_prefetch(t->flat + pa);
+}
+
+/* Read the walk of a in t down to its last level and prefetch that entry
+ * (the upper levels are few and usually cached; the leaf is not). Returns
+ * the translation when every level, the leaf included, could be read
+ * (read_leaf), else 0. ept selects EPT's present and leaf bits. */
+static u64 model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool read_leaf)
+{
+	u64 table = t->root & PTE_ADDR_MASK;
+	unsigned lvl;
+
+	for (lvl = 4;; lvl--) {
+		u64 entry = table + PT_INDEX(a, lvl) * sizeof(u64), pte, shift;
+
+		if (lvl == 1 && !read_leaf) {
+			model_prefetch_entry(t, entry);
+			return 0;
+		}
+		pte = walk_read(t, entry);
+		if (!(pte & (ept ? EPT_RWX : X86_PTE_P)))
+			return 0;
+		if (lvl == 4 || (lvl > 1 && !(pte & (ept ? EPT_PS : X86_PTE_PS)))) {
+			table = pte & PTE_ADDR_MASK;
+			continue;
+		}
+		shift = PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1);
+		return (pte & PTE_ADDR_MASK & ~((1ULL << shift) - 1)) | (a & ((1ULL << shift) - 1));
+	}
+}
+
+/* Does the nested walk of gpa happen (no VMM-segment translation)? The
+ * escape filter is left out: an escaped page only costs a useless hint. */
+static bool model_nested_walks(const struct model *m, u64 gpa)
+{
+	return !(m->use_vseg && segment_contains(&m->cfg.vseg, gpa));
+}
+
+void model_prefetch_walk(const struct model *m, u64 gva, bool near)
+{
+	const struct walk_tables *g = &m->cfg.guest, *e = &m->cfg.nested;
+	u64 gpa;
+
+	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
+		gpa = gva + m->cfg.gseg.offset;
+		if (m->virt && !near && model_nested_walks(m, gpa))
+			model_look_ahead(e, gpa, true, false);
+		return;
+	}
+	if (!near) {
+		/* The guest's last-level entry; under virtualization also the
+		 * EPT entry that translates the table page holding it. */
+		model_look_ahead(g, gva, false, false);
+		if (m->virt && !m->use_vseg) {
+			u64 pt = 0, table = g->root & PTE_ADDR_MASK;
+			unsigned lvl;
+
+			for (lvl = 4; lvl > 1; lvl--) {
+				u64 pte = walk_read(g, table + PT_INDEX(gva, lvl) * sizeof(u64));
+
+				if (!(pte & X86_PTE_P) || (lvl < 4 && (pte & X86_PTE_PS)))
+					break;
+				table = pte & PTE_ADDR_MASK;
+				if (lvl == 2)
+					pt = table;
+			}
+			if (pt)
+				model_look_ahead(e, pt, true, false);
+		}
+		return;
+	}
+	/* Near: the guest entries are in cache now; the data's gPA is known,
+	 * so its EPT entry can be fetched. */
+	if (!m->virt)
+		return;
+	gpa = model_look_ahead(g, gva, false, true);
+	if (gpa && model_nested_walks(m, gpa))
+		model_look_ahead(e, gpa, true, false);
+}

@@ -203,6 +203,16 @@ static inline void model_prefetch(const struct model *m, u64 gva)
 		__builtin_prefetch(model_memo_slot_of(m, gva));
 }
 
+/* Hint: gva will be accessed soon; prefetch (__builtin_prefetch) the table
+ * entries its walk would read. Called twice per access by a caller that
+ * reads its stream ahead: first far ahead (near = false: reads the upper
+ * levels, which are usually cached, and prefetches the guest's last-level
+ * entry and the EPT entry of its table page), then nearer (near = true:
+ * reads the guest entries, now cached, and prefetches the EPT entry of the
+ * data's gPA). Reads the tables without counting, faulting or filling
+ * anything: no effect on any result. */
+void model_prefetch_walk(const struct model *m, u64 gva, bool near);
+
 /* The last fault: stage (guest tables or EPT), kind, level, addresses. */
 const struct walk_fault *model_fault(const struct model *m);
 

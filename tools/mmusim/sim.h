@@ -23,7 +23,14 @@ struct sim_options {
 	 * as large as the touched pages misses the host caches as often as
 	 * the walk it replaces (see docs/mmusim.md). */
 	u64 memo_slots;
+	/* Look-ahead of the pipelined walks, in accesses (0 = off): the table
+	 * entries of access i + prefetch are prefetched (the guest's leaf and
+	 * the EPT entry of its table page), those of access i + prefetch / 2
+	 * read and the data's EPT entry prefetched, before access i runs. */
+	unsigned prefetch;
 };
+
+#define SIM_PREFETCH_DEFAULT 16 /* look-ahead in accesses; see docs/mmusim.md */
 
 void sim_options_default(struct sim_options *o);
 
@@ -36,6 +43,9 @@ struct sim {
 	struct model_memo_slot *memo;  /* walk memo storage, or NULL */
 	struct cost_linear_params lin; /* the parameters this configuration uses */
 	double seconds;		       /* time spent in this configuration's model */
+	u64 walks_before;	       /* walks before the last batch */
+	bool walking;		       /* the last batch walked often: prefetch */
+	unsigned prefetch;	       /* look-ahead (even), 0 = off */
 };
 
 /* Set up s for spec over layout l. 0, or a negative error with a message. */
