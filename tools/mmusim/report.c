@@ -210,6 +210,8 @@ void report_json(FILE *f, const struct report *r)
 	fprintf(f, "},");
 	json_dbl(f, "seconds", r->seconds, true);
 	json_dbl(f, "generate_seconds", r->gen_seconds, true);
+	json_u64(f, "jobs", r->jobs, true);
+	json_u64(f, "prefetch", r->o->sim.prefetch, true);
 	fprintf(f, "\"configs\":[");
 	for (size_t i = 0; i < r->nres; i++) {
 		if (o->configs[i].hidden)

@@ -156,20 +156,30 @@ static void sim_tables_refresh(struct sim *s)
 static const char *const fault_kinds[] = {"ok", "not present", "protection", "reserved bit",
 					  "non-canonical address"};
 
+int sim_map_direct(struct sim *s, bool ept, u64 addr)
+{
+	return ept ? etables_map(s->e, addr) : gtables_map(s->g, addr);
+}
+
 /* The access at a faulted: materialise what is missing, or fail. */
 static int sim_fault(struct sim *s, const struct access *a, char *err, size_t errlen)
 {
 	const struct walk_fault *f = model_fault(s->m);
 	int rc = -DV_EFAULT;
 
-	if (f->kind == WALK_NOT_PRESENT) {
-		if (f->stage == WALK_STAGE_GUEST)
-			rc = gtables_map(s->g, f->va);
-		else if (s->e)
-			rc = etables_map(s->e, f->pa);
+	if (f->kind == WALK_NOT_PRESENT && (f->stage == WALK_STAGE_GUEST || s->e)) {
+		bool ept = f->stage != WALK_STAGE_GUEST;
+		u64 addr = ept ? f->pa : f->va;
+
+		rc = s->map ? s->map(s->map_ctx, s, ept, addr) : sim_map_direct(s, ept, addr);
 		if (rc == 0) {
 			sim_tables_refresh(s);
 			return 0;
+		}
+		if (rc == -DV_EBUSY) {
+			snprintf(err, errlen, "%s: stopped (another configuration failed)",
+				 s->spec.name);
+			return rc;
 		}
 		if (rc == -DV_ENOMEM) {
 			snprintf(err, errlen,

@@ -34,8 +34,18 @@ struct sim_options {
 
 void sim_options_default(struct sim_options *o);
 
+struct sim;
+
+/* How a missing mapping is made: gtables_map (ept false) or etables_map of
+ * addr in the sim's tables, or the same through --jobs' ordered log. 0 to
+ * retry the access, or a negative error. */
+typedef int (*sim_map_fn)(void *ctx, struct sim *s, bool ept, u64 addr);
+
 struct sim {
 	struct config_spec spec;
+	unsigned index;		       /* position in the configuration list */
+	sim_map_fn map;		       /* NULL: map in place */
+	void *map_ctx;
 	struct model *m;
 	struct gtables *g;
 	struct etables *e;	       /* NULL for native configurations */
@@ -51,6 +61,9 @@ struct sim {
 /* Set up s for spec over layout l. 0, or a negative error with a message. */
 int sim_init(struct sim *s, const struct config_spec *spec, struct layout *l,
 	     const struct sim_options *o, char *err, size_t errlen);
+/* Make the mapping of addr in s's own tables (what sim_map_fn does by
+ * default). */
+int sim_map_direct(struct sim *s, bool ept, u64 addr);
 /* Translate n accesses; mappings missing from the tables are made and the
  * access retried. 0, or a negative error (a real fault: the address cannot
  * be translated) with a message. */
