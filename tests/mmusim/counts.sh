@@ -5,7 +5,7 @@
 # configuration, with --json; every field must equal the values stored in
 # tests/mmusim/counts/ (captured from the code before the speed work). Only
 # the speed fields may differ: seconds, generate_seconds, sim_seconds,
-# accesses_per_second, and the fields that say how the run was done (jobs,
+# sim_cpu_seconds, accesses_per_second, accesses_per_cpu_second, and the fields that say how the run was done (jobs,
 # prefetch).
 #
 #   tests/mmusim/counts.sh [--update] [EXTRA MMUSIM OPTIONS...]
@@ -90,7 +90,8 @@ for r in "${runs[@]}"; do
 		mkdir -p "$store"
 		python3 - "$tmp/$name.json" "$store/$name.json" <<'PY'
 import json, sys
-speed = {"seconds", "generate_seconds", "sim_seconds", "accesses_per_second", "jobs", "prefetch"}
+speed = {"seconds", "generate_seconds", "sim_seconds", "accesses_per_second", "jobs", "prefetch",
+         "sim_cpu_seconds", "accesses_per_cpu_second"}
 def strip(x):
     if isinstance(x, dict):
         return {k: strip(v) for k, v in x.items() if k not in speed}
@@ -105,7 +106,8 @@ PY
 	fi
 	python3 - "$store/$name.json" "$tmp/$name.json" <<'PY'
 import json, sys
-speed = {"seconds", "generate_seconds", "sim_seconds", "accesses_per_second", "jobs", "prefetch"}
+speed = {"seconds", "generate_seconds", "sim_seconds", "accesses_per_second", "jobs", "prefetch",
+         "sim_cpu_seconds", "accesses_per_cpu_second"}
 want = json.load(open(sys.argv[1]))
 got = json.load(open(sys.argv[2]))
 bad = []

@@ -194,10 +194,8 @@ static void *jobs_worker_main(void *arg)
 		w->batch = k;
 		for (size_t c = 0; c < w->ncfg; c++) {
 			struct sim *s = &j->sims[w->cfg[c]];
-			double t0 = jobs_now();
 			int rc = sim_feed(s, batch, n, err, sizeof(err));
 
-			s->seconds += jobs_now() - t0;
 			pthread_mutex_lock(&j->mu);
 			if (rc) {
 				jobs_fail(j, err);

@@ -166,13 +166,9 @@ static int run(const struct options *o, struct source *src, struct sim *sims, si
 			break;
 		if (o->accesses && (u64)n > o->accesses - fed)
 			n = (long)(o->accesses - fed);
-		for (size_t i = 0; i < nsims && !o->gen_only; i++) {
-			double s0 = now();
-
+		for (size_t i = 0; i < nsims && !o->gen_only; i++)
 			if (sim_feed(&sims[i], buf, (size_t)n, err, errlen))
 				return EXIT_RUNTIME;
-			sims[i].seconds += now() - s0;
-		}
 		fed += (u64)n;
 		progress_tick(&pr, fed);
 	}

@@ -157,6 +157,8 @@ static void json_config(FILE *f, const struct report *r, size_t i)
 	json_u64(f, "tables_guest", x->tables_guest, true);
 	json_u64(f, "tables_ept", x->tables_ept, true);
 	json_dbl(f, "sim_seconds", x->seconds, true);
+	json_dbl(f, "sim_cpu_seconds", x->cpu_seconds, true);
+	json_dbl(f, "accesses_per_cpu_second", x->cpu_rate, true);
 	json_dbl(f, "accesses_per_second", x->rate, false);
 	fprintf(f, "}");
 }

@@ -53,6 +53,7 @@ struct sim {
 	struct model_memo_slot *memo;  /* walk memo storage, or NULL */
 	struct cost_linear_params lin; /* the parameters this configuration uses */
 	double seconds;		       /* time spent in this configuration's model */
+	double cpu_seconds;	       /* of which its thread ran (CPU time) */
 	u64 walks_before;	       /* walks before the last batch */
 	bool walking;		       /* the last batch walked often: prefetch */
 	unsigned prefetch;	       /* look-ahead (even), 0 = off */
@@ -81,6 +82,7 @@ struct sim_result {
 	double overhead_vs_native_4k;	     /* per-reference cycles / native-4k's */
 	double overhead_linear_vs_native_4k; /* the same with Table IV cycles */
 	double seconds, rate;		     /* simulation time, accesses per second */
+	double cpu_seconds, cpu_rate;	     /* the same in its thread's CPU time */
 	u64 tables_guest, tables_ept;
 };
 
