@@ -362,7 +362,7 @@ static int model_nested_translate(void *ctx, u64 gpa, bool is_table, u32 acc,
 {
 	struct model_walk *w = ctx;
 	struct model *m = w->m;
-	struct tlb_entry *e;
+	u64 *e;
 	int err;
 
 	if (m->use_vseg && !(w->skip_vseg && !is_table) && model_vseg_hit(m, gpa, refs)) {
@@ -380,12 +380,12 @@ static int model_nested_translate(void *ctx, u64 gpa, bool is_table, u32 acc,
 
 		for (s = 0; s < TLB_NSIZES; s++) {
 			e = tlb_array_lookup(&m->ntlb, gpa, s);
-			if (e && (e->data & ept_needed_rights(acc)) == ept_needed_rights(acc)) {
+			if (e && (*e & ept_needed_rights(acc)) == ept_needed_rights(acc)) {
 				refs->ntlb_hits++;
 				out->shift = tlb_shift[s];
-				out->pa = (e->data & PTE_ADDR_MASK) |
+				out->pa = (*e & PTE_ADDR_MASK) |
 					  (gpa & ((1ULL << out->shift) - 1));
-				out->rights = e->data & EPT_RWX;
+				out->rights = *e & EPT_RWX;
 				out->level = 0;
 				return 0;
 			}

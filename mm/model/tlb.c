@@ -59,7 +59,7 @@ void tlb_array_flush(struct tlb_array *a)
 	unsigned i;
 
 	for (i = 0; i < TLB_MAX_ENTRIES; i++) {
-		a->e[i].tag = 0;
+		a->tag[i] = 0;
 		a->stamp[i] = 0;
 	}
 	a->clock = 0;
@@ -170,10 +170,10 @@ bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit)
 
 	for (i = 0; i < t->nprobe_l2; i++) {
 		const struct tlb_probe *p = &t->probe_l2[i];
-		struct tlb_entry *e = tlb_array_lookup(&t->l2[p->array], va, p->size);
+		u64 *e = tlb_array_lookup(&t->l2[p->array], va, p->size);
 
 		if (e) {
-			hit->data = e->data;
+			hit->data = *e;
 			hit->size = p->size;
 			return true;
 		}
@@ -181,27 +181,36 @@ bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit)
 	return false;
 }
 
-void tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
+/* The way a fill takes: a present tag is replaced in place (key 0);
+ * otherwise the first empty way (stamp 0, key 1), else the least recently
+ * used. Masks instead of branches, as in tlb_set_match; ways is a constant
+ * for the common 4-way arrays. */
+static inline unsigned tlb_victim(const struct tlb_array *a, u32 base, u64 tag, unsigned ways)
 {
-	u64 vpn = va >> tlb_shift[size];
-	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
-	u32 base = (u32)(vpn & a->set_mask) * a->ways;
 	unsigned w, victim = 0;
 	u64 best = ~0ULL;
 
-	/* A refill of a present tag replaces it in place (key 0); otherwise the
-	 * first empty way (stamp 0, key 1), else the least recently used. Masks
-	 * instead of branches, as in tlb_array_lookup. */
-	for (w = 0; w < a->ways; w++) {
-		u64 same = -(u64)(a->e[base + w].tag == tag);
+	for (w = 0; w < ways; w++) {
+		u64 same = -(u64)(a->tag[base + w] == tag);
 		u64 key = ~same & ((u64)a->stamp[base + w] + 1);
 		u64 lt = -(u64)(key < best);
 
 		best = (best & ~lt) | (key & lt);
 		victim = (unsigned)((victim & ~lt) | (w & lt));
 	}
-	a->e[base + victim].tag = tag;
-	a->e[base + victim].data = data;
+	return victim;
+}
+
+void tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
+{
+	u64 vpn = va >> tlb_shift[size];
+	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
+	u32 base = (u32)(vpn & a->set_mask) * a->ways;
+	unsigned victim = a->ways == 4 ? tlb_victim(a, base, tag, 4)
+				       : tlb_victim(a, base, tag, a->ways);
+
+	a->tag[base + victim] = tag;
+	a->data[base + victim] = data;
 	a->stamp[base + victim] = tlb_array_tick(a);
 }
 
@@ -235,8 +244,8 @@ static void tlb_array_drop(struct tlb_array *a, u64 va, unsigned size)
 	unsigned w;
 
 	for (w = 0; w < a->ways; w++) {
-		if (a->e[base + w].tag == tag) {
-			a->e[base + w].tag = 0;
+		if (a->tag[base + w] == tag) {
+			a->tag[base + w] = 0;
 			a->stamp[base + w] = 0;
 		}
 	}
