@@ -63,6 +63,7 @@ void tlb_array_flush(struct tlb_array *a)
 		a->stamp[i] = 0;
 	}
 	a->clock = 0;
+	a->valid = 0;
 }
 
 /* Replace each set's stamps by their rank (1 = oldest), keeping the order,
@@ -96,6 +97,7 @@ int tlb_array_init(struct tlb_array *a, const struct tlb_array_geometry *g)
 		a->set_mask = 0;
 		a->ways = 0;
 		a->sizes = 0;
+		a->valid = 0;
 		return 0;
 	}
 	if (g->entries > TLB_MAX_ENTRIES || g->ways == 0 || g->ways > TLB_MAX_WAYS ||
@@ -209,6 +211,7 @@ void tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
 	unsigned victim = a->ways == 4 ? tlb_victim(a, base, tag, 4)
 				       : tlb_victim(a, base, tag, a->ways);
 
+	a->valid += a->tag[base + victim] == 0;
 	a->tag[base + victim] = tag;
 	a->data[base + victim] = data;
 	a->stamp[base + victim] = tlb_array_tick(a);
@@ -245,6 +248,7 @@ static void tlb_array_drop(struct tlb_array *a, u64 va, unsigned size)
 
 	for (w = 0; w < a->ways; w++) {
 		if (a->tag[base + w] == tag) {
+			a->valid--;
 			a->tag[base + w] = 0;
 			a->stamp[base + w] = 0;
 		}

@@ -61,6 +61,7 @@ struct tlb_array {
 	u16 ways;
 	u8 sizes;
 	u32 clock; /* last stamp given; 0 marks an empty way */
+	u32 valid; /* entries in use: an empty array is not probed */
 };
 
 struct tlb_probe {
@@ -133,10 +134,16 @@ static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
 	u64 vpn = va >> tlb_shift[size];
 	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
 	u32 base = (u32)(vpn & a->set_mask) * a->ways;
-	u64 hits = a->ways == 4 ? tlb_set_match(&a->tag[base], tag, 4)
-				: tlb_set_match(&a->tag[base], tag, a->ways);
+	u64 hits;
 	unsigned way;
 
+	/* Arrays a configuration never fills (the 4 KiB and 2 MiB arrays under
+	 * a segment that makes 1 GiB entries, the large-page arrays of a 4 KiB
+	 * configuration) cost a well-predicted branch, not a set compare. */
+	if (!a->valid)
+		return NULL;
+	hits = a->ways == 4 ? tlb_set_match(&a->tag[base], tag, 4)
+				: tlb_set_match(&a->tag[base], tag, a->ways);
 	if (!hits)
 		return NULL;
 	way = (unsigned)__builtin_ctzll(hits);
