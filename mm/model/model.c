@@ -126,6 +126,8 @@ int model_init(struct model *m, const struct model_config *c)
 	model_apply_mode(m);
 	/* All of it: model_access compares base and mask before it looks at ok. */
 	m->fast = (struct model_fast){0};
+	m->nrecent = 0;
+	m->recent_next = 0;
 	m->memo = NULL;
 	m->memo_mask = 0;
 	m->memo_gen = 1;
@@ -162,9 +164,17 @@ static void model_memo_forget(struct model *m)
 	model_set_memo(m, m->memo, m->memo_mask + 1);
 }
 
+/* An entry was filled or flushed: a recent hit may be gone, or no longer
+ * the first the lookup finds. */
+static void model_forget_recent(struct model *m)
+{
+	m->nrecent = 0;
+}
+
 void model_flush(struct model *m)
 {
 	m->fast.ok = 0;
+	model_forget_recent(m);
 	if (m->memo)
 		model_memo_forget(m);
 	tlb_flush(&m->tlb);
@@ -179,6 +189,7 @@ void model_flush(struct model *m)
 void model_flush_page(struct model *m, u64 gva)
 {
 	m->fast.ok = 0;
+	model_forget_recent(m);
 	tlb_flush_va(&m->tlb, gva);
 	pwc_flush(&m->gpwc);
 	if (m->memo)
@@ -600,6 +611,13 @@ static void model_remember(struct model *m, u64 gva, const struct tlb_hit *hit)
 	m->fast.base = gva & mask;
 	m->fast.mask = mask;
 	m->fast.ok = model_rights_allow(m, hit->data, m->acc_base | WALK_ACC_WRITE) ? 2 : 1;
+	if (m->nrecent < MODEL_RECENT) {
+		m->recent_next = m->nrecent++;
+	} else {
+		m->recent_next = (m->recent_next + 1) % MODEL_RECENT;
+	}
+	m->recent[m->recent_next] = (struct model_recent){m->fast.base, mask, hit->array,
+							  hit->index, m->fast.ok};
 }
 
 static void model_fill_xlat(struct model_xlat *x, u64 gva, u64 data, u8 shift, u8 path)
@@ -635,7 +653,8 @@ static int model_walk_or_replay(struct model *m, u64 gva, u32 acc, struct model_
 static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, bool memo)
 {
 	struct model_miss r;
-	struct tlb_hit hit;
+	struct tlb_hit hit, filled;
+	bool l1_any;
 
 	/* Any lookup below may reorder a set: the remembered hit is only valid
 	 * again if this access is itself an L1 hit. */
@@ -647,7 +666,8 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 		m->stats.faults++;
 		return -DV_EFAULT;
 	}
-	if (tlb_lookup_l1(&m->tlb, gva, &hit) && model_rights_allow(m, hit.data, acc)) {
+	l1_any = tlb_lookup_l1(&m->tlb, gva, &hit);
+	if (l1_any && model_rights_allow(m, hit.data, acc)) {
 		m->stats.accesses++;
 		if (memo)
 			model_remember(m, gva, &hit);
@@ -656,22 +676,28 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 		return 0;
 	}
 	r = (struct model_miss){0};
+	model_forget_recent(m); /* every path below fills L1 (or faults) */
 	if (model_l1_segments(m, gva, &r)) {
 		r.cls = model_classify(m, gva, r.gpa, r.have_gpa);
-		tlb_fill_l1(&m->tlb, gva, model_size_of_shift(r.shift), r.data);
+		tlb_fill_l1_at(&m->tlb, gva, model_size_of_shift(r.shift), r.data, &filled);
 	} else if (tlb_lookup_l2(&m->tlb, gva, &hit) && model_rights_allow(m, hit.data, acc)) {
 		r.path = MODEL_PATH_L2;
 		r.shift = tlb_shift[hit.size];
 		r.data = hit.data;
-		tlb_fill_l1(&m->tlb, gva, hit.size, hit.data);
+		tlb_fill_l1_at(&m->tlb, gva, hit.size, hit.data, &filled);
 	} else {
 		if (model_walk_or_replay(m, gva, acc, &r, memo && m->memo && !m->cfg.pwc)) {
 			m->stats.faults++;
 			return -DV_EFAULT;
 		}
 		tlb_fill_l2(&m->tlb, gva, model_size_of_shift(r.shift), r.data);
-		tlb_fill_l1(&m->tlb, gva, model_size_of_shift(r.shift), r.data);
+		tlb_fill_l1_at(&m->tlb, gva, model_size_of_shift(r.shift), r.data, &filled);
 	}
+	/* The new entry is the only L1 entry for gva (the lookup found none)
+	 * and the newest of its set: the next access to its page may take the
+	 * inline path, as an L1 hit on it would. */
+	if (memo && !l1_any)
+		model_remember(m, gva, &filled);
 	model_commit(m, gva, &r);
 	if (x) {
 		model_fill_xlat(x, gva, r.data, r.shift, r.path);
@@ -685,6 +711,22 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 
 int model_access_slow(struct model *m, u64 gva, bool is_write)
 {
+	/* A recent L1 hit again: what the lookup would do, renew its stamp
+	 * (unless it is already the newest of its array), and it becomes the
+	 * inline fast path's entry, MRU in its set. */
+	for (unsigned i = 0; i < m->nrecent; i++) {
+		struct model_recent *r = &m->recent[i];
+
+		if (((gva ^ r->base) & r->mask) == 0 && (unsigned)is_write < r->ok) {
+			if (r->array->stamp[r->index] != r->array->clock)
+				r->array->stamp[r->index] = tlb_array_tick(r->array);
+			m->fast.base = r->base;
+			m->fast.mask = r->mask;
+			m->fast.ok = r->ok;
+			m->stats.accesses++;
+			return 0;
+		}
+	}
 	return model_do(m, gva, m->acc_base | (is_write ? WALK_ACC_WRITE : 0), NULL, true);
 }
 

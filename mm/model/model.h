@@ -129,8 +129,23 @@ struct model_fast {
 	u8 ok;	  /* 0 = invalid, 1 = reads allowed, 2 = reads and writes */
 };
 
+/* A recent L1 hit. While no entry is filled or flushed, the entry is still
+ * there and still the first one the L1 lookup would find for its page, so
+ * hitting it again only has to renew its LRU stamp, as the lookup would. */
+#define MODEL_RECENT 4
+struct model_recent {
+	u64 base; /* page base */
+	u64 mask; /* ~(page size - 1) */
+	struct tlb_array *array;
+	u32 index; /* of the entry in array */
+	u8 ok;	   /* as in model_fast */
+};
+
 struct model {
 	struct model_fast fast; /* first: the hit path touches little else */
+	struct model_recent recent[MODEL_RECENT];
+	unsigned nrecent;     /* valid entries of recent[] */
+	unsigned recent_next; /* slot the next L1 hit replaces when it is full */
 	struct model_stats stats;
 	bool virt;     /* mode has a nested dimension */
 	bool use_gseg; /* mode translates through the guest segment */

@@ -172,11 +172,14 @@ bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit)
 
 	for (i = 0; i < t->nprobe_l2; i++) {
 		const struct tlb_probe *p = &t->probe_l2[i];
-		u64 *e = tlb_array_lookup(&t->l2[p->array], va, p->size);
+		struct tlb_array *a = &t->l2[p->array];
+		u64 *e = tlb_array_lookup(a, va, p->size);
 
 		if (e) {
 			hit->data = *e;
 			hit->size = p->size;
+			hit->array = a;
+			hit->index = (u32)(e - a->data);
 			return true;
 		}
 	}
@@ -203,7 +206,7 @@ static inline unsigned tlb_victim(const struct tlb_array *a, u32 base, u64 tag, 
 	return victim;
 }
 
-void tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
+u32 tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
 {
 	u64 vpn = va >> tlb_shift[size];
 	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
@@ -215,11 +218,13 @@ void tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
 	a->tag[base + victim] = tag;
 	a->data[base + victim] = data;
 	a->stamp[base + victim] = tlb_array_tick(a);
+	return base + victim;
 }
 
-void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data)
+void tlb_fill_l1_at(struct tlb *t, u64 va, unsigned size, u64 data, struct tlb_hit *where)
 {
 	unsigned s = size;
+	struct tlb_array *a;
 
 	while (t->l1_of[s] < 0)
 		s--; /* 4 KiB always has an array (tlb_init) */
@@ -229,7 +234,18 @@ void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data)
 
 		data = ((data & PTE_ADDR_MASK) + off) | (data & ~PTE_ADDR_MASK);
 	}
-	tlb_array_fill(&t->l1[t->l1_of[s]], va, s, data);
+	a = &t->l1[t->l1_of[s]];
+	where->index = tlb_array_fill(a, va, s, data);
+	where->array = a;
+	where->data = data;
+	where->size = (u8)s;
+}
+
+void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data)
+{
+	struct tlb_hit where;
+
+	tlb_fill_l1_at(t, va, size, data, &where);
 }
 
 void tlb_fill_l2(struct tlb *t, u64 va, unsigned size, u64 data)

@@ -79,10 +79,12 @@ struct tlb {
 	struct tlb_array l2[TLB_L2_ARRAYS];
 };
 
-/* A hit: the entry's data and page size. */
+/* A hit: the entry's data and page size, and where it is. */
 struct tlb_hit {
 	u64 data;
 	u8 size;
+	struct tlb_array *array;
+	u32 index; /* in array's tag/data/stamp */
 };
 
 extern const u8 tlb_shift[TLB_NSIZES]; /* 12, 21, 30 */
@@ -158,11 +160,14 @@ static inline bool tlb_lookup_l1(struct tlb *t, u64 va, struct tlb_hit *hit)
 
 	for (i = 0; i < t->nprobe_l1; i++) {
 		const struct tlb_probe *p = &t->probe_l1[i];
-		u64 *e = tlb_array_lookup(&t->l1[p->array], va, p->size);
+		struct tlb_array *a = &t->l1[p->array];
+		u64 *e = tlb_array_lookup(a, va, p->size);
 
 		if (e) {
 			hit->data = *e;
 			hit->size = p->size;
+			hit->array = a;
+			hit->index = (u32)(e - a->data);
 			return true;
 		}
 	}
@@ -176,12 +181,16 @@ bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit);
  * the first level. A size without an L1 array is splintered into the
  * largest smaller size that has one (the entry then covers va's sub-page). */
 void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data);
+/* The same, and where the entry went: its array, index, data and the size
+ * it was cached with (after splintering). */
+void tlb_fill_l1_at(struct tlb *t, u64 va, unsigned size, u64 data, struct tlb_hit *where);
 /* Insert in the second level; sizes the L2 does not hold are not cached
  * there (Sandy Bridge's STLB holds only 4 KiB pages). */
 void tlb_fill_l2(struct tlb *t, u64 va, unsigned size, u64 data);
 
-/* Low-level: insert into one array (used for the nested TLB too). */
-void tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data);
+/* Low-level: insert into one array (used for the nested TLB too); returns
+ * the entry's index. */
+u32 tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data);
 /* Low-level: set up one array. -DV_EINVAL as for tlb_init. */
 int tlb_array_init(struct tlb_array *a, const struct tlb_array_geometry *g);
 void tlb_array_flush(struct tlb_array *a);
