@@ -751,8 +751,11 @@ static void model_prefetch_entry(const struct walk_tables *t, u64 pa)
 /* Read the walk of a in t down to its last level and prefetch that entry
  * (the upper levels are few and usually cached; the leaf is not). Returns
  * the translation when every level, the leaf included, could be read
- * (read_leaf), else 0. ept selects EPT's present and leaf bits. */
-static u64 model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool read_leaf)
+ * (read_leaf), else 0; *last gets the address of the last-level table
+ * when the walk reached it (may be NULL). ept selects EPT's present and
+ * leaf bits. */
+static u64 model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool read_leaf,
+			    u64 *last)
 {
 	u64 table = t->root & PTE_ADDR_MASK;
 	unsigned lvl;
@@ -760,6 +763,8 @@ static u64 model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool r
 	for (lvl = 4;; lvl--) {
 		u64 entry = table + PT_INDEX(a, lvl) * sizeof(u64), pte, shift;
 
+		if (lvl == 1 && last)
+			*last = table;
 		if (lvl == 1 && !read_leaf) {
 			model_prefetch_entry(t, entry);
 			return 0;
@@ -786,41 +791,27 @@ static bool model_nested_walks(const struct model *m, u64 gpa)
 void model_prefetch_walk(const struct model *m, u64 gva, bool near)
 {
 	const struct walk_tables *g = &m->cfg.guest, *e = &m->cfg.nested;
-	u64 gpa;
+	u64 gpa, pt = 0;
 
 	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
 		gpa = gva + m->cfg.gseg.offset;
 		if (m->virt && !near && model_nested_walks(m, gpa))
-			model_look_ahead(e, gpa, true, false);
+			model_look_ahead(e, gpa, true, false, NULL);
 		return;
 	}
 	if (!near) {
 		/* The guest's last-level entry; under virtualization also the
 		 * EPT entry that translates the table page holding it. */
-		model_look_ahead(g, gva, false, false);
-		if (m->virt && !m->use_vseg) {
-			u64 pt = 0, table = g->root & PTE_ADDR_MASK;
-			unsigned lvl;
-
-			for (lvl = 4; lvl > 1; lvl--) {
-				u64 pte = walk_read(g, table + PT_INDEX(gva, lvl) * sizeof(u64));
-
-				if (!(pte & X86_PTE_P) || (lvl < 4 && (pte & X86_PTE_PS)))
-					break;
-				table = pte & PTE_ADDR_MASK;
-				if (lvl == 2)
-					pt = table;
-			}
-			if (pt)
-				model_look_ahead(e, pt, true, false);
-		}
+		model_look_ahead(g, gva, false, false, &pt);
+		if (m->virt && !m->use_vseg && pt)
+			model_look_ahead(e, pt, true, false, NULL);
 		return;
 	}
 	/* Near: the guest entries are in cache now; the data's gPA is known,
 	 * so its EPT entry can be fetched. */
 	if (!m->virt)
 		return;
-	gpa = model_look_ahead(g, gva, false, true);
+	gpa = model_look_ahead(g, gva, false, true, NULL);
 	if (gpa && model_nested_walks(m, gpa))
-		model_look_ahead(e, gpa, true, false);
+		model_look_ahead(e, gpa, true, false, NULL);
 }

@@ -219,7 +219,13 @@ static int sim_access_retry(struct sim *s, const struct access *a, char *err, si
 	return -DV_EFAULT;
 }
 
-/* Accesses [from, to) of a, with look-ahead d (even, > 0). */
+/* a is in the 4 KiB page of the access before it (a[-1] exists). */
+static inline bool sim_same_page(const struct access *a)
+{
+	return ((a[0].va ^ a[-1].va) >> PAGE_SHIFT) == 0;
+}
+
+/* The n accesses of a, with look-ahead d (even, > 0). */
 static int sim_feed_prefetch(struct sim *s, const struct access *a, size_t n, unsigned d,
 			     char *err, size_t errlen)
 {
@@ -231,9 +237,11 @@ static int sim_feed_prefetch(struct sim *s, const struct access *a, size_t n, un
 	for (i = 0; i < n && i < d / 2; i++)
 		model_prefetch_walk(m, a[i].va, true);
 	for (i = 0; i < n; i++) {
-		if (i + d < n)
+		/* An access to the page of the one before it walks at most
+		 * once for both (gups' write after its read): one look-ahead. */
+		if (i + d < n && !sim_same_page(&a[i + d]))
 			model_prefetch_walk(m, a[i + d].va, false);
-		if (i + d / 2 < n)
+		if (i + d / 2 < n && !sim_same_page(&a[i + d / 2]))
 			model_prefetch_walk(m, a[i + d / 2].va, true);
 		if (__builtin_expect(a[i].kind != ACCESS_IFETCH, 1) &&
 		    __builtin_expect(model_access(m, a[i].va, a[i].kind == ACCESS_WRITE) == 0, 1))
