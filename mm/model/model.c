@@ -394,8 +394,7 @@ static int model_nested_translate(void *ctx, u64 gpa, bool is_table, u32 acc,
 			if (e && (*e & ept_needed_rights(acc)) == ept_needed_rights(acc)) {
 				refs->ntlb_hits++;
 				out->shift = tlb_shift[s];
-				out->pa = (*e & PTE_ADDR_MASK) |
-					  (gpa & ((1ULL << out->shift) - 1));
+				out->pa = (*e & PTE_ADDR_MASK) | (gpa & ((1ULL << out->shift) - 1));
 				out->rights = *e & EPT_RWX;
 				out->level = 0;
 				return 0;
@@ -616,8 +615,8 @@ static void model_remember(struct model *m, u64 gva, const struct tlb_hit *hit)
 	} else {
 		m->recent_next = (m->recent_next + 1) % MODEL_RECENT;
 	}
-	m->recent[m->recent_next] = (struct model_recent){m->fast.base, mask, hit->array,
-							  hit->index, m->fast.ok};
+	m->recent[m->recent_next] =
+		(struct model_recent){m->fast.base, mask, hit->array, hit->index, m->fast.ok};
 }
 
 static void model_fill_xlat(struct model_xlat *x, u64 gva, u64 data, u8 shift, u8 path)
@@ -754,8 +753,7 @@ static void model_prefetch_entry(const struct walk_tables *t, u64 pa)
  * (read_leaf), else 0; *last gets the address of the last-level table
  * when the walk reached it (may be NULL). ept selects EPT's present and
  * leaf bits. */
-static u64 model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool read_leaf,
-			    u64 *last)
+static u64 model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool read_leaf, u64 *last)
 {
 	u64 table = t->root & PTE_ADDR_MASK;
 	unsigned lvl;

@@ -211,8 +211,8 @@ u32 tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
 	u64 vpn = va >> tlb_shift[size];
 	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
 	u32 base = (u32)(vpn & a->set_mask) * a->ways;
-	unsigned victim = a->ways == 4 ? tlb_victim(a, base, tag, 4)
-				       : tlb_victim(a, base, tag, a->ways);
+	unsigned victim =
+		a->ways == 4 ? tlb_victim(a, base, tag, 4) : tlb_victim(a, base, tag, a->ways);
 
 	a->valid += a->tag[base + victim] == 0;
 	a->tag[base + victim] = tag;

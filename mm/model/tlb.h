@@ -145,7 +145,7 @@ static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
 	if (!a->valid)
 		return NULL;
 	hits = a->ways == 4 ? tlb_set_match(&a->tag[base], tag, 4)
-				: tlb_set_match(&a->tag[base], tag, a->ways);
+			    : tlb_set_match(&a->tag[base], tag, a->ways);
 	if (!hits)
 		return NULL;
 	way = (unsigned)__builtin_ctzll(hits);

@@ -992,13 +992,15 @@ static void l1_hit_shortcuts_change_no_count(void **state)
 
 	for (unsigned t = 0; t < 2; t++) {
 		for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
-			struct fx *a = fx_new(modes[i], TABLES_IN), *b = fx_new(modes[i], TABLES_IN);
+			struct fx *a = fx_new(modes[i], TABLES_IN),
+				  *b = fx_new(modes[i], TABLES_IN);
 
 			memo_layout(a);
 			memo_layout(b);
 			if (t == 0) {
 				a->c.tlb = (struct tlb_geometry){
-					.l1 = {{8, 2, 1}, {4, 2, 2}, {2, 2, 4}}, .l2 = {{16, 4, 1}}};
+					.l1 = {{8, 2, 1}, {4, 2, 2}, {2, 2, 4}},
+					.l2 = {{16, 4, 1}}};
 				b->c.tlb = a->c.tlb;
 			}
 			assert_int_equal(model_init(a->m, &a->c), 0);

@@ -254,9 +254,8 @@ int jobs_setup(struct jobs **jp, unsigned threads, const struct config_spec *spe
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0 && jobs_cost(&specs[order[k]]) >
-						    jobs_cost(&specs[order[k - 1]]);
-		     k--) {
+		for (size_t k = i;
+		     k > 0 && jobs_cost(&specs[order[k]]) > jobs_cost(&specs[order[k - 1]]); k--) {
 			size_t x = order[k];
 
 			order[k] = order[k - 1];

@@ -25,8 +25,7 @@
 
 /* The stream: up to max accesses into buf, 0 at its end, < 0 on an error
  * (message in err). */
-typedef long (*jobs_next_fn)(void *ctx, struct access *buf, size_t max, char *err,
-			     size_t errlen);
+typedef long (*jobs_next_fn)(void *ctx, struct access *buf, size_t max, char *err, size_t errlen);
 /* Progress: done accesses produced so far. */
 typedef void (*jobs_progress_fn)(void *ctx, u64 done);
 

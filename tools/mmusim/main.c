@@ -195,9 +195,8 @@ static void jobs_progress(void *ctx, u64 done)
 }
 
 /* The loop with --jobs N > 1: the configurations on N threads (jobs.h). */
-static int run_jobs(const struct options *o, struct source *src, unsigned threads,
-		    struct sim *sims, size_t nsims, struct report *rep, struct jobs **jp, char *err,
-		    size_t errlen)
+static int run_jobs(const struct options *o, struct source *src, unsigned threads, struct sim *sims,
+		    size_t nsims, struct report *rep, struct jobs **jp, char *err, size_t errlen)
 {
 	struct layout_params lp;
 	struct jobs *j = NULL;

@@ -226,8 +226,8 @@ static inline bool sim_same_page(const struct access *a)
 }
 
 /* The n accesses of a, with look-ahead d (even, > 0). */
-static int sim_feed_prefetch(struct sim *s, const struct access *a, size_t n, unsigned d,
-			     char *err, size_t errlen)
+static int sim_feed_prefetch(struct sim *s, const struct access *a, size_t n, unsigned d, char *err,
+			     size_t errlen)
 {
 	struct model *m = s->m;
 	size_t i;
@@ -277,8 +277,7 @@ int sim_feed(struct sim *s, const struct access *a, size_t n, char *err, size_t 
 	return rc;
 }
 
-static int sim_feed_batch(struct sim *s, const struct access *a, size_t n, char *err,
-			  size_t errlen)
+static int sim_feed_batch(struct sim *s, const struct access *a, size_t n, char *err, size_t errlen)
 {
 	struct model *m = s->m;
 	u64 walks = model_stats(m)->walks;
@@ -292,9 +291,8 @@ static int sim_feed_batch(struct sim *s, const struct access *a, size_t n, char 
 			if (i + SIM_PREFETCH_AHEAD < n)
 				model_prefetch(m, a[i + SIM_PREFETCH_AHEAD].va);
 			if (__builtin_expect(a[i].kind != ACCESS_IFETCH, 1) &&
-			    __builtin_expect(model_access(m, a[i].va, a[i].kind == ACCESS_WRITE) ==
-						     0,
-					     1))
+			    __builtin_expect(
+				    model_access(m, a[i].va, a[i].kind == ACCESS_WRITE) == 0, 1))
 				continue;
 			rc = sim_access_retry(s, &a[i], err, errlen);
 			if (rc)

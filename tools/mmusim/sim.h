@@ -43,8 +43,8 @@ typedef int (*sim_map_fn)(void *ctx, struct sim *s, bool ept, u64 addr);
 
 struct sim {
 	struct config_spec spec;
-	unsigned index;		       /* position in the configuration list */
-	sim_map_fn map;		       /* NULL: map in place */
+	unsigned index; /* position in the configuration list */
+	sim_map_fn map; /* NULL: map in place */
 	void *map_ctx;
 	struct model *m;
 	struct gtables *g;
