@@ -3,7 +3,8 @@
 # memcheck finds no error in small runs of a workload and of the stored trace;
 # a run that grows its table arenas fits in `ulimit -v 1G`; a trace of NUL
 # bytes names its line and byte; --accesses N on a trace counts what was
-# simulated, not the batch parsed.
+# simulated, not the batch parsed; --jobs stops cleanly on a bad trace line,
+# refuses 0 and runs one thread with --pwc.
 #
 # Prints "ok N - name" / "not ok N - name" ("ok N - name # SKIP why" when a
 # tool is missing), then "N passed, M failed, K skipped".
@@ -101,6 +102,23 @@ d = json.load(open(sys.argv[1]))
 sys.exit(0 if d["trace"]["data_accesses"] == d["accesses"] == 10000 else 1)
 PY
 report $? "--accesses 10000 on the stored trace: data_accesses = accesses = 10000"
+
+# --jobs: a trace error in the middle of a threaded run stops it cleanly.
+{ xz -dc "$trace" | head -n 60000; echo "not a record"; } |
+	"$mmusim" --trace - --jobs 2 --quiet >/dev/null 2>"$tmp/err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "line 60001 .*not a lackey record" "$tmp/err"
+report $? "--jobs 2: a bad trace line stops the run with its line ($(head -c 70 "$tmp/err"))"
+"$mmusim" --workload gups --jobs 0 >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q -- "--jobs" "$tmp/err"
+report $? "--jobs 0 is refused"
+"$mmusim" --workload gups --footprint 64M --accesses 50K --jobs 2 --pwc --json --quiet \
+	--config 4k+4k,native-4k >"$tmp/pwc.json"
+python3 - "$tmp/pwc.json" <<'PY'
+import json, sys
+sys.exit(0 if json.load(open(sys.argv[1]))["jobs"] == 1 else 1)
+PY
+report $? "--jobs 2 with --pwc runs one thread and says so (jobs: 1)"
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
