@@ -124,7 +124,10 @@ int model_init(struct model *m, const struct model_config *c)
 	if (err)
 		return err;
 	model_apply_mode(m);
-	m->fast.ok = 0;
+	/* All of it: model_access compares base and mask before it looks at ok. */
+	m->fast = (struct model_fast){0};
+	m->nrecent = 0;
+	m->recent_next = 0;
 	m->memo = NULL;
 	m->memo_mask = 0;
 	m->memo_gen = 1;
@@ -161,9 +164,17 @@ static void model_memo_forget(struct model *m)
 	model_set_memo(m, m->memo, m->memo_mask + 1);
 }
 
+/* An entry was filled or flushed: a recent hit may be gone, or no longer
+ * the first the lookup finds. */
+static void model_forget_recent(struct model *m)
+{
+	m->nrecent = 0;
+}
+
 void model_flush(struct model *m)
 {
 	m->fast.ok = 0;
+	model_forget_recent(m);
 	if (m->memo)
 		model_memo_forget(m);
 	tlb_flush(&m->tlb);
@@ -178,6 +189,7 @@ void model_flush(struct model *m)
 void model_flush_page(struct model *m, u64 gva)
 {
 	m->fast.ok = 0;
+	model_forget_recent(m);
 	tlb_flush_va(&m->tlb, gva);
 	pwc_flush(&m->gpwc);
 	if (m->memo)
@@ -211,6 +223,13 @@ void model_set_tables(struct model *m, const struct walk_tables *guest,
 	m->cfg.guest = *guest;
 	m->cfg.nested = *nested;
 	model_flush(m);
+}
+
+void model_move_tables(struct model *m, const struct walk_tables *guest,
+		       const struct walk_tables *nested)
+{
+	m->cfg.guest = *guest;
+	m->cfg.nested = *nested;
 }
 
 int model_escape_page(struct model *m, u64 gpa)
@@ -354,7 +373,7 @@ static int model_nested_translate(void *ctx, u64 gpa, bool is_table, u32 acc,
 {
 	struct model_walk *w = ctx;
 	struct model *m = w->m;
-	struct tlb_entry *e;
+	u64 *e;
 	int err;
 
 	if (m->use_vseg && !(w->skip_vseg && !is_table) && model_vseg_hit(m, gpa, refs)) {
@@ -372,12 +391,11 @@ static int model_nested_translate(void *ctx, u64 gpa, bool is_table, u32 acc,
 
 		for (s = 0; s < TLB_NSIZES; s++) {
 			e = tlb_array_lookup(&m->ntlb, gpa, s);
-			if (e && (e->data & ept_needed_rights(acc)) == ept_needed_rights(acc)) {
+			if (e && (*e & ept_needed_rights(acc)) == ept_needed_rights(acc)) {
 				refs->ntlb_hits++;
 				out->shift = tlb_shift[s];
-				out->pa = (e->data & PTE_ADDR_MASK) |
-					  (gpa & ((1ULL << out->shift) - 1));
-				out->rights = e->data & EPT_RWX;
+				out->pa = (*e & PTE_ADDR_MASK) | (gpa & ((1ULL << out->shift) - 1));
+				out->rights = *e & EPT_RWX;
 				out->level = 0;
 				return 0;
 			}
@@ -592,6 +610,13 @@ static void model_remember(struct model *m, u64 gva, const struct tlb_hit *hit)
 	m->fast.base = gva & mask;
 	m->fast.mask = mask;
 	m->fast.ok = model_rights_allow(m, hit->data, m->acc_base | WALK_ACC_WRITE) ? 2 : 1;
+	if (m->nrecent < MODEL_RECENT) {
+		m->recent_next = m->nrecent++;
+	} else {
+		m->recent_next = (m->recent_next + 1) % MODEL_RECENT;
+	}
+	m->recent[m->recent_next] =
+		(struct model_recent){m->fast.base, mask, hit->array, hit->index, m->fast.ok};
 }
 
 static void model_fill_xlat(struct model_xlat *x, u64 gva, u64 data, u8 shift, u8 path)
@@ -627,7 +652,8 @@ static int model_walk_or_replay(struct model *m, u64 gva, u32 acc, struct model_
 static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, bool memo)
 {
 	struct model_miss r;
-	struct tlb_hit hit;
+	struct tlb_hit hit, filled;
+	bool l1_any;
 
 	/* Any lookup below may reorder a set: the remembered hit is only valid
 	 * again if this access is itself an L1 hit. */
@@ -639,7 +665,8 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 		m->stats.faults++;
 		return -DV_EFAULT;
 	}
-	if (tlb_lookup_l1(&m->tlb, gva, &hit) && model_rights_allow(m, hit.data, acc)) {
+	l1_any = tlb_lookup_l1(&m->tlb, gva, &hit);
+	if (l1_any && model_rights_allow(m, hit.data, acc)) {
 		m->stats.accesses++;
 		if (memo)
 			model_remember(m, gva, &hit);
@@ -648,22 +675,28 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 		return 0;
 	}
 	r = (struct model_miss){0};
+	model_forget_recent(m); /* every path below fills L1 (or faults) */
 	if (model_l1_segments(m, gva, &r)) {
 		r.cls = model_classify(m, gva, r.gpa, r.have_gpa);
-		tlb_fill_l1(&m->tlb, gva, model_size_of_shift(r.shift), r.data);
+		tlb_fill_l1_at(&m->tlb, gva, model_size_of_shift(r.shift), r.data, &filled);
 	} else if (tlb_lookup_l2(&m->tlb, gva, &hit) && model_rights_allow(m, hit.data, acc)) {
 		r.path = MODEL_PATH_L2;
 		r.shift = tlb_shift[hit.size];
 		r.data = hit.data;
-		tlb_fill_l1(&m->tlb, gva, hit.size, hit.data);
+		tlb_fill_l1_at(&m->tlb, gva, hit.size, hit.data, &filled);
 	} else {
 		if (model_walk_or_replay(m, gva, acc, &r, memo && m->memo && !m->cfg.pwc)) {
 			m->stats.faults++;
 			return -DV_EFAULT;
 		}
 		tlb_fill_l2(&m->tlb, gva, model_size_of_shift(r.shift), r.data);
-		tlb_fill_l1(&m->tlb, gva, model_size_of_shift(r.shift), r.data);
+		tlb_fill_l1_at(&m->tlb, gva, model_size_of_shift(r.shift), r.data, &filled);
 	}
+	/* The new entry is the only L1 entry for gva (the lookup found none)
+	 * and the newest of its set: the next access to its page may take the
+	 * inline path, as an L1 hit on it would. */
+	if (memo && !l1_any)
+		model_remember(m, gva, &filled);
 	model_commit(m, gva, &r);
 	if (x) {
 		model_fill_xlat(x, gva, r.data, r.shift, r.path);
@@ -677,10 +710,106 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 
 int model_access_slow(struct model *m, u64 gva, bool is_write)
 {
+	/* A recent L1 hit again: what the lookup would do, renew its stamp
+	 * (unless it is already the newest of its array), and it becomes the
+	 * inline fast path's entry, MRU in its set. */
+	for (unsigned i = 0; i < m->nrecent; i++) {
+		struct model_recent *r = &m->recent[i];
+
+		if (((gva ^ r->base) & r->mask) == 0 && (unsigned)is_write < r->ok) {
+			if (r->array->stamp[r->index] != r->array->clock)
+				r->array->stamp[r->index] = tlb_array_tick(r->array);
+			m->fast.base = r->base;
+			m->fast.mask = r->mask;
+			m->fast.ok = r->ok;
+			m->stats.accesses++;
+			return 0;
+		}
+	}
 	return model_do(m, gva, m->acc_base | (is_write ? WALK_ACC_WRITE : 0), NULL, true);
 }
 
 int model_translate(struct model *m, u64 gva, u32 acc, struct model_xlat *x)
 {
 	return model_do(m, gva, acc, x, false);
+}
+
+/* ---- look-ahead ------------------------------------------------------------------- */
+
+/* The tables a walk reads are spread over megabytes and miss the host's
+ * caches; a caller that knows its addresses ahead prefetches them. Nothing
+ * here changes the model: entries are read without counting, faulting or
+ * filling anything, and a missing table simply ends the look-ahead. */
+
+static void model_prefetch_entry(const struct walk_tables *t, u64 pa)
+{
+	if (pa < t->flat_size)
+		__builtin_prefetch(t->flat + pa);
+}
+
+/* Read the walk of a in t down to its last level and prefetch that entry
+ * (the upper levels are few and usually cached; the leaf is not). Returns
+ * the translation when every level, the leaf included, could be read
+ * (read_leaf), else 0; *last gets the address of the last-level table
+ * when the walk reached it (may be NULL). ept selects EPT's present and
+ * leaf bits. */
+static u64 model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool read_leaf, u64 *last)
+{
+	u64 table = t->root & PTE_ADDR_MASK;
+	unsigned lvl;
+
+	for (lvl = 4;; lvl--) {
+		u64 entry = table + PT_INDEX(a, lvl) * sizeof(u64), pte, shift;
+
+		if (lvl == 1 && last)
+			*last = table;
+		if (lvl == 1 && !read_leaf) {
+			model_prefetch_entry(t, entry);
+			return 0;
+		}
+		pte = walk_read(t, entry);
+		if (!(pte & (ept ? EPT_RWX : X86_PTE_P)))
+			return 0;
+		if (lvl == 4 || (lvl > 1 && !(pte & (ept ? EPT_PS : X86_PTE_PS)))) {
+			table = pte & PTE_ADDR_MASK;
+			continue;
+		}
+		shift = PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1);
+		return (pte & PTE_ADDR_MASK & ~((1ULL << shift) - 1)) | (a & ((1ULL << shift) - 1));
+	}
+}
+
+/* Does the nested walk of gpa happen (no VMM-segment translation)? The
+ * escape filter is left out: an escaped page only costs a useless hint. */
+static bool model_nested_walks(const struct model *m, u64 gpa)
+{
+	return !(m->use_vseg && segment_contains(&m->cfg.vseg, gpa));
+}
+
+void model_prefetch_walk(const struct model *m, u64 gva, bool near)
+{
+	const struct walk_tables *g = &m->cfg.guest, *e = &m->cfg.nested;
+	u64 gpa, pt = 0;
+
+	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
+		gpa = gva + m->cfg.gseg.offset;
+		if (m->virt && !near && model_nested_walks(m, gpa))
+			model_look_ahead(e, gpa, true, false, NULL);
+		return;
+	}
+	if (!near) {
+		/* The guest's last-level entry; under virtualization also the
+		 * EPT entry that translates the table page holding it. */
+		model_look_ahead(g, gva, false, false, &pt);
+		if (m->virt && !m->use_vseg && pt)
+			model_look_ahead(e, pt, true, false, NULL);
+		return;
+	}
+	/* Near: the guest entries are in cache now; the data's gPA is known,
+	 * so its EPT entry can be fetched. */
+	if (!m->virt)
+		return;
+	gpa = model_look_ahead(g, gva, false, true, NULL);
+	if (gpa && model_nested_walks(m, gpa))
+		model_look_ahead(e, gpa, true, false, NULL);
 }

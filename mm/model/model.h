@@ -129,8 +129,23 @@ struct model_fast {
 	u8 ok;	  /* 0 = invalid, 1 = reads allowed, 2 = reads and writes */
 };
 
+/* A recent L1 hit. While no entry is filled or flushed, the entry is still
+ * there and still the first one the L1 lookup would find for its page, so
+ * hitting it again only has to renew its LRU stamp, as the lookup would. */
+#define MODEL_RECENT 4
+struct model_recent {
+	u64 base; /* page base */
+	u64 mask; /* ~(page size - 1) */
+	struct tlb_array *array;
+	u32 index; /* of the entry in array */
+	u8 ok;	   /* as in model_fast */
+};
+
 struct model {
 	struct model_fast fast; /* first: the hit path touches little else */
+	struct model_recent recent[MODEL_RECENT];
+	unsigned nrecent;     /* valid entries of recent[] */
+	unsigned recent_next; /* slot the next L1 hit replaces when it is full */
 	struct model_stats stats;
 	bool virt;     /* mode has a nested dimension */
 	bool use_gseg; /* mode translates through the guest segment */
@@ -203,6 +218,16 @@ static inline void model_prefetch(const struct model *m, u64 gva)
 		__builtin_prefetch(model_memo_slot_of(m, gva));
 }
 
+/* Hint: gva will be accessed soon; prefetch (__builtin_prefetch) the table
+ * entries its walk would read. Called twice per access by a caller that
+ * reads its stream ahead: first far ahead (near = false: reads the upper
+ * levels, which are usually cached, and prefetches the guest's last-level
+ * entry and the EPT entry of its table page), then nearer (near = true:
+ * reads the guest entries, now cached, and prefetches the EPT entry of the
+ * data's gPA). Reads the tables without counting, faulting or filling
+ * anything: no effect on any result. */
+void model_prefetch_walk(const struct model *m, u64 gva, bool near);
+
 /* The last fault: stage (guest tables or EPT), kind, level, addresses. */
 const struct walk_fault *model_fault(const struct model *m);
 
@@ -218,6 +243,11 @@ int model_set_mode(struct model *m, enum model_mode mode);
 int model_set_segments(struct model *m, const struct segment *gseg, const struct segment *vseg);
 void model_set_tables(struct model *m, const struct walk_tables *guest,
 		      const struct walk_tables *nested);
+/* The same tables, now read at another host address or with a larger flat
+ * window (a tool's table memory grew): no flush, nothing else changes. The
+ * caller promises every entry reads as before. */
+void model_move_tables(struct model *m, const struct walk_tables *guest,
+		       const struct walk_tables *nested);
 /* Escape the 4 KiB guest-physical page of gpa from the VMM segment. */
 int model_escape_page(struct model *m, u64 gpa);
 

@@ -59,10 +59,11 @@ void tlb_array_flush(struct tlb_array *a)
 	unsigned i;
 
 	for (i = 0; i < TLB_MAX_ENTRIES; i++) {
-		a->e[i].tag = 0;
+		a->tag[i] = 0;
 		a->stamp[i] = 0;
 	}
 	a->clock = 0;
+	a->valid = 0;
 }
 
 /* Replace each set's stamps by their rank (1 = oldest), keeping the order,
@@ -96,6 +97,7 @@ int tlb_array_init(struct tlb_array *a, const struct tlb_array_geometry *g)
 		a->set_mask = 0;
 		a->ways = 0;
 		a->sizes = 0;
+		a->valid = 0;
 		return 0;
 	}
 	if (g->entries > TLB_MAX_ENTRIES || g->ways == 0 || g->ways > TLB_MAX_WAYS ||
@@ -170,44 +172,59 @@ bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit)
 
 	for (i = 0; i < t->nprobe_l2; i++) {
 		const struct tlb_probe *p = &t->probe_l2[i];
-		struct tlb_entry *e = tlb_array_lookup(&t->l2[p->array], va, p->size);
+		struct tlb_array *a = &t->l2[p->array];
+		u64 *e = tlb_array_lookup(a, va, p->size);
 
 		if (e) {
-			hit->data = e->data;
+			hit->data = *e;
 			hit->size = p->size;
+			hit->array = a;
+			hit->index = (u32)(e - a->data);
 			return true;
 		}
 	}
 	return false;
 }
 
-void tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
+/* The way a fill takes: a present tag is replaced in place (key 0);
+ * otherwise the first empty way (stamp 0, key 1), else the least recently
+ * used. Masks instead of branches, as in tlb_set_match; ways is a constant
+ * for the common 4-way arrays. */
+static inline unsigned tlb_victim(const struct tlb_array *a, u32 base, u64 tag, unsigned ways)
 {
-	u64 vpn = va >> tlb_shift[size];
-	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
-	u32 base = (u32)(vpn & a->set_mask) * a->ways;
 	unsigned w, victim = 0;
 	u64 best = ~0ULL;
 
-	/* A refill of a present tag replaces it in place (key 0); otherwise the
-	 * first empty way (stamp 0, key 1), else the least recently used. Masks
-	 * instead of branches, as in tlb_array_lookup. */
-	for (w = 0; w < a->ways; w++) {
-		u64 same = -(u64)(a->e[base + w].tag == tag);
+	for (w = 0; w < ways; w++) {
+		u64 same = -(u64)(a->tag[base + w] == tag);
 		u64 key = ~same & ((u64)a->stamp[base + w] + 1);
 		u64 lt = -(u64)(key < best);
 
 		best = (best & ~lt) | (key & lt);
 		victim = (unsigned)((victim & ~lt) | (w & lt));
 	}
-	a->e[base + victim].tag = tag;
-	a->e[base + victim].data = data;
-	a->stamp[base + victim] = tlb_array_tick(a);
+	return victim;
 }
 
-void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data)
+u32 tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
+{
+	u64 vpn = va >> tlb_shift[size];
+	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
+	u32 base = (u32)(vpn & a->set_mask) * a->ways;
+	unsigned victim =
+		a->ways == 4 ? tlb_victim(a, base, tag, 4) : tlb_victim(a, base, tag, a->ways);
+
+	a->valid += a->tag[base + victim] == 0;
+	a->tag[base + victim] = tag;
+	a->data[base + victim] = data;
+	a->stamp[base + victim] = tlb_array_tick(a);
+	return base + victim;
+}
+
+void tlb_fill_l1_at(struct tlb *t, u64 va, unsigned size, u64 data, struct tlb_hit *where)
 {
 	unsigned s = size;
+	struct tlb_array *a;
 
 	while (t->l1_of[s] < 0)
 		s--; /* 4 KiB always has an array (tlb_init) */
@@ -217,7 +234,18 @@ void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data)
 
 		data = ((data & PTE_ADDR_MASK) + off) | (data & ~PTE_ADDR_MASK);
 	}
-	tlb_array_fill(&t->l1[t->l1_of[s]], va, s, data);
+	a = &t->l1[t->l1_of[s]];
+	where->index = tlb_array_fill(a, va, s, data);
+	where->array = a;
+	where->data = data;
+	where->size = (u8)s;
+}
+
+void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data)
+{
+	struct tlb_hit where;
+
+	tlb_fill_l1_at(t, va, size, data, &where);
 }
 
 void tlb_fill_l2(struct tlb *t, u64 va, unsigned size, u64 data)
@@ -235,8 +263,9 @@ static void tlb_array_drop(struct tlb_array *a, u64 va, unsigned size)
 	unsigned w;
 
 	for (w = 0; w < a->ways; w++) {
-		if (a->e[base + w].tag == tag) {
-			a->e[base + w].tag = 0;
+		if (a->tag[base + w] == tag) {
+			a->valid--;
+			a->tag[base + w] = 0;
 			a->stamp[base + w] = 0;
 		}
 	}

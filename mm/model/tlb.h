@@ -50,18 +50,18 @@ struct tlb_geometry {
 #define TLB_NO_EXEC  (1ULL << 11) /* EPT denies fetches */
 #define TLB_RIGHTS   (X86_PTE_RW | X86_PTE_US | X86_PTE_NX | TLB_NO_READ | TLB_NO_WRITE | TLB_NO_EXEC)
 
-struct tlb_entry {
-	u64 tag;
-	u64 data;
-};
-
+/* Tags, data and stamps in separate arrays: a lookup compares the tags of
+ * one set, which then lie side by side (32 bytes for 4 ways) and are read
+ * without touching data or stamps. */
 struct tlb_array {
+	u64 tag[TLB_MAX_ENTRIES];   /* per entry; 0 = empty */
+	u64 data[TLB_MAX_ENTRIES];  /* page base | rights */
+	u32 stamp[TLB_MAX_ENTRIES]; /* when it was last used */
 	u32 set_mask;
 	u16 ways;
 	u8 sizes;
-	u32 clock;		    /* last stamp given; 0 marks an empty way */
-	u32 stamp[TLB_MAX_ENTRIES]; /* per entry: when it was last used */
-	struct tlb_entry e[TLB_MAX_ENTRIES];
+	u32 clock; /* last stamp given; 0 marks an empty way */
+	u32 valid; /* entries in use: an empty array is not probed */
 };
 
 struct tlb_probe {
@@ -79,10 +79,12 @@ struct tlb {
 	struct tlb_array l2[TLB_L2_ARRAYS];
 };
 
-/* A hit: the entry's data and page size. */
+/* A hit: the entry's data and page size, and where it is. */
 struct tlb_hit {
 	u64 data;
 	u8 size;
+	struct tlb_array *array;
+	u32 index; /* in array's tag/data/stamp */
 };
 
 extern const u8 tlb_shift[TLB_NSIZES]; /* 12, 21, 30 */
@@ -112,27 +114,43 @@ static inline u32 tlb_array_tick(struct tlb_array *a)
 	return ++a->clock;
 }
 
+/* Bit w set when way w of the set holds tag. ways is a constant where it
+ * pays (the common 4-way arrays), so the compares unroll into a few
+ * branch-free instructions: on random hits a branch per way is
+ * mispredicted. */
+static inline u64 tlb_set_match(const u64 *set, u64 tag, unsigned ways)
+{
+	u64 hits = 0;
+	unsigned w;
+
+	for (w = 0; w < ways; w++)
+		hits |= (u64)(set[w] == tag) << w;
+	return hits;
+}
+
 /* Look va up in one array for one page size; on a hit make the entry the
- * most recently used of its set and return it. The way is found with masks,
- * not branches: on random hits a branch per way is mispredicted. */
-static inline struct tlb_entry *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
+ * most recently used of its set and return its data (NULL on a miss). A
+ * tag is in a set at most once (a refill replaces it in place). */
+static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
 {
 	u64 vpn = va >> tlb_shift[size];
 	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
 	u32 base = (u32)(vpn & a->set_mask) * a->ways;
-	const struct tlb_entry *set = &a->e[base];
-	u64 way = ~0ULL;
-	unsigned w;
+	u64 hits;
+	unsigned way;
 
-	for (w = 0; w < a->ways; w++) {
-		u64 eq = -(u64)(set[w].tag == tag);
-
-		way = (way & ~eq) | ((u64)w & eq);
-	}
-	if (way == ~0ULL)
+	/* Arrays a configuration never fills (the 4 KiB and 2 MiB arrays under
+	 * a segment that makes 1 GiB entries, the large-page arrays of a 4 KiB
+	 * configuration) cost a well-predicted branch, not a set compare. */
+	if (!a->valid)
 		return NULL;
+	hits = a->ways == 4 ? tlb_set_match(&a->tag[base], tag, 4)
+			    : tlb_set_match(&a->tag[base], tag, a->ways);
+	if (!hits)
+		return NULL;
+	way = (unsigned)__builtin_ctzll(hits);
 	a->stamp[base + way] = tlb_array_tick(a);
-	return &a->e[base + way];
+	return &a->data[base + way];
 }
 
 /* Look va up in every first-level array. */
@@ -142,11 +160,14 @@ static inline bool tlb_lookup_l1(struct tlb *t, u64 va, struct tlb_hit *hit)
 
 	for (i = 0; i < t->nprobe_l1; i++) {
 		const struct tlb_probe *p = &t->probe_l1[i];
-		struct tlb_entry *e = tlb_array_lookup(&t->l1[p->array], va, p->size);
+		struct tlb_array *a = &t->l1[p->array];
+		u64 *e = tlb_array_lookup(a, va, p->size);
 
 		if (e) {
-			hit->data = e->data;
+			hit->data = *e;
 			hit->size = p->size;
+			hit->array = a;
+			hit->index = (u32)(e - a->data);
 			return true;
 		}
 	}
@@ -160,12 +181,16 @@ bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit);
  * the first level. A size without an L1 array is splintered into the
  * largest smaller size that has one (the entry then covers va's sub-page). */
 void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data);
+/* The same, and where the entry went: its array, index, data and the size
+ * it was cached with (after splintering). */
+void tlb_fill_l1_at(struct tlb *t, u64 va, unsigned size, u64 data, struct tlb_hit *where);
 /* Insert in the second level; sizes the L2 does not hold are not cached
  * there (Sandy Bridge's STLB holds only 4 KiB pages). */
 void tlb_fill_l2(struct tlb *t, u64 va, unsigned size, u64 data);
 
-/* Low-level: insert into one array (used for the nested TLB too). */
-void tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data);
+/* Low-level: insert into one array (used for the nested TLB too); returns
+ * the entry's index. */
+u32 tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data);
 /* Low-level: set up one array. -DV_EINVAL as for tlb_init. */
 int tlb_array_init(struct tlb_array *a, const struct tlb_array_geometry *g);
 void tlb_array_flush(struct tlb_array *a);

@@ -132,6 +132,57 @@ static void malformed_lines_are_errors(void **state)
 	expect_error("==12 not valgrind\n", "line 1", "not a lackey record");
 }
 
+/* Binary junk without a newline: the error names line 1 and byte 0 (it
+ * said "line 0"), or the line and byte where the junk starts. */
+static void nul_bytes_name_their_line_and_byte(void **state)
+{
+	static char text[9000 + 16] = " L 10,4\n S 20,8\n";
+	struct access *a = NULL;
+	char err[200] = "", path[32];
+	long n;
+
+	tmp_file(path, text + 16, 9000);
+	n = read_all(path, false, &a, NULL, err, sizeof(err));
+	unlink(path);
+	assert_int_equal(n, -DV_EINVAL);
+	if (!strstr(err, "line 1 (byte 0)"))
+		fail_msg("message '%s' lacks 'line 1 (byte 0)'", err);
+	free(a);
+	tmp_file(path, text, sizeof(text));
+	n = read_all(path, false, &a, NULL, err, sizeof(err));
+	unlink(path);
+	assert_int_equal(n, -DV_EINVAL);
+	if (!strstr(err, "line 3 (byte 16)"))
+		fail_msg("message '%s' lacks 'line 3 (byte 16)'", err);
+	free(a);
+}
+
+/* trace_next gives at most max accesses, and the counts are those of the
+ * accesses given: a modify cut after its load counts as a load alone. */
+static void counts_stop_at_max(void **state)
+{
+	static const char text[] = " L 10,4\nI  40,4\n M 20,8\n S 30,8\n";
+	struct access a[4];
+	struct trace t;
+	char err[200], path[32];
+
+	tmp_file(path, text, strlen(text));
+	assert_int_equal(trace_open(&t, path, false, err, sizeof(err)), 0);
+	unlink(path);
+	assert_int_equal(trace_next(&t, a, 2), 2);
+	assert_int_equal(a[1].va, 0x20);
+	assert_int_equal(a[1].kind, ACCESS_READ);
+	assert_int_equal(t.stats.loads, 2);
+	assert_int_equal(t.stats.stores, 0);
+	assert_int_equal(t.stats.modifies, 0);
+	assert_int_equal(t.stats.ifetches, 1);
+	assert_int_equal(trace_next(&t, a, 1), 1);
+	assert_int_equal(a[0].va, 0x30);
+	assert_int_equal(t.stats.stores, 1);
+	assert_int_equal(trace_next(&t, a, 4), 0);
+	trace_close(&t);
+}
+
 /* A trace far longer than the reader's buffer: lines split across refills
  * are read whole. */
 static void long_trace_across_buffers(void **state)
@@ -171,6 +222,8 @@ int main(void)
 		cmocka_unit_test(ifetch_fed_when_asked),
 		cmocka_unit_test(line_end_variants),
 		cmocka_unit_test(malformed_lines_are_errors),
+		cmocka_unit_test(nul_bytes_name_their_line_and_byte),
+		cmocka_unit_test(counts_stop_at_max),
 		cmocka_unit_test(long_trace_across_buffers),
 		cmocka_unit_test(missing_file_is_an_error),
 	};

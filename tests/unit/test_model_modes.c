@@ -942,7 +942,16 @@ static void memo_layout(struct fx *f)
 	}
 }
 
-static void run_stream(struct model *m, struct fx *f, u64 seed, unsigned n)
+/* One access: through model_access (its inline and recent-hit paths, the
+ * memo), or through model_translate, which takes none of them. */
+static int stream_access(struct model *m, u64 gva, bool w, bool plain)
+{
+	if (plain)
+		return model_translate(m, gva, WALK_ACC_USER | (w ? WALK_ACC_WRITE : 0), NULL);
+	return model_access(m, gva, w);
+}
+
+static void run_stream_via(struct model *m, struct fx *f, u64 seed, unsigned n, bool plain)
 {
 	static const u64 cols[4] = {VONLY, NEITH, GONLY, BOTH};
 
@@ -951,8 +960,8 @@ static void run_stream(struct model *m, struct fx *f, u64 seed, unsigned n)
 		u64 gva = cols[memo_rnd() % 4] + (memo_rnd() % 48) * 0x1000 + (memo_rnd() & 0xff8);
 		bool w = memo_rnd() & 1;
 
-		if (model_access(m, gva, w) == -DV_EFAULT)
-			assert_int_equal(model_access(m, gva, false), 0);
+		if (stream_access(m, gva, w, plain) == -DV_EFAULT)
+			assert_int_equal(stream_access(m, gva, false, plain), 0);
 		if (i % 4999 == 0)
 			model_flush(m);
 		if (i == n / 2) {
@@ -962,6 +971,48 @@ static void run_stream(struct model *m, struct fx *f, u64 seed, unsigned n)
 			tmem_write(f->gm, pte, (NEITH_GPA + 60 * 0x1000) | T_X86_LEAF);
 			fx_map_ept(f, NEITH_GPA + 60 * 0x1000, 1);
 			model_flush(m);
+		}
+	}
+}
+
+static void run_stream(struct model *m, struct fx *f, u64 seed, unsigned n)
+{
+	run_stream_via(m, f, seed, n, false);
+}
+
+/* model_access's shortcuts for L1 hits (the last hit inline, the recent
+ * hits, an entry just filled) renew LRU state exactly as the lookup does:
+ * the same stream through model_translate, which takes none of them,
+ * counts the same, in every mode, with a tiny TLB and with the default. */
+static void l1_hit_shortcuts_change_no_count(void **state)
+{
+	static const enum model_mode modes[] = {MODEL_NATIVE,	  MODEL_NATIVE_DS,
+						MODEL_BASE_VIRT,  MODEL_DUAL_DIRECT,
+						MODEL_VMM_DIRECT, MODEL_GUEST_DIRECT};
+
+	for (unsigned t = 0; t < 2; t++) {
+		for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
+			struct fx *a = fx_new(modes[i], TABLES_IN),
+				  *b = fx_new(modes[i], TABLES_IN);
+
+			memo_layout(a);
+			memo_layout(b);
+			if (t == 0) {
+				a->c.tlb = (struct tlb_geometry){
+					.l1 = {{8, 2, 1}, {4, 2, 2}, {2, 2, 4}},
+					.l2 = {{16, 4, 1}}};
+				b->c.tlb = a->c.tlb;
+			}
+			assert_int_equal(model_init(a->m, &a->c), 0);
+			assert_int_equal(model_init(b->m, &b->c), 0);
+			run_stream_via(a->m, a, 7 + i, 20000, false);
+			run_stream_via(b->m, b, 7 + i, 20000, true);
+			assert_memory_equal(model_stats(a->m), model_stats(b->m),
+					    sizeof(struct model_stats));
+			assert_true(model_stats(a->m)->accesses - model_stats(a->m)->l1_misses >
+				    500);
+			fx_free(a);
+			fx_free(b);
 		}
 	}
 }
@@ -1103,6 +1154,7 @@ int main(void)
 		cmocka_unit_test(misses_are_classified_by_segment),
 		cmocka_unit_test(base_mode_classifies_without_using_segments),
 		cmocka_unit_test(walk_memo_changes_no_count),
+		cmocka_unit_test(l1_hit_shortcuts_change_no_count),
 		cmocka_unit_test(walk_memo_rejects_bad_sizes),
 		cmocka_unit_test(bad_configurations_are_refused),
 		cmocka_unit_test(mode_names_round_trip),

@@ -316,6 +316,34 @@ static void unknown_preset_and_bad_geometry_are_refused(void **state)
 	free(t);
 }
 
+/* Empty arrays are skipped, so the count of entries in use must follow
+ * fills, refills in place, INVLPG and flushes exactly. */
+static void entries_in_use_follow_fills_and_flushes(void **state)
+{
+	struct tlb *t = small_tlb();
+	struct tlb_array *a = &t->l1[0];
+
+	assert_int_equal(a->valid, 0);
+	assert_false(l1_has(t, page(1)));
+	tlb_fill_l1(t, page(1), TLB_4K, page(100));
+	tlb_fill_l1(t, page(1), TLB_4K, page(100)); /* in place */
+	assert_int_equal(a->valid, 1);
+	tlb_fill_l1(t, page(5), TLB_4K, page(105)); /* same set, second way */
+	tlb_fill_l1(t, page(9), TLB_4K, page(109)); /* evicts page 1 */
+	assert_int_equal(a->valid, 2);
+	assert_false(l1_has(t, page(1)));
+	tlb_flush_va(t, page(5));
+	tlb_flush_va(t, page(9));
+	assert_int_equal(a->valid, 0);
+	assert_false(l1_has(t, page(9)));
+	tlb_fill_l1(t, page(9), TLB_4K, page(109));
+	assert_true(l1_has(t, page(9)));
+	tlb_flush(t);
+	assert_int_equal(a->valid, 0);
+	assert_false(l1_has(t, page(9)));
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +361,7 @@ int main(void)
 		cmocka_unit_test(flush_va_drops_only_that_translation),
 		cmocka_unit_test(sandybridge_preset_is_the_papers_machine),
 		cmocka_unit_test(skylake_preset),
+		cmocka_unit_test(entries_in_use_follow_fills_and_flushes),
 		cmocka_unit_test(unknown_preset_and_bad_geometry_are_refused),
 	};
 

@@ -233,6 +233,30 @@ static int set_memo(struct options *o, const char *a, char *err, size_t errlen)
 	return 0;
 }
 
+static int set_no_prefetch(struct options *o, const char *a, char *err, size_t errlen)
+{
+	o->sim.prefetch = 0;
+	return 0;
+}
+
+static int set_prefetch_distance(struct options *o, const char *a, char *err, size_t errlen)
+{
+	u32 v;
+	int rc = set_u32_opt("prefetch-distance", a, 2, 256, &v, err, errlen);
+
+	if (rc == 0 && (v & 1))
+		return bad_value("prefetch-distance", a, "an even number from 2 to 256", err,
+				 errlen);
+	if (rc == 0)
+		o->sim.prefetch = v;
+	return rc;
+}
+
+static int set_jobs(struct options *o, const char *a, char *err, size_t errlen)
+{
+	return set_u32_opt("jobs", a, 1, CLI_MAX_JOBS, &o->jobs, err, errlen);
+}
+
 static int set_gen_only(struct options *o, const char *a, char *err, size_t errlen)
 {
 	o->gen_only = true;
@@ -273,6 +297,12 @@ static const struct cli_option cli_options[] = {
 	{"memo", true, "SLOTS",
 	 "model walk memo slots per configuration (speed only, same counts; default 0 = off)",
 	 set_memo},
+	{"jobs", true, "N",
+	 "threads running configurations (default: the number of cores; same counts)", set_jobs},
+	{"no-prefetch", false, NULL, "no pipelined walks (speed only, same counts)",
+	 set_no_prefetch},
+	{"prefetch-distance", true, "N",
+	 "pipelined walks: prefetch N accesses ahead (even; default 16)", set_prefetch_distance},
 	{"generate-only", false, NULL, "only produce the access stream (speed baseline)",
 	 set_gen_only},
 };

@@ -8,6 +8,8 @@
 #include "config.h"
 #include "sim.h"
 
+#define CLI_MAX_JOBS 64
+
 struct options {
 	const char *workload; /* NULL with --trace */
 	const char *trace;    /* path or "-" */
@@ -28,6 +30,7 @@ struct options {
 	const char *plot;
 	bool quiet;
 	bool gen_only; /* generate the stream only (speed baseline) */
+	u32 jobs;      /* threads running configurations; 0: one per core */
 	struct sim_options sim;
 };
 

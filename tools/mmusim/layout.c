@@ -161,6 +161,18 @@ struct etables *layout_ept(struct layout *l, enum page_policy p)
 	return e;
 }
 
+/* Room in a for the tables of one map call (a chunk needs at most a PDPT, a
+ * PD and a PT; each escaped page splits at most a 1 GiB and a 2 MiB page),
+ * made before pt_map runs: growing may move the arena, and the engine must
+ * see the new window. 0 or -DV_ENOMEM. */
+static int table_room(struct arena *a, struct pagetable *pt, const struct layout_geometry *geo)
+{
+	int rc = arena_make_room(a, 8 + 2 * (u64)geo->nescaped);
+
+	pt->ops.window = (u64)(uintptr_t)a->base;
+	return rc;
+}
+
 /* THP: the 2 MiB block at b lies wholly inside one region. */
 static bool thp_eligible(const struct layout_geometry *geo, u64 b)
 {
@@ -245,8 +257,10 @@ static int gtables_map_other(struct gtables *g, u64 gva)
 int gtables_map(struct gtables *g, u64 gva)
 {
 	u64 lo, hi;
-	int rc;
+	int rc = table_room(&g->arena, &g->pt, g->geo);
 
+	if (rc)
+		return rc;
 	primary_span(g, &lo, &hi);
 	if (gva >= lo && gva < hi)
 		rc = gtables_map_primary(g, gva, lo, hi);
@@ -282,6 +296,9 @@ int etables_map(struct etables *e, u64 gpa)
 
 	if (gpa >= geo->gpa_top)
 		return -DV_ENOMEM;
+	rc = table_room(&e->arena, &e->pt, geo);
+	if (rc)
+		return rc;
 	rc = pt_map(&e->pt, start, start + geo->hpa_offset, end - start, PT_RWX);
 	/* Escaped pages go to spare host pages; mapping them 4 KiB at a time
 	 * splits the large pages around them down to 4 KiB, no further. */

@@ -38,7 +38,7 @@
 #include "mm/pagetable.h"
 #include "workload.h"
 
-#define LAYOUT_TABLE_BYTES (32ULL << 30)
+#define LAYOUT_TABLE_BYTES (32ULL << 30) /* the most table memory per policy */
 #define LAYOUT_GPA_PRIMARY (64ULL << 30)
 #define LAYOUT_OTHER_BYTES (64ULL << 30)
 #define LAYOUT_HPA_OFFSET  (64ULL << 30)

@@ -9,6 +9,7 @@
 
 #include <dimvisor/errno.h>
 #include "cli.h"
+#include "jobs.h"
 #include "layout.h"
 #include "plot.h"
 #include "report.h"
@@ -30,6 +31,9 @@ struct source {
 struct progress {
 	double start, last;
 	bool tty, printed;
+	bool quiet;
+	u64 total;	  /* --accesses, or 0 */
+	unsigned threads; /* running the configurations */
 };
 
 static double now(void)
@@ -68,8 +72,8 @@ static void source_close(struct source *s)
 		workload_close(&s->wl);
 }
 
-static int layout_for(struct layout *l, const struct options *o, const struct source *s, char *err,
-		      size_t errlen)
+static void layout_params_for(struct layout_params *lp, const struct options *o,
+			      const struct source *s)
 {
 	struct layout_params p = {.nescaped = o->escaped, .seed = o->seed};
 
@@ -87,25 +91,39 @@ static int layout_for(struct layout *l, const struct options *o, const struct so
 		p.regions = s->wl.vs.region;
 		p.nregions = s->wl.vs.n;
 	}
+	*lp = p;
+}
+
+static int layout_for(struct layout *l, const struct options *o, const struct source *s, char *err,
+		      size_t errlen)
+{
+	struct layout_params p;
+
+	layout_params_for(&p, o, s);
 	return layout_init(l, &p, err, errlen);
 }
 
-static void progress_tick(struct progress *p, u64 done, u64 total)
+static void progress_tick(struct progress *p, u64 done)
 {
 	double t = now();
+	u64 total = p->total;
+	char threads[32] = "";
 
-	if (t - p->start < 1.0 || t - p->last < (p->tty ? 0.5 : 5.0))
+	if (p->quiet || t - p->start < 1.0 || t - p->last < (p->tty ? 0.5 : 5.0))
 		return;
 	p->last = t;
 	p->printed = true;
+	if (p->threads)
+		snprintf(threads, sizeof(threads), ", %u thread%s", p->threads,
+			 p->threads > 1 ? "s" : "");
 	if (total)
-		fprintf(stderr, "mmusim: %.1f M / %.1f M accesses (%.0f%%), %.1f M/s%s",
+		fprintf(stderr, "mmusim: %.1f M / %.1f M accesses (%.0f%%), %.1f M/s%s%s",
 			(double)done / 1e6, (double)total / 1e6,
 			100.0 * (double)done / (double)total, (double)done / (t - p->start) / 1e6,
-			p->tty ? "   \r" : "\n");
+			threads, p->tty ? "   \r" : "\n");
 	else
-		fprintf(stderr, "mmusim: %.1f M accesses, %.1f M/s%s", (double)done / 1e6,
-			(double)done / (t - p->start) / 1e6, p->tty ? "   \r" : "\n");
+		fprintf(stderr, "mmusim: %.1f M accesses, %.1f M/s%s%s", (double)done / 1e6,
+			(double)done / (t - p->start) / 1e6, threads, p->tty ? "   \r" : "\n");
 }
 
 static void progress_end(struct progress *p)
@@ -119,14 +137,24 @@ static int run(const struct options *o, struct source *src, struct sim *sims, si
 	       struct report *rep, char *err, size_t errlen)
 {
 	static struct access buf[ACCESS_BATCH];
-	struct progress pr = {.tty = isatty(STDERR_FILENO) && !o->quiet};
+	struct progress pr = {.tty = isatty(STDERR_FILENO) && !o->quiet,
+			      .quiet = o->quiet,
+			      .total = o->accesses,
+			      .threads = nsims ? 1 : 0};
 	double t0 = now();
 	u64 fed = 0;
 
 	pr.start = pr.last = t0;
 	while (!o->accesses || fed < o->accesses) {
 		double g0 = now(), g1;
-		long n = source_next(src, buf, ACCESS_BATCH);
+		/* A trace is read no further than the accesses simulated, so
+		 * its counts describe them; a workload's batch is cut below. */
+		size_t want = ACCESS_BATCH;
+		long n;
+
+		if (o->accesses && src->is_trace)
+			want = (size_t)MIN((u64)ACCESS_BATCH, o->accesses - fed);
+		n = source_next(src, buf, want);
 
 		g1 = now();
 		rep->gen_seconds += g1 - g0;
@@ -138,21 +166,76 @@ static int run(const struct options *o, struct source *src, struct sim *sims, si
 			break;
 		if (o->accesses && (u64)n > o->accesses - fed)
 			n = (long)(o->accesses - fed);
-		for (size_t i = 0; i < nsims && !o->gen_only; i++) {
-			double s0 = now();
-
+		for (size_t i = 0; i < nsims && !o->gen_only; i++)
 			if (sim_feed(&sims[i], buf, (size_t)n, err, errlen))
 				return EXIT_RUNTIME;
-			sims[i].seconds += now() - s0;
-		}
 		fed += (u64)n;
-		if (!o->quiet)
-			progress_tick(&pr, fed, o->accesses);
+		progress_tick(&pr, fed);
 	}
 	progress_end(&pr);
 	rep->accesses = fed;
 	rep->seconds = now() - t0;
+	rep->jobs = nsims ? 1 : 0;
 	return 0;
+}
+
+static long jobs_source_next(void *ctx, struct access *buf, size_t max, char *err, size_t errlen)
+{
+	struct source *src = ctx;
+	long n = source_next(src, buf, max);
+
+	if (n < 0)
+		snprintf(err, errlen, "%s", src->tr.err);
+	return n;
+}
+
+static void jobs_progress(void *ctx, u64 done)
+{
+	progress_tick(ctx, done);
+}
+
+/* The loop with --jobs N > 1: the configurations on N threads (jobs.h). */
+static int run_jobs(const struct options *o, struct source *src, unsigned threads, struct sim *sims,
+		    size_t nsims, struct report *rep, struct jobs **jp, char *err, size_t errlen)
+{
+	struct layout_params lp;
+	struct jobs *j = NULL;
+	struct jobs_run out = {0};
+	struct progress pr = {.tty = isatty(STDERR_FILENO) && !o->quiet,
+			      .quiet = o->quiet,
+			      .total = o->accesses,
+			      .threads = threads};
+	int rc;
+
+	layout_params_for(&lp, o, src);
+	rc = jobs_setup(&j, threads, o->configs, nsims, &lp, &o->sim, sims, err, errlen);
+	if (rc == 0) {
+		pr.start = pr.last = now();
+		rc = jobs_run(j, jobs_source_next, src, jobs_progress, &pr, o->accesses,
+			      src->is_trace, &out, err, errlen);
+		progress_end(&pr);
+	}
+	rep->accesses = out.accesses;
+	rep->seconds = now() - pr.start;
+	rep->gen_seconds = out.gen_seconds;
+	rep->jobs = threads;
+	*jp = j; /* freed after the results are out: they read the sims' tables */
+	return rc ? EXIT_RUNTIME : 0;
+}
+
+/* Threads for --jobs: as asked, else one per core; never more than
+ * configurations. One with --pwc: a faulting walk fills the page-walk
+ * caches, so a configuration must fault exactly where it would on one
+ * thread, which a worker's copy of the tables, behind by the mappings
+ * the others just made, cannot promise (jobs.h). */
+static unsigned jobs_threads(const struct options *o)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	u64 t = o->jobs ? o->jobs : (u64)(cores > 0 ? cores : 1);
+
+	if (o->sim.pwc)
+		return 1;
+	return (unsigned)MIN(t, (u64)o->nconfigs);
 }
 
 static int emit(const struct options *o, struct report *rep, struct sim *sims, size_t nsims,
@@ -213,6 +296,7 @@ int main(int argc, char **argv)
 	struct report rep;
 	char err[512] = "";
 	size_t nsims = 0;
+	unsigned threads;
 	int rc = 0;
 
 	switch (cli_parse(argc, argv, &o, err, sizeof(err))) {
@@ -236,16 +320,27 @@ int main(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out_source;
 	}
+	rep = (struct report){.o = &o,
+			      .desc = src.is_trace ? NULL : src.wl.desc,
+			      .trace = src.is_trace ? &src.tr : NULL,
+			      .geo = &lay.geo};
+	threads = jobs_threads(&o);
+	if (threads > 1) {
+		struct jobs *j = NULL;
+
+		rc = run_jobs(&o, &src, threads, sims, o.nconfigs, &rep, &j, err, sizeof(err));
+		if (rc == 0)
+			rc = emit(&o, &rep, sims, o.nconfigs, res, err, sizeof(err));
+		jobs_fini(j);
+		layout_fini(&lay);
+		goto out_source;
+	}
 	for (; nsims < o.nconfigs; nsims++) {
 		if (sim_init(&sims[nsims], &o.configs[nsims], &lay, &o.sim, err, sizeof(err))) {
 			rc = EXIT_RUNTIME;
 			goto out_sims;
 		}
 	}
-	rep = (struct report){.o = &o,
-			      .desc = src.is_trace ? NULL : src.wl.desc,
-			      .trace = src.is_trace ? &src.tr : NULL,
-			      .geo = &lay.geo};
 	rc = run(&o, &src, sims, nsims, &rep, err, sizeof(err));
 	if (rc == 0)
 		rc = emit(&o, &rep, sims, nsims, res, err, sizeof(err));

@@ -157,6 +157,8 @@ static void json_config(FILE *f, const struct report *r, size_t i)
 	json_u64(f, "tables_guest", x->tables_guest, true);
 	json_u64(f, "tables_ept", x->tables_ept, true);
 	json_dbl(f, "sim_seconds", x->seconds, true);
+	json_dbl(f, "sim_cpu_seconds", x->cpu_seconds, true);
+	json_dbl(f, "accesses_per_cpu_second", x->cpu_rate, true);
 	json_dbl(f, "accesses_per_second", x->rate, false);
 	fprintf(f, "}");
 }
@@ -210,6 +212,8 @@ void report_json(FILE *f, const struct report *r)
 	fprintf(f, "},");
 	json_dbl(f, "seconds", r->seconds, true);
 	json_dbl(f, "generate_seconds", r->gen_seconds, true);
+	json_u64(f, "jobs", r->jobs, true);
+	json_u64(f, "prefetch", r->o->sim.prefetch, true);
 	fprintf(f, "\"configs\":[");
 	for (size_t i = 0; i < r->nres; i++) {
 		if (o->configs[i].hidden)

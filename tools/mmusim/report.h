@@ -19,6 +19,7 @@ struct report {
 	u64 accesses;		      /* accesses fed to every configuration */
 	double seconds;		      /* wall time of the simulation loop */
 	double gen_seconds;	      /* of which producing the accesses */
+	unsigned jobs;		      /* threads that ran the configurations */
 	const struct sim_result *res; /* per configuration, hidden ones included */
 	size_t nres;
 };

@@ -23,23 +23,48 @@ struct sim_options {
 	 * as large as the touched pages misses the host caches as often as
 	 * the walk it replaces (see docs/mmusim.md). */
 	u64 memo_slots;
+	/* Look-ahead of the pipelined walks, in accesses (0 = off): the table
+	 * entries of access i + prefetch are prefetched (the guest's leaf and
+	 * the EPT entry of its table page), those of access i + prefetch / 2
+	 * read and the data's EPT entry prefetched, before access i runs. */
+	unsigned prefetch;
 };
+
+#define SIM_PREFETCH_DEFAULT 16 /* look-ahead in accesses; see docs/mmusim.md */
 
 void sim_options_default(struct sim_options *o);
 
+struct sim;
+
+/* How a missing mapping is made: gtables_map (ept false) or etables_map of
+ * addr in the sim's tables, or the same through --jobs' ordered log. 0 to
+ * retry the access, or a negative error. */
+typedef int (*sim_map_fn)(void *ctx, struct sim *s, bool ept, u64 addr);
+
 struct sim {
 	struct config_spec spec;
+	unsigned index; /* position in the configuration list */
+	sim_map_fn map; /* NULL: map in place */
+	void *map_ctx;
 	struct model *m;
 	struct gtables *g;
 	struct etables *e;	       /* NULL for native configurations */
+	struct walk_tables gw, ew;     /* what the model reads now (arenas grow) */
 	struct model_memo_slot *memo;  /* walk memo storage, or NULL */
 	struct cost_linear_params lin; /* the parameters this configuration uses */
 	double seconds;		       /* time spent in this configuration's model */
+	double cpu_seconds;	       /* of which its thread ran (CPU time) */
+	u64 walks_before;	       /* walks before the last batch */
+	bool walking;		       /* the last batch walked often: prefetch */
+	unsigned prefetch;	       /* look-ahead (even), 0 = off */
 };
 
 /* Set up s for spec over layout l. 0, or a negative error with a message. */
 int sim_init(struct sim *s, const struct config_spec *spec, struct layout *l,
 	     const struct sim_options *o, char *err, size_t errlen);
+/* Make the mapping of addr in s's own tables (what sim_map_fn does by
+ * default). */
+int sim_map_direct(struct sim *s, bool ept, u64 addr);
 /* Translate n accesses; mappings missing from the tables are made and the
  * access retried. 0, or a negative error (a real fault: the address cannot
  * be translated) with a message. */
@@ -57,6 +82,7 @@ struct sim_result {
 	double overhead_vs_native_4k;	     /* per-reference cycles / native-4k's */
 	double overhead_linear_vs_native_4k; /* the same with Table IV cycles */
 	double seconds, rate;		     /* simulation time, accesses per second */
+	double cpu_seconds, cpu_rate;	     /* the same in its thread's CPU time */
 	u64 tables_guest, tables_ept;
 };
 

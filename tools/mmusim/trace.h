@@ -41,8 +41,9 @@ struct trace {
 /* Open path ("-" is stdin) and detect its format. 0, or a negative error
  * with a message in err. */
 int trace_open(struct trace *t, const char *path, bool feed_ifetch, char *err, size_t errlen);
-/* Up to max (>= 2) accesses into buf: their count, 0 at the end of the
- * trace, or a negative error with a message in t->err. */
+/* Up to max (>= 1) accesses into buf: their count, 0 at the end of the
+ * trace, or a negative error with a message in t->err. The trace's counts
+ * (stats) describe exactly the accesses returned so far. */
 long trace_next(struct trace *t, struct access *buf, size_t max);
 void trace_close(struct trace *t);
 const char *trace_format_name(enum trace_format f);

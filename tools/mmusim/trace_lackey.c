@@ -68,7 +68,10 @@ static bool lackey_valgrind_line(const u8 *s, size_t n)
 	return i > 2 && i + 1 < n && s[i] == s[0] && s[i + 1] == s[0];
 }
 
-static long lackey_error(struct trace *t, const char *what, const u8 *s, size_t n)
+/* An error in line (lines read so far + 1 if the line was not counted yet),
+ * with its byte offset, which still names the place when the "line" is
+ * binary junk with no newline at all. */
+static long lackey_error(struct trace *t, u64 line, const char *what, const u8 *s, size_t n)
 {
 	char shown[48];
 	size_t k;
@@ -76,8 +79,9 @@ static long lackey_error(struct trace *t, const char *what, const u8 *s, size_t 
 	for (k = 0; k < n && k + 1 < sizeof(shown); k++)
 		shown[k] = (s[k] >= 0x20 && s[k] < 0x7f) ? (char)s[k] : '?';
 	shown[k] = '\0';
-	snprintf(t->err, sizeof(t->err), "lackey trace line %llu: %s: '%s%s'",
-		 (unsigned long long)t->stats.lines, what, shown, n > k ? "..." : "");
+	snprintf(t->err, sizeof(t->err), "lackey trace line %llu (byte %llu): %s: '%s%s'",
+		 (unsigned long long)line, (unsigned long long)t->rd.consumed, what, shown,
+		 n > k ? "..." : "");
 	return -DV_EINVAL;
 }
 
@@ -103,9 +107,9 @@ static long lackey_line(struct trace *t, const u8 *s, size_t n, struct access *b
 		t->stats.ignored++;
 		return 0;
 	} else
-		return lackey_error(t, "not a lackey record", s, n);
+		return lackey_error(t, t->stats.lines, "not a lackey record", s, n);
 	if (!lackey_addr_size(s + 3, n - 3, &addr, &size))
-		return lackey_error(t, "malformed address,size", s, n);
+		return lackey_error(t, t->stats.lines, "malformed address,size", s, n);
 	switch (tag) {
 	case 'I':
 		t->stats.ifetches++;
@@ -131,14 +135,18 @@ static long lackey_line(struct trace *t, const u8 *s, size_t n, struct access *b
 	}
 }
 
+/* Exactly up to max accesses (max >= 1): a modify that does not fit whole
+ * gives only its load, and is then counted as a load alone, so the counts
+ * describe the accesses delivered (--accesses N cuts a trace anywhere). */
 long trace_lackey_next(struct trace *t, struct access *buf, size_t max)
 {
 	struct reader *r = &t->rd;
 	size_t n = 0;
 
-	while (n + 2 <= max) {
+	while (n < max) {
 		const u8 *s = reader_peek(r), *nl;
 		size_t avail = reader_avail(r), len;
+		struct access two[2];
 		long got;
 
 		nl = memchr(s, '\n', avail);
@@ -153,17 +161,24 @@ long trace_lackey_next(struct trace *t, struct access *buf, size_t max)
 				return -DV_EIO;
 			}
 			if (avail >= LACKEY_MAX_LINE)
-				return lackey_error(t, "line too long", s, avail);
+				return lackey_error(t, t->stats.lines + 1, "line too long", s,
+						    avail);
 			if (avail == 0)
 				break; /* end of trace */
 			len = avail;   /* last line without a newline */
 		} else {
 			len = (size_t)(nl - s);
 		}
-		got = lackey_line(t, s, len, buf + n);
+		got = lackey_line(t, s, len, two);
 		if (got < 0)
 			return got;
-		n += (size_t)got;
+		if (n + (size_t)got > max) { /* a modify, room for its load only */
+			got = 1;
+			t->stats.modifies--;
+			t->stats.stores--;
+		}
+		for (long i = 0; i < got; i++)
+			buf[n++] = two[i];
 		reader_consume(r, nl ? len + 1 : len);
 	}
 	return (long)n;
