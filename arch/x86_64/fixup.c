@@ -9,7 +9,12 @@ static u64 absorbed;
 
 bool fixup_apply(struct trap_frame *tf)
 {
-	for (const struct fixup_entry *e = __fixup_start; e < __fixup_end; e++) {
+	/* The bounds compared as integers: they are two symbols, one table. */
+	u64 n = ((u64)__fixup_end - (u64)__fixup_start) / sizeof(struct fixup_entry);
+
+	for (u64 i = 0; i < n; i++) {
+		const struct fixup_entry *e = &__fixup_start[i];
+
 		if (e->insn != tf->rip)
 			continue;
 		last = (struct fixup_fault){tf->rip, tf->vector, tf->error_code};
