@@ -34,6 +34,7 @@ static const struct test_case test_table[] = {
 	{"hc-cpl3", "hypercall", test_hc_cpl3, true, false, false},
 	{"msr", NULL, test_msr, true, false, false},
 	{"gseg", NULL, test_gseg, true, false, true},
+	{"escape", NULL, test_escape, true, false, true},
 	{"hc-fuzz", NULL, test_hc_fuzz, true, false, true},
 	{"memory", NULL, test_memory, false, false, false},
 	{"isolation", NULL, test_isolation, true, true, false},

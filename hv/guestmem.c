@@ -297,3 +297,70 @@ u64 guestmem_eptp(const struct guestmem *gm)
 {
 	return ept_pointer(&gm->ept);
 }
+
+/* Where hole i goes in the sorted list of holes. */
+static unsigned hole_slot(const struct vmm_segment *vs, u64 gpa)
+{
+	unsigned i = 0;
+
+	while (i < vs->nholes && vs->hole_gpa[i] < gpa)
+		i++;
+	return i;
+}
+
+int guestmem_escape_page(struct guestmem *gm, u64 gpa)
+{
+	struct vmm_segment *vs = &gm->vseg;
+	struct extent removed[2], hole = {.gpa = gpa, .len = PAGE_SIZE, .kind = EXTENT_HOLE};
+	u64 old_hpa, spare;
+	unsigned at;
+	int err;
+
+	if (!gm->vseg_active)
+		return -DV_ENOTSUP;
+	if (!IS_ALIGNED(gpa, PAGE_SIZE))
+		return -DV_EINVAL;
+	if (!segment_contains(&vs->regs, gpa))
+		return -DV_ERANGE;
+	at = hole_slot(vs, gpa);
+	if (at < vs->nholes && vs->hole_gpa[at] == gpa)
+		return -DV_EEXIST;
+	if (vs->nholes == VMM_SEGMENT_MAX_HOLES)
+		return -DV_E2BIG;
+	spare = pmm_alloc(gm->pmm, 0);
+	if (spare == PMM_NONE)
+		return -DV_ENOMEM;
+	old_hpa = gpa + vs->regs.offset;
+	memcpy((void *)spare, (const void *)old_hpa, PAGE_SIZE); /* the page keeps its contents */
+	hole.hpa = spare;
+	/* the map: a HOLE where the segment's page was */
+	err = extent_remove(&gm->map, gpa, PAGE_SIZE, removed, 2);
+	if (err >= 0) {
+		err = extent_add(&gm->map, &hole);
+		if (err) /* put the segment's page back as it was */
+			extent_add(&gm->map,
+				   &(struct extent){gpa, old_hpa, PAGE_SIZE, EXTENT_SEGMENT});
+	}
+	if (err < 0) {
+		pmm_free(gm->pmm, spare, 0);
+		return err;
+	}
+	/* EPT: unmapping one page of a large leaf splits just the tables on its path */
+	err = pt_unmap(&gm->ept, gpa, PAGE_SIZE);
+	if (!err)
+		err = ept_map_extent(&gm->ept, &hole, PT_SIZE_4K);
+	if (err)
+		return err; /* the EPT engine is all or nothing; this is a broken invariant */
+	escape_add(&vs->filter, gpa);
+	pmm_owner_clear(gm->pmm, old_hpa, PAGE_SIZE);
+	pmm_owner_set(gm->pmm, spare, gpa, PAGE_SIZE);
+	for (unsigned i = vs->nholes; i > at; i--) {
+		vs->hole_gpa[i] = vs->hole_gpa[i - 1];
+		vs->hole_spare[i] = vs->hole_spare[i - 1];
+	}
+	vs->hole_gpa[at] = gpa;
+	vs->hole_spare[at] = spare;
+	vs->nholes++;
+	gm->taken_while_running += PAGE_SIZE;
+	return 0;
+}

@@ -51,6 +51,7 @@ struct guestmem {
 	/* VMM Direct: RAM below the I/O gap is one contiguous host range */
 	bool vseg_wanted, vseg_active;
 	struct vmm_segment vseg;
+	u64 taken_while_running; /* host bytes allocated after the layout (live escapes) */
 };
 
 /* Lay out mem bytes of guest RAM (below iogap, then from 4 GiB), back it with zeroed host
@@ -73,6 +74,15 @@ void *guestmem_ptr(const struct guestmem *gm, u64 gpa, u64 len);
  * whole range is guest RAM. */
 int guestmem_write(const struct guestmem *gm, u64 gpa, const void *src, u64 len);
 int guestmem_zero(const struct guestmem *gm, u64 gpa, u64 len);
+
+/* Escape page gpa of the VMM segment while the guest runs: its contents move
+ * to a spare frame, which EPT maps in its place (a 4 KiB hole: only the
+ * tables on its path are split), and the escape filter records it. The
+ * caller flushes the nested TLB before the guest runs again. 0, or
+ * -DV_ENOTSUP (no VMM segment), -DV_EINVAL (not 4 KiB aligned), -DV_ERANGE
+ * (outside the segment), -DV_EEXIST (escaped already), -DV_E2BIG (too many
+ * holes), -DV_ENOMEM; on error nothing changed. */
+int guestmem_escape_page(struct guestmem *gm, u64 gpa);
 
 /* The EPT pointer for the VMCS: WB, 4-level walk (ept_pointer). */
 u64 guestmem_eptp(const struct guestmem *gm);

@@ -166,6 +166,21 @@ static s64 hc_segment_info(struct vcpu *v, const struct hc_args *a)
 	return (s64)size;
 }
 
+static s64 hc_escape_page(struct vcpu *v, const struct hc_args *a)
+{
+	int rc = guestmem_escape_page(v->mem, a->a1);
+	u64 hpa = 0;
+
+	if (rc == 0) {
+		vcpu_flush_nested(v);
+		extent_translate(&v->mem->map, a->a1, &hpa);
+		kinfo("vm: escaped gPA 0x%lx of the VMM segment while the guest ran: now at hPA "
+		      "0x%lx\n",
+		      a->a1, hpa);
+	}
+	return rc;
+}
+
 static const struct {
 	const char *name;
 	hc_fn fn;
@@ -178,12 +193,14 @@ static const struct {
 	[DV_HC_GUEST_SEGMENT_SET] = {"guest_segment_set", hc_guest_segment_set},
 	[DV_HC_GUEST_SEGMENT_CLEAR] = {"guest_segment_clear", hc_guest_segment_clear},
 	[DV_HC_SEGMENT_INFO] = {"segment_info", hc_segment_info},
+	[DV_HC_ESCAPE_PAGE] = {"escape_page", hc_escape_page},
 };
 
 u32 hypercall_features(void)
 {
 	return DV_HC_FEATURE_CONSOLE | DV_HC_FEATURE_STATS | DV_HC_FEATURE_SEGMENT_INFO |
-	       (mode_state()->guest_segment_offered ? DV_HC_FEATURE_GUEST_SEGMENT : 0);
+	       (mode_state()->guest_segment_offered ? DV_HC_FEATURE_GUEST_SEGMENT : 0) |
+	       (mode_state()->mem && mode_state()->mem->vseg_active ? DV_HC_FEATURE_ESCAPE : 0);
 }
 
 const char *hypercall_name(u64 nr)

@@ -71,7 +71,7 @@ static void report_segments(const struct vcpu *v)
 	kprintf("report: escaped pages %u; escape filter false positives %lu of %lu pages\n",
 		vs->nholes, vmm_segment_false_positives(vs), (vs->len >> PAGE_SHIFT) - vs->nholes);
 	for (unsigned i = 0; i < vs->nholes; i++)
-		kprintf("report:   escaped gPA 0x%lx (host 0x%lx is bad) -> hPA 0x%lx\n",
+		kprintf("report:   escaped gPA 0x%lx (segment frame 0x%lx) -> hPA 0x%lx\n",
 			vs->hole_gpa[i], vs->hole_gpa[i] + vs->regs.offset, vs->hole_spare[i]);
 }
 

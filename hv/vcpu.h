@@ -141,6 +141,9 @@ void vcpu_skip_instruction(struct vcpu *v);
  * the exiting instruction. */
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error);
 void vcpu_stop(struct vcpu *v, int status);
+/* Forget every nested translation the CPU cached for this guest: after a
+ * change to its nested page tables that takes a right or moves a page. */
+void vcpu_flush_nested(struct vcpu *v);
 
 /* The decoded dump printed on every fatal path: guest state and recent exits. */
 void vcpu_dump(const struct vcpu *v);

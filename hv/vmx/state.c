@@ -138,3 +138,13 @@ void vcpu_stop(struct vcpu *v, int status)
 	v->stopped = true;
 	v->status = status;
 }
+
+void vcpu_flush_nested(struct vcpu *v)
+{
+	const struct vmx_caps *c = v->arch->caps;
+
+	/* SDM Vol. 3C 29.4.3.1: single-context when the CPU has it, else all. */
+	if (c->invept)
+		invept(c->invept_single ? INVEPT_SINGLE_CONTEXT : INVEPT_ALL_CONTEXT,
+		       guestmem_eptp(v->mem));
+}

@@ -52,8 +52,15 @@
 #define DV_HC_GUEST_SEGMENT_SET	  5 /* (RBX = BASE_g, RCX = LIMIT_g, RDX = OFFSET_g) -> 0 */
 #define DV_HC_GUEST_SEGMENT_CLEAR 6 /* () -> 0, or -DV_ENOENT if there was none */
 #define DV_HC_SEGMENT_INFO                                                                         \
-	7	      /* (RBX = struct dv_segment_info gVA, RCX = its size >= 8) -> bytes filled */
-#define DV_HC_COUNT 8 /* first unassigned number */
+	7 /* (RBX = struct dv_segment_info gVA, RCX = its size >= 8) -> bytes filled */
+/* Escape one page of the VMM segment while the guest runs (the paper's
+ * escape filter): its contents move to another host frame, which backs it
+ * from then on; the segment's translation skips it. (RBX = gPA, 4 KiB
+ * aligned) -> 0, or -DV_ENOTSUP (no VMM segment in effect), -DV_EINVAL (not
+ * aligned), -DV_ERANGE (outside the VMM segment), -DV_EEXIST (escaped
+ * already), -DV_E2BIG (no room for more holes), -DV_ENOMEM. */
+#define DV_HC_ESCAPE_PAGE 8
+#define DV_HC_COUNT	  9 /* first unassigned number */
 
 #define DV_CONSOLE_MAX 4096 /* longest console write in one call */
 
@@ -62,6 +69,7 @@
 #define DV_HC_FEATURE_STATS	    (1u << 1)
 #define DV_HC_FEATURE_GUEST_SEGMENT (1u << 2) /* GUEST_SEGMENT_SET / CLEAR work in this mode */
 #define DV_HC_FEATURE_SEGMENT_INFO  (1u << 3)
+#define DV_HC_FEATURE_ESCAPE	    (1u << 4) /* a VMM segment is in effect: ESCAPE_PAGE works */
 
 /* The paper's modes (Table I), as DV_HC_SEGMENT_INFO reports them. */
 enum dv_mode_id {

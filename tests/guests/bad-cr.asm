@@ -12,19 +12,7 @@ section .text
 	mov dword [faulted], 0
 	mov eax, %2
 	mov cr%1, eax             ; 3 bytes (0F 22 /r): the #GP handler skips them
-	mov esi, %%what
-	cmp dword [faulted], %3
-	je %%ok
-	mov esi, msg_wrong
-	call puts
-	mov esi, %%what
-	inc dword [errors]
-%%ok:
-	call puts
-	call print_outcome
-	jmp %%done
-%%what:	db "bad-cr guest: ", %4, 0
-%%done:
+	TRY_OUTCOME %3, {"bad-cr guest: ", %4}
 %endmacro
 
 CR0_PE equ 1 << 0
@@ -35,11 +23,8 @@ CR0_PG equ 1 << 31
 
 _start:
 	SETUP_STACK
-	call load_flat_gdt
-	mov edi, idt + 13 * 8     ; #GP
 	mov eax, gp_handler
-	call set_gate32
-	lidt [idt_ptr]
+	call install_gp_idt
 	mov esi, msg
 	call puts
 	TRY_CR 0, CR0_PG | CR0_NE | CR0_ET, 1, "CR0 with PG but not PE"
@@ -54,45 +39,17 @@ _start:
 	mov eax, cr0
 	cmp eax, CR0_NE | CR0_PE | CR0_ET
 	jne .cr0_changed
-	cmp dword [errors], 0
-	jne .fail
 	mov esi, msg_pass
-	call puts
-	mov eax, 3
-	call debug_exit
+	jmp exit_by_errors
 .cr0_changed:
 	mov esi, msg_cr0
 	call puts
-.fail:
-	mov eax, 1
-	call debug_exit
+	inc dword [errors]
+	jmp exit_by_errors
 
-; ": #GP" or ": accepted", from [faulted]
-print_outcome:
-	mov esi, msg_accepted
-	cmp dword [faulted], 0
-	je .print
-	mov esi, msg_gp
-.print:	jmp puts
-
-gp_handler:
-	add esp, 4                ; error code
-	add dword [esp], 3        ; skip the MOV to CR
-	mov dword [faulted], 1
-	iret
+GP_HANDLER_SKIPPING 3
 
 section .data
 msg:	db "bad-cr guest: writing control-register values the CPU refuses", 10, 0
 msg_pass: db "bad-cr guest: every case behaved", 10, 0
 msg_cr0: db "bad-cr guest: WRONG: CR0 does not read back what was last accepted", 10, 0
-msg_wrong: db "WRONG: ", 0
-msg_gp:	db ": #GP", 10, 0
-msg_accepted: db ": accepted", 10, 0
-idt_ptr:
-	dw 14 * 8 - 1
-	dd idt
-section .bss
-alignb 8
-idt:	resb 14 * 8
-faulted: resd 1
-errors:	resd 1

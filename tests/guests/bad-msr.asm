@@ -6,11 +6,8 @@ global _start
 section .text
 _start:
 	SETUP_STACK
-	call load_flat_gdt
-	mov edi, idt + 13 * 8     ; #GP
 	mov eax, gp_handler
-	call set_gate32
-	lidt [idt_ptr]
+	call install_gp_idt
 	mov esi, msg
 	call puts
 	mov ecx, 0x12345678
@@ -28,9 +25,3 @@ section .data
 msg:	db "bad-msr guest: reading MSR 0x12345678", 10, 0
 msg_gp:	db "bad-msr guest: got #GP as expected", 10, 0
 msg_nogp: db "bad-msr guest: RDMSR did not fault", 10, 0
-idt_ptr:
-	dw 14 * 8 - 1
-	dd idt
-section .bss
-alignb 8
-idt:	resb 14 * 8

@@ -15,19 +15,7 @@ section .text
 	mov edx, %2
 	mov eax, %3
 	wrmsr                     ; 2 bytes: the #GP handler skips them
-	mov esi, %%what
-	cmp dword [faulted], %4
-	je %%ok
-	mov esi, msg_wrong
-	call puts
-	mov esi, %%what
-	inc dword [errors]
-%%ok:
-	call puts
-	call print_outcome
-	jmp %%done
-%%what:	db "bad-wrmsr guest: ", %5, 0
-%%done:
+	TRY_OUTCOME %4, {"bad-wrmsr guest: ", %5}
 %endmacro
 
 ; CHECK_RDMSR msr, edx, eax, "description": the MSR must read back edx:eax
@@ -57,11 +45,8 @@ EFER		equ 0xc0000080
 
 _start:
 	SETUP_STACK
-	call load_flat_gdt
-	mov edi, idt + 13 * 8     ; #GP
 	mov eax, gp_handler
-	call set_gate32
-	lidt [idt_ptr]
+	call install_gp_idt
 	mov esi, msg
 	call puts
 	; the real MSRs first: these crashed the hypervisor
@@ -81,41 +66,11 @@ _start:
 	CHECK_RDMSR PAT, 0x00070106, 0x00070406, "PAT"
 	TRY_WRMSR FS_BASE, 0xffffffff, 0xfffff000, 0, "FS_BASE=0xfffffffffffff000"
 	CHECK_RDMSR FS_BASE, 0xffffffff, 0xfffff000, "FS_BASE"
-	cmp dword [errors], 0
-	jne .fail
 	mov esi, msg_pass
-	call puts
-	mov eax, 3
-	call debug_exit
-.fail:
-	mov eax, 1
-	call debug_exit
+	jmp exit_by_errors
 
-; ": #GP" or ": accepted", from [faulted]
-print_outcome:
-	mov esi, msg_accepted
-	cmp dword [faulted], 0
-	je .print
-	mov esi, msg_gp
-.print:	jmp puts
-
-gp_handler:
-	add esp, 4                ; error code
-	add dword [esp], 2        ; skip the WRMSR
-	mov dword [faulted], 1
-	iret
+GP_HANDLER_SKIPPING 2
 
 section .data
 msg:	db "bad-wrmsr guest: writing MSR values the CPU refuses", 10, 0
 msg_pass: db "bad-wrmsr guest: every case behaved", 10, 0
-msg_wrong: db "WRONG: ", 0
-msg_gp:	db ": #GP", 10, 0
-msg_accepted: db ": accepted", 10, 0
-idt_ptr:
-	dw 14 * 8 - 1
-	dd idt
-section .bss
-alignb 8
-idt:	resb 14 * 8
-faulted: resd 1
-errors:	resd 1

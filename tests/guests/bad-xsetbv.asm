@@ -13,32 +13,16 @@ section .text
 	mov eax, %2
 	mov edx, %3
 	xsetbv                    ; 3 bytes: the #GP handler skips them
-	cmp dword [faulted], %4
-	je %%ok
-	mov esi, %%bad
-	call puts
-	inc dword [errors]
-	jmp %%done
-%%ok:
-	mov esi, %%good
-	call puts
-	call print_outcome
-	jmp %%done
-%%good:	db "bad-xsetbv guest: ", %5, 0
-%%bad:	db "bad-xsetbv guest: WRONG: ", %5, 10, 0
-%%done:
+	TRY_OUTCOME %4, {"bad-xsetbv guest: ", %5}
 %endmacro
 
 _start:
 	SETUP_STACK
-	call load_flat_gdt
-	mov edi, idt + 13 * 8     ; #GP
 	mov eax, gp_handler
-	call set_gate32
-	mov edi, idt + 6 * 8      ; #UD: XSETBV without OSXSAVE would land here
+	call install_gp_idt
+	mov edi, gp_idt + 6 * 8   ; #UD: XSETBV without OSXSAVE would land here
 	mov eax, ud_handler
 	call set_gate32
-	lidt [idt_ptr]
 	mov eax, cr4
 	or eax, 1 << 18           ; CR4.OSXSAVE
 	mov cr4, eax
@@ -60,29 +44,10 @@ _start:
 	call puts
 	inc dword [errors]
 .readback_ok:
-	cmp dword [errors], 0
-	jne .fail
 	mov esi, msg_pass
-	call puts
-	mov eax, 3
-	call debug_exit
-.fail:
-	mov eax, 1
-	call debug_exit
+	jmp exit_by_errors
 
-; ": #GP" or ": accepted", from [faulted]
-print_outcome:
-	mov esi, msg_accepted
-	cmp dword [faulted], 0
-	je .print
-	mov esi, msg_gp
-.print:	jmp puts
-
-gp_handler:
-	add esp, 4                ; error code
-	add dword [esp], 3        ; skip the XSETBV
-	mov dword [faulted], 1
-	iret
+GP_HANDLER_SKIPPING 3
 
 ud_handler:
 	mov esi, msg_ud
@@ -93,15 +58,5 @@ ud_handler:
 section .data
 msg:	db "bad-xsetbv guest: CR4.OSXSAVE on; trying XCR0 values", 10, 0
 msg_pass: db "bad-xsetbv guest: every case behaved", 10, 0
-msg_gp:	db ": #GP", 10, 0
-msg_accepted: db ": accepted", 10, 0
 msg_ud:	db "bad-xsetbv guest: WRONG: #UD", 10, 0
 msg_readback: db "bad-xsetbv guest: WRONG: XGETBV does not read back 0x3", 10, 0
-idt_ptr:
-	dw 14 * 8 - 1
-	dd idt
-section .bss
-alignb 8
-idt:	resb 14 * 8
-faulted: resd 1
-errors:	resd 1

@@ -21,8 +21,8 @@ EFAULT equ 14
 	vmcall
 	cmp eax, %3
 	je %%ok
-	inc dword [errors]
-	mov esi, msg_wrong
+	inc dword [bad_results]
+	mov esi, msg_bad_result
 	call puts
 %%ok:
 %endmacro
@@ -72,7 +72,7 @@ _start:
 
 	mov eax, HC_EXIT
 	xor ebx, ebx
-	cmp dword [errors], 0
+	cmp dword [bad_results], 0
 	je .exit
 	mov ebx, 9
 .exit:	vmcall
@@ -80,7 +80,7 @@ _start:
 
 section .data
 msg:	db "paging32 guest: hypercall buffers behind 32-bit and PAE paging", 10, 0
-msg_wrong: db "paging32 guest: WRONG: a console write returned the wrong value", 10, 0
+msg_bad_result: db "paging32 guest: WRONG: a console write returned the wrong value", 10, 0
 align 4096
 buf32:	db "paging32 guest: this line came through 32-bit paging", 10
 buf32_len equ $ - buf32
@@ -96,4 +96,4 @@ pd_pae:	resb 4096
 pd_pae2: resb 4096
 pt_pae:	resb 4096
 pdpt:	resb 32
-errors:	resd 1
+bad_results: resd 1
