@@ -35,6 +35,7 @@ static const struct test_case test_table[] = {
 	{"msr", NULL, test_msr, true, false, false},
 	{"gseg", NULL, test_gseg, true, false, true},
 	{"escape", NULL, test_escape, true, false, true},
+	{"switch", NULL, test_switch, true, false, true},
 	{"hc-fuzz", NULL, test_hc_fuzz, true, false, true},
 	{"memory", NULL, test_memory, false, false, false},
 	{"isolation", NULL, test_isolation, true, true, false},

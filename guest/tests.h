@@ -70,6 +70,7 @@ void test_isolation(struct test *t);
 void test_hc_fuzz(struct test *t);
 void test_gseg(struct test *t);
 void test_escape(struct test *t);
+void test_switch(struct test *t);
 /* gseg=: the leaf level (1..3) of the primary region test_gseg maps. */
 void test_gseg_configure(unsigned level);
 

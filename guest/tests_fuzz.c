@@ -140,6 +140,12 @@ static bool fuzz_one(struct test *t, u64 i)
 		a1 = DV_EXIT_GUEST_MAX + 1 + (rnd() >> 1);
 		want = -DV_EINVAL;
 		break;
+	case DV_HC_MODE_SET:
+		if (a1 <= DV_MODE_DUAL_DIRECT)
+			nr = DV_HC_VERSION; /* a valid switch is legal: for the switch test */
+		want = nr == DV_HC_VERSION ? ((s64)DV_VERSION_MAJOR << 16) | DV_VERSION_MINOR
+					   : -DV_EINVAL;
+		break;
 	case DV_HC_ESCAPE_PAGE:
 		if (features & DV_HC_FEATURE_ESCAPE)
 			nr = DV_HC_VERSION; /* a valid escape is legal: for the escape test */

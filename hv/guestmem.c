@@ -364,3 +364,129 @@ int guestmem_escape_page(struct guestmem *gm, u64 gpa)
 	gm->taken_while_running += PAGE_SIZE;
 	return 0;
 }
+
+/* Copy host memory with rep movsq: Bochs runs it far faster than a loop. */
+static void copy_host(u64 dst, u64 src, u64 len)
+{
+	u64 count = len / 8;
+	void *d = (void *)dst;
+	const void *sp = (const void *)src;
+
+	__asm__ volatile("rep movsq" : "+D"(d), "+S"(sp), "+c"(count) : : "memory");
+}
+
+/* The guest memory below the I/O gap: [0, end). */
+static u64 low_ram_end(const struct guestmem *gm)
+{
+	return gm->nram && gm->ram[0].gpa == 0 ? gm->ram[0].len : 0;
+}
+
+/* Whether [0, end) is backed by one host run starting at a multiple of align. */
+static bool low_ram_contiguous(const struct guestmem *gm, u64 end, u64 align, u64 *hpa)
+{
+	const struct extent *x = extent_lookup(&gm->map, 0);
+	u64 next;
+
+	if (!x || !IS_ALIGNED(x->hpa, align))
+		return false;
+	*hpa = x->hpa;
+	for (next = 0; next < end; next = x->gpa + x->len) {
+		x = extent_lookup(&gm->map, next);
+		if (!x || x->kind != EXTENT_RAM || x->hpa != *hpa + x->gpa)
+			return false;
+	}
+	return true;
+}
+
+/* Map every extent in [0, end) again with its kind's cap. */
+static int remap_low(struct guestmem *gm, u64 end)
+{
+	struct ept_caps caps = {{0}};
+
+	caps.max_size[EXTENT_RAM] = ept_largest_size(ept_page_sizes(gm->ept_page_shift));
+	caps.max_size[EXTENT_HOLE] = PT_SIZE_4K;
+	if (gm->vseg_active)
+		caps.max_size[EXTENT_SEGMENT] =
+			ept_largest_size(ept_page_sizes(gm->vseg.leaf_shift));
+	for (const struct extent *x = extent_next(&gm->map, 0); x && x->gpa < end;
+	     x = extent_next(&gm->map, x->gpa + x->len)) {
+		int err = ept_map_extent(&gm->ept, x, caps.max_size[x->kind]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied)
+{
+	static struct extent old[GUEST_MAX_EXTENTS];
+	u64 end = low_ram_end(gm), bad[VMM_SEGMENT_MAX_HOLES], hpa = 0;
+	unsigned nbad = 0;
+	int nold, err;
+
+	*pages_copied = 0;
+	if (gm->vseg_active)
+		return 0;
+	if (!end)
+		return -DV_ENOMEM;
+	/* Already one aligned run (a segment turned off before): kinds only. */
+	if (low_ram_contiguous(gm, end, gm->ept_1g_supported && end >= PAGE_1G ? PAGE_1G : PAGE_2M,
+			       &hpa)) {
+		unsigned shift =
+			gm->ept_1g_supported && end >= PAGE_1G ? PAGE_1G_SHIFT : PAGE_2M_SHIFT;
+
+		memset(&gm->vseg, 0, sizeof(gm->vseg));
+		gm->vseg.regs = (struct segment){.base = 0, .limit = end, .offset = hpa};
+		gm->vseg.hpa = hpa;
+		gm->vseg.len = end;
+		gm->vseg.leaf_shift = shift;
+		escape_init(&gm->vseg.filter, 256, 4);
+		for (unsigned i = 0; i < extent_count(&gm->map); i++)
+			if (gm->map.e[i].gpa < end)
+				gm->map.e[i].kind = EXTENT_SEGMENT;
+		gm->vseg_active = true;
+		return remap_low(gm, end);
+	}
+	err = vmm_segment_claim(&gm->vseg, gm->pmm, 0, end, gm->ept_2m_supported,
+				gm->ept_1g_supported, bad, &nbad);
+	if (err)
+		return err;
+	/* the old extents, their contents copied to where the segment puts them */
+	nold = extent_remove(&gm->map, 0, end, old, GUEST_MAX_EXTENTS);
+	if (nold < 0) {
+		vmm_segment_release(&gm->vseg, gm->pmm);
+		return nold;
+	}
+	err = vmm_segment_map(&gm->vseg, &gm->map, gm->pmm, bad, nbad);
+	if (err) /* no spare frame for a hole: a broken promise we cannot undo cheaply */
+		return err;
+	for (int i = 0; i < nold; i++) {
+		for (u64 off = 0; off < old[i].len; off += PAGE_SIZE) {
+			u64 to;
+
+			extent_translate(&gm->map, old[i].gpa + off, &to);
+			copy_host(to, old[i].hpa + off, PAGE_SIZE);
+		}
+		pmm_free_range(gm->pmm, old[i].hpa, old[i].len); /* clears the owners */
+		*pages_copied += old[i].len >> PAGE_SHIFT;
+	}
+	gm->vseg_active = true;
+	err = pt_unmap(&gm->ept, 0, end);
+	return err ? err : remap_low(gm, end);
+}
+
+void guestmem_segment_off(struct guestmem *gm)
+{
+	u64 end = gm->vseg.regs.limit;
+
+	if (!gm->vseg_active)
+		return;
+	for (unsigned i = 0; i < extent_count(&gm->map); i++)
+		if (gm->map.e[i].kind == EXTENT_SEGMENT || gm->map.e[i].kind == EXTENT_HOLE)
+			gm->map.e[i].kind = EXTENT_RAM;
+	/* the holes' spare frames are ordinary RAM extents now, freed with the rest */
+	memset(&gm->vseg, 0, sizeof(gm->vseg));
+	gm->vseg_active = false;
+	remap_low(gm, end);
+}

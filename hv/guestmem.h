@@ -84,6 +84,18 @@ int guestmem_zero(const struct guestmem *gm, u64 gpa, u64 len);
  * holes), -DV_ENOMEM; on error nothing changed. */
 int guestmem_escape_page(struct guestmem *gm, u64 gpa);
 
+/* Live mode switches. guestmem_segment_on makes RAM below the I/O gap the
+ * VMM segment while the guest is stopped in an exit: when that RAM already
+ * lies in one suitably aligned host range only the kinds and mappings
+ * change; otherwise a contiguous range is claimed and the RAM copied into it
+ * (*pages_copied says how many pages), and the old frames are freed.
+ * -DV_ENOMEM when no range is free (nothing changed: the caller degrades).
+ * guestmem_segment_off makes the segment ordinary RAM again: the same frames,
+ * remapped with ept= leaves, nothing copied. The caller flushes the nested
+ * TLB after either. */
+int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied);
+void guestmem_segment_off(struct guestmem *gm);
+
 /* The EPT pointer for the VMCS: WB, 4-level walk (ept_pointer). */
 u64 guestmem_eptp(const struct guestmem *gm);
 

@@ -161,6 +161,9 @@ static s64 hc_segment_info(struct vcpu *v, const struct hc_args *a)
 		if (ept_count_tables(&v->mem->ept, vs->regs.base, vs->len, tables) == 0)
 			info.vmm_ept_tables = tables[1] + tables[2] + tables[3] + tables[4];
 	}
+	info.mode_switches = m->switches;
+	info.pages_copied = m->pages_copied;
+	info.switch_tsc = m->switch_tsc;
 	if (gva_write(v, a->a1, &info, size) < 0)
 		return -DV_EFAULT;
 	return (s64)size;
@@ -181,6 +184,19 @@ static s64 hc_escape_page(struct vcpu *v, const struct hc_args *a)
 	return rc;
 }
 
+/* A live mode switch: the hypervisor's own memory state changes on purpose,
+ * so the invariants are checked at once and rebased. */
+static s64 hc_mode_set(struct vcpu *v, const struct hc_args *a)
+{
+	if (a->a1 > DV_MODE_DUAL_DIRECT)
+		return -DV_EINVAL;
+	mode_switch((enum dv_mode)a->a1, v->mem);
+	vcpu_flush_nested(v);
+	invariants_start(v);
+	invariants_check(v, "mode switch");
+	return (s64)mode_granted();
+}
+
 static const struct {
 	const char *name;
 	hc_fn fn;
@@ -194,11 +210,13 @@ static const struct {
 	[DV_HC_GUEST_SEGMENT_CLEAR] = {"guest_segment_clear", hc_guest_segment_clear},
 	[DV_HC_SEGMENT_INFO] = {"segment_info", hc_segment_info},
 	[DV_HC_ESCAPE_PAGE] = {"escape_page", hc_escape_page},
+	[DV_HC_MODE_SET] = {"mode_set", hc_mode_set},
 };
 
 u32 hypercall_features(void)
 {
 	return DV_HC_FEATURE_CONSOLE | DV_HC_FEATURE_STATS | DV_HC_FEATURE_SEGMENT_INFO |
+	       DV_HC_FEATURE_MODE_SET |
 	       (mode_state()->guest_segment_offered ? DV_HC_FEATURE_GUEST_SEGMENT : 0) |
 	       (mode_state()->mem && mode_state()->mem->vseg_active ? DV_HC_FEATURE_ESCAPE : 0);
 }

@@ -15,11 +15,18 @@ struct vm_mode {
 	const struct guestmem *mem; /* its VMM segment, when active */
 	struct guest_segments guest;
 	u64 guest_sets, guest_refusals;
+	u64 switches, pages_copied, switch_tsc; /* live mode switches and their cost */
 };
 
 void mode_init(enum dv_mode asked, const struct guestmem *mem);
 struct vm_mode *mode_state(void);
 /* The mode in effect while address space cr3 runs. */
 enum dv_mode mode_in_effect(u64 cr3);
+/* The mode asked for, as far as it could be granted: VMM Direct runs as base
+ * and Dual Direct as Guest Direct without a VMM segment. */
+enum dv_mode mode_granted(void);
+/* Switch to mode now (the guest is stopped in an exit); mem is the VM's. */
+struct guestmem;
+void mode_switch(enum dv_mode mode, struct guestmem *mem);
 
 #endif

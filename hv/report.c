@@ -50,6 +50,9 @@ static void report_segments(const struct vcpu *v)
 	kprintf("report: mode asked %s, in effect %s\n", config_mode_name(m->asked),
 		config_mode_name(mode_in_effect(cr3)));
 	report_triple("guest", g ? g : &none);
+	if (m->switches)
+		kprintf("report: mode switches %lu: %lu pages copied, %lu TSC ticks\n", m->switches,
+			m->pages_copied, m->switch_tsc);
 	if (m->guest_segment_offered)
 		kprintf("report: guest segments registered %lu, refused %lu; %u address space%s "
 			"with one\n",

@@ -60,7 +60,17 @@
  * aligned), -DV_ERANGE (outside the VMM segment), -DV_EEXIST (escaped
  * already), -DV_E2BIG (no room for more holes), -DV_ENOMEM. */
 #define DV_HC_ESCAPE_PAGE 8
-#define DV_HC_COUNT	  9 /* first unassigned number */
+/* Switch mode while the guest runs, any mode to any other (the paper's open
+ * question). Guest memory is preserved: into a mode with the VMM segment, RAM
+ * below the I/O gap is copied into one contiguous host range unless it lies
+ * in one already; out of it, only the mappings change. Leaving the modes with
+ * a guest segment forgets every guest triple. (RBX = enum dv_mode_id) -> the
+ * mode granted: the one asked for, or without the VMM segment when no
+ * contiguous range could be had (Dual Direct: Guest Direct; VMM Direct: base);
+ * -DV_EINVAL for an unknown mode. The mode in effect also depends on the guest
+ * registering its triple (DV_HC_SEGMENT_INFO says both). */
+#define DV_HC_MODE_SET 9
+#define DV_HC_COUNT    10 /* first unassigned number */
 
 #define DV_CONSOLE_MAX 4096 /* longest console write in one call */
 
@@ -70,6 +80,7 @@
 #define DV_HC_FEATURE_GUEST_SEGMENT (1u << 2) /* GUEST_SEGMENT_SET / CLEAR work in this mode */
 #define DV_HC_FEATURE_SEGMENT_INFO  (1u << 3)
 #define DV_HC_FEATURE_ESCAPE	    (1u << 4) /* a VMM segment is in effect: ESCAPE_PAGE works */
+#define DV_HC_FEATURE_MODE_SET	    (1u << 5)
 
 /* The paper's modes (Table I), as DV_HC_SEGMENT_INFO reports them. */
 enum dv_mode_id {
@@ -94,6 +105,9 @@ struct dv_segment_info {
 	u64 vmm_host_base;  /* the VMM segment's host range starts here */
 	u64 escaped_pages;  /* 4 KiB holes in the VMM segment */
 	u64 vmm_ept_tables; /* EPT paging-structure pages that map the VMM segment */
+	u64 mode_switches;  /* DV_HC_MODE_SET calls */
+	u64 pages_copied;   /* by those switches */
+	u64 switch_tsc;	    /* TSC ticks those switches took */
 };
 
 /* Why the guest left guest mode, whatever the CPU's vendor: the index of
