@@ -362,6 +362,7 @@ int guestmem_escape_page(struct guestmem *gm, u64 gpa)
 	vs->hole_spare[at] = spare;
 	vs->nholes++;
 	gm->taken_while_running += PAGE_SIZE;
+	gm->generation++;
 	return 0;
 }
 
@@ -428,6 +429,7 @@ int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied)
 	*pages_copied = 0;
 	if (gm->vseg_active)
 		return 0;
+	gm->generation++;
 	if (!end)
 		return -DV_ENOMEM;
 	/* Already one aligned run (a segment turned off before): kinds only. */
@@ -482,6 +484,7 @@ void guestmem_segment_off(struct guestmem *gm)
 
 	if (!gm->vseg_active)
 		return;
+	gm->generation++;
 	for (unsigned i = 0; i < extent_count(&gm->map); i++)
 		if (gm->map.e[i].kind == EXTENT_SEGMENT || gm->map.e[i].kind == EXTENT_HOLE)
 			gm->map.e[i].kind = EXTENT_RAM;

@@ -52,6 +52,7 @@ struct guestmem {
 	bool vseg_wanted, vseg_active;
 	struct vmm_segment vseg;
 	u64 taken_while_running; /* host bytes allocated after the layout (live escapes) */
+	u64 generation;		 /* bumped by every change to the map or the EPT after boot */
 };
 
 /* Lay out mem bytes of guest RAM (below iogap, then from 4 GiB), back it with zeroed host

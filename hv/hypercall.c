@@ -156,10 +156,23 @@ static s64 hc_segment_info(struct vcpu *v, const struct hc_args *a)
 	triple_out(&info.guest, guest_segments_lookup(&m->guest, cr3));
 	triple_out(&info.vmm, v->mem->vseg_active ? &vs->regs : NULL);
 	if (v->mem->vseg_active) {
+		/* counting tables and probing the filter cost a walk per leaf and a
+		 * probe per page: done again only after the segment changed */
+		static u64 cached_gen = ~0ULL, cached_tables, cached_fp;
+
+		if (cached_gen != v->mem->generation) {
+			cached_tables = 0;
+			if (ept_count_tables(&v->mem->ept, vs->regs.base, vs->len, tables) == 0)
+				cached_tables = tables[1] + tables[2] + tables[3] + tables[4];
+			cached_fp = vmm_segment_false_positives(vs);
+			cached_gen = v->mem->generation;
+		}
 		info.vmm_host_base = vs->hpa;
 		info.escaped_pages = vs->nholes;
-		if (ept_count_tables(&v->mem->ept, vs->regs.base, vs->len, tables) == 0)
-			info.vmm_ept_tables = tables[1] + tables[2] + tables[3] + tables[4];
+		info.vmm_ept_tables = cached_tables;
+		info.vmm_ept_splits =
+			cached_tables - ept_tables_needed(vs->regs.base, vs->len, vs->leaf_shift);
+		info.escape_false_positives = cached_fp;
 	}
 	info.mode_switches = m->switches;
 	info.pages_copied = m->pages_copied;

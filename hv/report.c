@@ -65,12 +65,18 @@ static void report_segments(const struct vcpu *v)
 		vs->leaf_shift == PAGE_1G_SHIFT	  ? "1 GiB"
 		: vs->leaf_shift == PAGE_2M_SHIFT ? "2 MiB"
 						  : "4 KiB");
-	if (ept_count_tables(&gm->ept, vs->regs.base, vs->regs.limit - vs->regs.base, tables) == 0)
+	if (ept_count_tables(&gm->ept, vs->regs.base, vs->len, tables) == 0) {
+		u64 all = tables[4] + tables[3] + tables[2] + tables[1];
+		u64 needed = ept_tables_needed(vs->regs.base, vs->len, vs->leaf_shift);
+
 		kprintf("report: EPT pages mapping the VMM segment: %lu PML4, %lu PDPT, %lu PD, "
 			"%lu "
 			"PT (%lu in all)\n",
-			tables[4], tables[3], tables[2], tables[1],
-			tables[4] + tables[3] + tables[2] + tables[1]);
+			tables[4], tables[3], tables[2], tables[1], all);
+		kprintf("report: EPT splits for escapes: %lu tables beyond the %lu a hole-free "
+			"segment needs\n",
+			all - needed, needed);
+	}
 	kprintf("report: escaped pages %u; escape filter false positives %lu of %lu pages\n",
 		vs->nholes, vmm_segment_false_positives(vs), (vs->len >> PAGE_SHIFT) - vs->nholes);
 	for (unsigned i = 0; i < vs->nholes; i++)

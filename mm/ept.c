@@ -120,3 +120,21 @@ int ept_count_tables(const struct pagetable *ept, u64 gpa, u64 len, u64 by_level
 	}
 	return 0;
 }
+
+/* Tables at each level above the leaves: the distinct aligned blocks of the
+ * size one table at that level covers. */
+u64 ept_tables_needed(u64 gpa, u64 len, unsigned leaf_shift)
+{
+	u64 tables = 0;
+
+	if (len == 0)
+		return 0;
+	for (unsigned level = PT_LEVELS; level >= 1; level--) {
+		u64 covers = PT_LEVEL_SIZE(level) * PT_ENTRIES; /* one table at this level */
+
+		if (PT_LEVEL_SIZE(level) < (1ULL << leaf_shift))
+			break;
+		tables += (gpa + len - 1) / covers - gpa / covers + 1;
+	}
+	return tables;
+}

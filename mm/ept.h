@@ -53,6 +53,11 @@ int ept_translate(const struct pagetable *ept, u64 gpa, u64 *hpa);
 #define EPT_COUNT_MAX_TABLES 1024
 int ept_count_tables(const struct pagetable *ept, u64 gpa, u64 len, u64 by_level[5]);
 
+/* Paging-structure pages a hole-free linear mapping of [gpa, gpa + len)
+ * with leaves of 1 << leaf_shift needs (both aligned to the leaf): what a
+ * segment costs before escapes split it. */
+u64 ept_tables_needed(u64 gpa, u64 len, unsigned leaf_shift);
+
 u64 ept_pointer(const struct pagetable *ept);
 
 #endif

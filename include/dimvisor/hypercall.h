@@ -102,12 +102,14 @@ struct dv_segment_info {
 	u32 mode_effect;		/* in effect now: which triples are enabled */
 	struct dv_segment_triple guest; /* of the current address space */
 	struct dv_segment_triple vmm;
-	u64 vmm_host_base;  /* the VMM segment's host range starts here */
-	u64 escaped_pages;  /* 4 KiB holes in the VMM segment */
-	u64 vmm_ept_tables; /* EPT paging-structure pages that map the VMM segment */
-	u64 mode_switches;  /* DV_HC_MODE_SET calls */
-	u64 pages_copied;   /* by those switches */
-	u64 switch_tsc;	    /* TSC ticks those switches took */
+	u64 vmm_host_base;	    /* the VMM segment's host range starts here */
+	u64 escaped_pages;	    /* 4 KiB holes in the VMM segment */
+	u64 vmm_ept_tables;	    /* EPT paging-structure pages that map the VMM segment */
+	u64 mode_switches;	    /* DV_HC_MODE_SET calls */
+	u64 pages_copied;	    /* by those switches */
+	u64 switch_tsc;		    /* TSC ticks those switches took */
+	u64 escape_false_positives; /* segment pages the escape filter wrongly flags */
+	u64 vmm_ept_splits;	    /* EPT tables the segment needs beyond a hole-free one */
 };
 
 /* Why the guest left guest mode, whatever the CPU's vendor: the index of

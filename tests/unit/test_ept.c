@@ -288,9 +288,22 @@ static void test_mmio_is_uncached(void **state)
 	fx_free(f);
 }
 
+static void tables_a_hole_free_segment_needs(void **state)
+{
+	(void)state;
+	assert_int_equal(ept_tables_needed(0, 1ULL << 30, PAGE_1G_SHIFT), 2); /* PML4, PDPT */
+	assert_int_equal(ept_tables_needed(0, 1ULL << 30, PAGE_2M_SHIFT), 3); /* + one PD */
+	assert_int_equal(ept_tables_needed(0, 256ULL << 20, PAGE_2M_SHIFT), 3);
+	assert_int_equal(ept_tables_needed(0, 3ULL << 30, PAGE_2M_SHIFT), 5); /* 3 PDs */
+	assert_int_equal(ept_tables_needed(0, 64ULL << 20, PAGE_SHIFT), 35);  /* + 32 PTs */
+	assert_int_equal(ept_tables_needed(1ULL << 30, 1ULL << 30, PAGE_1G_SHIFT), 2);
+	assert_int_equal(ept_tables_needed(0, 0, PAGE_1G_SHIFT), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(tables_a_hole_free_segment_needs),
 		cmocka_unit_test(test_page_sizes_for_each_shift),
 		cmocka_unit_test(test_pointer_is_write_back_with_a_4_level_walk),
 		cmocka_unit_test(test_map_all_segment_with_a_hole_and_4k_ram),
