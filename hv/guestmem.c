@@ -346,9 +346,11 @@ int guestmem_escape_page(struct guestmem *gm, u64 gpa)
 		return err;
 	}
 	/* EPT: unmapping one page of a large leaf splits just the tables on its path */
+	pt_defer_frees(&gm->ept, &gm->deferred);
 	err = pt_unmap(&gm->ept, gpa, PAGE_SIZE);
 	if (!err)
 		err = ept_map_extent(&gm->ept, &hole, PT_SIZE_4K);
+	pt_defer_frees(&gm->ept, NULL);
 	if (err)
 		return err; /* the EPT engine is all or nothing; this is a broken invariant */
 	escape_add(&vs->filter, gpa);
@@ -448,7 +450,10 @@ int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied)
 			if (gm->map.e[i].gpa < end)
 				gm->map.e[i].kind = EXTENT_SEGMENT;
 		gm->vseg_active = true;
-		return remap_low(gm, end);
+		pt_defer_frees(&gm->ept, &gm->deferred);
+		err = remap_low(gm, end);
+		pt_defer_frees(&gm->ept, NULL);
+		return err;
 	}
 	err = vmm_segment_claim(&gm->vseg, gm->pmm, 0, end, gm->ept_2m_supported,
 				gm->ept_1g_supported, bad, &nbad);
@@ -474,8 +479,12 @@ int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied)
 		*pages_copied += old[i].len >> PAGE_SHIFT;
 	}
 	gm->vseg_active = true;
+	pt_defer_frees(&gm->ept, &gm->deferred);
 	err = pt_unmap(&gm->ept, 0, end);
-	return err ? err : remap_low(gm, end);
+	if (!err)
+		err = remap_low(gm, end);
+	pt_defer_frees(&gm->ept, NULL);
+	return err;
 }
 
 void guestmem_segment_off(struct guestmem *gm)
@@ -491,5 +500,12 @@ void guestmem_segment_off(struct guestmem *gm)
 	/* the holes' spare frames are ordinary RAM extents now, freed with the rest */
 	memset(&gm->vseg, 0, sizeof(gm->vseg));
 	gm->vseg_active = false;
+	pt_defer_frees(&gm->ept, &gm->deferred);
 	remap_low(gm, end);
+	pt_defer_frees(&gm->ept, NULL);
+}
+
+void guestmem_release_deferred(struct guestmem *gm)
+{
+	pt_release_deferred(&gm->ept, &gm->deferred);
 }

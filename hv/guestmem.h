@@ -51,8 +51,9 @@ struct guestmem {
 	/* VMM Direct: RAM below the I/O gap is one contiguous host range */
 	bool vseg_wanted, vseg_active;
 	struct vmm_segment vseg;
-	u64 taken_while_running; /* host bytes allocated after the layout (live escapes) */
-	u64 generation;		 /* bumped by every change to the map or the EPT after boot */
+	u64 taken_while_running;     /* host bytes allocated after the layout (live escapes) */
+	u64 generation;		     /* bumped by every change to the map or the EPT after boot */
+	struct pt_deferred deferred; /* EPT tables unlinked by live changes, until the flush */
 };
 
 /* Lay out mem bytes of guest RAM (below iogap, then from 4 GiB), back it with zeroed host
@@ -96,6 +97,9 @@ int guestmem_escape_page(struct guestmem *gm, u64 gpa);
  * TLB after either. */
 int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied);
 void guestmem_segment_off(struct guestmem *gm);
+/* After the nested-TLB flush that follows a live change (escape, switch):
+ * free the EPT tables it unlinked. Until then the CPU may still walk them. */
+void guestmem_release_deferred(struct guestmem *gm);
 
 /* The EPT pointer for the VMCS: WB, 4-level walk (ept_pointer). */
 u64 guestmem_eptp(const struct guestmem *gm);

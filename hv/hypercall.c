@@ -189,6 +189,7 @@ static s64 hc_escape_page(struct vcpu *v, const struct hc_args *a)
 
 	if (rc == 0) {
 		vcpu_flush_nested(v);
+		guestmem_release_deferred(v->mem);
 		extent_translate(&v->mem->map, a->a1, &hpa);
 		kinfo("vm: escaped gPA 0x%lx of the VMM segment while the guest ran: now at hPA "
 		      "0x%lx\n",
@@ -205,6 +206,7 @@ static s64 hc_mode_set(struct vcpu *v, const struct hc_args *a)
 		return -DV_EINVAL;
 	mode_switch((enum dv_mode)a->a1, v->mem);
 	vcpu_flush_nested(v);
+	guestmem_release_deferred(v->mem);
 	invariants_start(v);
 	invariants_check(v, "mode switch");
 	return (s64)mode_granted();
