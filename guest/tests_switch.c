@@ -1,8 +1,9 @@
 /* switch: live mode switches between every ordered pair of the four modes
  * (DV_HC_MODE_SET). Guest memory must survive each one: a checksum of a
  * scratch area and of the kernel's code (up to its ring-3 pages: the data
- * after them changes as the guest runs) is taken before and compared after. In the modes with a guest segment the primary region is registered
- * again; SEGMENT_INFO must say the mode in effect is the one asked for. */
+ * after them changes as the guest runs) is taken before and compared after.
+ * In the modes with a guest segment the primary region is registered again;
+ * SEGMENT_INFO must say the mode in effect is the one asked for. */
 #include <dimvisor/errno.h>
 #include <dimvisor/hypercall.h>
 #include "arch/x86_64/pte.h"
