@@ -28,18 +28,7 @@ fi
 extra=("$@")
 tmp=$(mktemp -d /tmp/mmusim-counts.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0 n=0
-
-report() { # report STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-		passed=$((passed + 1))
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$root/tests/mmusim/tap.sh"
 
 if [ ! -x "$mmusim" ]; then
 	echo "Bail out! $mmusim not built (make build/mmusim)"
@@ -134,5 +123,4 @@ sys.exit(1 if bad else 0)
 PY
 	report $? "$name: every count as stored${extra[*]:+ (with ${extra[*]})}"
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -15,24 +15,9 @@ mmusim=$root/build/mmusim
 qtrace=$root/tools/qtrace
 tmp=$(mktemp -d /tmp/mmusim-e2e.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0 skipped=0 n=0
+. "$root/tests/mmusim/tap.sh"
 
-report() { # report STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-		passed=$((passed + 1))
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
 
-skip() { # skip NAME REASON: a check that could not run, reported and counted
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-	skipped=$((skipped + 1))
-}
 
 # check NAME PYTHON: run the Python snippet over $tmp/out.json (as d).
 check() {
@@ -254,5 +239,4 @@ else
 	done
 fi
 
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+summary

@@ -15,23 +15,8 @@ mmusim=${MMUSIM:-$root/build/mmusim}
 trace=$root/tests/mmusim/echo.lackey.xz
 tmp=$(mktemp -d /tmp/mmusim-hardening.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0 skipped=0 n=0
+. "$root/tests/mmusim/tap.sh"
 
-report() { # report STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-		passed=$((passed + 1))
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-skip() { # skip NAME WHY
-	n=$((n + 1))
-	echo "ok $n - $1 # SKIP $2"
-	skipped=$((skipped + 1))
-}
 
 if [ ! -x "$mmusim" ]; then
 	echo "Bail out! $mmusim not built (make build/mmusim)"
@@ -120,5 +105,4 @@ sys.exit(0 if json.load(open(sys.argv[1]))["jobs"] == 1 else 1)
 PY
 report $? "--jobs 2 with --pwc runs one thread and says so (jobs: 1)"
 
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+summary
