@@ -1,14 +1,10 @@
 #include "hv/guest_segment.h"
+#include "hv/cpu_rules.h"
 #include "arch/x86_64/pte.h"
 #include "lib/string.h"
 #include <dimvisor/errno.h>
 
 #define CR3_TABLE_MASK PTE_ADDR_MASK
-
-static bool canonical48(u64 a)
-{
-	return (u64)((s64)(a << 16) >> 16) == a;
-}
 
 int guest_segment_check(const struct segment *s, guest_ram_fn is_ram, void *ram_ctx,
 			const struct walk_tables *t, const struct walk_env *env, u64 *bad)
@@ -19,7 +15,7 @@ int guest_segment_check(const struct segment *s, guest_ram_fn is_ram, void *ram_
 	if (s->limit <= s->base || !IS_ALIGNED(s->base | s->limit | s->offset, PAGE_SIZE))
 		return -DV_EINVAL;
 	/* both ends canonical and on the same side of the hole */
-	if (!canonical48(s->base) || !canonical48(s->limit - 1) ||
+	if (!is_canonical(s->base, 48) || !is_canonical(s->limit - 1, 48) ||
 	    ((s->base ^ (s->limit - 1)) >> 63))
 		return -DV_EINVAL;
 	if (s->base + s->offset + len < s->base + s->offset || /* wraps */

@@ -145,7 +145,7 @@ static int lay_out_segment(struct guestmem *gm, u64 len)
 		kprintf("vm: VMM segment: %s; using %s leaves\n",
 			gm->ept_1g_supported ? "no 1 GiB-aligned host range is free"
 					     : "this CPU has no 1 GiB EPT pages",
-			gm->vseg.leaf_shift == PAGE_2M_SHIFT ? "2 MiB" : "4 KiB");
+			page_shift_name(gm->vseg.leaf_shift));
 	zero_segment(&gm->vseg, bad, nbad);
 	err = vmm_segment_map(&gm->vseg, &gm->map, gm->pmm, bad, nbad);
 	if (err) {
@@ -298,22 +298,11 @@ u64 guestmem_eptp(const struct guestmem *gm)
 	return ept_pointer(&gm->ept);
 }
 
-/* Where hole i goes in the sorted list of holes. */
-static unsigned hole_slot(const struct vmm_segment *vs, u64 gpa)
-{
-	unsigned i = 0;
-
-	while (i < vs->nholes && vs->hole_gpa[i] < gpa)
-		i++;
-	return i;
-}
-
 int guestmem_escape_page(struct guestmem *gm, u64 gpa)
 {
 	struct vmm_segment *vs = &gm->vseg;
 	struct extent removed[2], hole = {.gpa = gpa, .len = PAGE_SIZE, .kind = EXTENT_HOLE};
 	u64 old_hpa, spare;
-	unsigned at;
 	int err;
 
 	if (!gm->vseg_active)
@@ -322,8 +311,7 @@ int guestmem_escape_page(struct guestmem *gm, u64 gpa)
 		return -DV_EINVAL;
 	if (!segment_contains(&vs->regs, gpa))
 		return -DV_ERANGE;
-	at = hole_slot(vs, gpa);
-	if (at < vs->nholes && vs->hole_gpa[at] == gpa)
+	if (vmm_segment_has_hole(vs, gpa))
 		return -DV_EEXIST;
 	if (vs->nholes == VMM_SEGMENT_MAX_HOLES)
 		return -DV_E2BIG;
@@ -353,16 +341,9 @@ int guestmem_escape_page(struct guestmem *gm, u64 gpa)
 	pt_defer_frees(&gm->ept, NULL);
 	if (err)
 		return err; /* the EPT engine is all or nothing; this is a broken invariant */
-	escape_add(&vs->filter, gpa);
+	vmm_segment_add_hole(vs, gpa, spare); /* room checked above */
 	pmm_owner_clear(gm->pmm, old_hpa, PAGE_SIZE);
 	pmm_owner_set(gm->pmm, spare, gpa, PAGE_SIZE);
-	for (unsigned i = vs->nholes; i > at; i--) {
-		vs->hole_gpa[i] = vs->hole_gpa[i - 1];
-		vs->hole_spare[i] = vs->hole_spare[i - 1];
-	}
-	vs->hole_gpa[at] = gpa;
-	vs->hole_spare[at] = spare;
-	vs->nholes++;
 	gm->taken_while_running += PAGE_SIZE;
 	gm->generation++;
 	return 0;
@@ -378,8 +359,7 @@ static void copy_host(u64 dst, u64 src, u64 len)
 	__asm__ volatile("rep movsq" : "+D"(d), "+S"(sp), "+c"(count) : : "memory");
 }
 
-/* The guest memory below the I/O gap: [0, end). */
-static u64 low_ram_end(const struct guestmem *gm)
+u64 guestmem_low_ram_bytes(const struct guestmem *gm)
 {
 	return gm->nram && gm->ram[0].gpa == 0 ? gm->ram[0].len : 0;
 }
@@ -424,8 +404,8 @@ static int remap_low(struct guestmem *gm, u64 end)
 int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied)
 {
 	static struct extent old[GUEST_MAX_EXTENTS];
-	u64 end = low_ram_end(gm), bad[VMM_SEGMENT_MAX_HOLES], hpa = 0;
-	unsigned nbad = 0;
+	u64 end = guestmem_low_ram_bytes(gm), bad[VMM_SEGMENT_MAX_HOLES], hpa = 0;
+	unsigned nbad = 0, shift;
 	int nold, err;
 
 	*pages_copied = 0;
@@ -435,17 +415,9 @@ int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied)
 	if (!end)
 		return -DV_ENOMEM;
 	/* Already one aligned run (a segment turned off before): kinds only. */
-	if (low_ram_contiguous(gm, end, gm->ept_1g_supported && end >= PAGE_1G ? PAGE_1G : PAGE_2M,
-			       &hpa)) {
-		unsigned shift =
-			gm->ept_1g_supported && end >= PAGE_1G ? PAGE_1G_SHIFT : PAGE_2M_SHIFT;
-
-		memset(&gm->vseg, 0, sizeof(gm->vseg));
-		gm->vseg.regs = (struct segment){.base = 0, .limit = end, .offset = hpa};
-		gm->vseg.hpa = hpa;
-		gm->vseg.len = end;
-		gm->vseg.leaf_shift = shift;
-		escape_init(&gm->vseg.filter, 256, 4);
+	shift = vmm_segment_leaf_shift(end, gm->ept_2m_supported, gm->ept_1g_supported);
+	if (low_ram_contiguous(gm, end, 1ULL << shift, &hpa)) {
+		vmm_segment_adopt(&gm->vseg, 0, end, hpa, shift);
 		for (unsigned i = 0; i < extent_count(&gm->map); i++)
 			if (gm->map.e[i].gpa < end)
 				gm->map.e[i].kind = EXTENT_SEGMENT;
@@ -508,4 +480,25 @@ void guestmem_segment_off(struct guestmem *gm)
 void guestmem_release_deferred(struct guestmem *gm)
 {
 	pt_release_deferred(&gm->ept, &gm->deferred);
+}
+
+const struct vseg_footprint *guestmem_segment_footprint(struct guestmem *gm)
+{
+	struct vseg_footprint *f = &gm->footprint;
+	const struct vmm_segment *vs = &gm->vseg;
+	u64 all;
+
+	if (f->valid && f->generation == gm->generation)
+		return f;
+	memset(f, 0, sizeof(*f));
+	if (ept_count_tables(&gm->ept, vs->regs.base, vs->len, f->tables) == 0) {
+		all = f->tables[1] + f->tables[2] + f->tables[3] + f->tables[4];
+		f->needed = ept_tables_needed(vs->regs.base, vs->len, vs->leaf_shift);
+		f->splits = all - f->needed;
+		f->counted = true;
+	}
+	f->false_positives = vmm_segment_false_positives(vs);
+	f->generation = gm->generation;
+	f->valid = true;
+	return f;
 }

@@ -35,6 +35,19 @@ static inline bool guest_ranges_contain(const struct guest_range *r, unsigned n,
 	return false;
 }
 
+/* What the VMM segment costs in EPT, and its escape filter's false
+ * positives: a walk per leaf and a probe per page to find out, so cached until
+ * the segment next changes (guestmem.generation). */
+struct vseg_footprint {
+	bool valid; /* computed for guestmem.generation == generation */
+	u64 generation;
+	bool counted;	     /* tables[] and splits are known */
+	u64 tables[5];	     /* paging-structure pages by level mapping the segment */
+	u64 needed;	     /* what a hole-free segment needs */
+	u64 splits;	     /* tables beyond that: split off for escapes */
+	u64 false_positives; /* segment pages the filter flags wrongly */
+};
+
 struct guestmem {
 	struct extent_map map; /* guest-physical extents: the record of guest memory */
 	struct extent extents[GUEST_MAX_EXTENTS];
@@ -54,6 +67,7 @@ struct guestmem {
 	u64 taken_while_running;     /* host bytes allocated after the layout (live escapes) */
 	u64 generation;		     /* bumped by every change to the map or the EPT after boot */
 	struct pt_deferred deferred; /* EPT tables unlinked by live changes, until the flush */
+	struct vseg_footprint footprint; /* cache: guestmem_segment_footprint */
 };
 
 /* Lay out mem bytes of guest RAM (below iogap, then from 4 GiB), back it with zeroed host
@@ -97,6 +111,12 @@ int guestmem_escape_page(struct guestmem *gm, u64 gpa);
  * TLB after either. */
 int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied);
 void guestmem_segment_off(struct guestmem *gm);
+/* The bytes of guest RAM below the I/O gap (from gPA 0): what the VMM
+ * segment covers. */
+u64 guestmem_low_ram_bytes(const struct guestmem *gm);
+/* The VMM segment's footprint (only meaningful while it is active). */
+const struct vseg_footprint *guestmem_segment_footprint(struct guestmem *gm);
+
 /* After the nested-TLB flush that follows a live change (escape, switch):
  * free the EPT tables it unlinked. Until then the CPU may still walk them. */
 void guestmem_release_deferred(struct guestmem *gm);

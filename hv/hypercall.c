@@ -98,7 +98,7 @@ static s64 hc_guest_segment_set(struct vcpu *v, const struct hc_args *a)
 	u64 bad = 0;
 	int rc;
 
-	if (!m->guest_segment_offered)
+	if (!mode_has_guest_segment(m->asked))
 		return -DV_ENOTSUP;
 	rc = gva_guest_tables(v, &t, &env);
 	if (rc == 0)
@@ -128,7 +128,7 @@ static s64 hc_guest_segment_clear(struct vcpu *v, const struct hc_args *a)
 	struct vm_mode *m = mode_state();
 
 	(void)a;
-	if (!m->guest_segment_offered)
+	if (!mode_has_guest_segment(m->asked))
 		return -DV_ENOTSUP;
 	return guest_segments_clear(&m->guest, vcpu_get(v, VCPU_CR3));
 }
@@ -144,7 +144,7 @@ static s64 hc_segment_info(struct vcpu *v, const struct hc_args *a)
 	static struct dv_segment_info info;
 	const struct vm_mode *m = mode_state();
 	const struct vmm_segment *vs = &v->mem->vseg;
-	u64 size = MIN(a->a2, sizeof(info)), cr3 = vcpu_get(v, VCPU_CR3), tables[5];
+	u64 size = MIN(a->a2, sizeof(info)), cr3 = vcpu_get(v, VCPU_CR3);
 
 	if (a->a2 < sizeof(u32) * 2)
 		return -DV_EINVAL;
@@ -156,23 +156,13 @@ static s64 hc_segment_info(struct vcpu *v, const struct hc_args *a)
 	triple_out(&info.guest, guest_segments_lookup(&m->guest, cr3));
 	triple_out(&info.vmm, v->mem->vseg_active ? &vs->regs : NULL);
 	if (v->mem->vseg_active) {
-		/* counting tables and probing the filter cost a walk per leaf and a
-		 * probe per page: done again only after the segment changed */
-		static u64 cached_gen = ~0ULL, cached_tables, cached_fp;
+		const struct vseg_footprint *f = guestmem_segment_footprint(v->mem);
 
-		if (cached_gen != v->mem->generation) {
-			cached_tables = 0;
-			if (ept_count_tables(&v->mem->ept, vs->regs.base, vs->len, tables) == 0)
-				cached_tables = tables[1] + tables[2] + tables[3] + tables[4];
-			cached_fp = vmm_segment_false_positives(vs);
-			cached_gen = v->mem->generation;
-		}
 		info.vmm_host_base = vs->hpa;
 		info.escaped_pages = vs->nholes;
-		info.vmm_ept_tables = cached_tables;
-		info.vmm_ept_splits =
-			cached_tables - ept_tables_needed(vs->regs.base, vs->len, vs->leaf_shift);
-		info.escape_false_positives = cached_fp;
+		info.vmm_ept_tables = f->tables[1] + f->tables[2] + f->tables[3] + f->tables[4];
+		info.vmm_ept_splits = f->splits;
+		info.escape_false_positives = f->false_positives;
 	}
 	info.mode_switches = m->switches;
 	info.pages_copied = m->pages_copied;
@@ -232,7 +222,7 @@ u32 hypercall_features(void)
 {
 	return DV_HC_FEATURE_CONSOLE | DV_HC_FEATURE_STATS | DV_HC_FEATURE_SEGMENT_INFO |
 	       DV_HC_FEATURE_MODE_SET |
-	       (mode_state()->guest_segment_offered ? DV_HC_FEATURE_GUEST_SEGMENT : 0) |
+	       (mode_has_guest_segment(mode_state()->asked) ? DV_HC_FEATURE_GUEST_SEGMENT : 0) |
 	       (mode_state()->mem && mode_state()->mem->vseg_active ? DV_HC_FEATURE_ESCAPE : 0);
 }
 

@@ -6,22 +6,40 @@
 
 static struct vm_mode mode;
 
-static bool has_vmm(enum dv_mode m)
+bool mode_has_vmm_segment(enum dv_mode m)
 {
 	return m == MODE_VMM_DIRECT || m == MODE_DUAL_DIRECT;
 }
 
-static bool has_guest(enum dv_mode m)
+bool mode_has_guest_segment(enum dv_mode m)
 {
 	return m == MODE_GUEST_DIRECT || m == MODE_DUAL_DIRECT;
+}
+
+static bool vmm_segment_active(void)
+{
+	return mode.mem && mode.mem->vseg_active;
+}
+
+/* VMM Direct runs as base, and Dual Direct as Guest Direct, when the VMM
+ * segment could not have its contiguous host range: say so, with the numbers. */
+static void say_if_degraded(enum dv_mode asked)
+{
+	if (!mode_has_vmm_segment(asked) || vmm_segment_active())
+		return;
+	kprintf("vm: mode=%s: no contiguous host range for the VMM segment (%lu MiB asked, largest "
+		"free range %lu KiB); running in mode %s\n",
+		config_mode_name(asked), guestmem_low_ram_bytes(mode.mem) >> 20,
+		pmm_largest_free_range(mode.mem->pmm, NULL) >> 10,
+		config_mode_name(mode_granted()));
 }
 
 void mode_init(enum dv_mode asked, const struct guestmem *mem)
 {
 	memset(&mode, 0, sizeof(mode));
 	mode.asked = asked;
-	mode.guest_segment_offered = asked == MODE_GUEST_DIRECT || asked == MODE_DUAL_DIRECT;
 	mode.mem = mem;
+	say_if_degraded(asked);
 }
 
 struct vm_mode *mode_state(void)
@@ -31,7 +49,7 @@ struct vm_mode *mode_state(void)
 
 enum dv_mode mode_in_effect(u64 cr3)
 {
-	bool vmm = mode.mem && mode.mem->vseg_active;
+	bool vmm = vmm_segment_active();
 	bool guest = guest_segments_lookup(&mode.guest, cr3) != NULL;
 
 	return vmm && guest ? MODE_DUAL_DIRECT
@@ -42,10 +60,8 @@ enum dv_mode mode_in_effect(u64 cr3)
 
 enum dv_mode mode_granted(void)
 {
-	bool vmm = mode.mem && mode.mem->vseg_active;
-
-	if (has_vmm(mode.asked) && !vmm)
-		return has_guest(mode.asked) ? MODE_GUEST_DIRECT : MODE_BASE;
+	if (mode_has_vmm_segment(mode.asked) && !vmm_segment_active())
+		return mode_has_guest_segment(mode.asked) ? MODE_GUEST_DIRECT : MODE_BASE;
 	return mode.asked;
 }
 
@@ -53,19 +69,14 @@ void mode_switch(enum dv_mode to, struct guestmem *mem)
 {
 	u64 t0 = rdtsc(), copied = 0;
 
-	if (has_vmm(to) && !mem->vseg_active) {
-		if (guestmem_segment_on(mem, &copied) < 0)
-			kprintf("vm: mode=%s: no contiguous host range for the VMM segment; "
-				"running "
-				"in mode %s\n",
-				config_mode_name(to), has_guest(to) ? "guest-direct" : "base");
-	} else if (!has_vmm(to) && mem->vseg_active) {
+	if (mode_has_vmm_segment(to) && !mem->vseg_active)
+		guestmem_segment_on(mem, &copied); /* no range: said below */
+	else if (!mode_has_vmm_segment(to) && mem->vseg_active)
 		guestmem_segment_off(mem);
-	}
-	if (!has_guest(to))
+	if (!mode_has_guest_segment(to))
 		memset(&mode.guest, 0, sizeof(mode.guest));
 	mode.asked = to;
-	mode.guest_segment_offered = has_guest(to);
+	say_if_degraded(to);
 	mode.switches++;
 	mode.pages_copied += copied;
 	mode.switch_tsc += rdtsc() - t0;

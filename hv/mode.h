@@ -11,13 +11,19 @@
 
 struct vm_mode {
 	enum dv_mode asked;
-	bool guest_segment_offered; /* asked guest-direct or dual-direct */
 	const struct guestmem *mem; /* its VMM segment, when active */
 	struct guest_segments guest;
 	u64 guest_sets, guest_refusals;
 	u64 switches, pages_copied, switch_tsc; /* live mode switches and their cost */
 };
 
+/* Whether mode m has the VMM segment (VMM, Dual Direct) / offers the guest
+ * segment (Guest, Dual Direct). */
+bool mode_has_vmm_segment(enum dv_mode m);
+bool mode_has_guest_segment(enum dv_mode m);
+
+/* Start in mode asked over mem, saying so when the VMM segment it wants
+ * could not be had. */
 void mode_init(enum dv_mode asked, const struct guestmem *mem);
 struct vm_mode *mode_state(void);
 /* The mode in effect while address space cr3 runs. */

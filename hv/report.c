@@ -44,7 +44,8 @@ static void report_segments(const struct vcpu *v)
 	const struct vmm_segment *vs = &gm->vseg;
 	const struct segment none = {0, 0, 0};
 	const struct vm_mode *m = mode_state();
-	u64 tables[5], cr3 = vcpu_get(v, VCPU_CR3);
+	const struct vseg_footprint *f;
+	u64 cr3 = vcpu_get(v, VCPU_CR3);
 	const struct segment *g = guest_segments_lookup(&m->guest, cr3);
 
 	kprintf("report: mode asked %s, in effect %s\n", config_mode_name(m->asked),
@@ -53,7 +54,7 @@ static void report_segments(const struct vcpu *v)
 	if (m->switches)
 		kprintf("report: mode switches %lu: %lu pages copied, %lu TSC ticks\n", m->switches,
 			m->pages_copied, m->switch_tsc);
-	if (m->guest_segment_offered)
+	if (mode_has_guest_segment(m->asked))
 		kprintf("report: guest segments registered %lu, refused %lu; %u address space%s "
 			"with one\n",
 			m->guest_sets, m->guest_refusals, m->guest.n, m->guest.n == 1 ? "" : "s");
@@ -61,24 +62,20 @@ static void report_segments(const struct vcpu *v)
 	if (!gm->vseg_active)
 		return;
 	kprintf("report: VMM segment host range %016lx-%016lx (%lu MiB), %s leaves\n", vs->hpa,
-		vs->hpa + vs->len, vs->len >> 20,
-		vs->leaf_shift == PAGE_1G_SHIFT	  ? "1 GiB"
-		: vs->leaf_shift == PAGE_2M_SHIFT ? "2 MiB"
-						  : "4 KiB");
-	if (ept_count_tables(&gm->ept, vs->regs.base, vs->len, tables) == 0) {
-		u64 all = tables[4] + tables[3] + tables[2] + tables[1];
-		u64 needed = ept_tables_needed(vs->regs.base, vs->len, vs->leaf_shift);
-
+		vs->hpa + vs->len, vs->len >> 20, page_shift_name(vs->leaf_shift));
+	f = guestmem_segment_footprint(v->mem);
+	if (f->counted) {
 		kprintf("report: EPT pages mapping the VMM segment: %lu PML4, %lu PDPT, %lu PD, "
 			"%lu "
 			"PT (%lu in all)\n",
-			tables[4], tables[3], tables[2], tables[1], all);
+			f->tables[4], f->tables[3], f->tables[2], f->tables[1],
+			f->needed + f->splits);
 		kprintf("report: EPT splits for escapes: %lu tables beyond the %lu a hole-free "
 			"segment needs\n",
-			all - needed, needed);
+			f->splits, f->needed);
 	}
 	kprintf("report: escaped pages %u; escape filter false positives %lu of %lu pages\n",
-		vs->nholes, vmm_segment_false_positives(vs), (vs->len >> PAGE_SHIFT) - vs->nholes);
+		vs->nholes, f->false_positives, (vs->len >> PAGE_SHIFT) - vs->nholes);
 	for (unsigned i = 0; i < vs->nholes; i++)
 		kprintf("report:   escaped gPA 0x%lx (segment frame 0x%lx) -> hPA 0x%lx\n",
 			vs->hole_gpa[i], vs->hole_gpa[i] + vs->regs.offset, vs->hole_spare[i]);

@@ -58,10 +58,7 @@ static void print_layout(void)
 		kinfo("vm: VMM segment: gPA %016lx-%016lx at hPA %016lx (OFFSET_v 0x%lx), mapped "
 		      "with %s EPT leaves, %u escaped page%s\n",
 		      vs->regs.base, vs->regs.limit, vs->hpa, vs->regs.offset,
-		      vs->leaf_shift == 30   ? "1 GiB"
-		      : vs->leaf_shift == 21 ? "2 MiB"
-					     : "4 KiB",
-		      vs->nholes, vs->nholes == 1 ? "" : "s");
+		      page_shift_name(vs->leaf_shift), vs->nholes, vs->nholes == 1 ? "" : "s");
 	const struct extent_map *m = &guest_mem.map;
 
 	for (unsigned i = 0; i < guest_mem.nram; i++)
@@ -69,9 +66,7 @@ static void print_layout(void)
 		      guest_mem.ram[i].gpa + guest_mem.ram[i].len, guest_mem.ram[i].len >> 20);
 	kinfo("vm: EPT pages up to %s%s; %lu x 1 GiB, %lu x 2 MiB, %lu x 4 KiB leaves; "
 	      "backed by %u host range%s\n",
-	      guest_mem.ept_page_shift == 30   ? "1 GiB"
-	      : guest_mem.ept_page_shift == 21 ? "2 MiB"
-					       : "4 KiB",
+	      page_shift_name(guest_mem.ept_page_shift),
 	      guest_mem.vseg_active ? " outside the VMM segment" : "", guest_mem.ept.leaves[3],
 	      guest_mem.ept.leaves[2], guest_mem.ept.leaves[1], extent_count(m),
 	      extent_count(m) == 1 ? "" : "s");
@@ -82,21 +77,6 @@ static void print_layout(void)
 		kprintf("vm: the table pool ran out: %lu EPT tables taken from guest memory's "
 			"allocator\n",
 			guest_mem.tables_outside_pool);
-}
-
-/* VMM Direct runs as base, and Dual Direct as Guest Direct, when the VMM
- * segment could not have its contiguous host range: say so, with the numbers. */
-static void say_degraded(const struct dv_config *cfg)
-{
-	bool wanted = cfg->mode == MODE_VMM_DIRECT || cfg->mode == MODE_DUAL_DIRECT;
-
-	if (!wanted || guest_mem.vseg_active)
-		return;
-	kprintf("vm: mode=%s: no contiguous host range for the VMM segment (%lu MiB asked, largest "
-		"free range %lu KiB); running in mode %s\n",
-		config_mode_name(cfg->mode), MIN(cfg->mem, cfg->iogap) >> 20,
-		pmm_largest_free_range(host_pmm(), NULL) >> 10,
-		cfg->mode == MODE_DUAL_DIRECT ? "guest-direct" : "base");
 }
 
 /* fragment=yes: leave no free host range longer than 1 MiB, so that the
@@ -155,14 +135,13 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const s
 		fragment_host_memory();
 	if (guestmem_init(&guest_mem, host_pmm(), host_pool(), cfg->mem, cfg->iogap,
 			  cfg->ept_page_shift, hw->nested_2m, hw->nested_1g,
-			  cfg->mode == MODE_VMM_DIRECT || cfg->mode == MODE_DUAL_DIRECT) < 0) {
+			  mode_has_vmm_segment(cfg->mode)) < 0) {
 		kprintf("dimvisor: not enough host memory for mem=%lu MiB of guest RAM (%lu MiB "
 			"free)\n",
 			cfg->mem >> 20, pmm_free_bytes(host_pmm()) >> 20);
 		return DV_EXIT_NO_MEMORY;
 	}
 	mode_init(cfg->mode, &guest_mem);
-	say_degraded(cfg);
 	print_layout();
 	if (load_guest(guest, &boot) < 0)
 		return DV_EXIT_BAD_GUEST;

@@ -7,7 +7,7 @@
 #define ESCAPE_BITS   256
 #define ESCAPE_HASHES 4
 
-static unsigned leaf_shift_for(u64 len, bool cpu_2m, bool cpu_1g)
+unsigned vmm_segment_leaf_shift(u64 len, bool cpu_2m, bool cpu_1g)
 {
 	if (cpu_1g && len >= PAGE_1G)
 		return PAGE_1G_SHIFT;
@@ -19,7 +19,7 @@ static unsigned leaf_shift_for(u64 len, bool cpu_2m, bool cpu_1g)
 int vmm_segment_claim(struct vmm_segment *s, struct pmm *pmm, u64 base, u64 len, bool cpu_2m,
 		      bool cpu_1g, u64 *bad, unsigned *nbad)
 {
-	unsigned shift = leaf_shift_for(len, cpu_2m, cpu_1g);
+	unsigned shift = vmm_segment_leaf_shift(len, cpu_2m, cpu_1g);
 	u64 hpa = PMM_NONE;
 
 	memset(s, 0, sizeof(*s));
@@ -39,10 +39,54 @@ int vmm_segment_claim(struct vmm_segment *s, struct pmm *pmm, u64 base, u64 len,
 	}
 	if (hpa == PMM_NONE)
 		return -DV_ENOMEM;
+	vmm_segment_adopt(s, base, len, hpa, shift);
+	return 0;
+}
+
+void vmm_segment_adopt(struct vmm_segment *s, u64 base, u64 len, u64 hpa, unsigned leaf_shift)
+{
+	memset(s, 0, sizeof(*s));
 	s->regs = (struct segment){.base = base, .limit = base + len, .offset = hpa - base};
 	s->hpa = hpa;
 	s->len = len;
-	s->leaf_shift = shift;
+	s->leaf_shift = leaf_shift;
+	escape_init(&s->filter, ESCAPE_BITS, ESCAPE_HASHES); /* valid geometry: cannot fail */
+}
+
+/* Where a hole at gpa goes in the ascending list. */
+static unsigned hole_slot(const struct vmm_segment *s, u64 gpa)
+{
+	unsigned i = 0;
+
+	while (i < s->nholes && s->hole_gpa[i] < gpa)
+		i++;
+	return i;
+}
+
+bool vmm_segment_has_hole(const struct vmm_segment *s, u64 gpa)
+{
+	unsigned at = hole_slot(s, gpa);
+
+	return at < s->nholes && s->hole_gpa[at] == gpa;
+}
+
+int vmm_segment_add_hole(struct vmm_segment *s, u64 gpa, u64 spare)
+{
+	unsigned at = hole_slot(s, gpa);
+	int err;
+
+	if (s->nholes == VMM_SEGMENT_MAX_HOLES)
+		return -DV_E2BIG;
+	err = escape_add(&s->filter, gpa);
+	if (err)
+		return err;
+	for (unsigned i = s->nholes; i > at; i--) {
+		s->hole_gpa[i] = s->hole_gpa[i - 1];
+		s->hole_spare[i] = s->hole_spare[i - 1];
+	}
+	s->hole_gpa[at] = gpa;
+	s->hole_spare[at] = spare;
+	s->nholes++;
 	return 0;
 }
 
@@ -59,22 +103,17 @@ int vmm_segment_map(struct vmm_segment *s, struct extent_map *m, struct pmm *pmm
 	u64 gpa = s->regs.base;
 	int err;
 
-	err = escape_init(&s->filter, ESCAPE_BITS, ESCAPE_HASHES);
-	if (err)
-		return err;
 	for (unsigned i = 0; i < nbad; i++) {
 		u64 hole = bad[i] - s->regs.offset;
 		u64 spare = pmm_alloc(pmm, 0);
 
 		if (spare == PMM_NONE)
 			return -DV_ENOMEM;
-		s->hole_gpa[s->nholes] = hole;
-		s->hole_spare[s->nholes++] = spare;
-		err = add_extent(m, gpa, gpa + s->regs.offset, hole - gpa, EXTENT_SEGMENT);
+		err = vmm_segment_add_hole(s, hole, spare);
+		if (!err)
+			err = add_extent(m, gpa, gpa + s->regs.offset, hole - gpa, EXTENT_SEGMENT);
 		if (!err)
 			err = add_extent(m, hole, spare, PAGE_SIZE, EXTENT_HOLE);
-		if (!err)
-			err = escape_add(&s->filter, hole);
 		if (err)
 			return err;
 		pmm_owner_set(pmm, spare, hole, PAGE_SIZE);

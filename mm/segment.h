@@ -34,10 +34,26 @@ struct vmm_segment {
 int vmm_segment_claim(struct vmm_segment *s, struct pmm *pmm, u64 base, u64 len, bool cpu_2m,
 		      bool cpu_1g, u64 *bad, unsigned *nbad);
 
+/* The leaf the segment of len bytes is mapped with: 1 GiB when the CPU has it
+ * and len holds one, else 2 MiB when the CPU has it, else 4 KiB. */
+unsigned vmm_segment_leaf_shift(u64 len, bool cpu_2m, bool cpu_1g);
+
+/* Make s the segment for gPA [base, base + len) at host [hpa, hpa + len),
+ * mapped with leaves of 1 << leaf_shift, with no holes and an empty escape
+ * filter. (vmm_segment_claim does this for the range it claims; a live
+ * switch does it for RAM that already lies in one such range.) */
+void vmm_segment_adopt(struct vmm_segment *s, u64 base, u64 len, u64 hpa, unsigned leaf_shift);
+
+/* Whether gpa is an escape hole already. */
+bool vmm_segment_has_hole(const struct vmm_segment *s, u64 gpa);
+/* Record gpa as an escape hole backed by spare: in the ascending list and in
+ * the escape filter. -DV_E2BIG when VMM_SEGMENT_MAX_HOLES are taken. */
+int vmm_segment_add_hole(struct vmm_segment *s, u64 gpa, u64 spare);
+
 /* Put the segment into the map: SEGMENT extents hPA = gPA + OFFSET_v, split
  * around each bad host page, which becomes a HOLE extent backed by a spare
- * frame from pmm (the caller zeroes it); records each hole in the escape filter and each frame's
- * owner. Returns 0, or -DV_ENOMEM / -DV_E2BIG (the caller frees the range). */
+ * frame from pmm (the caller zeroes it); records each hole (vmm_segment_add_hole) and each
+ * frame's owner. Returns 0, or -DV_ENOMEM / -DV_E2BIG (the caller frees the range). */
 int vmm_segment_map(struct vmm_segment *s, struct extent_map *m, struct pmm *pmm, const u64 *bad,
 		    unsigned nbad);
 

@@ -16,6 +16,12 @@
 #define PAGE_1G_SHIFT 30
 #define PAGE_1G	      (1ULL << PAGE_1G_SHIFT)
 
+/* "1 GiB", "2 MiB" or "4 KiB" for a page shift (smaller shifts read as 4 KiB). */
+static inline const char *page_shift_name(unsigned shift)
+{
+	return shift >= PAGE_1G_SHIFT ? "1 GiB" : shift >= PAGE_2M_SHIFT ? "2 MiB" : "4 KiB";
+}
+
 #define PT_LEVELS     4 /* PML4 (level 4) .. PT (level 1) */
 #define PT_ENTRIES    512
 #define PT_INDEX_BITS 9
