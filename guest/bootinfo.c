@@ -257,3 +257,15 @@ void bootinfo_print(const struct boot_info *bi)
 	kprintf("guest: RAM %lu MiB (%lu bytes) in %u regions, top 0x%lx\n",
 		(u64)(bi->ram_bytes / MiB), bi->ram_bytes, nram, bi->ram_top);
 }
+
+u64 bootinfo_gap_start(const struct boot_info *bi)
+{
+	for (unsigned i = 0; i + 1 < bi->nregions; i++) {
+		const struct boot_region *r = &bi->regions[i], *next = &bi->regions[i + 1];
+		u64 end = r->base + r->length;
+
+		if (r->type == BOOT_RAM_TYPE && end < next->base && end < 4 * GiB)
+			return end;
+	}
+	return 0;
+}

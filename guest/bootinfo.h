@@ -32,6 +32,10 @@ struct boot_info {
  * the loader's EAX magic. Returns 0, or -DV_EINVAL with a reason in err. */
 int bootinfo_parse(u32 magic, u64 info, struct boot_info *bi, char *err, size_t errlen);
 
+/* The end of the first RAM region that a hole (the I/O gap) follows, below
+ * 4 GiB; 0 when RAM has no such hole. */
+u64 bootinfo_gap_start(const struct boot_info *bi);
+
 /* Print the loader, the command line and the memory map. */
 void bootinfo_print(const struct boot_info *bi);
 

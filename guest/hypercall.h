@@ -66,4 +66,33 @@ static inline s64 dv_hc_stats(u64 buf, u64 size)
 	return dv_hypercall(DV_HC_STATS, buf, size, 0, 0);
 }
 
+/* The guest segment of the current address space: 0 or -DV_E*. */
+static inline s64 dv_hc_guest_segment_set(u64 base, u64 limit, u64 offset)
+{
+	return dv_hypercall(DV_HC_GUEST_SEGMENT_SET, base, limit, offset, 0);
+}
+
+static inline s64 dv_hc_guest_segment_clear(void)
+{
+	return dv_hypercall(DV_HC_GUEST_SEGMENT_CLEAR, 0, 0, 0, 0);
+}
+
+/* Fill up to size bytes of a struct dv_segment_info at gVA buf. */
+static inline s64 dv_hc_segment_info(u64 buf, u64 size)
+{
+	return dv_hypercall(DV_HC_SEGMENT_INFO, buf, size, 0, 0);
+}
+
+/* Escape the VMM segment's page at gpa: 0 or -DV_E*. */
+static inline s64 dv_hc_escape_page(u64 gpa)
+{
+	return dv_hypercall(DV_HC_ESCAPE_PAGE, gpa, 0, 0, 0);
+}
+
+/* Switch to mode (enum dv_mode_id): the mode granted, or -DV_E*. */
+static inline s64 dv_hc_mode_set(u64 mode)
+{
+	return dv_hypercall(DV_HC_MODE_SET, mode, 0, 0, 0);
+}
+
 #endif

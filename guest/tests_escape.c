@@ -10,17 +10,6 @@
 #include "guest/paging.h"
 #include "guest/tests.h"
 
-static s64 escape(u64 gpa)
-{
-	return dv_hypercall(DV_HC_ESCAPE_PAGE, gpa, 0, 0, 0);
-}
-
-static bool info(struct test *t, struct dv_segment_info *i)
-{
-	return test_expect(t, "SEGMENT_INFO",
-			   dv_hypercall(DV_HC_SEGMENT_INFO, (u64)i, sizeof(*i), 0, 0), sizeof(*i));
-}
-
 static u64 pattern(u64 gpa, unsigned i, u64 salt)
 {
 	return (gpa + i * 8) * 0x9e3779b97f4a7c15UL ^ salt;
@@ -46,11 +35,12 @@ void test_escape(struct test *t)
 	u64 page = ALIGN_UP(paging_reserved_end(), PAGE_2M) + 5 * PAGE_SIZE;
 
 	if (!(dv_hc_features() & DV_HC_FEATURE_ESCAPE)) {
-		test_expect(t, "ESCAPE_PAGE without a VMM segment", escape(page), -DV_ENOTSUP);
+		test_expect(t, "ESCAPE_PAGE without a VMM segment", dv_hc_escape_page(page),
+			    -DV_ENOTSUP);
 		test_skip(t, "no VMM segment in this mode");
 		return;
 	}
-	if (!info(t, &before))
+	if (!test_segment_info(t, &before))
 		return;
 	if (!test_check(t, page + 2 * PAGE_SIZE <= before.vmm.limit,
 			"the VMM segment ends at 0x%lx, below the page to escape",
@@ -59,14 +49,14 @@ void test_escape(struct test *t)
 	fill(page - PAGE_SIZE, 1);
 	fill(page, 2);
 	fill(page + PAGE_SIZE, 3);
-	if (!test_expect(t, "ESCAPE_PAGE", escape(page), 0))
+	if (!test_expect(t, "ESCAPE_PAGE", dv_hc_escape_page(page), 0))
 		return;
 	test_check(t, same(page, 2), "the escaped page at gPA 0x%lx lost its contents", page);
 	test_check(t, same(page - PAGE_SIZE, 1) && same(page + PAGE_SIZE, 3),
 		   "a neighbour of the escaped page changed");
 	fill(page, 4);
 	test_check(t, same(page, 4), "the escaped page does not keep what is written to it");
-	if (info(t, &after)) {
+	if (test_segment_info(t, &after)) {
 		test_check(t, after.escaped_pages == before.escaped_pages + 1,
 			   "escaped pages went from %lu to %lu", before.escaped_pages,
 			   after.escaped_pages);
@@ -76,8 +66,8 @@ void test_escape(struct test *t)
 		test_note(t, "gPA 0x%lx escaped; the segment's EPT pages %lu -> %lu", page,
 			  before.vmm_ept_tables, after.vmm_ept_tables);
 	}
-	test_expect(t, "the same page again", escape(page), -DV_EEXIST);
-	test_expect(t, "a misaligned gPA", escape(page + 8), -DV_EINVAL);
-	test_expect(t, "a gPA past the segment", escape(before.vmm.limit), -DV_ERANGE);
-	test_expect(t, "a gPA far away", escape(1ULL << 50), -DV_ERANGE);
+	test_expect(t, "the same page again", dv_hc_escape_page(page), -DV_EEXIST);
+	test_expect(t, "a misaligned gPA", dv_hc_escape_page(page + 8), -DV_EINVAL);
+	test_expect(t, "a gPA past the segment", dv_hc_escape_page(before.vmm.limit), -DV_ERANGE);
+	test_expect(t, "a gPA far away", dv_hc_escape_page(1ULL << 50), -DV_ERANGE);
 }

@@ -52,24 +52,11 @@ struct fuzz_buf {
 	bool valid;
 };
 
-/* The end of the RAM region below a hole (the I/O gap), or 0 if none. */
-static u64 hole_start(const struct boot_info *bi)
-{
-	for (unsigned i = 0; i + 1 < bi->nregions; i++) {
-		const struct boot_region *r = &bi->regions[i], *n = &bi->regions[i + 1];
-
-		if (r->type == BOOT_RAM_TYPE && r->base + r->length < n->base &&
-		    r->base + r->length < PAGING_LOW_IDENTITY)
-			return r->base + r->length;
-	}
-	return 0;
-}
-
 /* A buffer for len bytes: inside area (valid), or one that no correct
  * hypervisor may use (each straddles or lies outside RAM or the map). */
 static struct fuzz_buf pick_buf(const struct test *t, u64 area, u64 area_len, u64 len)
 {
-	u64 top = t->boot->ram_top, gap = hole_start(t->boot);
+	u64 top = t->boot->ram_top, gap = bootinfo_gap_start(t->boot);
 	u64 k = 1 + rnd_below(64);
 
 	switch (rnd_below(7)) {

@@ -28,15 +28,9 @@ void test_gseg_configure(unsigned level)
 
 static const char *const level_names[] = {"", "4 KiB", "2 MiB", "1 GiB"};
 
-static s64 gseg_set(u64 base, u64 limit, u64 offset)
+bool test_segment_info(struct test *t, struct dv_segment_info *i)
 {
-	return dv_hypercall(DV_HC_GUEST_SEGMENT_SET, base, limit, offset, 0);
-}
-
-static bool info(struct test *t, struct dv_segment_info *i)
-{
-	return test_expect(t, "SEGMENT_INFO",
-			   dv_hypercall(DV_HC_SEGMENT_INFO, (u64)i, sizeof(*i), 0, 0), sizeof(*i));
+	return test_expect(t, "SEGMENT_INFO", dv_hc_segment_info((u64)i, sizeof(*i)), sizeof(*i));
 }
 
 /* The guest triple dimvisor holds for the current address space is this one. */
@@ -44,7 +38,7 @@ static bool holds(struct test *t, const char *when, u64 base, u64 limit, u64 off
 {
 	struct dv_segment_info i;
 
-	if (!info(t, &i))
+	if (!test_segment_info(t, &i))
 		return false;
 	return test_check(
 		t, i.guest.base == base && i.guest.limit == limit && i.guest.offset == offset,
@@ -77,41 +71,35 @@ static bool pick_region(const struct test *t, u64 *gpa, u64 *size)
 		if (*gpa >= paging_reserved_end() && *gpa + 2 * *size <= r->base + r->length)
 			return true;
 	}
-	(void)top;
 	return false;
-}
-
-/* The end of the RAM below a hole (the I/O gap), or 0. */
-static u64 gap_start(const struct boot_info *bi)
-{
-	for (unsigned i = 0; i + 1 < bi->nregions; i++)
-		if (bi->regions[i].type == BOOT_RAM_TYPE &&
-		    bi->regions[i].base + bi->regions[i].length < bi->regions[i + 1].base)
-			return bi->regions[i].base + bi->regions[i].length;
-	return 0;
 }
 
 /* Malformed and lying triples: each refused with its code, nothing changed. */
 static void refusals(struct test *t, u64 gpa, u64 size)
 {
-	const u64 off = gpa - BASE_G, top = t->boot->ram_top, gap = gap_start(t->boot);
+	const u64 off = gpa - BASE_G, top = t->boot->ram_top, gap = bootinfo_gap_start(t->boot);
 	unsigned kinds = 0;
 
-	kinds += test_expect(t, "a misaligned BASE_g", gseg_set(BASE_G + 0x800, BASE_G + size, off),
+	kinds += test_expect(t, "a misaligned BASE_g",
+			     dv_hc_guest_segment_set(BASE_G + 0x800, BASE_G + size, off),
 			     -DV_EINVAL);
-	kinds += test_expect(t, "BASE_g = LIMIT_g", gseg_set(BASE_G, BASE_G, off), -DV_EINVAL);
-	kinds += test_expect(t, "BASE_g > LIMIT_g", gseg_set(BASE_G + size, BASE_G, off),
+	kinds += test_expect(t, "BASE_g = LIMIT_g", dv_hc_guest_segment_set(BASE_G, BASE_G, off),
 			     -DV_EINVAL);
-	kinds += test_expect(t, "a non-canonical range",
-			     gseg_set(NONCANON_VA, NONCANON_VA + size, gpa - NONCANON_VA),
-			     -DV_EINVAL);
-	kinds += test_expect(t, "a gPA range past the end of RAM",
-			     gseg_set(BASE_G, BASE_G + size, ALIGN_UP(top, size) - BASE_G),
-			     -DV_ERANGE);
+	kinds += test_expect(t, "BASE_g > LIMIT_g",
+			     dv_hc_guest_segment_set(BASE_G + size, BASE_G, off), -DV_EINVAL);
+	kinds += test_expect(
+		t, "a non-canonical range",
+		dv_hc_guest_segment_set(NONCANON_VA, NONCANON_VA + size, gpa - NONCANON_VA),
+		-DV_EINVAL);
+	kinds += test_expect(
+		t, "a gPA range past the end of RAM",
+		dv_hc_guest_segment_set(BASE_G, BASE_G + size, ALIGN_UP(top, size) - BASE_G),
+		-DV_ERANGE);
 	if (gap) {
-		kinds += test_expect(t, "a gPA range across the I/O gap",
-				     gseg_set(BASE_G, BASE_G + 4 * MiB, gap - 2 * MiB - BASE_G),
-				     -DV_ERANGE);
+		kinds += test_expect(
+			t, "a gPA range across the I/O gap",
+			dv_hc_guest_segment_set(BASE_G, BASE_G + 4 * MiB, gap - 2 * MiB - BASE_G),
+			-DV_ERANGE);
 	} else {
 		test_note(t, "no I/O gap in this memory map: that case not run");
 	}
@@ -119,11 +107,13 @@ static void refusals(struct test *t, u64 gpa, u64 size)
 	 * (pick_region leaves room for this past the region) */
 	if (gpa + size + 2 * MiB <= top)
 		kinds += test_expect(t, "a lie: OFFSET_g off by 2 MiB",
-				     gseg_set(BASE_G, BASE_G + size, off + 2 * MiB), -DV_EFAULT);
+				     dv_hc_guest_segment_set(BASE_G, BASE_G + size, off + 2 * MiB),
+				     -DV_EFAULT);
 	/* RAM past the region, but not mapped there */
 	if (gpa + size + 2 * MiB <= top)
 		kinds += test_expect(t, "a lie: LIMIT_g past the mapped region",
-				     gseg_set(BASE_G, BASE_G + size + 2 * MiB, off), -DV_EFAULT);
+				     dv_hc_guest_segment_set(BASE_G, BASE_G + size + 2 * MiB, off),
+				     -DV_EFAULT);
 	test_note(t, "%u kinds of bad triple refused", kinds);
 	test_check(t, kinds >= 5, "only %u kinds of bad triple could be tried", kinds);
 }
@@ -144,18 +134,16 @@ static void two_address_spaces(struct test *t, u64 gpa, u64 size)
 	write_cr3((u64)root2);
 	holds(t, "a new address space", 0, 0, 0);
 	test_expect(t, "the first space's triple in the second (not mapped there)",
-		    gseg_set(BASE_G, BASE_G + size, gpa - BASE_G), -DV_EFAULT);
-	test_expect(t, "SET in the second address space", gseg_set(BASE_G2, BASE_G2 + size, off2),
-		    0);
+		    dv_hc_guest_segment_set(BASE_G, BASE_G + size, gpa - BASE_G), -DV_EFAULT);
+	test_expect(t, "SET in the second address space",
+		    dv_hc_guest_segment_set(BASE_G2, BASE_G2 + size, off2), 0);
 	holds(t, "the second address space", BASE_G2, BASE_G2 + size, off2);
 	write_cr3(cr3);
 	holds(t, "back in the first", BASE_G, BASE_G + size, gpa - BASE_G);
 	write_cr3((u64)root2);
-	test_expect(t, "CLEAR in the second", dv_hypercall(DV_HC_GUEST_SEGMENT_CLEAR, 0, 0, 0, 0),
-		    0);
+	test_expect(t, "CLEAR in the second", dv_hc_guest_segment_clear(), 0);
 	holds(t, "the second after CLEAR", 0, 0, 0);
-	test_expect(t, "CLEAR again", dv_hypercall(DV_HC_GUEST_SEGMENT_CLEAR, 0, 0, 0, 0),
-		    -DV_ENOENT);
+	test_expect(t, "CLEAR again", dv_hc_guest_segment_clear(), -DV_ENOENT);
 	write_cr3(cr3);
 	holds(t, "the first, untouched", BASE_G, BASE_G + size, gpa - BASE_G);
 }
@@ -168,7 +156,7 @@ void test_gseg(struct test *t)
 
 	if (!(dv_hc_features() & DV_HC_FEATURE_GUEST_SEGMENT)) {
 		test_expect(t, "SET where the mode has no guest segment",
-			    gseg_set(BASE_G, BASE_G + PAGE_2M, 0), -DV_ENOTSUP);
+			    dv_hc_guest_segment_set(BASE_G, BASE_G + PAGE_2M, 0), -DV_ENOTSUP);
 		test_skip(t, "the guest segment is not offered in this mode");
 		return;
 	}
@@ -194,10 +182,10 @@ void test_gseg(struct test *t)
 
 	holds(t, "before SET", 0, 0, 0);
 	if (!test_expect(t, "SET of the primary region",
-			 gseg_set(BASE_G, BASE_G + size, gpa - BASE_G), 0))
+			 dv_hc_guest_segment_set(BASE_G, BASE_G + size, gpa - BASE_G), 0))
 		return;
 	holds(t, "after SET", BASE_G, BASE_G + size, gpa - BASE_G);
-	if (info(t, &i))
+	if (test_segment_info(t, &i))
 		test_check(t,
 			   i.mode_effect == DV_MODE_GUEST_DIRECT ||
 				   i.mode_effect == DV_MODE_DUAL_DIRECT,

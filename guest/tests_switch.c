@@ -27,27 +27,21 @@ static u64 checksum(u64 start, u64 len)
 	return sum;
 }
 
-static bool info(struct test *t, struct dv_segment_info *i)
-{
-	return test_expect(t, "SEGMENT_INFO",
-			   dv_hypercall(DV_HC_SEGMENT_INFO, (u64)i, sizeof(*i), 0, 0), sizeof(*i));
-}
-
 /* Switch to mode m (and register the region when m has a guest segment). */
 static bool switch_to(struct test *t, unsigned m, u64 gpa)
 {
 	struct dv_segment_info i;
-	s64 rc = dv_hypercall(DV_HC_MODE_SET, m, 0, 0, 0);
+	s64 rc = dv_hc_mode_set(m);
 
 	if (!test_check(t, rc == (s64)m, "MODE_SET(%s) returned %ld", mode_names[m], rc))
 		return false;
 	if ((m == DV_MODE_GUEST_DIRECT || m == DV_MODE_DUAL_DIRECT) &&
-	    !test_expect(t, "SET of the region",
-			 dv_hypercall(DV_HC_GUEST_SEGMENT_SET, REGION_VA, REGION_VA + REGION_SIZE,
-				      gpa - REGION_VA, 0),
-			 0))
+	    !test_expect(
+		    t, "SET of the region",
+		    dv_hc_guest_segment_set(REGION_VA, REGION_VA + REGION_SIZE, gpa - REGION_VA),
+		    0))
 		return false;
-	if (!info(t, &i))
+	if (!test_segment_info(t, &i))
 		return false;
 	return test_check(t, i.mode_asked == m && i.mode_effect == m,
 			  "after MODE_SET(%s): asked %u, in effect %u", mode_names[m], i.mode_asked,
@@ -82,8 +76,7 @@ void test_switch(struct test *t)
 	/* An escaped page leaves the RAM in more than one host range: the next
 	 * switch into a VMM-segment mode must then copy it into one. */
 	if (!switch_to(t, DV_MODE_VMM_DIRECT, gpa) ||
-	    !test_expect(t, "ESCAPE_PAGE in the region",
-			 dv_hypercall(DV_HC_ESCAPE_PAGE, gpa + PAGE_SIZE, 0, 0, 0), 0))
+	    !test_expect(t, "ESCAPE_PAGE in the region", dv_hc_escape_page(gpa + PAGE_SIZE), 0))
 		return;
 	for (unsigned from = 0; from < 4; from++) {
 		for (unsigned to = 0; to < 4; to++) {
@@ -107,7 +100,7 @@ void test_switch(struct test *t)
 			pairs++;
 		}
 	}
-	if (info(t, &i))
+	if (test_segment_info(t, &i))
 		test_note(t,
 			  "%u ordered pairs, checksums equal; %lu switches, %lu pages copied, %lu "
 			  "TSC ticks",
