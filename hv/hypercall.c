@@ -58,16 +58,26 @@ static s64 hc_exit(struct vcpu *v, const struct hc_args *a)
 	return 0;
 }
 
+/* The reply of STATS and SEGMENT_INFO: a struct that starts with u32 size and
+ * u32 abi_version, written to the guest's buffer up to the size it gave
+ * (the caller refused sizes below those 8 bytes). Returns the bytes filled. */
+static s64 reply_struct(struct vcpu *v, const struct hc_args *a, void *reply, u64 whole)
+{
+	u64 size = MIN(a->a2, whole);
+	u32 *head = reply;
+
+	head[0] = (u32)size;
+	head[1] = DV_ABI_VERSION;
+	return gva_write(v, a->a1, reply, size) < 0 ? -DV_EFAULT : (s64)size;
+}
+
 static s64 hc_stats(struct vcpu *v, const struct hc_args *a)
 {
 	static struct dv_stats s;
-	u64 size = MIN(a->a2, sizeof(s));
 
 	if (a->a2 < sizeof(u32) * 2)
 		return -DV_EINVAL;
 	memset(&s, 0, sizeof(s));
-	s.size = (u32)size;
-	s.abi_version = DV_ABI_VERSION;
 	s.exits_total = v->exits_total;
 	for (unsigned k = 0; k < DV_EXIT_KINDS; k++)
 		s.exits_by_kind[k] = v->exits[k];
@@ -77,9 +87,7 @@ static s64 hc_stats(struct vcpu *v, const struct hc_args *a)
 		s.ept_leaves[l] = v->mem->ept.leaves[l];
 	s.guest_ram_bytes = v->mem->ram_bytes;
 	s.hypercalls = v->hypercalls;
-	if (gva_write(v, a->a1, &s, size) < 0)
-		return -DV_EFAULT;
-	return (s64)size;
+	return reply_struct(v, a, &s, sizeof(s));
 }
 
 static bool guest_ram(void *ctx, u64 gpa, u64 len)
@@ -144,13 +152,11 @@ static s64 hc_segment_info(struct vcpu *v, const struct hc_args *a)
 	static struct dv_segment_info info;
 	const struct vm_mode *m = mode_state();
 	const struct vmm_segment *vs = &v->mem->vseg;
-	u64 size = MIN(a->a2, sizeof(info)), cr3 = vcpu_get(v, VCPU_CR3);
+	u64 cr3 = vcpu_get(v, VCPU_CR3);
 
 	if (a->a2 < sizeof(u32) * 2)
 		return -DV_EINVAL;
 	memset(&info, 0, sizeof(info));
-	info.size = (u32)size;
-	info.abi_version = DV_ABI_VERSION;
 	info.mode_asked = (u32)m->asked;
 	info.mode_effect = (u32)mode_in_effect(cr3);
 	triple_out(&info.guest, guest_segments_lookup(&m->guest, cr3));
@@ -167,9 +173,7 @@ static s64 hc_segment_info(struct vcpu *v, const struct hc_args *a)
 	info.mode_switches = m->switches;
 	info.pages_copied = m->pages_copied;
 	info.switch_tsc = m->switch_tsc;
-	if (gva_write(v, a->a1, &info, size) < 0)
-		return -DV_EFAULT;
-	return (s64)size;
+	return reply_struct(v, a, &info, sizeof(info));
 }
 
 static s64 hc_escape_page(struct vcpu *v, const struct hc_args *a)
