@@ -5,6 +5,7 @@
  * terminated inside the buffer and the config is untouched; on success every
  * field is in its documented range, and config_print's line parses back to
  * the same configuration. */
+#include "tests/fuzz/fuzz.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,14 +14,6 @@
 #include <dimvisor/errno.h>
 #include "hv/config.h"
 #include "lib/printf.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
 
 static char printed[4096];
 static size_t nprinted;

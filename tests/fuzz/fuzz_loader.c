@@ -11,6 +11,7 @@
  * image range is ordered and free_gpa is page-aligned and past the image, and
  * the multiboot information parses (hv/multiboot.c) to the command line, the
  * loader's name and the guest's RAM. */
+#include "tests/fuzz/fuzz.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,14 +21,6 @@
 #include <dimvisor/multiboot.h>
 #include "hv/loader.h"
 #include "hv/multiboot.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
 
 #define LOW_SIZE  0x1000000ULL
 #define HIGH_BASE 0x100000000ULL

@@ -6,6 +6,7 @@
  * so ASan reports a read beyond any grant.
  * Checks: 0 or -DV_EINVAL; the message terminated inside its buffer; on
  * success the protocol, counts and strings within their documented bounds. */
+#include "tests/fuzz/fuzz.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,14 +15,6 @@
 #include <dimvisor/errno.h>
 #include <dimvisor/multiboot.h>
 #include "hv/multiboot.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
 
 #define WIN_BASE   0x100000ULL
 #define MAX_GRANTS 4096

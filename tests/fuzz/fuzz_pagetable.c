@@ -17,6 +17,7 @@
  * around the operation agree with the reference. At the end: every page of the
  * window agrees, the leaf counters match the leaves found, and pt_destroy
  * returns every table. */
+#include "tests/fuzz/fuzz.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,14 +25,6 @@
 
 #include <dimvisor/errno.h>
 #include "mm/pagetable.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
 
 #define KB4	   0x1000ULL
 #define MB2	   0x200000ULL

@@ -11,6 +11,7 @@
  * may include the failed batch, never less than was delivered; the reader
  * makes progress, then ends. */
 #define _GNU_SOURCE
+#include "tests/fuzz/fuzz.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,14 +21,6 @@
 #include <unistd.h>
 
 #include "tools/mmusim/trace.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
 
 #define MAX_BATCH 256
 

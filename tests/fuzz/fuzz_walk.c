@@ -17,6 +17,7 @@
  * the memory references counted by kind and level. With data[3] bit 2, the
  * x86 and EPT walks are repeated through a paging-structure cache (bytes
  * 28..30 give its geometry): same outcome, no more reads. */
+#include "tests/fuzz/fuzz.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,14 +25,6 @@
 
 #include <dimvisor/errno.h>
 #include "mm/model/walk.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
 
 #define HDR	     32
 #define FLAT_SIZE    0x10000
