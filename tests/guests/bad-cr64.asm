@@ -3,8 +3,7 @@
 ; #GP, as on the bare CPU (clearing PG used to hang the run). CR0.NE is
 ; cleared in each bad value so the write reaches dimvisor's checks. Ends with
 ; the exit hypercall: status 0 when both faulted, 9 when not.
-bits 64
-section .text
+%include "tests/guests/common64.inc"
 global _start
 _start:
 	lea rsp, [rel stack_top]
@@ -55,15 +54,11 @@ _start:
 	jne .wrong
 	lea rsi, [rel msg_ok]
 	call puts
-	mov eax, 3                           ; DV_HC_EXIT
-	xor ebx, ebx
-	vmcall
+	DV_EXIT 0
 .wrong:
 	lea rsi, [rel msg_bad]
 	call puts
-	mov eax, 3
-	mov ebx, 9
-	vmcall
+	DV_EXIT 9
 	hlt
 
 gp_handler:
@@ -72,14 +67,6 @@ gp_handler:
 	mov byte [rel faulted], 1
 	iretq
 
-puts:
-	mov dx, 0x3f8
-.next:	lodsb
-	test al, al
-	jz .done
-	out dx, al
-	jmp .next
-.done:	ret
 
 section .data
 msg:	db "bad-cr64: writing CR0 values the CPU refuses in 64-bit mode", 10, 0

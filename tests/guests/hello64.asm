@@ -2,8 +2,7 @@
 ; mode on an identity map. It checks it really is in long mode with paging,
 ; prints through COM1 and ends with the exit hypercall (status 0), or status
 ; 9 when something is off.
-bits 64
-section .text
+%include "tests/guests/common64.inc"
 global _start
 _start:
 	lea rsp, [rel stack_top]
@@ -28,31 +27,17 @@ _start:
 	jne .wrong_in
 	lea rsi, [rel msg_in]
 	call puts
-	mov eax, 3              ; DV_HC_EXIT
-	xor ebx, ebx            ; status 0
-	vmcall
+	DV_EXIT 0
 .wrong_in:
 	lea rsi, [rel msg_in_bad]
 	call puts
-	mov eax, 3
-	mov ebx, 10
-	vmcall
+	DV_EXIT 10
 .wrong:
 	lea rsi, [rel msg_bad]
 	call puts
-	mov eax, 3
-	mov ebx, 9
-	vmcall
+	DV_EXIT 9
 	hlt
 
-puts:
-	mov dx, 0x3f8
-.next:	lodsb
-	test al, al
-	jz .done
-	out dx, al
-	jmp .next
-.done:	ret
 
 section .data
 msg:	db "hello from a plain ELF64 kernel", 10, 0
