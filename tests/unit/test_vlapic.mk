@@ -1,0 +1,1 @@
+test_vlapic_SRCS := hv/vlapic.c lib/string.c
