@@ -1,0 +1,1 @@
+test_insn_SRCS := hv/insn.c
