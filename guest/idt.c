@@ -28,7 +28,8 @@
 #define SEL_ERR_IDT (1u << 1)
 #define SEL_ERR_TI  (1u << 2)
 
-extern const u64 isr_stubs[EXCEPTIONS];
+extern const u64 isr_stubs[IDT_ENTRIES];
+static trap_handler handlers[IDT_ENTRIES];
 extern const struct fixup __fixup_start[], __fixup_end[];
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static int dumping;
@@ -47,7 +48,7 @@ static void set_gate(unsigned vector, u64 handler, unsigned ist, unsigned dpl)
 
 void idt_init(void)
 {
-	for (unsigned v = 0; v < EXCEPTIONS; v++) {
+	for (unsigned v = 0; v < IDT_ENTRIES; v++) {
 		bool critical = v == 2 || v == 8 || v == 18; /* NMI, #DF, #MC */
 		set_gate(v, isr_stubs[v], critical ? GDT_IST_CRITICAL : 0, 0);
 	}
@@ -103,10 +104,20 @@ static bool apply_fixup(struct trap_frame *f)
 	return false;
 }
 
+void idt_set_handler(unsigned vector, trap_handler fn)
+{
+	if (vector < IDT_ENTRIES)
+		handlers[vector] = fn;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	const char *test = tests_current();
 
+	if (handlers[f->vector]) {
+		handlers[f->vector](f);
+		return;
+	}
 	if (apply_fixup(f))
 		return;
 	if (dumping++) {
@@ -115,9 +126,10 @@ void trap_dispatch(struct trap_frame *f)
 			f->vector, f->rip);
 		guest_exit(GUEST_EXIT_EXCEPTION);
 	}
-	kprintf("\nguest: CPU exception %s (vector %lu) in ring %lu%s%s%s\n",
-		exception_name((unsigned)f->vector), f->vector, f->cs & 3,
-		test ? " during test '" : "", test ? test : "", test ? "'" : "");
+	kprintf("\nguest: %s %s (vector %lu) in ring %lu%s%s%s\n",
+		f->vector < EXCEPTIONS ? "CPU exception" : "unexpected interrupt",
+		f->vector < EXCEPTIONS ? exception_name((unsigned)f->vector) : "", f->vector,
+		f->cs & 3, test ? " during test '" : "", test ? test : "", test ? "'" : "");
 	kprintf("guest:   error code 0x%lx\n", f->error_code);
 	if (f->vector == 14)
 		print_pf_error(f->error_code);

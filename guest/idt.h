@@ -1,7 +1,9 @@
 /* The guest's IDT: a CPU exception prints a decoded dump and ends the guest
  * with GUEST_EXIT_EXCEPTION, unless it hit an instruction allowed to fault
- * (guest/fixup.h); vector USER_RETURN_VECTOR is the way back from ring 3
- * (guest/usermode.h). Interrupts stay disabled throughout. */
+ * (guest/fixup.h) or a test installed a handler for its vector; vector
+ * USER_RETURN_VECTOR is the way back from ring 3 (guest/usermode.h).
+ * Interrupts are off except while a test that installed handlers waits for
+ * them; an interrupt nobody handles is reported like an exception. */
 #ifndef GUEST_IDT_H
 #define GUEST_IDT_H
 
@@ -22,5 +24,10 @@ void idt_init(void);
  * instruction has a fixup (guest/fixup.h), with the frame edited to resume
  * there; any other exception is dumped and ends the guest. */
 void trap_dispatch(struct trap_frame *f);
+
+/* Route a vector (an interrupt, the NMI, #DB...) to fn instead of the dump;
+ * NULL restores the dump. fn runs with interrupts off and may edit f. */
+typedef void (*trap_handler)(struct trap_frame *f);
+void idt_set_handler(unsigned vector, trap_handler fn);
 
 #endif

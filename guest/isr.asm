@@ -1,4 +1,4 @@
-; Exception entry stubs for vectors 0..31. Each pushes an error code (a zero
+; Entry stubs for every vector: exceptions 0..31 and interrupts 32..255. Each pushes an error code (a zero
 ; when the CPU pushes none) and its vector, so every frame has one shape; the
 ; common path saves the general registers as struct trap_frame (guest/idt.h)
 ; and calls trap_dispatch. That either ends the guest or, for an instruction
@@ -23,7 +23,7 @@ isr_%1:
 %endmacro
 
 %assign v 0
-%rep 32
+%rep 256
 STUB v
 %assign v v + 1
 %endrep
@@ -72,7 +72,7 @@ section .rodata
 align 8
 isr_stubs:
 %assign v 0
-%rep 32
+%rep 256
 	dq isr_%+v
 %assign v v + 1
 %endrep

@@ -37,8 +37,14 @@ static const struct test_case test_table[] = {
 	{"escape", NULL, test_escape, true, false, true},
 	{"switch", NULL, test_switch, true, false, true},
 	{"hc-fuzz", NULL, test_hc_fuzz, true, false, true},
+	{"apic", "platform", test_apic, false, false, false},
+	{"x2apic", "platform", test_x2apic, false, false, false},
+	{"apic-odd", NULL, test_apic_odd, true, false, true},
 	{"memory", NULL, test_memory, false, false, false},
 	{"isolation", NULL, test_isolation, true, true, false},
+	{"apic-init", NULL, test_apic_init, true, true, true},
+	{"hlt-forever", NULL, test_hlt_forever, true, true, true},
+	{"apic-unemulated", NULL, test_apic_unemulated, true, true, true},
 };
 _Static_assert(ARRAY_SIZE(test_table) <= 64, "test_set has 64 bits");
 

@@ -72,6 +72,12 @@ void test_hc_fuzz(struct test *t);
 void test_gseg(struct test *t);
 void test_escape(struct test *t);
 void test_switch(struct test *t);
+void test_apic(struct test *t);
+void test_x2apic(struct test *t);
+void test_apic_odd(struct test *t);
+void test_apic_init(struct test *t);
+void test_hlt_forever(struct test *t);
+void test_apic_unemulated(struct test *t);
 /* DV_HC_SEGMENT_INFO into *i, checked to fill the whole struct. */
 bool test_segment_info(struct test *t, struct dv_segment_info *i);
 /* gseg=: the leaf level (1..3) of the primary region test_gseg maps. */

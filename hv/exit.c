@@ -3,6 +3,8 @@
 #include "arch/x86_64/fixup.h"
 #include "hv/cpu_rules.h"
 #include "arch/x86_64/exception.h"
+#include "hv/apic.h"
+#include "hv/events.h"
 #include "hv/hypercall.h"
 #include "hv/io.h"
 #include "lib/printf.h"
@@ -106,10 +108,13 @@ static void handle_cr_access(struct vcpu *v)
 	case VCPU_CR_MOV_TO: {
 		const char *why;
 
-		if (e->cr.cr != 0 && e->cr.cr != 3 && e->cr.cr != 4)
+		if (e->cr.cr != 0 && e->cr.cr != 3 && e->cr.cr != 4 && e->cr.cr != 8)
 			break;
 		val = vcpu_get(v, (enum vcpu_reg)e->cr.gpr);
-		why = guest_write_cr(v, e->cr.cr, val);
+		if (e->cr.cr == 8)
+			why = apic_cr8_write(v, val) ? NULL : "sets reserved bits 63:4";
+		else
+			why = guest_write_cr(v, e->cr.cr, val);
 		if (why) {
 			kprintf("dimvisor: guest MOV to CR%u of 0x%lx at RIP 0x%lx %s: injecting "
 				"#GP\n",
@@ -120,10 +125,11 @@ static void handle_cr_access(struct vcpu *v)
 		vcpu_skip_instruction(v);
 		return;
 	}
-	case VCPU_CR_MOV_FROM: /* only CR3 can exit this way (CR3-store exiting) */
-		if (e->cr.cr != 3)
+	case VCPU_CR_MOV_FROM: /* CR3 (CR3-store exiting), CR8 (the APIC's TPR) */
+		if (e->cr.cr != 3 && e->cr.cr != 8)
 			break;
-		vcpu_set(v, (enum vcpu_reg)e->cr.gpr, vcpu_get(v, VCPU_CR3));
+		vcpu_set(v, (enum vcpu_reg)e->cr.gpr,
+			 e->cr.cr == 8 ? apic_cr8_read(v) : vcpu_get(v, VCPU_CR3));
 		vcpu_skip_instruction(v);
 		return;
 	case VCPU_CR_CLTS: /* cannot break a rule: only TS changes */
@@ -153,7 +159,6 @@ struct msr_rule {
 	const char *name;
 };
 
-#define MSR_APIC_BASE	   0x1b
 #define MSR_MTRRCAP	   0xfe
 #define MSR_MISC_ENABLE	   0x1a0
 #define MSR_MTRR_DEF_TYPE  0x2ff
@@ -181,8 +186,6 @@ static const struct msr_rule msr_rules[] = {
 	{MSR_SFMASK, MSR_PASS, VCPU_RAX, 0, "SFMASK"},
 	{MSR_KERNEL_GS_BASE, MSR_PASS, VCPU_RAX, 0, "KERNEL_GS_BASE"},
 	{MSR_TSC, MSR_TSC, VCPU_RAX, 0, "TSC"},
-	{MSR_APIC_BASE, MSR_CONST, VCPU_RAX, 0xfee00900ULL,
-	 "APIC_BASE"},					  /* BSP, enabled, 0xfee00000 */
 	{MSR_MTRRCAP, MSR_CONST, VCPU_RAX, 0, "MTRRCAP"}, /* no MTRRs offered */
 	{MSR_MTRR_DEF_TYPE, MSR_CONST, VCPU_RAX, 0, "MTRR_DEF_TYPE"},
 	{MSR_MISC_ENABLE, MSR_CONST, VCPU_RAX, 1, "MISC_ENABLE"}, /* fast strings */
@@ -248,6 +251,10 @@ static void handle_msr(struct vcpu *v)
 	u64 val = (v->regs.rdx << 32) | (u32)v->regs.rax;
 	const struct msr_rule *r = find_msr(msr);
 
+	if (apic_owns_msr(msr)) {
+		apic_msr(v, write, msr, val);
+		return;
+	}
 	if (!r) {
 		kprintf("dimvisor: guest %s of MSR 0x%x (not on the allow list) at RIP 0x%lx: "
 			"injecting #GP\n",
@@ -277,14 +284,9 @@ static void handle_msr(struct vcpu *v)
 
 static void handle_hlt(struct vcpu *v)
 {
-	if (!(vcpu_get(v, VCPU_RFLAGS) & RFLAGS_IF)) {
-		kprintf("\ndimvisor: guest executed HLT with interrupts disabled at RIP 0x%lx: "
-			"it can never resume; stopping it\n",
-			vcpu_get(v, VCPU_RIP));
-		vcpu_stop(v, DV_EXIT_GUEST_FAULT);
-		return;
-	}
-	vcpu_skip_instruction(v); /* no virtual interrupts yet: HLT is a no-op */
+	events_hlt(v);
+	if (v->stopped)
+		vcpu_dump(v);
 }
 
 static void handle_triple_fault(struct vcpu *v)
@@ -342,6 +344,11 @@ static void handle_nested_fault(struct vcpu *v)
 			     : e->nested.write ? "write"
 					       : "read";
 
+	if (apic_mmio_owns(v, e->nested.gpa)) {
+		apic_mmio(v);
+		return;
+	}
+
 	kprintf("\ndimvisor: guest %s of guest-physical 0x%lx at RIP 0x%lx", access, e->nested.gpa,
 		vcpu_get(v, VCPU_RIP));
 	if (e->nested.gva_valid)
@@ -362,12 +369,27 @@ static void handle_nested_misconfig(struct vcpu *v)
 
 static void handle_host_nmi(struct vcpu *v)
 {
-	kprintf("dimvisor: NMI while the guest ran (at guest RIP 0x%lx); ignored\n",
-		vcpu_get(v, VCPU_RIP));
+	events_host_nmi(v);
+}
+
+static void handle_host_interrupt(struct vcpu *v)
+{
+	events_host_interrupt(v, v->exit.intr.vector);
+}
+
+/* Interrupt window, NMI window, timer: the exit itself was the point;
+ * events_deliver() acts before the next entry. */
+static void handle_event_exit(struct vcpu *v)
+{
+	(void)v;
 }
 
 static const exit_handler exit_handlers[DV_EXIT_KINDS] = {
 	[DV_EXIT_KIND_HOST_NMI] = handle_host_nmi,
+	[DV_EXIT_KIND_HOST_INTERRUPT] = handle_host_interrupt,
+	[DV_EXIT_KIND_INTERRUPT_WINDOW] = handle_event_exit,
+	[DV_EXIT_KIND_NMI_WINDOW] = handle_event_exit,
+	[DV_EXIT_KIND_TIMER] = handle_event_exit,
 	[DV_EXIT_KIND_TRIPLE_FAULT] = handle_triple_fault,
 	[DV_EXIT_KIND_CPUID] = handle_cpuid,
 	[DV_EXIT_KIND_HLT] = handle_hlt,
@@ -401,6 +423,10 @@ static const char *const exit_kind_names[DV_EXIT_KINDS] = {
 	[DV_EXIT_KIND_HOST_NMI] = "host NMI",
 	[DV_EXIT_KIND_TASK_SWITCH] = "task switch",
 	[DV_EXIT_KIND_ENTRY_FAILURE] = "VM-entry failure",
+	[DV_EXIT_KIND_INTERRUPT_WINDOW] = "interrupt window",
+	[DV_EXIT_KIND_NMI_WINDOW] = "NMI window",
+	[DV_EXIT_KIND_TIMER] = "timer",
+	[DV_EXIT_KIND_HOST_INTERRUPT] = "host interrupt",
 };
 
 const char *exit_kind_name(unsigned kind)

@@ -212,9 +212,9 @@ int guestmem_init(struct guestmem *gm, struct pmm *pmm, struct pmm *pool, u64 me
 	if (gm->vseg_active)
 		caps.max_size[EXTENT_SEGMENT] =
 			ept_largest_size(ept_page_sizes(gm->vseg.leaf_shift));
-	if (derive_ranges(gm) < 0 || ept_map_all(&gm->ept, &gm->map, &caps) < 0 ||
-	    /* The local APIC is passed through, uncached (docs/guest-platform.md). */
-	    ept_map_mmio(&gm->ept, GUEST_LAPIC_BASE, GUEST_LAPIC_BASE, PAGE_SIZE) < 0)
+	/* Nothing but RAM is mapped: the local APIC's page faults into
+	 * dimvisor, which emulates it (hv/apic.c). */
+	if (derive_ranges(gm) < 0 || ept_map_all(&gm->ept, &gm->map, &caps) < 0)
 		goto fail;
 	return 0;
 fail:

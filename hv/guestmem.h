@@ -3,7 +3,8 @@
  *
  * Layout (docs/guest-platform.md): RAM from gPA 0 up to the start of the I/O
  * gap (iogap=, 3 GiB by default); when mem= is larger, the gap follows and
- * the rest of RAM resumes at 4 GiB. The local APIC page at 0xfee00000 is passed through.
+ * the rest of RAM resumes at 4 GiB. The local APIC page at 0xfee00000 is
+ * not mapped: dimvisor emulates it (hv/apic.c).
  *
  * The extent map (mm/extent.h) is the one record of guest memory: the EPT is built
  * from it (mm/ept.c), and the RAM ranges below, which the loader turns into the
@@ -18,7 +19,6 @@
 #include "mm/segment.h"
 
 #define GUEST_HIGHMEM_BASE   (4ULL << 30)
-#define GUEST_LAPIC_BASE     0xfee00000ULL
 #define GUEST_MAX_RAM_RANGES 2
 #define GUEST_MAX_EXTENTS    4096 /* extents of the guest-physical map */
 

@@ -94,10 +94,29 @@ static void report_ports(void)
 		kprintf("report: %lu more accesses to other ports without a device\n", overflow);
 }
 
+/* What the guest's virtual APIC and the event path did. */
+static void report_events(const struct vcpu *v)
+{
+	const struct vcpu_event_stats *e = &v->events;
+	const struct vlapic_stats *a = &v->apic.stats;
+
+	if (!e->interrupts && !e->nmis && !e->halts && !a->timer_fires && !a->self_ipis)
+		return;
+	kprintf("report: events: %lu interrupts and %lu NMIs injected, %lu re-injected, %lu "
+		"HLTs waited\n",
+		e->interrupts, e->nmis, e->reinjected, e->halts);
+	kprintf("report: local APIC: timer fired %lu times, %lu self-IPIs, %lu EOIs\n",
+		a->timer_fires, a->self_ipis, a->eois);
+	if (e->host_nmis || e->host_interrupts)
+		kprintf("report: host NMIs given to the guest %lu, host interrupts dropped %lu\n",
+			e->host_nmis, e->host_interrupts);
+}
+
 void report_print(const struct vcpu *v)
 {
 	kprintf("report: guest ran for %lu TSC ticks\n", v->tsc_end - v->tsc_start);
 	report_exits(v);
+	report_events(v);
 	report_ept(v);
 	report_segments(v);
 	report_ports();

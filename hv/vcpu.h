@@ -12,6 +12,7 @@
 #include "arch/x86_64/regs.h"
 #include "hv/cpu_rules.h"
 #include "hv/guestmem.h"
+#include "hv/vlapic.h"
 
 struct cpu_ident;
 struct vcpu_arch; /* the backend's state */
@@ -42,6 +43,8 @@ enum vcpu_reg {
 	VCPU_SYSENTER_CS,
 	VCPU_SYSENTER_ESP,
 	VCPU_SYSENTER_EIP,
+	VCPU_TSC_OFFSET, /* the guest's TSC is the host's plus this */
+	VCPU_CS_BASE,
 	VCPU_REG_COUNT
 };
 
@@ -71,10 +74,18 @@ struct vcpu_exit {
 			bool read, write, fetch;	     /* the access */
 			bool readable, writable, executable; /* what the nested entry allowed */
 		} nested;
+		struct {
+			u8 vector; /* a host interrupt's */
+		} intr;
 	};
 };
 
 #define VCPU_RECENT_EXITS 8
+
+/* Counts of the events dimvisor delivered to the guest. */
+struct vcpu_event_stats {
+	u64 interrupts, nmis, reinjected, halts, halt_ticks, host_interrupts, host_nmis;
+};
 
 struct vcpu {
 	struct guest_regs regs; /* RAX..R15 except RSP (vcpu_get/vcpu_set reach all) */
@@ -83,6 +94,9 @@ struct vcpu {
 	bool unchecked_guest_values; /* selftest: rules off where a fixup stands behind */
 	struct guestmem *mem;
 	struct vcpu_exit exit; /* the exit being handled */
+	struct vlapic apic;    /* the guest's local APIC (hv/vlapic.c) */
+	bool nmi_pending;      /* an NMI for the guest, not yet delivered */
+	struct vcpu_event_stats events;
 	/* accounting */
 	u64 exits[DV_EXIT_KINDS];
 	u64 exits_total, hypercalls;
@@ -137,10 +151,36 @@ unsigned vcpu_cpl(const struct vcpu *v);
 bool vcpu_in_64bit_mode(const struct vcpu *v);
 /* Complete the exiting instruction: advance RIP past it. */
 void vcpu_skip_instruction(struct vcpu *v);
+/* The same for an instruction dimvisor decoded itself, len bytes long (an
+ * exit that is not an instruction's, e.g. a nested fault, has no length). */
+void vcpu_complete_instruction(struct vcpu *v, unsigned len);
 /* Deliver a hardware exception at the next entry, instead of completing
  * the exiting instruction. */
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error);
 void vcpu_stop(struct vcpu *v, int status);
+/* --- events for the guest: hv/events.c decides what to deliver, the backend
+ * delivers it at the next entry. */
+/* Could the guest take an external interrupt / an NMI at the next entry: not
+ * blocked (RFLAGS.IF, STI and MOV SS shadows, NMI blocking) and no other
+ * event already being injected. */
+bool vcpu_interrupt_allowed(const struct vcpu *v);
+bool vcpu_nmi_allowed(const struct vcpu *v);
+/* Deliver at the next entry; a halted vCPU wakes up. */
+void vcpu_inject_interrupt(struct vcpu *v, u8 vector);
+void vcpu_inject_nmi(struct vcpu *v);
+/* Exit as soon as the guest can take an interrupt / an NMI (on), or not. */
+void vcpu_request_interrupt_window(struct vcpu *v, bool on);
+void vcpu_request_nmi_window(struct vcpu *v, bool on);
+/* Exit when the host's TSC reaches deadline (0: no timer). False when the
+ * CPU has no timer for the guest; then only exits bring time forward. */
+bool vcpu_set_timer(struct vcpu *v, u64 host_tsc_deadline);
+/* Wait in HLT at the next entry until an event is injected or the timer
+ * expires. False when the CPU cannot run a halted guest. */
+bool vcpu_halt(struct vcpu *v);
+bool vcpu_halted(const struct vcpu *v);
+/* The width of the code segment: 16, 32 or 64 bits. */
+unsigned vcpu_code_bits(const struct vcpu *v);
+
 /* Forget every nested translation the CPU cached for this guest: after a
  * change to its nested page tables that takes a right or moves a page. */
 void vcpu_flush_nested(struct vcpu *v);

@@ -589,8 +589,11 @@ const char *vlapic_msr_write(struct vlapic *a, u32 msr, u64 value, u64 now)
 		return "sets bits 63:32, reserved in this x2APIC register";
 	if ((offset == APIC_EOI || offset == APIC_ESR) && value)
 		return "writes a non-zero value to EOI or ESR";
-	if (offset == APIC_SELF_IPI && (value & ~(u64)ICR_VECTOR))
-		return "sets reserved bits of SELF IPI";
+	if ((offset == APIC_SELF_IPI || offset == APIC_TPR) && (value & ~(u64)0xff))
+		return "sets reserved bits of SELF IPI or TPR";
+	if (offset == APIC_SVR && (value & ~(u64)(SVR_ENABLED | 0xff)))
+		return "sets reserved bits of the SVR (no focus checking, no EOI-broadcast "
+		       "suppression in x2APIC mode)";
 	vlapic_advance(a, now);
 	if (offset == APIC_SELF_IPI) {
 		send_ipi(a, (u32)value | (SHORTHAND_SELF << 18), 0);

@@ -2,6 +2,7 @@
 #include "hv/guest_start.h"
 #include "hv/guestmem.h"
 #include "hv/invariants.h"
+#include "hv/apic.h"
 #include "hv/io.h"
 #include "hv/loader.h"
 #include "hv/memory.h"
@@ -160,6 +161,7 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const s
 		kprintf("dimvisor: cannot run a guest: %s\n", err);
 		return rc == -DV_ENOTSUP ? DV_EXIT_NO_VMX : DV_EXIT_VMX_FAILURE;
 	}
+	apic_init(&vcpu0);
 	io_init(guestmem_ram_bytes(&guest_mem), guest->cmdline);
 	if (cfg->selftest == SELFTEST_VMENTRY_GUEST_STATE ||
 	    cfg->selftest == SELFTEST_VMENTRY_CONTROL) {

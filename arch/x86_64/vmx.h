@@ -92,6 +92,7 @@ enum vmcs_field {
 	VMCS_GUEST_INTERRUPTIBILITY = 0x4824,
 	VMCS_GUEST_ACTIVITY_STATE = 0x4826,
 	VMCS_GUEST_SYSENTER_CS = 0x482a,
+	VMCS_PREEMPTION_TIMER = 0x482e,
 	VMCS_HOST_SYSENTER_CS = 0x4c00,
 	/* natural width */
 	VMCS_CR0_GUEST_HOST_MASK = 0x6000,
@@ -137,13 +138,17 @@ enum vmcs_field {
 /* --- controls ------------------------------------------------------------ */
 #define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
 #define PIN_NMI_EXITING		       (1u << 3)
+#define PIN_VIRTUAL_NMIS	       (1u << 5)
+#define PIN_PREEMPTION_TIMER	       (1u << 6)
 
+#define PROC_INTERRUPT_WINDOW	(1u << 2)
 #define PROC_HLT_EXITING	(1u << 7)
 #define PROC_INVLPG_EXITING	(1u << 9)
 #define PROC_CR3_LOAD_EXITING	(1u << 15)
 #define PROC_CR3_STORE_EXITING	(1u << 16)
 #define PROC_CR8_LOAD_EXITING	(1u << 19)
 #define PROC_CR8_STORE_EXITING	(1u << 20)
+#define PROC_NMI_WINDOW		(1u << 22)
 #define PROC_UNCOND_IO_EXITING	(1u << 24)
 #define PROC_USE_IO_BITMAPS	(1u << 25)
 #define PROC_USE_MSR_BITMAPS	(1u << 28)
@@ -172,6 +177,23 @@ enum vmcs_field {
 #define INTR_INFO_VALID		(1u << 31)
 #define INTR_INFO_DELIVER_ERROR (1u << 11)
 #define INTR_TYPE_HW_EXCEPTION	(3u << 8)
+#define INTR_TYPE_EXTERNAL	(0u << 8)
+#define INTR_TYPE_NMI		(2u << 8)
+#define INTR_TYPE_MASK		(7u << 8)
+#define INTR_TYPE_SOFTWARE_INT	(4u << 8) /* INT n */
+#define INTR_TYPE_PRIV_SW_EXC	(5u << 8) /* INT1 */
+#define INTR_TYPE_SW_EXCEPTION	(6u << 8) /* INT3, INTO */
+
+/* Guest interruptibility state and activity state. SDM Vol. 3C 25.4.2. */
+#define INTERRUPTIBILITY_STI   (1u << 0)
+#define INTERRUPTIBILITY_MOVSS (1u << 1)
+#define INTERRUPTIBILITY_NMI   (1u << 3)
+#define ACTIVITY_ACTIVE	       0
+#define ACTIVITY_HLT	       1
+
+/* IA32_VMX_MISC: SDM Vol. 3D A.6. */
+#define VMX_MISC_PREEMPTION_SHIFT(m) ((unsigned)(m)&0x1f)
+#define VMX_MISC_ACTIVITY_HLT	     (1ULL << 6)
 
 /* Segment access rights in the VMCS. SDM Vol. 3C 25.4.1. */
 #define AR_UNUSABLE (1u << 16)

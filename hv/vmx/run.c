@@ -1,6 +1,7 @@
 /* The VT-x backend: the entry/exit loop and the failure dump. SDM Vol. 3C
  * chapters 27-28. */
 #include "arch/x86_64/cpu.h"
+#include "hv/events.h"
 #include "hv/exit.h"
 #include "hv/vmx/vcpu_arch.h"
 #include "lib/printf.h"
@@ -82,6 +83,8 @@ static void read_exit(struct vcpu *v, u32 reason)
 		e->nested.gpa = vmcs_read(VMCS_GUEST_PHYSICAL_ADDRESS);
 	if (e->kind == DV_EXIT_KIND_NESTED_FAULT && e->nested.gva_valid)
 		e->nested.gva = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS);
+	if (e->kind == DV_EXIT_KIND_HOST_INTERRUPT) /* acknowledged on exit: SDM 27.2.2 */
+		e->intr.vector = (u8)vmcs_read(VMCS_EXIT_INTR_INFO);
 }
 
 void vcpu_exit_describe(const struct vcpu *v, char *buf, size_t len)
@@ -108,6 +111,9 @@ int vcpu_run(struct vcpu *v)
 {
 	v->tsc_start = rdtsc();
 	while (!v->stopped) {
+		events_deliver(v);
+		if (v->stopped)
+			break;
 		enum vmx_status st = vmx_enter(&v->regs, v->arch->launched);
 		if (st != VMX_OK) {
 			entry_failed(v, st);
@@ -128,7 +134,9 @@ int vcpu_run(struct vcpu *v)
 			vcpu_stop(v, DV_EXIT_VMX_FAILURE);
 			break;
 		}
+		vmx_save_vectoring(v);
 		exit_dispatch(v);
+		vmx_reinject_vectoring(v);
 	}
 	v->tsc_end = rdtsc();
 	return v->status;

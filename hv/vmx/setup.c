@@ -46,8 +46,14 @@ static int adjust_controls(const char *what, u64 msr, u32 wanted,
 	return 0;
 }
 
+static const struct control_bit pin_required[] = {
+	{PIN_EXTERNAL_INTERRUPT_EXITING, "external-interrupt exiting"},
+	{PIN_NMI_EXITING, "NMI exiting"},
+};
 static const struct control_bit proc_required[] = {
 	{PROC_HLT_EXITING, "HLT exiting"},
+	{PROC_CR8_LOAD_EXITING, "CR8-load exiting (CR8 is the virtual APIC's TPR)"},
+	{PROC_CR8_STORE_EXITING, "CR8-store exiting"},
 	{PROC_UNCOND_IO_EXITING, "unconditional I/O exiting"},
 	{PROC_ACTIVATE_SECONDARY, "activate secondary controls"},
 };
@@ -64,6 +70,21 @@ static const struct control_bit entry_required[] = {
 	{ENTRY_LOAD_EFER, "load IA32_EFER"},
 };
 
+/* What the CPU offers for delivering the guest's events: the preemption
+ * timer (pin-based bit 6; its rate in IA32_VMX_MISC 4:0), the HLT activity
+ * state (MISC bit 6), and NMI-window exiting, which needs virtual NMIs. */
+static void setup_event_caps(struct vcpu *v)
+{
+	const struct vmx_caps *c = v->arch->caps;
+	struct vcpu_arch *a = v->arch;
+
+	a->has_timer = (c->pinbased >> 32) & PIN_PREEMPTION_TIMER;
+	a->timer_shift = VMX_MISC_PREEMPTION_SHIFT(c->misc);
+	a->has_halt = (c->misc & VMX_MISC_ACTIVITY_HLT) != 0;
+	a->has_nmi_window =
+		(a->pin_controls & PIN_VIRTUAL_NMIS) && ((c->procbased >> 32) & PROC_NMI_WINDOW);
+}
+
 static int setup_controls(struct vcpu *v, char *err, size_t errlen)
 {
 	const struct vmx_caps *c = v->arch->caps;
@@ -78,17 +99,22 @@ static int setup_controls(struct vcpu *v, char *err, size_t errlen)
 	if (!c->ept_walk4 || !c->ept_wb)
 		return errf(err, errlen, -DV_ENOTSUP,
 			    "EPT lacks a 4-level walk or write-back memory type");
-	if ((rc = adjust_controls("pin-based", c->pinbased, PIN_NMI_EXITING, NULL, 0, &pin, err,
-				  errlen)) ||
+	/* Host interrupts and NMIs exit; the guest's come from its virtual
+	 * APIC (hv/events.c), by injection. */
+	if ((rc = adjust_controls("pin-based", c->pinbased,
+				  PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
+					  PIN_VIRTUAL_NMIS,
+				  pin_required, ARRAY_SIZE(pin_required), &pin, err, errlen)) ||
 	    (rc = adjust_controls("processor-based", c->procbased,
 				  PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING |
-					  PROC_ACTIVATE_SECONDARY,
+					  PROC_ACTIVATE_SECONDARY | PROC_CR8_LOAD_EXITING |
+					  PROC_CR8_STORE_EXITING,
 				  proc_required, ARRAY_SIZE(proc_required), &proc, err, errlen)) ||
 	    (rc = adjust_controls("secondary", c->procbased2, want2, proc2_required,
 				  ARRAY_SIZE(proc2_required), &proc2, err, errlen)) ||
 	    (rc = adjust_controls("VM-exit", c->exit_ctls,
 				  EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
-					  EXIT_SAVE_PAT | EXIT_LOAD_PAT,
+					  EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_ACK_INTERRUPT,
 				  exit_required, ARRAY_SIZE(exit_required), &exitc, err, errlen)) ||
 	    (rc = adjust_controls("VM-entry", c->entry_ctls, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT,
 				  entry_required, ARRAY_SIZE(entry_required), &entry, err, errlen)))
@@ -102,6 +128,9 @@ static int setup_controls(struct vcpu *v, char *err, size_t errlen)
 	vmcs_write(VMCS_EXIT_CONTROLS, exitc);
 	vmcs_write(VMCS_ENTRY_CONTROLS, entry);
 	v->arch->entry_controls = entry;
+	v->arch->pin_controls = pin;
+	v->arch->proc_controls = proc;
+	setup_event_caps(v);
 	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
 	vmcs_write(VMCS_EXIT_MSR_STORE_COUNT, 0);

@@ -16,6 +16,8 @@ static const enum vmcs_field vmcs_reg_field[VCPU_REG_COUNT] = {
 	[VCPU_SYSENTER_CS] = VMCS_GUEST_SYSENTER_CS,
 	[VCPU_SYSENTER_ESP] = VMCS_GUEST_SYSENTER_ESP,
 	[VCPU_SYSENTER_EIP] = VMCS_GUEST_SYSENTER_EIP,
+	[VCPU_TSC_OFFSET] = VMCS_TSC_OFFSET,
+	[VCPU_CS_BASE] = VMCS_GUEST_CS_BASE,
 };
 
 /* The saved general registers in the SDM's encoding order (RSP: the VMCS). */
@@ -115,13 +117,17 @@ bool vcpu_in_64bit_mode(const struct vcpu *v)
 	       (vmcs_read(VMCS_GUEST_CS_AR) & (1u << 13));
 }
 
-void vcpu_skip_instruction(struct vcpu *v)
+void vcpu_complete_instruction(struct vcpu *v, unsigned len)
 {
 	(void)v;
-	vmcs_write(VMCS_GUEST_RIP,
-		   vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
+	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + len);
 	/* An instruction completed: blocking by STI / MOV SS ends. SDM 26.3.1.5. */
 	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
+}
+
+void vcpu_skip_instruction(struct vcpu *v)
+{
+	vcpu_complete_instruction(v, (unsigned)vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
 }
 
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error)

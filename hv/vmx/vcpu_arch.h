@@ -17,11 +17,24 @@ struct vcpu_arch {
 	bool launched;
 	u64 vmcs_phys;
 	u16 vpid;
-	u32 entry_controls;
+	u32 entry_controls, pin_controls, proc_controls;
+	/* what the CPU offers for events (hv/vmx/inject.c) */
+	bool has_timer;	      /* VMX-preemption timer */
+	unsigned timer_shift; /* it counts down every 2^shift TSC ticks */
+	bool has_halt;	      /* HLT activity state */
+	bool has_nmi_window;  /* virtual NMIs and NMI-window exiting */
+	u32 vectoring_info;   /* of the current exit: an event cut short */
+	u32 vectoring_error, vectoring_len;
 	u64 cr0_mask, cr4_mask; /* CR bits the host owns (guest/host masks) */
 	struct vmx_exit_record recent[VCPU_RECENT_EXITS];
 	unsigned recent_next;
 };
+
+/* After an exit: remember an event whose delivery the exit interrupted;
+ * after its handler: deliver it again unless the handler injected another
+ * (hv/vmx/inject.c). SDM Vol. 3C 28.2.4 and 29.2.1. */
+void vmx_save_vectoring(struct vcpu *v);
+void vmx_reinject_vectoring(struct vcpu *v);
 
 /* The probed capabilities (hv/vmx/hw.c). */
 const struct vmx_caps *vmx_hw_caps(void);

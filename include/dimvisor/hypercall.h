@@ -131,8 +131,12 @@ enum dv_exit_kind {
 	DV_EXIT_KIND_VIRT_INSN = 13,   /* a virtualization instruction (VMX, SVM) */
 	DV_EXIT_KIND_HOST_NMI = 14,    /* an NMI for the host arrived in guest mode */
 	DV_EXIT_KIND_TASK_SWITCH = 15,
-	DV_EXIT_KIND_ENTRY_FAILURE = 16, /* the CPU refused to enter the guest */
-	DV_EXIT_KINDS = 17,
+	DV_EXIT_KIND_ENTRY_FAILURE = 16,    /* the CPU refused to enter the guest */
+	DV_EXIT_KIND_INTERRUPT_WINDOW = 17, /* the guest can take the interrupt waiting for it */
+	DV_EXIT_KIND_NMI_WINDOW = 18,	    /* the guest can take the NMI waiting for it */
+	DV_EXIT_KIND_TIMER = 19,	    /* dimvisor's timer for the guest's devices expired */
+	DV_EXIT_KIND_HOST_INTERRUPT = 20,   /* a host interrupt arrived in guest mode */
+	DV_EXIT_KINDS = 21,
 };
 
 #define DV_STATS_EXIT_KINDS 32 /* room in dv_stats for kinds added later */

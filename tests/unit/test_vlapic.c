@@ -246,6 +246,8 @@ static void x2apic_msrs(void **state)
 	assert_non_null(vlapic_msr_write(&apic, 0x80b, 1, 0)); /* EOI must be 0 */
 	assert_non_null(vlapic_msr_write(&apic, 0x808, 1ULL << 32, 0));
 	assert_non_null(vlapic_msr_write(&apic, 0x83f, 0x100, 0));
+	assert_non_null(vlapic_msr_write(&apic, 0x808, 0x100, 0));		 /* TPR */
+	assert_non_null(vlapic_msr_write(&apic, 0x80f, SVR_ENABLED | 0x2ff, 0)); /* focus */
 	/* SELF IPI and the 64-bit ICR */
 	assert_null(vlapic_msr_write(&apic, 0x83f, 0x55, 0));
 	assert_int_equal(vlapic_pending_vector(&apic), 0x55);

@@ -1,0 +1,225 @@
+/* See hv/apic.h. */
+#include "hv/apic.h"
+#include "arch/x86_64/cpu.h"
+#include "hv/gva.h"
+#include "hv/insn.h"
+#include "lib/printf.h"
+#include <dimvisor/exitcodes.h>
+
+#define VEC_GP			13
+#define CPUID1_ECX_X2APIC	(1u << 21)
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define MAX_ODD_ACCESS_REPORTS	8
+
+static bool guest_has(u32 ecx_bit)
+{
+	return (cpuid(1, 0).ecx & ecx_bit) != 0;
+}
+
+void apic_init(struct vcpu *v)
+{
+	vlapic_reset(&v->apic, guest_has(CPUID1_ECX_TSC_DEADLINE));
+}
+
+u64 apic_now(const struct vcpu *v)
+{
+	return rdtsc() + vcpu_get(v, VCPU_TSC_OFFSET);
+}
+
+bool apic_mmio_owns(const struct vcpu *v, u64 gpa)
+{
+	u64 page;
+
+	return vlapic_mmio_page(&v->apic, &page) && gpa >= page && gpa < page + VLAPIC_PAGE_SIZE;
+}
+
+/* --- the xAPIC page ------------------------------------------------------------------ */
+
+/* The instruction at RIP, as far as it can be read (up to 15 bytes). */
+static unsigned fetch_instruction(const struct vcpu *v, u8 *bytes)
+{
+	u64 rip = vcpu_get(v, VCPU_RIP);
+	unsigned n;
+
+	if (vcpu_code_bits(v) != 64)
+		rip = (u32)(rip + vcpu_get(v, VCPU_CS_BASE));
+	for (n = 0; n < INSN_MAX_LEN; n++)
+		if (gva_read(v, rip + n, &bytes[n], 1) < 0)
+			break;
+	return n;
+}
+
+/* Bytes of the page as a load sees them: each register is the low 4 bytes of
+ * its 16-byte slot; the other 12 read as zero (SDM 11.4.1). */
+static u64 page_read(struct vcpu *v, u32 offset, unsigned size)
+{
+	u64 value = 0;
+
+	for (unsigned i = 0; i < size; i++) {
+		u32 at = offset + i;
+		u32 reg = (at & 0xf) < 4 ? vlapic_mmio_read(&v->apic, at & 0xff0, apic_now(v)) : 0;
+
+		value |= (u64)((reg >> (8 * (at & 3))) & 0xff) << (8 * i);
+	}
+	return value;
+}
+
+static u64 extend(u64 value, unsigned from, unsigned to, bool sign)
+{
+	unsigned shift = 64 - 8 * from;
+
+	if (from < 8)
+		value = sign ? (u64)((s64)(value << shift) >> shift)
+			     : value & ((1ULL << (8 * from)) - 1);
+	return to < 8 ? value & ((1ULL << (8 * to)) - 1) : value;
+}
+
+/* Write size bytes of a general register, as the CPU does: 8- and 16-bit
+ * writes keep the rest, 32-bit writes zero-extend (SDM Vol. 1 3.4.1.1). */
+static void set_gpr(struct vcpu *v, const struct insn_mem *m, u64 value)
+{
+	unsigned reg = m->high_byte ? m->reg - 4 : m->reg;
+	u64 old = vcpu_get(v, (enum vcpu_reg)reg);
+
+	if (m->high_byte)
+		value = (old & ~0xff00ULL) | ((value & 0xff) << 8);
+	else if (m->dest_size == 1)
+		value = (old & ~0xffULL) | (value & 0xff);
+	else if (m->dest_size == 2)
+		value = (old & ~0xffffULL) | (value & 0xffff);
+	vcpu_set(v, (enum vcpu_reg)reg, value);
+}
+
+static u64 get_gpr(const struct vcpu *v, const struct insn_mem *m)
+{
+	if (m->high_byte)
+		return (vcpu_get(v, (enum vcpu_reg)(m->reg - 4)) >> 8) & 0xff;
+	return vcpu_get(v, (enum vcpu_reg)m->reg);
+}
+
+static void page_write(struct vcpu *v, u32 offset, unsigned size, u64 value)
+{
+	static unsigned reported;
+
+	/* Only aligned 32-bit writes are defined (SDM 11.4.1); others are
+	 * dropped, as a write to the reserved bytes of a slot is. */
+	if (size == 4 && (offset & 0xf) == 0) {
+		vlapic_mmio_write(&v->apic, offset, (u32)value, apic_now(v));
+		return;
+	}
+	if (reported++ < MAX_ODD_ACCESS_REPORTS)
+		kprintf("dimvisor: guest wrote %u byte%s at local APIC offset 0x%x (RIP 0x%lx): "
+			"only "
+			"aligned 32-bit writes reach a register; ignored\n",
+			size, size == 1 ? "" : "s", offset, vcpu_get(v, VCPU_RIP));
+}
+
+static void unemulated(struct vcpu *v, const u8 *bytes, unsigned n, const char *why)
+{
+	kprintf("\ndimvisor: guest instruction at RIP 0x%lx touches the local APIC page at "
+		"0x%lx but %s; bytes:",
+		vcpu_get(v, VCPU_RIP), v->exit.nested.gpa, why);
+	for (unsigned i = 0; i < n; i++)
+		kprintf(" %02x", bytes[i]);
+	kprintf("\ndimvisor: stopping the guest; the hypervisor is unaffected\n");
+	vcpu_dump(v);
+	vcpu_stop(v, DV_EXIT_GUEST_FAULT);
+}
+
+void apic_mmio(struct vcpu *v)
+{
+	u8 bytes[INSN_MAX_LEN];
+	unsigned n = fetch_instruction(v, bytes), bits = vcpu_code_bits(v);
+	u32 offset = (u32)(v->exit.nested.gpa & (VLAPIC_PAGE_SIZE - 1));
+	struct insn_mem m;
+	u64 value;
+
+	if (v->exit.nested.fetch) {
+		unemulated(v, bytes, n, "executes it");
+		return;
+	}
+	if (bits == 16 || insn_decode_mem(bytes, n, bits == 64, &m) < 0) {
+		unemulated(v, bytes, n,
+			   bits == 16 ? "runs 16-bit code, which dimvisor does not decode"
+				      : "is not a MOV dimvisor emulates");
+		return;
+	}
+	if (offset + m.size > VLAPIC_PAGE_SIZE) {
+		unemulated(v, bytes, n, "crosses the end of the page");
+		return;
+	}
+	if (m.op == INSN_LOAD) {
+		value = page_read(v, offset, m.size);
+		set_gpr(v, &m, extend(value, m.size, m.dest_size, m.sign_extend));
+	} else {
+		value = m.op == INSN_STORE_IMM ? m.imm : get_gpr(v, &m);
+		page_write(v, offset, m.size, value);
+	}
+	vcpu_complete_instruction(v, m.len);
+}
+
+/* --- MSRs ------------------------------------------------------------------------------- */
+
+bool apic_owns_msr(u32 msr)
+{
+	return msr == MSR_APIC_BASE || msr == MSR_TSC_DEADLINE ||
+	       (msr >= X2APIC_MSR_FIRST && msr <= X2APIC_MSR_LAST);
+}
+
+static void refuse(struct vcpu *v, bool write, u32 msr, u64 value, const char *why)
+{
+	if (write)
+		kprintf("dimvisor: guest WRMSR 0x%x = 0x%lx at RIP 0x%lx %s: injecting #GP\n", msr,
+			value, vcpu_get(v, VCPU_RIP), why);
+	else
+		kprintf("dimvisor: guest RDMSR 0x%x at RIP 0x%lx %s: injecting #GP\n", msr,
+			vcpu_get(v, VCPU_RIP), why);
+	vcpu_inject_exception(v, VEC_GP, true, 0);
+}
+
+void apic_msr(struct vcpu *v, bool write, u32 msr, u64 value)
+{
+	struct vlapic *a = &v->apic;
+	const char *why = NULL;
+
+	if (msr == MSR_APIC_BASE) {
+		if (write)
+			why = vlapic_set_base(a, value, v->rules.maxphyaddr,
+					      guest_has(CPUID1_ECX_X2APIC));
+		else
+			value = a->base;
+	} else if (msr == MSR_TSC_DEADLINE) {
+		if (!a->tsc_deadline_supported)
+			why = "(TSC_DEADLINE) is not offered: CPUID.1:ECX[24] is clear";
+		else if (write)
+			vlapic_tsc_deadline_write(a, value, apic_now(v));
+		else
+			value = vlapic_tsc_deadline_read(a);
+	} else if (write) {
+		why = vlapic_msr_write(a, msr, value, apic_now(v));
+	} else {
+		why = vlapic_msr_read(a, msr, apic_now(v), &value);
+	}
+	if (why) {
+		refuse(v, write, msr, value, why);
+		return;
+	}
+	if (!write) {
+		v->regs.rax = (u32)value;
+		v->regs.rdx = value >> 32;
+	}
+	vcpu_skip_instruction(v);
+}
+
+u64 apic_cr8_read(struct vcpu *v)
+{
+	return vlapic_cr8_read(&v->apic);
+}
+
+bool apic_cr8_write(struct vcpu *v, u64 value)
+{
+	if (value >> 4)
+		return false; /* SDM Vol. 3A 2.5: bits 63:4 of CR8 are reserved */
+	vlapic_cr8_write(&v->apic, value);
+	return true;
+}

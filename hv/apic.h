@@ -1,0 +1,31 @@
+/* The guest's local APIC at the exits that reach it: the xAPIC page
+ * (accesses arrive as nested faults and are decoded and emulated), the
+ * x2APIC and timer MSRs, IA32_APIC_BASE and CR8. The model is hv/vlapic.c. */
+#ifndef HV_APIC_H
+#define HV_APIC_H
+
+#include "hv/vcpu.h"
+
+#define MSR_APIC_BASE 0x1b
+
+/* Power-up state, from what the guest's CPUID offers (x2APIC, TSC-deadline). */
+void apic_init(struct vcpu *v);
+/* The guest's TSC now: the APIC's time base. */
+u64 apic_now(const struct vcpu *v);
+
+/* Is gpa on the xAPIC page (enabled, xAPIC mode)? */
+bool apic_mmio_owns(const struct vcpu *v, u64 gpa);
+/* Emulate the access of the current nested fault on the xAPIC page. */
+void apic_mmio(struct vcpu *v);
+
+/* MSRs the APIC owns: IA32_APIC_BASE, IA32_TSC_DEADLINE, 0x800-0x8ff. */
+bool apic_owns_msr(u32 msr);
+/* RDMSR / WRMSR of one of them: completes the instruction or injects #GP. */
+void apic_msr(struct vcpu *v, bool write, u32 msr, u64 value);
+
+/* MOV from / to CR8 (64-bit mode): the TPR. Returns false for a value the
+ * CPU refuses (reserved bits 63:4): the caller injects #GP. */
+u64 apic_cr8_read(struct vcpu *v);
+bool apic_cr8_write(struct vcpu *v, u64 value);
+
+#endif
