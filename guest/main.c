@@ -14,7 +14,7 @@
 #include "guest/usermode.h"
 #include "lib/printf.h"
 
-#define ERR_MAX 256
+#define ERR_MAX 512
 
 void guest_main(u32 magic, u32 info);
 
