@@ -32,6 +32,8 @@ extern const u64 isr_stubs[EXCEPTIONS];
 extern const struct fixup __fixup_start[], __fixup_end[];
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static int dumping;
+static trap_hook hooks[EXCEPTIONS];
+static u64 last_fixup_rflags;
 
 static void set_gate(unsigned vector, u64 handler, unsigned ist, unsigned dpl)
 {
@@ -95,6 +97,7 @@ static bool apply_fixup(struct trap_frame *f)
 	for (const struct fixup *x = __fixup_start; (u64)x < (u64)__fixup_end; x++) {
 		if (x->fault_rip != f->rip)
 			continue;
+		last_fixup_rflags = f->rflags;
 		f->rip = x->resume_rip;
 		f->rax = f->vector;
 		f->rdx = f->error_code;
@@ -103,12 +106,27 @@ static bool apply_fixup(struct trap_frame *f)
 	return false;
 }
 
+u64 fixup_last_rflags(void)
+{
+	return last_fixup_rflags;
+}
+
+void trap_set_hook(unsigned vector, trap_hook hook)
+{
+	if (vector < EXCEPTIONS)
+		hooks[vector] = hook;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	const char *test = tests_current();
 
 	if (apply_fixup(f))
 		return;
+	if (f->vector < EXCEPTIONS && hooks[f->vector]) {
+		hooks[f->vector](f);
+		return;
+	}
 	if (dumping++) {
 		kprintf("\nguest: nested CPU exception (vector %lu at RIP 0x%lx) while reporting "
 			"one\n",

@@ -18,9 +18,17 @@ struct trap_frame {
 /* Fill and load the IDT. Needs gdt_init() first (IST stacks, selectors). */
 void idt_init(void);
 
+/* A test that provokes exceptions no .fixup row covers (a #DB trap after an
+ * instruction, a #BP): while a hook is set for a vector, its exceptions go to
+ * the hook, which sees the frame and may edit it (RIP, RFLAGS), and the guest
+ * resumes from the frame. NULL removes the hook. */
+typedef void (*trap_hook)(struct trap_frame *f);
+void trap_set_hook(unsigned vector, trap_hook hook);
+
 /* Called by guest/isr.asm for vectors 0..31. Returns only when the faulting
  * instruction has a fixup (guest/fixup.h), with the frame edited to resume
- * there; any other exception is dumped and ends the guest. */
+ * there, or a hook (trap_set_hook); any other exception is dumped and ends
+ * the guest. */
 void trap_dispatch(struct trap_frame *f);
 
 #endif

@@ -37,6 +37,7 @@ static const struct test_case test_table[] = {
 	{"escape", NULL, test_escape, true, false, true},
 	{"switch", NULL, test_switch, true, false, true},
 	{"hc-fuzz", NULL, test_hc_fuzz, true, false, true},
+	{"rf", "cpu", test_rf, false, false, true},
 	{"memory", NULL, test_memory, false, false, false},
 	{"isolation", NULL, test_isolation, true, true, false},
 };

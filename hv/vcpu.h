@@ -138,7 +138,9 @@ bool vcpu_in_64bit_mode(const struct vcpu *v);
 /* Complete the exiting instruction: advance RIP past it. */
 void vcpu_skip_instruction(struct vcpu *v);
 /* Deliver a hardware exception at the next entry, instead of completing
- * the exiting instruction. */
+ * the exiting instruction, as the CPU would deliver it: RF set in the pushed
+ * RFLAGS for a fault, the error code pushed only for the vectors that have
+ * one and not in real mode (whatever has_error says). */
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error);
 void vcpu_stop(struct vcpu *v, int status);
 /* Forget every nested translation the CPU cached for this guest: after a

@@ -54,7 +54,9 @@
 #define EFER_LMA (1UL << 10)
 #define EFER_NXE (1UL << 11)
 
+#define RFLAGS_TF (1UL << 8)
 #define RFLAGS_IF (1UL << 9)
+#define RFLAGS_RF (1UL << 16)
 
 struct cpuid_regs {
 	u32 eax, ebx, ecx, edx;
