@@ -1,0 +1,195 @@
+#include "hv/msr.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/exception.h"
+#include "arch/x86_64/fixup.h"
+#include "hv/cpu_rules.h"
+#include "lib/printf.h"
+
+#define VEC_GP 13
+
+/* Where an MSR lives. */
+enum msr_kind {
+	MSR_REG,       /* a vCPU register (reg) */
+	MSR_PASS,      /* the real MSR: dimvisor itself never uses it */
+	MSR_CONST,     /* reads return value; writes are ignored */
+	MSR_READ_ONLY, /* reads return value; writes get #GP, as the CPU's would */
+	MSR_TSC,       /* the time-stamp counter */
+	MSR_CALL,      /* read and write functions (a model elsewhere: the local APIC's) */
+};
+
+struct msr_rule {
+	u32 first, last; /* one MSR (last = first), or a range */
+	enum msr_kind kind;
+	const char *name;
+	enum vcpu_reg reg; /* MSR_REG */
+	u64 value;	   /* MSR_CONST, MSR_READ_ONLY */
+	/* MSR_CALL: NULL when done, else why the CPU would refuse (#GP). */
+	const char *(*read)(struct vcpu *v, u32 msr, u64 *value);
+	const char *(*write)(struct vcpu *v, u32 msr, u64 value);
+};
+
+#define MSR_APIC_BASE	   0x1b
+#define MSR_MTRRCAP	   0xfe
+#define MSR_MISC_ENABLE	   0x1a0
+#define MSR_MTRR_DEF_TYPE  0x2ff
+#define MSR_STAR	   0xc0000081
+#define MSR_LSTAR	   0xc0000082
+#define MSR_CSTAR	   0xc0000083
+#define MSR_SFMASK	   0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_IA32_TSC	   0x10
+
+#define REG(m, r, n)                                                                               \
+	{                                                                                          \
+		.first = (m), .last = (m), .kind = MSR_REG, .reg = (r), .name = (n)                \
+	}
+#define PASS(m, n)                                                                                 \
+	{                                                                                          \
+		.first = (m), .last = (m), .kind = MSR_PASS, .name = (n)                           \
+	}
+#define CONST(m, v, n)                                                                             \
+	{                                                                                          \
+		.first = (m), .last = (m), .kind = MSR_CONST, .value = (v), .name = (n)            \
+	}
+
+/* The guest's own long-mode MSRs are the real ones: the hypervisor never
+ * uses SYSCALL or swapgs, so the guest may own them outright. Another model
+ * takes its MSRs with an MSR_CALL row, e.g. {.first = 0x800, .last = 0x8ff,
+ * .kind = MSR_CALL, .read = ..., .write = ..., .name = "x2APIC"}. */
+static const struct msr_rule msr_rules[] = {
+	REG(MSR_IA32_EFER, VCPU_EFER, "IA32_EFER"),
+	REG(MSR_IA32_PAT, VCPU_PAT, "IA32_PAT"),
+	REG(MSR_FS_BASE, VCPU_FS_BASE, "FS_BASE"),
+	REG(MSR_GS_BASE, VCPU_GS_BASE, "GS_BASE"),
+	REG(MSR_IA32_SYSENTER_CS, VCPU_SYSENTER_CS, "SYSENTER_CS"),
+	REG(MSR_IA32_SYSENTER_ESP, VCPU_SYSENTER_ESP, "SYSENTER_ESP"),
+	REG(MSR_IA32_SYSENTER_EIP, VCPU_SYSENTER_EIP, "SYSENTER_EIP"),
+	PASS(MSR_STAR, "STAR"),
+	PASS(MSR_LSTAR, "LSTAR"),
+	PASS(MSR_CSTAR, "CSTAR"),
+	PASS(MSR_SFMASK, "SFMASK"),
+	PASS(MSR_KERNEL_GS_BASE, "KERNEL_GS_BASE"),
+	{.first = MSR_IA32_TSC, .last = MSR_IA32_TSC, .kind = MSR_TSC, .name = "TSC"},
+	CONST(MSR_APIC_BASE, 0xfee00900ULL, "APIC_BASE"), /* BSP, enabled, 0xfee00000 */
+	CONST(MSR_MTRRCAP, 0, "MTRRCAP"),		  /* no MTRRs offered */
+	CONST(MSR_MTRR_DEF_TYPE, 0, "MTRR_DEF_TYPE"),
+	CONST(MSR_MISC_ENABLE, 1, "MISC_ENABLE"), /* fast strings */
+};
+
+static const struct msr_rule *find_msr(u32 msr)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(msr_rules); i++)
+		if (msr >= msr_rules[i].first && msr <= msr_rules[i].last)
+			return &msr_rules[i];
+	return NULL;
+}
+
+/* An access the architecture refuses: #GP, as the CPU would. */
+static void refuse(struct vcpu *v, const struct msr_rule *r, bool write, u32 msr, u64 val,
+		   const char *why)
+{
+	if (write)
+		kprintf("dimvisor: guest WRMSR of %s (0x%x) = 0x%lx at RIP 0x%lx %s: injecting "
+			"#GP\n",
+			r->name, msr, val, vcpu_get(v, VCPU_RIP), why);
+	else
+		kprintf("dimvisor: guest RDMSR of %s (0x%x) at RIP 0x%lx %s: injecting #GP\n",
+			r->name, msr, vcpu_get(v, VCPU_RIP), why);
+	vcpu_inject_exception(v, VEC_GP, true, 0);
+}
+
+static bool guest_paging(struct vcpu *v)
+{
+	return (vcpu_get(v, VCPU_CR0) & CR0_PG) != 0;
+}
+
+/* The real MSR: a check missed before must not crash the host. */
+static const char *write_real_msr(const struct msr_rule *r, u32 msr, u64 val)
+{
+	int vector = wrmsr_safe(msr, val);
+
+	if (!vector)
+		return NULL;
+	kprintf("dimvisor: host WRMSR of %s = 0x%lx took %s with no check refusing it first (a "
+		"dimvisor bug)\n",
+		r->name, val, exception_name((unsigned)vector));
+	return "faulted in the host";
+}
+
+/* Returns why the CPU would refuse the write, or NULL when it is done. */
+static const char *msr_write(struct vcpu *v, const struct msr_rule *r, u32 msr, u64 val)
+{
+	u64 efer = vcpu_get(v, VCPU_EFER);
+	const char *why = msr_write_check(msr, val, efer, guest_paging(v), &v->rules);
+
+	if (r->kind == MSR_PASS && v->unchecked_guest_values)
+		why = NULL;
+	if (why)
+		return why;
+	switch (r->kind) {
+	case MSR_REG:
+		if (msr == MSR_IA32_EFER)
+			val = efer_after_write(efer, val);
+		vcpu_set(v, r->reg, val);
+		return NULL;
+	case MSR_PASS:
+		return write_real_msr(r, msr, val);
+	case MSR_READ_ONLY:
+		return "writes a read-only MSR";
+	case MSR_CALL:
+		return r->write(v, msr, val);
+	case MSR_CONST:
+	case MSR_TSC:
+		return NULL;
+	}
+	return NULL;
+}
+
+static const char *msr_read(struct vcpu *v, const struct msr_rule *r, u32 msr, u64 *val)
+{
+	switch (r->kind) {
+	case MSR_REG:
+		*val = vcpu_get(v, r->reg);
+		return NULL;
+	case MSR_PASS:
+		*val = rdmsr(msr);
+		return NULL;
+	case MSR_TSC:
+		*val = rdtsc();
+		return NULL;
+	case MSR_CALL:
+		return r->read(v, msr, val);
+	case MSR_CONST:
+	case MSR_READ_ONLY:
+		*val = r->value;
+		return NULL;
+	}
+	return NULL;
+}
+
+void msr_handle_exit(struct vcpu *v)
+{
+	bool write = v->exit.kind == DV_EXIT_KIND_MSR_WRITE;
+	u32 msr = (u32)v->regs.rcx;
+	u64 val = (v->regs.rdx << 32) | (u32)v->regs.rax;
+	const struct msr_rule *r = find_msr(msr);
+	const char *why;
+
+	if (!r) {
+		kprintf("dimvisor: guest %s of MSR 0x%x (not on the allow list) at RIP 0x%lx: "
+			"injecting #GP\n",
+			write ? "WRMSR" : "RDMSR", msr, vcpu_get(v, VCPU_RIP));
+		vcpu_inject_exception(v, VEC_GP, true, 0);
+		return;
+	}
+	why = write ? msr_write(v, r, msr, val) : msr_read(v, r, msr, &val);
+	if (why) {
+		refuse(v, r, write, msr, val, why);
+		return;
+	}
+	if (!write) {
+		v->regs.rax = (u32)val;
+		v->regs.rdx = val >> 32;
+	}
+	vcpu_skip_instruction(v);
+}
