@@ -38,6 +38,8 @@ static const struct test_case test_table[] = {
 	{"switch", NULL, test_switch, true, false, true},
 	{"hc-fuzz", NULL, test_hc_fuzz, true, false, true},
 	{"rf", "cpu", test_rf, false, false, true},
+	{"cr4", "cpu", test_cr4, false, false, true},
+	{"pmu", "cpu", test_pmu, true, false, true},
 	{"memory", NULL, test_memory, false, false, false},
 	{"isolation", NULL, test_isolation, true, true, false},
 };

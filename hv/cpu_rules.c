@@ -2,13 +2,83 @@
 
 #define MSR_EFER	   0xc0000080u
 #define MSR_PAT		   0x277u
-#define MSR_FS_BASE	   0xc0000100u
-#define MSR_GS_BASE	   0xc0000101u
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 #define MSR_LSTAR	   0xc0000082u
 #define MSR_CSTAR	   0xc0000083u
 #define MSR_SYSENTER_ESP   0x175u
 #define MSR_SYSENTER_EIP   0x176u
+
+#define CPUID_EXT_SYSCALL (1u << 11) /* CPUID.80000001H:EDX */
+#define CPUID_EXT_NX	  (1u << 20)
+#define CPUID_EXT_LM	  (1u << 29)
+#define CR4_ALWAYS	  0x7ffULL /* VME..OSXMMEXCPT: every x86-64 CPU has them */
+
+/* CR4 bits and the CPUID flag that says the CPU has each. SDM Vol. 3A 2.5. */
+static const struct {
+	u8 cr4_bit, leaf; /* leaf 1, or 7 (subleaf 0) */
+	enum cpuid_reg reg;
+	u32 mask;
+} cr4_features[] = {
+	{11, 7, CPUID_ECX, 1u << 2},  /* UMIP */
+	{12, 7, CPUID_ECX, 1u << 16}, /* LA57 */
+	{13, 1, CPUID_ECX, 1u << 5},  /* VMXE */
+	{14, 1, CPUID_ECX, 1u << 6},  /* SMXE */
+	{16, 7, CPUID_EBX, 1u << 0},  /* FSGSBASE */
+	{17, 1, CPUID_ECX, 1u << 17}, /* PCIDE */
+	{18, 1, CPUID_ECX, 1u << 26}, /* OSXSAVE */
+	{19, 7, CPUID_ECX, 1u << 23}, /* KL (Key Locker) */
+	{20, 7, CPUID_EBX, 1u << 7},  /* SMEP */
+	{21, 7, CPUID_EBX, 1u << 20}, /* SMAP */
+	{22, 7, CPUID_ECX, 1u << 3},  /* PKE */
+	{23, 7, CPUID_ECX, 1u << 7},  /* CET */
+	{24, 7, CPUID_ECX, 1u << 31}, /* PKS */
+	{25, 7, CPUID_EDX, 1u << 5},  /* UINTR */
+};
+
+bool cr4_bit_feature(unsigned bit, u32 *leaf, enum cpuid_reg *reg, u32 *mask)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(cr4_features); i++) {
+		if (cr4_features[i].cr4_bit != bit)
+			continue;
+		*leaf = cr4_features[i].leaf;
+		*reg = cr4_features[i].reg;
+		*mask = cr4_features[i].mask;
+		return true;
+	}
+	return false;
+}
+
+static u64 cr4_implemented(const struct cpu_rules_cpuid *c)
+{
+	u64 bits = CR4_ALWAYS;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(cr4_features); i++) {
+		struct cpuid_regs r = cr4_features[i].leaf == 1 ? c->leaf1 : c->leaf7;
+
+		if (*cpuid_reg(&r, cr4_features[i].reg) & cr4_features[i].mask)
+			bits |= 1ULL << cr4_features[i].cr4_bit;
+	}
+	return bits;
+}
+
+void cpu_rules_caps_from_cpuid(const struct cpu_rules_cpuid *c, struct cpu_rules_caps *caps)
+{
+	caps->linear_bits = (c->widths.eax >> 8) & 0xff;
+	if (caps->linear_bits != 57)
+		caps->linear_bits = 48;
+	caps->maxphyaddr = c->widths.eax & 0xff;
+	if (caps->maxphyaddr < 36 || caps->maxphyaddr > 52)
+		caps->maxphyaddr = 36; /* SDM: 36 when the leaf is absent */
+	caps->cr4_writable = cr4_implemented(c);
+	caps->xcr0_supported = ((u64)c->xsave.edx << 32) | c->xsave.eax;
+	caps->efer_writable = EFER_BIT_LMA;
+	if (c->ext1.edx & CPUID_EXT_SYSCALL)
+		caps->efer_writable |= EFER_BIT_SCE;
+	if (c->ext1.edx & CPUID_EXT_LM)
+		caps->efer_writable |= EFER_BIT_LME;
+	if (c->ext1.edx & CPUID_EXT_NX)
+		caps->efer_writable |= EFER_BIT_NXE;
+}
 
 bool is_canonical(u64 value, unsigned bits)
 {
@@ -112,7 +182,7 @@ cpu_rule_verdict cr4_write_check(u64 value, const struct cr_context *ctx,
 	bool long_mode = ctx->efer & EFER_BIT_LMA;
 
 	if (value & ~caps->cr4_writable)
-		return "sets a bit this CPU does not implement";
+		return "sets a bit the guest's CPUID does not advertise";
 	if (long_mode && !(value & CR4_BIT_PAE))
 		return "clears PAE in IA-32e mode";
 	if (long_mode && ((value ^ ctx->cr4) & CR4_BIT_LA57))

@@ -3,6 +3,7 @@
 #include "arch/x86_64/exception.h"
 #include "arch/x86_64/fixup.h"
 #include "hv/cpu_rules.h"
+#include "hv/cpuid.h"
 #include "lib/printf.h"
 
 #define VEC_GP 13
@@ -39,6 +40,32 @@ struct msr_rule {
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define MSR_IA32_TSC	   0x10
 
+#define CPUID1_ECX_MONITOR (1u << 3)
+
+/* IA32_MISC_ENABLE at reset: fast strings, MONITOR/MWAIT as the CPU has them;
+ * no performance monitoring, branch trace store or PEBS (hidden in CPUID). */
+static u64 misc_enable_at_reset(void)
+{
+	u64 v = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
+
+	if (cpuid(1, 0).ecx & CPUID1_ECX_MONITOR)
+		v |= MISC_ENABLE_MONITOR;
+	return v;
+}
+
+static const char *misc_enable_read(struct vcpu *v, u32 msr, u64 *value)
+{
+	(void)msr;
+	*value = v->misc_enable;
+	return NULL;
+}
+
+static const char *misc_enable_ignore(struct vcpu *v, u32 msr, u64 value)
+{
+	(void)v, (void)msr, (void)value;
+	return NULL;
+}
+
 #define REG(m, r, n)                                                                               \
 	{                                                                                          \
 		.first = (m), .last = (m), .kind = MSR_REG, .reg = (r), .name = (n)                \
@@ -73,7 +100,12 @@ static const struct msr_rule msr_rules[] = {
 	CONST(MSR_APIC_BASE, 0xfee00900ULL, "APIC_BASE"), /* BSP, enabled, 0xfee00000 */
 	CONST(MSR_MTRRCAP, 0, "MTRRCAP"),		  /* no MTRRs offered */
 	CONST(MSR_MTRR_DEF_TYPE, 0, "MTRR_DEF_TYPE"),
-	CONST(MSR_MISC_ENABLE, 1, "MISC_ENABLE"), /* fast strings */
+	{.first = MSR_MISC_ENABLE,
+	 .last = MSR_MISC_ENABLE,
+	 .kind = MSR_CALL,
+	 .read = misc_enable_read,
+	 .write = misc_enable_ignore,
+	 .name = "MISC_ENABLE"},
 };
 
 static const struct msr_rule *find_msr(u32 msr)
@@ -165,6 +197,12 @@ static const char *msr_read(struct vcpu *v, const struct msr_rule *r, u32 msr, u
 		return NULL;
 	}
 	return NULL;
+}
+
+void msr_vcpu_reset(struct vcpu *v)
+{
+	v->misc_enable = misc_enable_at_reset();
+	cpuid_update_rules(v);
 }
 
 void msr_handle_exit(struct vcpu *v)

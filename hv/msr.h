@@ -7,6 +7,10 @@
 
 #include "hv/vcpu.h"
 
+/* The MSRs the vCPU keeps in software at their reset values, and the rules
+ * that follow from them (v->rules). Before the guest's first instruction. */
+void msr_vcpu_reset(struct vcpu *v);
+
 /* A RDMSR or WRMSR exit: complete it, or inject #GP where the CPU would. */
 void msr_handle_exit(struct vcpu *v);
 

@@ -79,7 +79,9 @@ struct vcpu_exit {
 struct vcpu {
 	struct guest_regs regs; /* RAX..R15 except RSP (vcpu_get/vcpu_set reach all) */
 	struct vcpu_arch *arch;
-	struct cpu_rules_caps rules; /* what the guest's CPU accepts (XCR0, MSRs) */
+	struct cpu_rules_caps rules; /* what the guest's CPU accepts (hv/cpuid.h) */
+	u64 cr4_hw_allowed;	     /* CR4 bits the backend lets a guest hold (VMX: CR4_FIXED1) */
+	u64 misc_enable;	     /* IA32_MISC_ENABLE: the vCPU keeps it (hv/msr.c) */
 	bool unchecked_guest_values; /* selftest: rules off where a fixup stands behind */
 	struct guestmem *mem;
 	struct vcpu_exit exit; /* the exit being handled */

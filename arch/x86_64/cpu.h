@@ -62,6 +62,17 @@ struct cpuid_regs {
 	u32 eax, ebx, ecx, edx;
 };
 
+/* A CPUID output register by name, for tables of feature flags. */
+enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
+
+static inline u32 *cpuid_reg(struct cpuid_regs *r, enum cpuid_reg reg)
+{
+	return reg == CPUID_EAX	  ? &r->eax
+	       : reg == CPUID_EBX ? &r->ebx
+	       : reg == CPUID_ECX ? &r->ecx
+				  : &r->edx;
+}
+
 static inline struct cpuid_regs cpuid(u32 leaf, u32 subleaf)
 {
 	struct cpuid_regs r;

@@ -3,6 +3,7 @@
  * vendor-neutral struct vcpu_start. SDM Vol. 3C chapters 25-27. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
+#include "hv/msr.h"
 #include "hv/vmx/vcpu_arch.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -165,14 +166,18 @@ static void set_segment(enum vmcs_field sel, u16 selector, u32 ar)
 }
 
 /* CR0/CR4 bits the guest may not own: those fixed by VMX (except PE and PG,
- * free with unrestricted guest) are kept by the host and shadowed. */
+ * free with unrestricted guest) are kept by the host and shadowed. Needs
+ * v->rules. */
 static void setup_control_registers(struct vcpu *v, u64 cr0, u64 cr4)
 {
 	const struct vmx_caps *c = v->arch->caps;
 	u64 fixed0_cr0 = c->cr0_fixed0 & ~(CR0_PE | CR0_PG);
 
 	v->arch->cr0_mask = fixed0_cr0 | (~c->cr0_fixed1 & 0xffffffffULL);
-	v->arch->cr4_mask = c->cr4_fixed0 | (~c->cr4_fixed1 & 0xffffffffULL);
+	/* CR4: every bit the guest may not set exits, so that dimvisor refuses
+	 * it as the CPU would (a bit VMX does not allow, or one the guest's
+	 * CPUID does not advertise while this CPU has it). */
+	v->arch->cr4_mask = c->cr4_fixed0 | ~v->rules.cr4_writable;
 	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, v->arch->cr0_mask);
 	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, v->arch->cr4_mask);
 	vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
@@ -243,7 +248,6 @@ int vcpu_init(struct vcpu *v, struct guestmem *mem, const struct vcpu_start *sta
 	memset(&arch, 0, sizeof(arch));
 	v->arch = &arch;
 	arch.caps = caps;
-	cpu_rules_caps_probe(&v->rules);
 	v->mem = mem;
 	memset(vmcs_region, 0, sizeof(vmcs_region));
 	memcpy(vmcs_region, &caps->revision_id, 4);
@@ -253,6 +257,8 @@ int vcpu_init(struct vcpu *v, struct guestmem *mem, const struct vcpu_start *sta
 	rc = setup_controls(v, err, errlen);
 	if (rc)
 		return rc;
+	v->cr4_hw_allowed = caps->cr4_fixed1;
+	msr_vcpu_reset(v); /* and the guest's rules, from its CPUID view */
 	setup_host_state();
 	setup_guest_state(v, start);
 	if (start->mode == VCPU_START_LONG64)

@@ -32,7 +32,6 @@ static const struct cpu_rules_caps snb = {
 #define MSR_CSTAR	   0xc0000083u
 #define MSR_SFMASK	   0xc0000084u
 #define MSR_STAR	   0xc0000081u
-#define MSR_FS_BASE	   0xc0000100u
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 #define MSR_SYSENTER_EIP   0x176u
 
@@ -171,8 +170,6 @@ static void msrs_without_rules_pass(void **state)
 	assert_null(msr_write_check(0x12345678u, ~0ULL, 0, false, &skx));
 }
 
-#define CR0_ET	 (1ULL << 4)
-#define CR0_NE	 (1ULL << 5)
 #define LONG_CR0 (CR0_BIT_PG | CR0_BIT_PE | CR0_ET | CR0_NE)
 
 /* 32-bit protected mode, paging off: where a multiboot guest starts. */
