@@ -61,3 +61,23 @@ section .fixup progbits alloc noexec nowrite align=8
 	dq vmxon_safe.insn, vmxon_safe.fault
 	dq load_safe.insn, load_safe.fault
 	dq dr4_read_safe.insn, dr4_read_safe.fault
+
+; --- single-step over CPUID (guest/tests_debug.c): POPF sets TF, so the
+; instruction after it, CPUID, is the first one to run with TF; the #DB trap
+; must come right after it, at singlestep_after_cpuid, and the test's #DB
+; hook clears TF in the frame. Returns nothing; preserves RBX for the C ABI.
+section .text
+global singlestep_cpuid, singlestep_after_cpuid
+singlestep_cpuid:
+	push rbx
+	xor eax, eax
+	xor ecx, ecx
+	pushfq
+	or qword [rsp], 0x100
+	popfq
+	cpuid
+singlestep_after_cpuid:
+	nop
+	nop
+	pop rbx
+	ret

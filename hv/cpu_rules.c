@@ -7,10 +7,12 @@
 #define MSR_CSTAR	   0xc0000083u
 #define MSR_SYSENTER_ESP   0x175u
 #define MSR_SYSENTER_EIP   0x176u
+#define MSR_DEBUGCTL	   0x1d9u
 
 #define CPUID_EXT_SYSCALL (1u << 11) /* CPUID.80000001H:EDX */
 #define CPUID_EXT_NX	  (1u << 20)
 #define CPUID_EXT_LM	  (1u << 29)
+#define CPUID_7_EBX_RTM	  (1u << 11)
 #define CR4_ALWAYS	  0x7ffULL /* VME..OSXMMEXCPT: every x86-64 CPU has them */
 
 /* CR4 bits and the CPUID flag that says the CPU has each. SDM Vol. 3A 2.5. */
@@ -78,6 +80,9 @@ void cpu_rules_caps_from_cpuid(const struct cpu_rules_cpuid *c, struct cpu_rules
 		caps->efer_writable |= EFER_BIT_LME;
 	if (c->ext1.edx & CPUID_EXT_NX)
 		caps->efer_writable |= EFER_BIT_NXE;
+	caps->debugctl_writable = DEBUGCTL_LBR | DEBUGCTL_BTF;
+	if (c->leaf7.ebx & CPUID_7_EBX_RTM)
+		caps->debugctl_writable |= DEBUGCTL_RTM_DEBUG;
 }
 
 bool is_canonical(u64 value, unsigned bits)
@@ -142,6 +147,9 @@ cpu_rule_verdict msr_write_check(u32 msr, u64 value, u64 efer, bool paging,
 		return efer_check(value, efer, paging, caps);
 	case MSR_PAT:
 		return pat_valid(value) ? NULL : "holds a reserved memory type";
+	case MSR_DEBUGCTL:
+		return value & ~caps->debugctl_writable ? "sets a reserved IA32_DEBUGCTL bit"
+							: NULL;
 	/* Linear addresses: WRMSR checks them for canonical form. SDM Vol. 2B WRMSR. */
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:

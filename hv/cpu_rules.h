@@ -12,11 +12,12 @@
  * (cpu_rules_caps_from_cpuid), so that the guest is refused exactly what its
  * CPUID does not promise. */
 struct cpu_rules_caps {
-	unsigned linear_bits; /* CPUID.80000008H:EAX[15:8]: 48, or 57 with 5-level paging */
-	u64 xcr0_supported;   /* CPUID.(EAX=0DH,ECX=0):EDX:EAX */
-	u64 efer_writable;    /* EFER bits a WRMSR may set (SCE, LME, LMA, NXE as present) */
-	u64 cr4_writable;     /* CR4 bits the CPU implements (CPUID) */
-	unsigned maxphyaddr;  /* CPUID.80000008H:EAX[7:0] */
+	unsigned linear_bits;  /* CPUID.80000008H:EAX[15:8]: 48, or 57 with 5-level paging */
+	u64 xcr0_supported;    /* CPUID.(EAX=0DH,ECX=0):EDX:EAX */
+	u64 efer_writable;     /* EFER bits a WRMSR may set (SCE, LME, LMA, NXE as present) */
+	u64 cr4_writable;      /* CR4 bits the CPU implements (CPUID) */
+	unsigned maxphyaddr;   /* CPUID.80000008H:EAX[7:0] */
+	u64 debugctl_writable; /* IA32_DEBUGCTL bits a WRMSR may set */
 };
 
 /* The CPUID leaves the rules follow. A leaf past the highest one is zero. */
@@ -55,6 +56,13 @@ struct cr_context {
 #define EFER_BIT_LME (1ULL << 8)
 #define EFER_BIT_LMA (1ULL << 10)
 #define EFER_BIT_NXE (1ULL << 11)
+
+/* IA32_DEBUGCTL (MSR 0x1d9): SDM Vol. 3B 18.4.1, Vol. 4 Table 2-2. Only LBR
+ * and BTF (and RTM_DEBUG with RTM) are offered: the others drive the branch
+ * trace store, PEBS and performance counters, which the guest does not have. */
+#define DEBUGCTL_LBR	   (1ULL << 0)
+#define DEBUGCTL_BTF	   (1ULL << 1)
+#define DEBUGCTL_RTM_DEBUG (1ULL << 15)
 
 /* IA32_MISC_ENABLE (MSR 0x1a0): SDM Vol. 4 Table 2-2. */
 #define MISC_ENABLE_FAST_STRINGS (1ULL << 0)

@@ -42,6 +42,8 @@ enum vcpu_reg {
 	VCPU_SYSENTER_CS,
 	VCPU_SYSENTER_ESP,
 	VCPU_SYSENTER_EIP,
+	VCPU_DR7,      /* DR0-DR3 and DR6 stay in the CPU: nothing in the host touches them */
+	VCPU_DEBUGCTL, /* IA32_DEBUGCTL */
 	VCPU_REG_COUNT
 };
 

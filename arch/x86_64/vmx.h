@@ -157,6 +157,7 @@ enum vmcs_field {
 #define PROC2_ENABLE_INVPCID	 (1u << 12)
 #define PROC2_ENABLE_XSAVES	 (1u << 20)
 
+#define EXIT_SAVE_DEBUG		  (1u << 2) /* DR7 and IA32_DEBUGCTL */
 #define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
 #define EXIT_ACK_INTERRUPT	  (1u << 15)
 #define EXIT_SAVE_PAT		  (1u << 18)
@@ -164,9 +165,13 @@ enum vmcs_field {
 #define EXIT_SAVE_EFER		  (1u << 20)
 #define EXIT_LOAD_EFER		  (1u << 21)
 
+#define ENTRY_LOAD_DEBUG  (1u << 2) /* DR7 and IA32_DEBUGCTL */
 #define ENTRY_IA32E_GUEST (1u << 9)
 #define ENTRY_LOAD_PAT	  (1u << 14)
 #define ENTRY_LOAD_EFER	  (1u << 15)
+
+/* Guest pending debug exceptions: BS, a single-step trap. SDM Vol. 3C 25.4.2. */
+#define PENDING_DBG_BS (1u << 14)
 
 /* VM-entry interruption information. SDM Vol. 3C 25.8.3. */
 #define INTR_INFO_VALID		(1u << 31)

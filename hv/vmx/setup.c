@@ -56,12 +56,18 @@ static const struct control_bit proc2_required[] = {
 	{PROC2_ENABLE_EPT, "enable EPT"},
 	{PROC2_UNRESTRICTED_GUEST, "unrestricted guest (multiboot guests start with paging off)"},
 };
+/* The guest's DR7 and IA32_DEBUGCTL live in the VMCS: a VM exit sets DR7 to
+ * 0x400 and clears IA32_DEBUGCTL (SDM Vol. 3C 28.5.1), so without these the
+ * guest's breakpoints would vanish at its first exit. Bochs does not make
+ * them default-1 in the TRUE control MSRs. */
 static const struct control_bit exit_required[] = {
+	{EXIT_SAVE_DEBUG, "save debug controls"},
 	{EXIT_HOST_ADDR_SPACE_SIZE, "host address-space size"},
 	{EXIT_SAVE_EFER, "save IA32_EFER"},
 	{EXIT_LOAD_EFER, "load IA32_EFER"},
 };
 static const struct control_bit entry_required[] = {
+	{ENTRY_LOAD_DEBUG, "load debug controls"},
 	{ENTRY_LOAD_EFER, "load IA32_EFER"},
 };
 
@@ -88,10 +94,11 @@ static int setup_controls(struct vcpu *v, char *err, size_t errlen)
 	    (rc = adjust_controls("secondary", c->procbased2, want2, proc2_required,
 				  ARRAY_SIZE(proc2_required), &proc2, err, errlen)) ||
 	    (rc = adjust_controls("VM-exit", c->exit_ctls,
-				  EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
-					  EXIT_SAVE_PAT | EXIT_LOAD_PAT,
+				  EXIT_SAVE_DEBUG | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER |
+					  EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT,
 				  exit_required, ARRAY_SIZE(exit_required), &exitc, err, errlen)) ||
-	    (rc = adjust_controls("VM-entry", c->entry_ctls, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT,
+	    (rc = adjust_controls("VM-entry", c->entry_ctls,
+				  ENTRY_LOAD_DEBUG | ENTRY_LOAD_EFER | ENTRY_LOAD_PAT,
 				  entry_required, ARRAY_SIZE(entry_required), &entry, err, errlen)))
 		return rc;
 	/* Off unless the CPU insists: with EPT and unrestricted guest the guest

@@ -17,6 +17,8 @@ static const enum vmcs_field vmcs_reg_field[VCPU_REG_COUNT] = {
 	[VCPU_SYSENTER_CS] = VMCS_GUEST_SYSENTER_CS,
 	[VCPU_SYSENTER_ESP] = VMCS_GUEST_SYSENTER_ESP,
 	[VCPU_SYSENTER_EIP] = VMCS_GUEST_SYSENTER_EIP,
+	[VCPU_DR7] = VMCS_GUEST_DR7,
+	[VCPU_DEBUGCTL] = VMCS_GUEST_IA32_DEBUGCTL,
 };
 
 /* The saved general registers in the SDM's encoding order (RSP: the VMCS). */
@@ -118,11 +120,19 @@ bool vcpu_in_64bit_mode(const struct vcpu *v)
 
 void vcpu_skip_instruction(struct vcpu *v)
 {
+	u64 rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+
 	(void)v;
 	vmcs_write(VMCS_GUEST_RIP,
 		   vmcs_read(VMCS_GUEST_RIP) + vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
 	/* An instruction completed: blocking by STI / MOV SS ends. SDM 26.3.1.5. */
 	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
+	/* With RFLAGS.TF the CPU would trap right after it (not after the next
+	 * one): a single-step #DB pending at the entry. BTF makes it wait for a
+	 * branch, which no emulated instruction is. SDM Vol. 3A 18.3.1.4. */
+	if ((rflags & RFLAGS_TF) && !(vmcs_read(VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
+		vmcs_write(VMCS_GUEST_PENDING_DBG,
+			   vmcs_read(VMCS_GUEST_PENDING_DBG) | PENDING_DBG_BS);
 }
 
 /* As the CPU delivers the exception itself: the error code only for the

@@ -17,6 +17,7 @@ static const struct cpu_rules_caps skx = {
 	.cr4_writable = 0x7ff | (1 << 13) | (1 << 16) | (1 << 17) | (1 << 18) | (1 << 20) |
 			(1 << 21) | (1 << 22), /* no LA57, no UMIP, no CET */
 	.maxphyaddr = 46,
+	.debugctl_writable = DEBUGCTL_LBR | DEBUGCTL_BTF,
 };
 
 /* A CPU with AVX but no MPX or AVX-512 (Sandy Bridge: 0x7). */
@@ -233,9 +234,26 @@ static void cr3_in_long_mode_refuses_bits_above_maxphyaddr(void **state)
 	assert_int_equal(stored, 0x12345000);
 }
 
+#define MSR_DEBUGCTL 0x1d9u
+
+/* IA32_DEBUGCTL: LBR and BTF are offered; the BTS, PEBS and counter controls
+ * (the guest has none of them) and the reserved bits are refused. */
+static void debugctl_keeps_lbr_btf_refuses_the_rest(void **state)
+{
+	(void)state;
+	assert_null(msr_write_check(MSR_DEBUGCTL, 0, 0, false, &skx));
+	assert_null(msr_write_check(MSR_DEBUGCTL, 0x3, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_DEBUGCTL, 1ULL << 2, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_DEBUGCTL, 1ULL << 7, 0, false, &skx));  /* BTS */
+	assert_non_null(msr_write_check(MSR_DEBUGCTL, 1ULL << 12, 0, false, &skx)); /* freeze PMU */
+	assert_non_null(msr_write_check(MSR_DEBUGCTL, 1ULL << 15, 0, false, &skx)); /* no RTM */
+	assert_non_null(msr_write_check(MSR_DEBUGCTL, 1ULL << 63, 0, false, &skx));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(debugctl_keeps_lbr_btf_refuses_the_rest),
 		cmocka_unit_test(xsetbv_accepts_valid_combinations),
 		cmocka_unit_test(xsetbv_refuses_partial_avx512),
 		cmocka_unit_test(xsetbv_refuses_one_mpx_component),

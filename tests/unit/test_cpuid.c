@@ -247,6 +247,7 @@ static void rules_follow_the_view(void **state_)
 	assert_int_equal(caps.linear_bits, 48);
 	assert_int_equal(caps.maxphyaddr, 39);
 	assert_int_equal(caps.xcr0_supported, 0x2e7);
+	assert_int_equal(caps.debugctl_writable, DEBUGCTL_LBR | DEBUGCTL_BTF);
 	assert_int_equal(caps.efer_writable,
 			 EFER_BIT_SCE | EFER_BIT_LME | EFER_BIT_LMA | EFER_BIT_NXE);
 	s.misc_enable |= MISC_ENABLE_XD_DISABLE;
