@@ -41,6 +41,7 @@ static const struct test_case test_table[] = {
 	{"cr4", "cpu", test_cr4, false, false, true},
 	{"pmu", "cpu", test_pmu, true, false, true},
 	{"debug", "cpu", test_debug, false, false, true},
+	{"tsc", "cpu", test_tsc, false, false, true},
 	{"memory", NULL, test_memory, false, false, false},
 	{"isolation", NULL, test_isolation, true, true, false},
 };

@@ -76,6 +76,7 @@ void test_rf(struct test *t);
 void test_cr4(struct test *t);
 void test_pmu(struct test *t);
 void test_debug(struct test *t);
+void test_tsc(struct test *t);
 /* DV_HC_SEGMENT_INFO into *i, checked to fill the whole struct. */
 bool test_segment_info(struct test *t, struct dv_segment_info *i);
 /* gseg=: the leaf level (1..3) of the primary region test_gseg maps. */

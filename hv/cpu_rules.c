@@ -8,6 +8,7 @@
 #define MSR_SYSENTER_ESP   0x175u
 #define MSR_SYSENTER_EIP   0x176u
 #define MSR_DEBUGCTL	   0x1d9u
+#define MSR_TSC_AUX	   0xc0000103u
 
 #define CPUID_EXT_SYSCALL (1u << 11) /* CPUID.80000001H:EDX */
 #define CPUID_EXT_NX	  (1u << 20)
@@ -147,6 +148,8 @@ cpu_rule_verdict msr_write_check(u32 msr, u64 value, u64 efer, bool paging,
 		return efer_check(value, efer, paging, caps);
 	case MSR_PAT:
 		return pat_valid(value) ? NULL : "holds a reserved memory type";
+	case MSR_TSC_AUX: /* a 32-bit value in a 64-bit MSR. SDM Vol. 4 Table 2-2 */
+		return value >> 32 ? "sets reserved bits 63:32" : NULL;
 	case MSR_DEBUGCTL:
 		return value & ~caps->debugctl_writable ? "sets a reserved IA32_DEBUGCTL bit"
 							: NULL;

@@ -4,6 +4,7 @@
 #include "arch/x86_64/fixup.h"
 #include "hv/cpu_rules.h"
 #include "hv/cpuid.h"
+#include "hv/tsc.h"
 #include "lib/printf.h"
 
 #define VEC_GP 13
@@ -14,14 +15,16 @@ enum msr_kind {
 	MSR_PASS,      /* the real MSR: dimvisor itself never uses it */
 	MSR_CONST,     /* reads return value; writes are ignored */
 	MSR_READ_ONLY, /* reads return value; writes get #GP, as the CPU's would */
-	MSR_TSC,       /* the time-stamp counter */
-	MSR_CALL,      /* read and write functions (a model elsewhere: the local APIC's) */
+	MSR_CALL,      /* read and write functions: kept in software, or a model elsewhere */
 };
 
 struct msr_rule {
 	u32 first, last; /* one MSR (last = first), or a range */
 	enum msr_kind kind;
 	const char *name;
+	/* NULL, or whether the guest's CPU has the MSR: the CPUID flag that
+	 * promises it, as the guest sees it (hv/cpuid.h) */
+	bool (*present)(const struct vcpu *v);
 	enum vcpu_reg reg; /* MSR_REG */
 	u64 value;	   /* MSR_CONST, MSR_READ_ONLY */
 	/* MSR_CALL: NULL when done, else why the CPU would refuse (#GP). */
@@ -29,7 +32,9 @@ struct msr_rule {
 	const char *(*write)(struct vcpu *v, u32 msr, u64 value);
 };
 
+#define MSR_IA32_TSC	   0x10
 #define MSR_APIC_BASE	   0x1b
+#define MSR_TSC_ADJUST	   0x3b
 #define MSR_MTRRCAP	   0xfe
 #define MSR_MISC_ENABLE	   0x1a0
 #define MSR_DEBUGCTL	   0x1d9
@@ -39,9 +44,55 @@ struct msr_rule {
 #define MSR_CSTAR	   0xc0000083
 #define MSR_SFMASK	   0xc0000084
 #define MSR_KERNEL_GS_BASE 0xc0000102
-#define MSR_IA32_TSC	   0x10
+#define MSR_TSC_AUX	   0xc0000103
 
 #define CPUID1_ECX_MONITOR (1u << 3)
+#define CPUID7_EBX_TSC_ADJ (1u << 1)
+#define CPUID7_ECX_RDPID   (1u << 22)
+#define CPUIDX1_EDX_RDTSCP (1u << 27)
+
+/* --- presence: the CPUID flag that promises the MSR */
+
+static bool has_tsc_adjust(const struct vcpu *v)
+{
+	return cpuid_guest(v, 7, 0).ebx & CPUID7_EBX_TSC_ADJ;
+}
+
+static bool has_tsc_aux(const struct vcpu *v)
+{
+	return (cpuid_guest(v, 0x80000001u, 0).edx & CPUIDX1_EDX_RDTSCP) ||
+	       (cpuid_guest(v, 7, 0).ecx & CPUID7_ECX_RDPID);
+}
+
+/* --- MSRs kept in software, or computed */
+
+static const char *tsc_read(struct vcpu *v, u32 msr, u64 *value)
+{
+	(void)msr;
+	*value = tsc_guest_now(v);
+	return NULL;
+}
+
+static const char *tsc_write(struct vcpu *v, u32 msr, u64 value)
+{
+	(void)msr;
+	tsc_guest_set(v, value);
+	return NULL;
+}
+
+static const char *tsc_adjust_read(struct vcpu *v, u32 msr, u64 *value)
+{
+	(void)msr;
+	*value = v->tsc_adjust;
+	return NULL;
+}
+
+static const char *tsc_adjust_write(struct vcpu *v, u32 msr, u64 value)
+{
+	(void)msr;
+	tsc_guest_set_adjust(v, value);
+	return NULL;
+}
 
 /* IA32_MISC_ENABLE at reset: fast strings, MONITOR/MWAIT as the CPU has them;
  * no performance monitoring, branch trace store or PEBS (hidden in CPUID). */
@@ -67,23 +118,31 @@ static const char *misc_enable_ignore(struct vcpu *v, u32 msr, u64 value)
 	return NULL;
 }
 
+/* --- the allow list */
+
 #define REG(m, r, n)                                                                               \
 	{                                                                                          \
 		.first = (m), .last = (m), .kind = MSR_REG, .reg = (r), .name = (n)                \
 	}
-#define PASS(m, n)                                                                                 \
+#define PASS(m, p, n)                                                                              \
 	{                                                                                          \
-		.first = (m), .last = (m), .kind = MSR_PASS, .name = (n)                           \
+		.first = (m), .last = (m), .kind = MSR_PASS, .present = (p), .name = (n)           \
 	}
 #define CONST(m, v, n)                                                                             \
 	{                                                                                          \
 		.first = (m), .last = (m), .kind = MSR_CONST, .value = (v), .name = (n)            \
 	}
+#define CALL(m, rd, wr, p, n)                                                                      \
+	{                                                                                          \
+		.first = (m), .last = (m), .kind = MSR_CALL, .read = (rd), .write = (wr),          \
+		.present = (p), .name = (n)                                                        \
+	}
 
-/* The guest's own long-mode MSRs are the real ones: the hypervisor never
- * uses SYSCALL or swapgs, so the guest may own them outright. Another model
- * takes its MSRs with an MSR_CALL row, e.g. {.first = 0x800, .last = 0x8ff,
- * .kind = MSR_CALL, .read = ..., .write = ..., .name = "x2APIC"}. */
+/* The guest's own long-mode MSRs and TSC_AUX are the real ones: the
+ * hypervisor never uses SYSCALL, swapgs, RDTSCP or RDPID, so the guest may
+ * own them outright. Another model takes its MSRs with an MSR_CALL row, e.g.
+ * {.first = 0x800, .last = 0x8ff, .kind = MSR_CALL, .read = ..., .write =
+ * ..., .name = "x2APIC"}. */
 static const struct msr_rule msr_rules[] = {
 	REG(MSR_IA32_EFER, VCPU_EFER, "IA32_EFER"),
 	REG(MSR_IA32_PAT, VCPU_PAT, "IA32_PAT"),
@@ -93,21 +152,18 @@ static const struct msr_rule msr_rules[] = {
 	REG(MSR_IA32_SYSENTER_ESP, VCPU_SYSENTER_ESP, "SYSENTER_ESP"),
 	REG(MSR_IA32_SYSENTER_EIP, VCPU_SYSENTER_EIP, "SYSENTER_EIP"),
 	REG(MSR_DEBUGCTL, VCPU_DEBUGCTL, "IA32_DEBUGCTL"),
-	PASS(MSR_STAR, "STAR"),
-	PASS(MSR_LSTAR, "LSTAR"),
-	PASS(MSR_CSTAR, "CSTAR"),
-	PASS(MSR_SFMASK, "SFMASK"),
-	PASS(MSR_KERNEL_GS_BASE, "KERNEL_GS_BASE"),
-	{.first = MSR_IA32_TSC, .last = MSR_IA32_TSC, .kind = MSR_TSC, .name = "TSC"},
+	PASS(MSR_STAR, NULL, "STAR"),
+	PASS(MSR_LSTAR, NULL, "LSTAR"),
+	PASS(MSR_CSTAR, NULL, "CSTAR"),
+	PASS(MSR_SFMASK, NULL, "SFMASK"),
+	PASS(MSR_KERNEL_GS_BASE, NULL, "KERNEL_GS_BASE"),
+	PASS(MSR_TSC_AUX, has_tsc_aux, "IA32_TSC_AUX"),
+	CALL(MSR_IA32_TSC, tsc_read, tsc_write, NULL, "TSC"),
+	CALL(MSR_TSC_ADJUST, tsc_adjust_read, tsc_adjust_write, has_tsc_adjust, "IA32_TSC_ADJUST"),
 	CONST(MSR_APIC_BASE, 0xfee00900ULL, "APIC_BASE"), /* BSP, enabled, 0xfee00000 */
 	CONST(MSR_MTRRCAP, 0, "MTRRCAP"),		  /* no MTRRs offered */
 	CONST(MSR_MTRR_DEF_TYPE, 0, "MTRR_DEF_TYPE"),
-	{.first = MSR_MISC_ENABLE,
-	 .last = MSR_MISC_ENABLE,
-	 .kind = MSR_CALL,
-	 .read = misc_enable_read,
-	 .write = misc_enable_ignore,
-	 .name = "MISC_ENABLE"},
+	CALL(MSR_MISC_ENABLE, misc_enable_read, misc_enable_ignore, NULL, "MISC_ENABLE"),
 };
 
 static const struct msr_rule *find_msr(u32 msr)
@@ -173,7 +229,6 @@ static const char *msr_write(struct vcpu *v, const struct msr_rule *r, u32 msr, 
 	case MSR_CALL:
 		return r->write(v, msr, val);
 	case MSR_CONST:
-	case MSR_TSC:
 		return NULL;
 	}
 	return NULL;
@@ -188,9 +243,6 @@ static const char *msr_read(struct vcpu *v, const struct msr_rule *r, u32 msr, u
 	case MSR_PASS:
 		*val = rdmsr(msr);
 		return NULL;
-	case MSR_TSC:
-		*val = rdtsc();
-		return NULL;
 	case MSR_CALL:
 		return r->read(v, msr, val);
 	case MSR_CONST:
@@ -204,6 +256,7 @@ static const char *msr_read(struct vcpu *v, const struct msr_rule *r, u32 msr, u
 void msr_vcpu_reset(struct vcpu *v)
 {
 	v->misc_enable = misc_enable_at_reset();
+	v->tsc_adjust = 0;
 	cpuid_update_rules(v);
 }
 
@@ -215,6 +268,14 @@ void msr_handle_exit(struct vcpu *v)
 	const struct msr_rule *r = find_msr(msr);
 	const char *why;
 
+	if (r && r->present && !r->present(v)) {
+		kprintf("dimvisor: guest %s of %s (0x%x) at RIP 0x%lx, which the guest's CPUID "
+			"does "
+			"not advertise: injecting #GP\n",
+			write ? "WRMSR" : "RDMSR", r->name, msr, vcpu_get(v, VCPU_RIP));
+		vcpu_inject_exception(v, VEC_GP, true, 0);
+		return;
+	}
 	if (!r) {
 		kprintf("dimvisor: guest %s of MSR 0x%x (not on the allow list) at RIP 0x%lx: "
 			"injecting #GP\n",

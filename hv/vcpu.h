@@ -44,6 +44,8 @@ enum vcpu_reg {
 	VCPU_SYSENTER_EIP,
 	VCPU_DR7,      /* DR0-DR3 and DR6 stay in the CPU: nothing in the host touches them */
 	VCPU_DEBUGCTL, /* IA32_DEBUGCTL */
+	/* The guest's TSC is rdtsc() + this (RDTSC, RDTSCP and RDMSR alike). */
+	VCPU_TSC_OFFSET,
 	VCPU_REG_COUNT
 };
 
@@ -84,6 +86,7 @@ struct vcpu {
 	struct cpu_rules_caps rules; /* what the guest's CPU accepts (hv/cpuid.h) */
 	u64 cr4_hw_allowed;	     /* CR4 bits the backend lets a guest hold (VMX: CR4_FIXED1) */
 	u64 misc_enable;	     /* IA32_MISC_ENABLE: the vCPU keeps it (hv/msr.c) */
+	u64 tsc_adjust;		     /* IA32_TSC_ADJUST: likewise */
 	bool unchecked_guest_values; /* selftest: rules off where a fixup stands behind */
 	struct guestmem *mem;
 	struct vcpu_exit exit; /* the exit being handled */

@@ -138,6 +138,7 @@ enum vmcs_field {
 #define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
 #define PIN_NMI_EXITING		       (1u << 3)
 
+#define PROC_USE_TSC_OFFSETTING (1u << 3)
 #define PROC_HLT_EXITING	(1u << 7)
 #define PROC_INVLPG_EXITING	(1u << 9)
 #define PROC_CR3_LOAD_EXITING	(1u << 15)

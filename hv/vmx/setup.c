@@ -48,6 +48,7 @@ static int adjust_controls(const char *what, u64 msr, u32 wanted,
 }
 
 static const struct control_bit proc_required[] = {
+	{PROC_USE_TSC_OFFSETTING, "use TSC offsetting"},
 	{PROC_HLT_EXITING, "HLT exiting"},
 	{PROC_UNCOND_IO_EXITING, "unconditional I/O exiting"},
 	{PROC_ACTIVATE_SECONDARY, "activate secondary controls"},
@@ -88,8 +89,8 @@ static int setup_controls(struct vcpu *v, char *err, size_t errlen)
 	if ((rc = adjust_controls("pin-based", c->pinbased, PIN_NMI_EXITING, NULL, 0, &pin, err,
 				  errlen)) ||
 	    (rc = adjust_controls("processor-based", c->procbased,
-				  PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING |
-					  PROC_ACTIVATE_SECONDARY,
+				  PROC_USE_TSC_OFFSETTING | PROC_HLT_EXITING |
+					  PROC_UNCOND_IO_EXITING | PROC_ACTIVATE_SECONDARY,
 				  proc_required, ARRAY_SIZE(proc_required), &proc, err, errlen)) ||
 	    (rc = adjust_controls("secondary", c->procbased2, want2, proc2_required,
 				  ARRAY_SIZE(proc2_required), &proc2, err, errlen)) ||
@@ -111,6 +112,7 @@ static int setup_controls(struct vcpu *v, char *err, size_t errlen)
 	vmcs_write(VMCS_ENTRY_CONTROLS, entry);
 	v->arch->entry_controls = entry;
 	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+	vmcs_write(VMCS_TSC_OFFSET, 0); /* the guest's TSC starts as the host's */
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
 	vmcs_write(VMCS_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write(VMCS_EXIT_MSR_LOAD_COUNT, 0);

@@ -19,6 +19,7 @@ static const enum vmcs_field vmcs_reg_field[VCPU_REG_COUNT] = {
 	[VCPU_SYSENTER_EIP] = VMCS_GUEST_SYSENTER_EIP,
 	[VCPU_DR7] = VMCS_GUEST_DR7,
 	[VCPU_DEBUGCTL] = VMCS_GUEST_IA32_DEBUGCTL,
+	[VCPU_TSC_OFFSET] = VMCS_TSC_OFFSET,
 };
 
 /* The saved general registers in the SDM's encoding order (RSP: the VMCS). */

@@ -250,10 +250,23 @@ static void debugctl_keeps_lbr_btf_refuses_the_rest(void **state)
 	assert_non_null(msr_write_check(MSR_DEBUGCTL, 1ULL << 63, 0, false, &skx));
 }
 
+#define MSR_TSC_AUX 0xc0000103u
+
+/* IA32_TSC_AUX holds 32 bits; bits 63:32 are reserved. */
+static void tsc_aux_takes_32_bits(void **state)
+{
+	(void)state;
+	assert_null(msr_write_check(MSR_TSC_AUX, 0, 0, false, &skx));
+	assert_null(msr_write_check(MSR_TSC_AUX, 0xffffffffULL, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_TSC_AUX, 1ULL << 32, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_TSC_AUX, 1ULL << 63, 0, false, &skx));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(debugctl_keeps_lbr_btf_refuses_the_rest),
+		cmocka_unit_test(tsc_aux_takes_32_bits),
 		cmocka_unit_test(xsetbv_accepts_valid_combinations),
 		cmocka_unit_test(xsetbv_refuses_partial_avx512),
 		cmocka_unit_test(xsetbv_refuses_one_mpx_component),
