@@ -42,6 +42,9 @@ static const struct test_case test_table[] = {
 	{"pmu", "cpu", test_pmu, true, false, true},
 	{"debug", "cpu", test_debug, false, false, true},
 	{"tsc", "cpu", test_tsc, false, false, true},
+	{"misc-enable", "cpu", test_misc_enable, true, false, true},
+	{"mtrr", "cpu", test_mtrr, false, false, true},
+	{"cpuid-msrs", "cpu", test_cpuid_msrs, true, false, true},
 	{"memory", NULL, test_memory, false, false, false},
 	{"isolation", NULL, test_isolation, true, true, false},
 };

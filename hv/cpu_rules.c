@@ -9,12 +9,17 @@
 #define MSR_SYSENTER_EIP   0x176u
 #define MSR_DEBUGCTL	   0x1d9u
 #define MSR_TSC_AUX	   0xc0000103u
+#define MSR_MTRR_DEF_TYPE  0x2ffu
 
-#define CPUID_EXT_SYSCALL (1u << 11) /* CPUID.80000001H:EDX */
-#define CPUID_EXT_NX	  (1u << 20)
-#define CPUID_EXT_LM	  (1u << 29)
-#define CPUID_7_EBX_RTM	  (1u << 11)
-#define CR4_ALWAYS	  0x7ffULL /* VME..OSXMMEXCPT: every x86-64 CPU has them */
+#define CPUID_EXT_SYSCALL   (1u << 11) /* CPUID.80000001H:EDX */
+#define CPUID_EXT_NX	    (1u << 20)
+#define CPUID_EXT_LM	    (1u << 29)
+#define CPUID_7_EBX_RTM	    (1u << 11)
+#define CPUID_1_ECX_MONITOR (1u << 3)
+#define CPUID_1_ECX_EST	    (1u << 7)
+#define CPUID_1_ECX_XTPR    (1u << 14)
+#define CPUID_1_EDX_DS	    (1u << 21)
+#define CR4_ALWAYS	    0x7ffULL /* VME..OSXMMEXCPT: every x86-64 CPU has them */
 
 /* CR4 bits and the CPUID flag that says the CPU has each. SDM Vol. 3A 2.5. */
 static const struct {
@@ -64,7 +69,30 @@ static u64 cr4_implemented(const struct cpu_rules_cpuid *c)
 	return bits;
 }
 
-void cpu_rules_caps_from_cpuid(const struct cpu_rules_cpuid *c, struct cpu_rules_caps *caps)
+/* SDM Vol. 4 Table 2-2: each writable bit exists when the feature it
+ * controls does (the CPUID maxval limit when there are leaves past 2). */
+static void misc_enable_caps(const struct cpu_rules_cpuid *c, struct cpu_rules_caps *caps)
+{
+	caps->misc_enable_writable = MISC_ENABLE_FAST_STRINGS;
+	if (c->leaf1.ecx & CPUID_1_ECX_EST)
+		caps->misc_enable_writable |= MISC_ENABLE_EST;
+	if (c->leaf1.ecx & CPUID_1_ECX_MONITOR)
+		caps->misc_enable_writable |= MISC_ENABLE_MONITOR;
+	if (c->leaf0.eax > 2)
+		caps->misc_enable_writable |= MISC_ENABLE_LIMIT_CPUID;
+	if (c->leaf1.ecx & CPUID_1_ECX_XTPR)
+		caps->misc_enable_writable |= MISC_ENABLE_XTPR_DISABLE;
+	if (c->ext1.edx & CPUID_EXT_NX)
+		caps->misc_enable_writable |= MISC_ENABLE_XD_DISABLE;
+	caps->misc_enable_read_only = 0;
+	if (c->pmu.eax & 0xff) /* an architectural PMU version */
+		caps->misc_enable_read_only |= MISC_ENABLE_PERF_MON;
+	if (!(c->leaf1.edx & CPUID_1_EDX_DS))
+		caps->misc_enable_read_only |= MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
+}
+
+void cpu_rules_caps_from_cpuid(const struct cpu_rules_cpuid *c,
+			       const struct cpu_rules_cpuid *unlimited, struct cpu_rules_caps *caps)
 {
 	caps->linear_bits = (c->widths.eax >> 8) & 0xff;
 	if (caps->linear_bits != 57)
@@ -84,6 +112,43 @@ void cpu_rules_caps_from_cpuid(const struct cpu_rules_cpuid *c, struct cpu_rules
 	caps->debugctl_writable = DEBUGCTL_LBR | DEBUGCTL_BTF;
 	if (c->leaf7.ebx & CPUID_7_EBX_RTM)
 		caps->debugctl_writable |= DEBUGCTL_RTM_DEBUG;
+	misc_enable_caps(unlimited, caps);
+}
+
+u64 misc_enable_at_reset(const struct cpu_rules_caps *caps)
+{
+	return MISC_ENABLE_FAST_STRINGS | (caps->misc_enable_writable & MISC_ENABLE_MONITOR) |
+	       caps->misc_enable_read_only;
+}
+
+cpu_rule_verdict misc_enable_write_check(u64 old, u64 value, u64 efer,
+					 const struct cpu_rules_caps *caps, u64 *stored)
+{
+	if (value & ~(caps->misc_enable_writable | MISC_ENABLE_READ_ONLY))
+		return "sets a reserved IA32_MISC_ENABLE bit";
+	if ((value & MISC_ENABLE_XD_DISABLE) && !(old & MISC_ENABLE_XD_DISABLE) &&
+	    (efer & EFER_BIT_NXE))
+		return "sets XD Bit Disable while EFER.NXE is set";
+	*stored = (value & caps->misc_enable_writable) | caps->misc_enable_read_only;
+	return NULL;
+}
+
+/* Memory types an MTRR may hold without WC: UC, WT, WP, WB. SDM Vol. 3A
+ * Table 12-8. */
+static bool mtrr_type_valid(u64 type)
+{
+	return type == 0 || type == 4 || type == 5 || type == 6;
+}
+
+static cpu_rule_verdict mtrr_def_type_check(u64 value)
+{
+	if (value & ~(MTRR_DEF_TYPE_TYPE | MTRR_DEF_TYPE_FE | MTRR_DEF_TYPE_E))
+		return "sets a reserved IA32_MTRR_DEF_TYPE bit";
+	if (value & MTRR_DEF_TYPE_FE)
+		return "enables fixed-range MTRRs, which MTRRCAP says do not exist";
+	if (!mtrr_type_valid(value & MTRR_DEF_TYPE_TYPE))
+		return "holds a memory type MTRRs do not have here";
+	return NULL;
 }
 
 bool is_canonical(u64 value, unsigned bits)
@@ -148,6 +213,8 @@ cpu_rule_verdict msr_write_check(u32 msr, u64 value, u64 efer, bool paging,
 		return efer_check(value, efer, paging, caps);
 	case MSR_PAT:
 		return pat_valid(value) ? NULL : "holds a reserved memory type";
+	case MSR_MTRR_DEF_TYPE:
+		return mtrr_def_type_check(value);
 	case MSR_TSC_AUX: /* a 32-bit value in a 64-bit MSR. SDM Vol. 4 Table 2-2 */
 		return value >> 32 ? "sets reserved bits 63:32" : NULL;
 	case MSR_DEBUGCTL:

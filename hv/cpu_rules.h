@@ -18,17 +18,25 @@ struct cpu_rules_caps {
 	u64 cr4_writable;      /* CR4 bits the CPU implements (CPUID) */
 	unsigned maxphyaddr;   /* CPUID.80000008H:EAX[7:0] */
 	u64 debugctl_writable; /* IA32_DEBUGCTL bits a WRMSR may set */
+	/* IA32_MISC_ENABLE: the bits a WRMSR may change, and the read-only ones
+	 * (MISC_ENABLE_READ_ONLY) with the values they read as */
+	u64 misc_enable_writable, misc_enable_read_only;
 };
 
 /* The CPUID leaves the rules follow. A leaf past the highest one is zero. */
 struct cpu_rules_cpuid {
-	struct cpuid_regs leaf1, leaf7; /* leaf 7: subleaf 0 */
-	struct cpuid_regs xsave;	/* leaf 0xD, subleaf 0 */
-	struct cpuid_regs ext1, widths; /* 0x80000001, 0x80000008 */
+	struct cpuid_regs leaf0, leaf1, leaf7; /* leaf 7: subleaf 0 */
+	struct cpuid_regs pmu;		       /* leaf 0xA */
+	struct cpuid_regs xsave;	       /* leaf 0xD, subleaf 0 */
+	struct cpuid_regs ext1, widths;	       /* 0x80000001, 0x80000008 */
 };
 
-/* The rules for a CPU whose CPUID says c. */
-void cpu_rules_caps_from_cpuid(const struct cpu_rules_cpuid *c, struct cpu_rules_caps *caps);
+/* The rules for a CPU whose CPUID says c. IA32_MISC_ENABLE's bits follow
+ * features it can itself hide (MONITOR, NX): they are read from unlimited, the
+ * same CPU's CPUID with IA32_MISC_ENABLE at its reset value. */
+void cpu_rules_caps_from_cpuid(const struct cpu_rules_cpuid *c,
+			       const struct cpu_rules_cpuid *unlimited,
+			       struct cpu_rules_caps *caps);
 
 /* The CPUID flag that says CR4 bit `bit` exists (leaf 1, or leaf 7 subleaf 0;
  * register; mask). False for bits every x86-64 CPU has (VME..OSXMMEXCPT) and
@@ -74,6 +82,14 @@ struct cr_context {
 #define MISC_ENABLE_LIMIT_CPUID	 (1ULL << 22) /* CPUID.0:EAX reports at most 2 */
 #define MISC_ENABLE_XTPR_DISABLE (1ULL << 23)
 #define MISC_ENABLE_XD_DISABLE	 (1ULL << 34) /* no NX: CPUID.80000001H:EDX[20] clear */
+#define MISC_ENABLE_READ_ONLY                                                                      \
+	(MISC_ENABLE_PERF_MON | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL)
+
+/* IA32_MTRR_DEF_TYPE (MSR 0x2ff): SDM Vol. 3A 12.11.2.1. dimvisor's MTRRCAP
+ * offers no variable or fixed ranges and no write-combining. */
+#define MTRR_DEF_TYPE_TYPE 0xffULL
+#define MTRR_DEF_TYPE_FE   (1ULL << 10)
+#define MTRR_DEF_TYPE_E	   (1ULL << 11)
 
 /* XCR0 state components: SDM Vol. 1 13.1, 13.3. */
 #define XCR0_X87	(1ULL << 0)
@@ -105,6 +121,16 @@ cpu_rule_verdict msr_write_check(u32 msr, u64 value, u64 efer, bool paging,
 /* What a WRMSR of an accepted value to EFER leaves in the register: LMA is
  * read-only and keeps the old value. SDM Vol. 3A 2.2.1. */
 u64 efer_after_write(u64 old_efer, u64 value);
+
+/* IA32_MISC_ENABLE after reset: fast strings on, MONITOR/MWAIT on where the
+ * CPU has them, the read-only bits as caps says. */
+u64 misc_enable_at_reset(const struct cpu_rules_caps *caps);
+/* WRMSR IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2): NULL and *stored = what the
+ * MSR then holds (read-only bits keep their values), or why the CPU refuses
+ * it: a reserved bit, or XD Bit Disable while EFER.NXE is set (which would
+ * leave NXE on in a CPU without NX; the SDM leaves it undefined). */
+cpu_rule_verdict misc_enable_write_check(u64 old, u64 value, u64 efer,
+					 const struct cpu_rules_caps *caps, u64 *stored);
 
 /* MOV to CR0/CR4/CR3 (SDM Vol. 2B "MOV - Move to/from Control Registers",
  * Vol. 3A 2.5): NULL if the CPU accepts value. *stored gets what CR3 would

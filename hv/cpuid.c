@@ -186,17 +186,28 @@ struct cpuid_regs cpuid_guest_query(cpuid_source host, u32 leaf, u32 sub,
 	return r;
 }
 
-void cpuid_guest_caps(cpuid_source host, const struct cpuid_guest_state *s,
-		      struct cpu_rules_caps *caps)
+static struct cpu_rules_cpuid rules_leaves(cpuid_source host, const struct cpuid_guest_state *s)
 {
-	struct cpu_rules_cpuid c = {
+	return (struct cpu_rules_cpuid){
+		.leaf0 = cpuid_guest_query(host, 0, 0, s),
 		.leaf1 = cpuid_guest_query(host, 1, 0, s),
 		.leaf7 = cpuid_guest_query(host, 7, 0, s),
+		.pmu = cpuid_guest_query(host, 0xa, 0, s),
 		.xsave = cpuid_guest_query(host, 0xd, 0, s),
 		.ext1 = cpuid_guest_query(host, EXT_BASE + 1, 0, s),
 		.widths = cpuid_guest_query(host, EXT_BASE + 8, 0, s),
 	};
+}
 
-	cpu_rules_caps_from_cpuid(&c, caps);
+void cpuid_guest_caps(cpuid_source host, const struct cpuid_guest_state *s,
+		      struct cpu_rules_caps *caps)
+{
+	struct cpuid_guest_state reset = *s;
+	struct cpu_rules_cpuid c, unlimited;
+
+	reset.misc_enable = MISC_ENABLE_MONITOR; /* no maxval limit, NX not disabled */
+	c = rules_leaves(host, s);
+	unlimited = rules_leaves(host, &reset);
+	cpu_rules_caps_from_cpuid(&c, &unlimited, caps);
 	caps->cr4_writable &= s->cr4_allowed; /* the view hides the rest already */
 }

@@ -46,12 +46,17 @@ struct msr_rule {
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define MSR_TSC_AUX	   0xc0000103
 
-#define CPUID1_ECX_MONITOR (1u << 3)
+#define CPUID1_EDX_MTRR	   (1u << 12)
 #define CPUID7_EBX_TSC_ADJ (1u << 1)
 #define CPUID7_ECX_RDPID   (1u << 22)
 #define CPUIDX1_EDX_RDTSCP (1u << 27)
 
 /* --- presence: the CPUID flag that promises the MSR */
+
+static bool has_mtrr(const struct vcpu *v)
+{
+	return cpuid_guest(v, 1, 0).edx & CPUID1_EDX_MTRR;
+}
 
 static bool has_tsc_adjust(const struct vcpu *v)
 {
@@ -94,17 +99,6 @@ static const char *tsc_adjust_write(struct vcpu *v, u32 msr, u64 value)
 	return NULL;
 }
 
-/* IA32_MISC_ENABLE at reset: fast strings, MONITOR/MWAIT as the CPU has them;
- * no performance monitoring, branch trace store or PEBS (hidden in CPUID). */
-static u64 misc_enable_at_reset(void)
-{
-	u64 v = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
-
-	if (cpuid(1, 0).ecx & CPUID1_ECX_MONITOR)
-		v |= MISC_ENABLE_MONITOR;
-	return v;
-}
-
 static const char *misc_enable_read(struct vcpu *v, u32 msr, u64 *value)
 {
 	(void)msr;
@@ -112,9 +106,35 @@ static const char *misc_enable_read(struct vcpu *v, u32 msr, u64 *value)
 	return NULL;
 }
 
-static const char *misc_enable_ignore(struct vcpu *v, u32 msr, u64 value)
+/* Its bits change the guest's CPUID (maxval limit, MONITOR, NX) and so the
+ * rules (EFER.NXE). */
+static const char *misc_enable_write(struct vcpu *v, u32 msr, u64 value)
 {
-	(void)v, (void)msr, (void)value;
+	u64 stored;
+	const char *why = misc_enable_write_check(v->misc_enable, value, vcpu_get(v, VCPU_EFER),
+						  &v->rules, &stored);
+
+	(void)msr;
+	if (why)
+		return why;
+	v->misc_enable = stored;
+	cpuid_update_rules(v);
+	return NULL;
+}
+
+static const char *mtrr_def_type_read(struct vcpu *v, u32 msr, u64 *value)
+{
+	(void)msr;
+	*value = v->mtrr_def_type;
+	return NULL;
+}
+
+/* Checked by msr_write_check. The guest's memory types come from EPT and
+ * its PAT: its MTRRs change nothing, as SDM Vol. 3C 29.3.7.2 has it. */
+static const char *mtrr_def_type_write(struct vcpu *v, u32 msr, u64 value)
+{
+	(void)msr;
+	v->mtrr_def_type = value;
 	return NULL;
 }
 
@@ -161,9 +181,16 @@ static const struct msr_rule msr_rules[] = {
 	CALL(MSR_IA32_TSC, tsc_read, tsc_write, NULL, "TSC"),
 	CALL(MSR_TSC_ADJUST, tsc_adjust_read, tsc_adjust_write, has_tsc_adjust, "IA32_TSC_ADJUST"),
 	CONST(MSR_APIC_BASE, 0xfee00900ULL, "APIC_BASE"), /* BSP, enabled, 0xfee00000 */
-	CONST(MSR_MTRRCAP, 0, "MTRRCAP"),		  /* no MTRRs offered */
-	CONST(MSR_MTRR_DEF_TYPE, 0, "MTRR_DEF_TYPE"),
-	CALL(MSR_MISC_ENABLE, misc_enable_read, misc_enable_ignore, NULL, "MISC_ENABLE"),
+	/* MTRRs without variable or fixed ranges or write-combining */
+	{.first = MSR_MTRRCAP,
+	 .last = MSR_MTRRCAP,
+	 .kind = MSR_READ_ONLY,
+	 .value = 0,
+	 .present = has_mtrr,
+	 .name = "IA32_MTRRCAP"},
+	CALL(MSR_MTRR_DEF_TYPE, mtrr_def_type_read, mtrr_def_type_write, has_mtrr,
+	     "IA32_MTRR_DEF_TYPE"),
+	CALL(MSR_MISC_ENABLE, misc_enable_read, misc_enable_write, NULL, "IA32_MISC_ENABLE"),
 };
 
 static const struct msr_rule *find_msr(u32 msr)
@@ -255,9 +282,12 @@ static const char *msr_read(struct vcpu *v, const struct msr_rule *r, u32 msr, u
 
 void msr_vcpu_reset(struct vcpu *v)
 {
-	v->misc_enable = misc_enable_at_reset();
-	v->tsc_adjust = 0;
+	v->misc_enable = MISC_ENABLE_MONITOR; /* nothing limited while the rules are made */
 	cpuid_update_rules(v);
+	v->misc_enable = misc_enable_at_reset(&v->rules);
+	cpuid_update_rules(v);
+	v->tsc_adjust = 0;
+	v->mtrr_def_type = 0;
 }
 
 void msr_handle_exit(struct vcpu *v)

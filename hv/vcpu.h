@@ -87,6 +87,7 @@ struct vcpu {
 	u64 cr4_hw_allowed;	     /* CR4 bits the backend lets a guest hold (VMX: CR4_FIXED1) */
 	u64 misc_enable;	     /* IA32_MISC_ENABLE: the vCPU keeps it (hv/msr.c) */
 	u64 tsc_adjust;		     /* IA32_TSC_ADJUST: likewise */
+	u64 mtrr_def_type;	     /* IA32_MTRR_DEF_TYPE: likewise */
 	bool unchecked_guest_values; /* selftest: rules off where a fixup stands behind */
 	struct guestmem *mem;
 	struct vcpu_exit exit; /* the exit being handled */

@@ -262,11 +262,76 @@ static void tsc_aux_takes_32_bits(void **state)
 	assert_non_null(msr_write_check(MSR_TSC_AUX, 1ULL << 63, 0, false, &skx));
 }
 
+/* What Skylake-X under dimvisor offers in IA32_MISC_ENABLE: fast strings,
+ * MONITOR, the CPUID maxval limit, xTPR, XD disable; no PMU, BTS, PEBS. */
+static const struct cpu_rules_caps skx_misc = {
+	.misc_enable_writable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_MONITOR |
+				MISC_ENABLE_LIMIT_CPUID | MISC_ENABLE_XTPR_DISABLE |
+				MISC_ENABLE_XD_DISABLE,
+	.misc_enable_read_only = MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL,
+};
+
+static void misc_enable_resets_and_keeps_writable_bits(void **state)
+{
+	(void)state;
+	u64 stored = 0;
+
+	assert_int_equal(misc_enable_at_reset(&skx_misc), 0x41801); /* bits 0, 11, 12, 18 */
+	assert_null(misc_enable_write_check(0x41801, 0x41800, 0, &skx_misc, &stored));
+	assert_int_equal(stored, 0x41800); /* fast strings off */
+	assert_null(misc_enable_write_check(0x41801, 0x441801, 0, &skx_misc, &stored));
+	assert_int_equal(stored, 0x441801); /* CPUID maxval limited */
+	assert_null(misc_enable_write_check(0x41801, 0x400041801ULL, 0, &skx_misc, &stored));
+	assert_int_equal(stored, 0x400041801ULL); /* XD disabled, NXE clear */
+}
+
+/* Read-only bits keep the values the platform gives them, whatever is
+ * written; reserved bits are refused. */
+static void misc_enable_read_only_and_reserved_bits(void **state)
+{
+	(void)state;
+	u64 stored = 0;
+
+	assert_null(misc_enable_write_check(0x41801, 0x40081, 0, &skx_misc, &stored));
+	assert_int_equal(stored, 0x41801); /* PMU-available written, BTS/PEBS cleared: ignored */
+	assert_non_null(misc_enable_write_check(0x41801, 0x41803, 0, &skx_misc, &stored));
+	assert_non_null(misc_enable_write_check(0x41801, 0x41809, 0, &skx_misc, &stored));
+	assert_non_null(misc_enable_write_check(0x41801, 0x51801, 0, &skx_misc, &stored)); /* EST */
+	assert_non_null(
+		misc_enable_write_check(0x41801, 0x8000000000041801ULL, 0, &skx_misc, &stored));
+	/* XD disable under EFER.NXE: refused; already set, kept */
+	assert_non_null(
+		misc_enable_write_check(0x41801, 0x400041801ULL, EFER_BIT_NXE, &skx_misc, &stored));
+	assert_null(misc_enable_write_check(0x400041801ULL, 0x400041801ULL, EFER_BIT_NXE, &skx_misc,
+					    &stored));
+}
+
+#define MSR_MTRR_DEF_TYPE 0x2ffu
+
+/* No fixed ranges and no write-combining in dimvisor's MTRRCAP: FE and type
+ * WC refused with the reserved bits and types. */
+static void mtrr_def_type_values(void **state)
+{
+	(void)state;
+	assert_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0, 0, false, &skx));
+	assert_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x806, 0, false, &skx));	    /* E, WB */
+	assert_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x804, 0, false, &skx));	    /* E, WT */
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x801, 0, false, &skx)); /* WC */
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x802, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x807, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0xc06, 0, false, &skx)); /* FE */
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x1006, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x106, 0, false, &skx));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(debugctl_keeps_lbr_btf_refuses_the_rest),
 		cmocka_unit_test(tsc_aux_takes_32_bits),
+		cmocka_unit_test(misc_enable_resets_and_keeps_writable_bits),
+		cmocka_unit_test(misc_enable_read_only_and_reserved_bits),
+		cmocka_unit_test(mtrr_def_type_values),
 		cmocka_unit_test(xsetbv_accepts_valid_combinations),
 		cmocka_unit_test(xsetbv_refuses_partial_avx512),
 		cmocka_unit_test(xsetbv_refuses_one_mpx_component),

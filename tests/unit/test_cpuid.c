@@ -255,6 +255,29 @@ static void rules_follow_the_view(void **state_)
 	assert_int_equal(caps.efer_writable, EFER_BIT_SCE | EFER_BIT_LME | EFER_BIT_LMA);
 }
 
+/* IA32_MISC_ENABLE's bits follow the features they control, even when the
+ * MSR itself hides them (MONITOR off, NX disabled): it can turn them on again.
+ * EST is hidden, so its bit is not offered; no PMU and no debug store, so the
+ * read-only bits say "PMU unavailable", "BTS and PEBS unavailable". */
+static void misc_enable_bits_follow_the_view(void **state_)
+{
+	(void)state_;
+	USE_HOST(skx);
+	struct cpuid_guest_state s = state(SKX_CR4_FIXED1);
+	struct cpu_rules_caps caps;
+	const u64 writable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_MONITOR |
+			     MISC_ENABLE_LIMIT_CPUID | MISC_ENABLE_XTPR_DISABLE |
+			     MISC_ENABLE_XD_DISABLE;
+
+	cpuid_guest_caps(fake_host, &s, &caps);
+	assert_int_equal(caps.misc_enable_writable, writable);
+	assert_int_equal(caps.misc_enable_read_only,
+			 MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL);
+	s.misc_enable = MISC_ENABLE_XD_DISABLE | MISC_ENABLE_LIMIT_CPUID;
+	cpuid_guest_caps(fake_host, &s, &caps);
+	assert_int_equal(caps.misc_enable_writable, writable);
+}
+
 static void cr4_bits_and_their_flags(void **state_)
 {
 	(void)state_;
@@ -286,6 +309,7 @@ int main(void)
 		cmocka_unit_test(thermal_leaf_keeps_only_arat),
 		cmocka_unit_test(leaves_past_the_highest_are_zero),
 		cmocka_unit_test(rules_follow_the_view),
+		cmocka_unit_test(misc_enable_bits_follow_the_view),
 		cmocka_unit_test(cr4_bits_and_their_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
