@@ -46,9 +46,8 @@ static const char *guest_write_cr(struct vcpu *v, unsigned cr, u64 val)
 		if (!why)
 			vcpu_set(v, VCPU_CR0, val);
 	} else if (cr == 4) {
+		/* VMXE too: the guest's CPUID does not advertise VMX. */
 		why = cr4_write_check(val, &ctx, &v->rules);
-		if (!why && (val & CR4_VMXE))
-			why = "sets VMXE (hardware virtualization is not offered to the guest)";
 		if (!why)
 			vcpu_set(v, VCPU_CR4, val);
 	} else {
