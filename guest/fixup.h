@@ -22,5 +22,23 @@ u64 msr_write_safe(u32 msr, u64 value, u64 *error);
 
 /* MOV to CR8 (guest/cr8.asm). Returns 0, or the vector and *error as above. */
 u64 cr8_write_safe(u64 value, u64 *error);
+/* The RFLAGS image the CPU pushed for the last exception a fixup resumed
+ * from (its RF bit tells whether it was delivered as a fault). */
+u64 fixup_last_rflags(void);
+
+/* MOV value to CR4. Returns 0, or the vector and *error as above
+ * (guest/cpu_safe.asm). */
+u64 cr4_write_safe(u64 value, u64 *error);
+
+/* VMXON of a zeroed region: with CR4.VMXE clear it raises #UD, on the bare CPU
+ * and (injected) under dimvisor. Returns the vector, 0 if none. */
+u64 vmxon_safe(u64 *error);
+
+/* A load of the 8 bytes at addr into *value. Returns 0, or the vector. */
+u64 load_safe(u64 addr, u64 *value, u64 *error);
+
+/* MOV from DR4 into *value (DR6's alias unless CR4.DE). Returns 0, or the
+ * vector (#UD with CR4.DE set). */
+u64 dr4_read_safe(u64 *value, u64 *error);
 
 #endif

@@ -33,6 +33,7 @@ static trap_handler handlers[IDT_ENTRIES];
 extern const struct fixup __fixup_start[], __fixup_end[];
 static struct idt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static int dumping;
+static u64 last_fixup_rflags;
 
 static void set_gate(unsigned vector, u64 handler, unsigned ist, unsigned dpl)
 {
@@ -96,6 +97,7 @@ static bool apply_fixup(struct trap_frame *f)
 	for (const struct fixup *x = __fixup_start; (u64)x < (u64)__fixup_end; x++) {
 		if (x->fault_rip != f->rip)
 			continue;
+		last_fixup_rflags = f->rflags;
 		f->rip = x->resume_rip;
 		f->rax = f->vector;
 		f->rdx = f->error_code;
@@ -110,6 +112,11 @@ void idt_set_handler(unsigned vector, trap_handler fn)
 		handlers[vector] = fn;
 }
 
+u64 fixup_last_rflags(void)
+{
+	return last_fixup_rflags;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
 	const char *test = tests_current();
@@ -118,7 +125,9 @@ void trap_dispatch(struct trap_frame *f)
 		handlers[f->vector](f);
 		return;
 	}
-	if (apply_fixup(f))
+	/* Only an exception is an instruction's: an interrupt arriving just
+	 * before a listed instruction must not take its fixup. */
+	if (f->vector < EXCEPTIONS && apply_fixup(f))
 		return;
 	if (dumping++) {
 		kprintf("\nguest: nested CPU exception (vector %lu at RIP 0x%lx) while reporting "

@@ -22,7 +22,8 @@ void idt_init(void);
 
 /* Called by guest/isr.asm for vectors 0..31. Returns only when the faulting
  * instruction has a fixup (guest/fixup.h), with the frame edited to resume
- * there; any other exception is dumped and ends the guest. */
+ * there, or a handler (idt_set_handler); any other exception is dumped and ends
+ * the guest. */
 void trap_dispatch(struct trap_frame *f);
 
 /* Route a vector (an interrupt, the NMI, #DB...) to fn instead of the dump;

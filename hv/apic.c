@@ -1,24 +1,25 @@
 /* See hv/apic.h. */
 #include "hv/apic.h"
 #include "arch/x86_64/cpu.h"
+#include "hv/cpuid.h"
 #include "hv/gva.h"
 #include "hv/insn.h"
 #include "lib/printf.h"
 #include <dimvisor/exitcodes.h>
 
-#define VEC_GP			13
 #define CPUID1_ECX_X2APIC	(1u << 21)
 #define CPUID1_ECX_TSC_DEADLINE (1u << 24)
 #define MAX_ODD_ACCESS_REPORTS	8
 
-static bool guest_has(u32 ecx_bit)
+/* What the guest's CPUID offers (hv/cpuid.c). */
+static bool guest_has(const struct vcpu *v, u32 ecx_bit)
 {
-	return (cpuid(1, 0).ecx & ecx_bit) != 0;
+	return (cpuid_guest(v, 1, 0).ecx & ecx_bit) != 0;
 }
 
 void apic_init(struct vcpu *v)
 {
-	vlapic_reset(&v->apic, guest_has(CPUID1_ECX_TSC_DEADLINE));
+	vlapic_reset(&v->apic, guest_has(v, CPUID1_ECX_TSC_DEADLINE));
 }
 
 u64 apic_now(const struct vcpu *v)
@@ -160,55 +161,34 @@ void apic_mmio(struct vcpu *v)
 
 /* --- MSRs ------------------------------------------------------------------------------- */
 
-bool apic_owns_msr(u32 msr)
+bool apic_has_tsc_deadline(const struct vcpu *v)
 {
-	return msr == MSR_APIC_BASE || msr == MSR_TSC_DEADLINE ||
-	       (msr >= X2APIC_MSR_FIRST && msr <= X2APIC_MSR_LAST);
+	return v->apic.tsc_deadline_supported;
 }
 
-static void refuse(struct vcpu *v, bool write, u32 msr, u64 value, const char *why)
+const char *apic_msr_read(struct vcpu *v, u32 msr, u64 *value)
 {
-	if (write)
-		kprintf("dimvisor: guest WRMSR 0x%x = 0x%lx at RIP 0x%lx %s: injecting #GP\n", msr,
-			value, vcpu_get(v, VCPU_RIP), why);
-	else
-		kprintf("dimvisor: guest RDMSR 0x%x at RIP 0x%lx %s: injecting #GP\n", msr,
-			vcpu_get(v, VCPU_RIP), why);
-	vcpu_inject_exception(v, VEC_GP, true, 0);
-}
-
-void apic_msr(struct vcpu *v, bool write, u32 msr, u64 value)
-{
-	struct vlapic *a = &v->apic;
-	const char *why = NULL;
-
 	if (msr == MSR_APIC_BASE) {
-		if (write)
-			why = vlapic_set_base(a, value, v->rules.maxphyaddr,
-					      guest_has(CPUID1_ECX_X2APIC));
-		else
-			value = a->base;
-	} else if (msr == MSR_TSC_DEADLINE) {
-		if (!a->tsc_deadline_supported)
-			why = "(TSC_DEADLINE) is not offered: CPUID.1:ECX[24] is clear";
-		else if (write)
-			vlapic_tsc_deadline_write(a, value, apic_now(v));
-		else
-			value = vlapic_tsc_deadline_read(a);
-	} else if (write) {
-		why = vlapic_msr_write(a, msr, value, apic_now(v));
-	} else {
-		why = vlapic_msr_read(a, msr, apic_now(v), &value);
+		*value = v->apic.base;
+		return NULL;
 	}
-	if (why) {
-		refuse(v, write, msr, value, why);
-		return;
+	if (msr == MSR_TSC_DEADLINE) {
+		*value = vlapic_tsc_deadline_read(&v->apic);
+		return NULL;
 	}
-	if (!write) {
-		v->regs.rax = (u32)value;
-		v->regs.rdx = value >> 32;
+	return vlapic_msr_read(&v->apic, msr, apic_now(v), value);
+}
+
+const char *apic_msr_write(struct vcpu *v, u32 msr, u64 value)
+{
+	if (msr == MSR_APIC_BASE)
+		return vlapic_set_base(&v->apic, value, v->rules.maxphyaddr,
+				       guest_has(v, CPUID1_ECX_X2APIC));
+	if (msr == MSR_TSC_DEADLINE) {
+		vlapic_tsc_deadline_write(&v->apic, value, apic_now(v));
+		return NULL;
 	}
-	vcpu_skip_instruction(v);
+	return vlapic_msr_write(&v->apic, msr, value, apic_now(v));
 }
 
 u64 apic_cr8_read(struct vcpu *v)

@@ -18,10 +18,13 @@ bool apic_mmio_owns(const struct vcpu *v, u64 gpa);
 /* Emulate the access of the current nested fault on the xAPIC page. */
 void apic_mmio(struct vcpu *v);
 
-/* MSRs the APIC owns: IA32_APIC_BASE, IA32_TSC_DEADLINE, 0x800-0x8ff. */
-bool apic_owns_msr(u32 msr);
-/* RDMSR / WRMSR of one of them: completes the instruction or injects #GP. */
-void apic_msr(struct vcpu *v, bool write, u32 msr, u64 value);
+/* RDMSR / WRMSR of the MSRs the APIC owns (rows of hv/msr.c's allow list):
+ * IA32_APIC_BASE, IA32_TSC_DEADLINE, 0x800-0x8ff. NULL when done, or the
+ * reason for the #GP the CPU raises. */
+const char *apic_msr_read(struct vcpu *v, u32 msr, u64 *value);
+const char *apic_msr_write(struct vcpu *v, u32 msr, u64 value);
+/* CPUID offers TSC-deadline mode (and so IA32_TSC_DEADLINE). */
+bool apic_has_tsc_deadline(const struct vcpu *v);
 
 /* MOV from / to CR8 (64-bit mode): the TPR. Returns false for a value the
  * CPU refuses (reserved bits 63:4): the caller injects #GP. */

@@ -2,13 +2,154 @@
 
 #define MSR_EFER	   0xc0000080u
 #define MSR_PAT		   0x277u
-#define MSR_FS_BASE	   0xc0000100u
-#define MSR_GS_BASE	   0xc0000101u
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 #define MSR_LSTAR	   0xc0000082u
 #define MSR_CSTAR	   0xc0000083u
 #define MSR_SYSENTER_ESP   0x175u
 #define MSR_SYSENTER_EIP   0x176u
+#define MSR_DEBUGCTL	   0x1d9u
+#define MSR_TSC_AUX	   0xc0000103u
+#define MSR_MTRR_DEF_TYPE  0x2ffu
+
+#define CPUID_EXT_SYSCALL   (1u << 11) /* CPUID.80000001H:EDX */
+#define CPUID_EXT_NX	    (1u << 20)
+#define CPUID_EXT_LM	    (1u << 29)
+#define CPUID_7_EBX_RTM	    (1u << 11)
+#define CPUID_1_ECX_MONITOR (1u << 3)
+#define CPUID_1_ECX_EST	    (1u << 7)
+#define CPUID_1_ECX_XTPR    (1u << 14)
+#define CPUID_1_EDX_DS	    (1u << 21)
+#define CR4_ALWAYS	    0x7ffULL /* VME..OSXMMEXCPT: every x86-64 CPU has them */
+
+/* CR4 bits and the CPUID flag that says the CPU has each. SDM Vol. 3A 2.5. */
+static const struct {
+	u8 cr4_bit, leaf; /* leaf 1, or 7 (subleaf 0) */
+	enum cpuid_reg reg;
+	u32 mask;
+} cr4_features[] = {
+	{11, 7, CPUID_ECX, 1u << 2},  /* UMIP */
+	{12, 7, CPUID_ECX, 1u << 16}, /* LA57 */
+	{13, 1, CPUID_ECX, 1u << 5},  /* VMXE */
+	{14, 1, CPUID_ECX, 1u << 6},  /* SMXE */
+	{16, 7, CPUID_EBX, 1u << 0},  /* FSGSBASE */
+	{17, 1, CPUID_ECX, 1u << 17}, /* PCIDE */
+	{18, 1, CPUID_ECX, 1u << 26}, /* OSXSAVE */
+	{19, 7, CPUID_ECX, 1u << 23}, /* KL (Key Locker) */
+	{20, 7, CPUID_EBX, 1u << 7},  /* SMEP */
+	{21, 7, CPUID_EBX, 1u << 20}, /* SMAP */
+	{22, 7, CPUID_ECX, 1u << 3},  /* PKE */
+	{23, 7, CPUID_ECX, 1u << 7},  /* CET */
+	{24, 7, CPUID_ECX, 1u << 31}, /* PKS */
+	{25, 7, CPUID_EDX, 1u << 5},  /* UINTR */
+};
+
+bool cr4_bit_feature(unsigned bit, u32 *leaf, enum cpuid_reg *reg, u32 *mask)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(cr4_features); i++) {
+		if (cr4_features[i].cr4_bit != bit)
+			continue;
+		*leaf = cr4_features[i].leaf;
+		*reg = cr4_features[i].reg;
+		*mask = cr4_features[i].mask;
+		return true;
+	}
+	return false;
+}
+
+static u64 cr4_implemented(const struct cpu_rules_cpuid *c)
+{
+	u64 bits = CR4_ALWAYS;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(cr4_features); i++) {
+		struct cpuid_regs r = cr4_features[i].leaf == 1 ? c->leaf1 : c->leaf7;
+
+		if (*cpuid_reg(&r, cr4_features[i].reg) & cr4_features[i].mask)
+			bits |= 1ULL << cr4_features[i].cr4_bit;
+	}
+	return bits;
+}
+
+/* SDM Vol. 4 Table 2-2: each writable bit exists when the feature it
+ * controls does (the CPUID maxval limit when there are leaves past 2). */
+static void misc_enable_caps(const struct cpu_rules_cpuid *c, struct cpu_rules_caps *caps)
+{
+	caps->misc_enable_writable = MISC_ENABLE_FAST_STRINGS;
+	if (c->leaf1.ecx & CPUID_1_ECX_EST)
+		caps->misc_enable_writable |= MISC_ENABLE_EST;
+	if (c->leaf1.ecx & CPUID_1_ECX_MONITOR)
+		caps->misc_enable_writable |= MISC_ENABLE_MONITOR;
+	if (c->leaf0.eax > 2)
+		caps->misc_enable_writable |= MISC_ENABLE_LIMIT_CPUID;
+	if (c->leaf1.ecx & CPUID_1_ECX_XTPR)
+		caps->misc_enable_writable |= MISC_ENABLE_XTPR_DISABLE;
+	if (c->ext1.edx & CPUID_EXT_NX)
+		caps->misc_enable_writable |= MISC_ENABLE_XD_DISABLE;
+	caps->misc_enable_read_only = 0;
+	if (c->pmu.eax & 0xff) /* an architectural PMU version */
+		caps->misc_enable_read_only |= MISC_ENABLE_PERF_MON;
+	if (!(c->leaf1.edx & CPUID_1_EDX_DS))
+		caps->misc_enable_read_only |= MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL;
+}
+
+void cpu_rules_caps_from_cpuid(const struct cpu_rules_cpuid *c,
+			       const struct cpu_rules_cpuid *unlimited, struct cpu_rules_caps *caps)
+{
+	caps->linear_bits = (c->widths.eax >> 8) & 0xff;
+	if (caps->linear_bits != 57)
+		caps->linear_bits = 48;
+	caps->maxphyaddr = c->widths.eax & 0xff;
+	if (caps->maxphyaddr < 36 || caps->maxphyaddr > 52)
+		caps->maxphyaddr = 36; /* SDM: 36 when the leaf is absent */
+	caps->cr4_writable = cr4_implemented(c);
+	caps->xcr0_supported = ((u64)c->xsave.edx << 32) | c->xsave.eax;
+	caps->efer_writable = EFER_BIT_LMA;
+	if (c->ext1.edx & CPUID_EXT_SYSCALL)
+		caps->efer_writable |= EFER_BIT_SCE;
+	if (c->ext1.edx & CPUID_EXT_LM)
+		caps->efer_writable |= EFER_BIT_LME;
+	if (c->ext1.edx & CPUID_EXT_NX)
+		caps->efer_writable |= EFER_BIT_NXE;
+	caps->debugctl_writable = DEBUGCTL_LBR | DEBUGCTL_BTF;
+	if (c->leaf7.ebx & CPUID_7_EBX_RTM)
+		caps->debugctl_writable |= DEBUGCTL_RTM_DEBUG;
+	misc_enable_caps(unlimited, caps);
+}
+
+u64 misc_enable_at_reset(const struct cpu_rules_caps *caps)
+{
+	return MISC_ENABLE_FAST_STRINGS | (caps->misc_enable_writable & MISC_ENABLE_MONITOR) |
+	       caps->misc_enable_read_only;
+}
+
+cpu_rule_verdict misc_enable_write_check(u64 old, u64 value, u64 efer,
+					 const struct cpu_rules_caps *caps, u64 *stored)
+{
+	if (value & ~(caps->misc_enable_writable | MISC_ENABLE_READ_ONLY))
+		return "sets a reserved IA32_MISC_ENABLE bit";
+	if ((value & MISC_ENABLE_XD_DISABLE) && !(old & MISC_ENABLE_XD_DISABLE) &&
+	    (efer & EFER_BIT_NXE))
+		return "sets XD Bit Disable while EFER.NXE is set";
+	*stored = (value & caps->misc_enable_writable) | caps->misc_enable_read_only;
+	return NULL;
+}
+
+/* Memory types an MTRR may hold without WC: UC, WT, WP, WB. SDM Vol. 3A
+ * Table 12-8. */
+static bool mtrr_type_valid(u64 type)
+{
+	return type == 0 || type == 4 || type == 5 || type == 6;
+}
+
+static cpu_rule_verdict mtrr_def_type_check(u64 value)
+{
+	if (value & ~(MTRR_DEF_TYPE_TYPE | MTRR_DEF_TYPE_FE | MTRR_DEF_TYPE_E))
+		return "sets a reserved IA32_MTRR_DEF_TYPE bit";
+	if (value & MTRR_DEF_TYPE_FE)
+		return "enables fixed-range MTRRs, which MTRRCAP says do not exist";
+	if (!mtrr_type_valid(value & MTRR_DEF_TYPE_TYPE))
+		return "holds a memory type MTRRs do not have here";
+	return NULL;
+}
 
 bool is_canonical(u64 value, unsigned bits)
 {
@@ -72,6 +213,13 @@ cpu_rule_verdict msr_write_check(u32 msr, u64 value, u64 efer, bool paging,
 		return efer_check(value, efer, paging, caps);
 	case MSR_PAT:
 		return pat_valid(value) ? NULL : "holds a reserved memory type";
+	case MSR_MTRR_DEF_TYPE:
+		return mtrr_def_type_check(value);
+	case MSR_TSC_AUX: /* a 32-bit value in a 64-bit MSR. SDM Vol. 4 Table 2-2 */
+		return value >> 32 ? "sets reserved bits 63:32" : NULL;
+	case MSR_DEBUGCTL:
+		return value & ~caps->debugctl_writable ? "sets a reserved IA32_DEBUGCTL bit"
+							: NULL;
 	/* Linear addresses: WRMSR checks them for canonical form. SDM Vol. 2B WRMSR. */
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
@@ -112,7 +260,7 @@ cpu_rule_verdict cr4_write_check(u64 value, const struct cr_context *ctx,
 	bool long_mode = ctx->efer & EFER_BIT_LMA;
 
 	if (value & ~caps->cr4_writable)
-		return "sets a bit this CPU does not implement";
+		return "sets a bit the guest's CPUID does not advertise";
 	if (long_mode && !(value & CR4_BIT_PAE))
 		return "clears PAE in IA-32e mode";
 	if (long_mode && ((value ^ ctx->cr4) & CR4_BIT_LA57))

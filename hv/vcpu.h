@@ -43,7 +43,10 @@ enum vcpu_reg {
 	VCPU_SYSENTER_CS,
 	VCPU_SYSENTER_ESP,
 	VCPU_SYSENTER_EIP,
-	VCPU_TSC_OFFSET, /* the guest's TSC is the host's plus this */
+	VCPU_DR7,      /* DR0-DR3 and DR6 stay in the CPU: nothing in the host touches them */
+	VCPU_DEBUGCTL, /* IA32_DEBUGCTL */
+	/* The guest's TSC is rdtsc() + this (RDTSC, RDTSCP and RDMSR alike). */
+	VCPU_TSC_OFFSET,
 	VCPU_CS_BASE,
 	VCPU_REG_COUNT
 };
@@ -90,7 +93,11 @@ struct vcpu_event_stats {
 struct vcpu {
 	struct guest_regs regs; /* RAX..R15 except RSP (vcpu_get/vcpu_set reach all) */
 	struct vcpu_arch *arch;
-	struct cpu_rules_caps rules; /* what the guest's CPU accepts (XCR0, MSRs) */
+	struct cpu_rules_caps rules; /* what the guest's CPU accepts (hv/cpuid.h) */
+	u64 cr4_hw_allowed;	     /* CR4 bits the backend lets a guest hold (VMX: CR4_FIXED1) */
+	u64 misc_enable;	     /* IA32_MISC_ENABLE: the vCPU keeps it (hv/msr.c) */
+	u64 tsc_adjust;		     /* IA32_TSC_ADJUST: likewise */
+	u64 mtrr_def_type;	     /* IA32_MTRR_DEF_TYPE: likewise */
 	bool unchecked_guest_values; /* selftest: rules off where a fixup stands behind */
 	struct guestmem *mem;
 	struct vcpu_exit exit; /* the exit being handled */
@@ -155,7 +162,9 @@ void vcpu_skip_instruction(struct vcpu *v);
  * exit that is not an instruction's, e.g. a nested fault, has no length). */
 void vcpu_complete_instruction(struct vcpu *v, unsigned len);
 /* Deliver a hardware exception at the next entry, instead of completing
- * the exiting instruction. */
+ * the exiting instruction, as the CPU would deliver it: RF set in the pushed
+ * RFLAGS for a fault, the error code pushed only for the vectors that have
+ * one and not in real mode (whatever has_error says). */
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error);
 void vcpu_stop(struct vcpu *v, int status);
 /* --- events for the guest: hv/events.c decides what to deliver, the backend

@@ -54,11 +54,24 @@
 #define EFER_LMA (1UL << 10)
 #define EFER_NXE (1UL << 11)
 
+#define RFLAGS_TF (1UL << 8)
 #define RFLAGS_IF (1UL << 9)
+#define RFLAGS_RF (1UL << 16)
 
 struct cpuid_regs {
 	u32 eax, ebx, ecx, edx;
 };
+
+/* A CPUID output register by name, for tables of feature flags. */
+enum cpuid_reg { CPUID_EAX, CPUID_EBX, CPUID_ECX, CPUID_EDX };
+
+static inline u32 *cpuid_reg(struct cpuid_regs *r, enum cpuid_reg reg)
+{
+	return reg == CPUID_EAX	  ? &r->eax
+	       : reg == CPUID_EBX ? &r->ebx
+	       : reg == CPUID_ECX ? &r->ecx
+				  : &r->edx;
+}
 
 static inline struct cpuid_regs cpuid(u32 leaf, u32 subleaf)
 {

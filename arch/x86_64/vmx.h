@@ -142,6 +142,7 @@ enum vmcs_field {
 #define PIN_PREEMPTION_TIMER	       (1u << 6)
 
 #define PROC_INTERRUPT_WINDOW	(1u << 2)
+#define PROC_USE_TSC_OFFSETTING (1u << 3)
 #define PROC_HLT_EXITING	(1u << 7)
 #define PROC_INVLPG_EXITING	(1u << 9)
 #define PROC_CR3_LOAD_EXITING	(1u << 15)
@@ -162,6 +163,7 @@ enum vmcs_field {
 #define PROC2_ENABLE_INVPCID	 (1u << 12)
 #define PROC2_ENABLE_XSAVES	 (1u << 20)
 
+#define EXIT_SAVE_DEBUG		  (1u << 2) /* DR7 and IA32_DEBUGCTL */
 #define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
 #define EXIT_ACK_INTERRUPT	  (1u << 15)
 #define EXIT_SAVE_PAT		  (1u << 18)
@@ -169,9 +171,13 @@ enum vmcs_field {
 #define EXIT_SAVE_EFER		  (1u << 20)
 #define EXIT_LOAD_EFER		  (1u << 21)
 
+#define ENTRY_LOAD_DEBUG  (1u << 2) /* DR7 and IA32_DEBUGCTL */
 #define ENTRY_IA32E_GUEST (1u << 9)
 #define ENTRY_LOAD_PAT	  (1u << 14)
 #define ENTRY_LOAD_EFER	  (1u << 15)
+
+/* Guest pending debug exceptions: BS, a single-step trap. SDM Vol. 3C 25.4.2. */
+#define PENDING_DBG_BS (1u << 14)
 
 /* VM-entry interruption information. SDM Vol. 3C 25.8.3. */
 #define INTR_INFO_VALID		(1u << 31)

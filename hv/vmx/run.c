@@ -28,6 +28,9 @@ void vcpu_dump(const struct vcpu *v)
 	kprintf("  guest CR0 shadow %016lx CR4 shadow %016lx entry controls %08lx\n",
 		vmcs_read(VMCS_CR0_READ_SHADOW), vmcs_read(VMCS_CR4_READ_SHADOW),
 		vmcs_read(VMCS_ENTRY_CONTROLS));
+	kprintf("  guest DR7 %016lx IA32_DEBUGCTL %016lx pending debug %lx\n",
+		vmcs_read(VMCS_GUEST_DR7), vmcs_read(VMCS_GUEST_IA32_DEBUGCTL),
+		vmcs_read(VMCS_GUEST_PENDING_DBG));
 	kprintf("  RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", v->regs.rax, v->regs.rbx,
 		v->regs.rcx, v->regs.rdx);
 	kprintf("  RSI %016lx RDI %016lx RBP %016lx CR2 %016lx\n", v->regs.rsi, v->regs.rdi,

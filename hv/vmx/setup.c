@@ -3,6 +3,7 @@
  * vendor-neutral struct vcpu_start. SDM Vol. 3C chapters 25-27. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
+#include "hv/msr.h"
 #include "hv/vmx/vcpu_arch.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -51,6 +52,7 @@ static const struct control_bit pin_required[] = {
 	{PIN_NMI_EXITING, "NMI exiting"},
 };
 static const struct control_bit proc_required[] = {
+	{PROC_USE_TSC_OFFSETTING, "use TSC offsetting"},
 	{PROC_HLT_EXITING, "HLT exiting"},
 	{PROC_CR8_LOAD_EXITING, "CR8-load exiting (CR8 is the virtual APIC's TPR)"},
 	{PROC_CR8_STORE_EXITING, "CR8-store exiting"},
@@ -61,12 +63,18 @@ static const struct control_bit proc2_required[] = {
 	{PROC2_ENABLE_EPT, "enable EPT"},
 	{PROC2_UNRESTRICTED_GUEST, "unrestricted guest (multiboot guests start with paging off)"},
 };
+/* The guest's DR7 and IA32_DEBUGCTL live in the VMCS: a VM exit sets DR7 to
+ * 0x400 and clears IA32_DEBUGCTL (SDM Vol. 3C 28.5.1), so without these the
+ * guest's breakpoints would vanish at its first exit. Bochs does not make
+ * them default-1 in the TRUE control MSRs. */
 static const struct control_bit exit_required[] = {
+	{EXIT_SAVE_DEBUG, "save debug controls"},
 	{EXIT_HOST_ADDR_SPACE_SIZE, "host address-space size"},
 	{EXIT_SAVE_EFER, "save IA32_EFER"},
 	{EXIT_LOAD_EFER, "load IA32_EFER"},
 };
 static const struct control_bit entry_required[] = {
+	{ENTRY_LOAD_DEBUG, "load debug controls"},
 	{ENTRY_LOAD_EFER, "load IA32_EFER"},
 };
 
@@ -106,17 +114,19 @@ static int setup_controls(struct vcpu *v, char *err, size_t errlen)
 					  PIN_VIRTUAL_NMIS,
 				  pin_required, ARRAY_SIZE(pin_required), &pin, err, errlen)) ||
 	    (rc = adjust_controls("processor-based", c->procbased,
-				  PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING |
-					  PROC_ACTIVATE_SECONDARY | PROC_CR8_LOAD_EXITING |
-					  PROC_CR8_STORE_EXITING,
+				  PROC_USE_TSC_OFFSETTING | PROC_HLT_EXITING |
+					  PROC_UNCOND_IO_EXITING | PROC_ACTIVATE_SECONDARY |
+					  PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING,
 				  proc_required, ARRAY_SIZE(proc_required), &proc, err, errlen)) ||
 	    (rc = adjust_controls("secondary", c->procbased2, want2, proc2_required,
 				  ARRAY_SIZE(proc2_required), &proc2, err, errlen)) ||
 	    (rc = adjust_controls("VM-exit", c->exit_ctls,
-				  EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
-					  EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_ACK_INTERRUPT,
+				  EXIT_SAVE_DEBUG | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER |
+					  EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
+					  EXIT_ACK_INTERRUPT,
 				  exit_required, ARRAY_SIZE(exit_required), &exitc, err, errlen)) ||
-	    (rc = adjust_controls("VM-entry", c->entry_ctls, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT,
+	    (rc = adjust_controls("VM-entry", c->entry_ctls,
+				  ENTRY_LOAD_DEBUG | ENTRY_LOAD_EFER | ENTRY_LOAD_PAT,
 				  entry_required, ARRAY_SIZE(entry_required), &entry, err, errlen)))
 		return rc;
 	/* Off unless the CPU insists: with EPT and unrestricted guest the guest
@@ -132,6 +142,7 @@ static int setup_controls(struct vcpu *v, char *err, size_t errlen)
 	v->arch->proc_controls = proc;
 	setup_event_caps(v);
 	vmcs_write(VMCS_EXCEPTION_BITMAP, 0);
+	vmcs_write(VMCS_TSC_OFFSET, 0); /* the guest's TSC starts as the host's */
 	vmcs_write(VMCS_CR3_TARGET_COUNT, 0);
 	vmcs_write(VMCS_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write(VMCS_EXIT_MSR_LOAD_COUNT, 0);
@@ -194,14 +205,18 @@ static void set_segment(enum vmcs_field sel, u16 selector, u32 ar)
 }
 
 /* CR0/CR4 bits the guest may not own: those fixed by VMX (except PE and PG,
- * free with unrestricted guest) are kept by the host and shadowed. */
+ * free with unrestricted guest) are kept by the host and shadowed. Needs
+ * v->rules. */
 static void setup_control_registers(struct vcpu *v, u64 cr0, u64 cr4)
 {
 	const struct vmx_caps *c = v->arch->caps;
 	u64 fixed0_cr0 = c->cr0_fixed0 & ~(CR0_PE | CR0_PG);
 
 	v->arch->cr0_mask = fixed0_cr0 | (~c->cr0_fixed1 & 0xffffffffULL);
-	v->arch->cr4_mask = c->cr4_fixed0 | (~c->cr4_fixed1 & 0xffffffffULL);
+	/* CR4: every bit the guest may not set exits, so that dimvisor refuses
+	 * it as the CPU would (a bit VMX does not allow, or one the guest's
+	 * CPUID does not advertise while this CPU has it). */
+	v->arch->cr4_mask = c->cr4_fixed0 | ~v->rules.cr4_writable;
 	vmcs_write(VMCS_CR0_GUEST_HOST_MASK, v->arch->cr0_mask);
 	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, v->arch->cr4_mask);
 	vmcs_write(VMCS_CR0_READ_SHADOW, cr0);
@@ -272,7 +287,6 @@ int vcpu_init(struct vcpu *v, struct guestmem *mem, const struct vcpu_start *sta
 	memset(&arch, 0, sizeof(arch));
 	v->arch = &arch;
 	arch.caps = caps;
-	cpu_rules_caps_probe(&v->rules);
 	v->mem = mem;
 	memset(vmcs_region, 0, sizeof(vmcs_region));
 	memcpy(vmcs_region, &caps->revision_id, 4);
@@ -282,6 +296,8 @@ int vcpu_init(struct vcpu *v, struct guestmem *mem, const struct vcpu_start *sta
 	rc = setup_controls(v, err, errlen);
 	if (rc)
 		return rc;
+	v->cr4_hw_allowed = caps->cr4_fixed1;
+	msr_vcpu_reset(v); /* and the guest's rules, from its CPUID view */
 	setup_host_state();
 	setup_guest_state(v, start);
 	if (start->mode == VCPU_START_LONG64)

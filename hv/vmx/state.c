@@ -1,6 +1,7 @@
 /* The VT-x backend: guest state by name (hv/vcpu.h), kept in the VMCS and in
  * the general registers the entry stub saves. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/exception.h"
 #include "hv/vmx/vcpu_arch.h"
 
 /* Registers that live in a VMCS field as they are. */
@@ -16,6 +17,8 @@ static const enum vmcs_field vmcs_reg_field[VCPU_REG_COUNT] = {
 	[VCPU_SYSENTER_CS] = VMCS_GUEST_SYSENTER_CS,
 	[VCPU_SYSENTER_ESP] = VMCS_GUEST_SYSENTER_ESP,
 	[VCPU_SYSENTER_EIP] = VMCS_GUEST_SYSENTER_EIP,
+	[VCPU_DR7] = VMCS_GUEST_DR7,
+	[VCPU_DEBUGCTL] = VMCS_GUEST_IA32_DEBUGCTL,
 	[VCPU_TSC_OFFSET] = VMCS_TSC_OFFSET,
 	[VCPU_CS_BASE] = VMCS_GUEST_CS_BASE,
 };
@@ -119,10 +122,18 @@ bool vcpu_in_64bit_mode(const struct vcpu *v)
 
 void vcpu_complete_instruction(struct vcpu *v, unsigned len)
 {
+	u64 rflags = vmcs_read(VMCS_GUEST_RFLAGS);
+
 	(void)v;
 	vmcs_write(VMCS_GUEST_RIP, vmcs_read(VMCS_GUEST_RIP) + len);
 	/* An instruction completed: blocking by STI / MOV SS ends. SDM 26.3.1.5. */
 	vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, vmcs_read(VMCS_GUEST_INTERRUPTIBILITY) & ~3ULL);
+	/* With RFLAGS.TF the CPU would trap right after it (not after the next
+	 * one): a single-step #DB pending at the entry. BTF makes it wait for a
+	 * branch, which no emulated instruction is. SDM Vol. 3A 18.3.1.4. */
+	if ((rflags & RFLAGS_TF) && !(vmcs_read(VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
+		vmcs_write(VMCS_GUEST_PENDING_DBG,
+			   vmcs_read(VMCS_GUEST_PENDING_DBG) | PENDING_DBG_BS);
 }
 
 void vcpu_skip_instruction(struct vcpu *v)
@@ -130,12 +141,22 @@ void vcpu_skip_instruction(struct vcpu *v)
 	vcpu_complete_instruction(v, (unsigned)vmcs_read(VMCS_EXIT_INSTRUCTION_LEN));
 }
 
+/* As the CPU delivers the exception itself: the error code only for the
+ * vectors that have one and never in real mode (a VM entry fails otherwise,
+ * SDM Vol. 3C 27.2.1.3), and RF set in the pushed RFLAGS for a fault, which
+ * VM entry does not do on its own ("the value pushed for the RF flag is not
+ * modified based on the type of event", SDM Vol. 3C 27.6.1.1). */
 void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, u32 error)
 {
-	(void)v;
+	bool protected_mode = vcpu_get(v, VCPU_CR0) & CR0_PE;
+	bool deliver_error = exception_has_error_code(vector) && protected_mode;
+
+	(void)has_error; /* the architecture decides, not the caller */
+	if (exception_sets_rf(vector))
+		vmcs_write(VMCS_GUEST_RFLAGS, vmcs_read(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 	vmcs_write(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector |
-						 (has_error ? INTR_INFO_DELIVER_ERROR : 0));
-	if (has_error)
+						 (deliver_error ? INTR_INFO_DELIVER_ERROR : 0));
+	if (deliver_error)
 		vmcs_write(VMCS_ENTRY_EXCEPTION_ERROR, error);
 }
 

@@ -17,6 +17,7 @@ static const struct cpu_rules_caps skx = {
 	.cr4_writable = 0x7ff | (1 << 13) | (1 << 16) | (1 << 17) | (1 << 18) | (1 << 20) |
 			(1 << 21) | (1 << 22), /* no LA57, no UMIP, no CET */
 	.maxphyaddr = 46,
+	.debugctl_writable = DEBUGCTL_LBR | DEBUGCTL_BTF,
 };
 
 /* A CPU with AVX but no MPX or AVX-512 (Sandy Bridge: 0x7). */
@@ -32,7 +33,6 @@ static const struct cpu_rules_caps snb = {
 #define MSR_CSTAR	   0xc0000083u
 #define MSR_SFMASK	   0xc0000084u
 #define MSR_STAR	   0xc0000081u
-#define MSR_FS_BASE	   0xc0000100u
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 #define MSR_SYSENTER_EIP   0x176u
 
@@ -171,8 +171,6 @@ static void msrs_without_rules_pass(void **state)
 	assert_null(msr_write_check(0x12345678u, ~0ULL, 0, false, &skx));
 }
 
-#define CR0_ET	 (1ULL << 4)
-#define CR0_NE	 (1ULL << 5)
 #define LONG_CR0 (CR0_BIT_PG | CR0_BIT_PE | CR0_ET | CR0_NE)
 
 /* 32-bit protected mode, paging off: where a multiboot guest starts. */
@@ -236,9 +234,104 @@ static void cr3_in_long_mode_refuses_bits_above_maxphyaddr(void **state)
 	assert_int_equal(stored, 0x12345000);
 }
 
+#define MSR_DEBUGCTL 0x1d9u
+
+/* IA32_DEBUGCTL: LBR and BTF are offered; the BTS, PEBS and counter controls
+ * (the guest has none of them) and the reserved bits are refused. */
+static void debugctl_keeps_lbr_btf_refuses_the_rest(void **state)
+{
+	(void)state;
+	assert_null(msr_write_check(MSR_DEBUGCTL, 0, 0, false, &skx));
+	assert_null(msr_write_check(MSR_DEBUGCTL, 0x3, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_DEBUGCTL, 1ULL << 2, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_DEBUGCTL, 1ULL << 7, 0, false, &skx));  /* BTS */
+	assert_non_null(msr_write_check(MSR_DEBUGCTL, 1ULL << 12, 0, false, &skx)); /* freeze PMU */
+	assert_non_null(msr_write_check(MSR_DEBUGCTL, 1ULL << 15, 0, false, &skx)); /* no RTM */
+	assert_non_null(msr_write_check(MSR_DEBUGCTL, 1ULL << 63, 0, false, &skx));
+}
+
+#define MSR_TSC_AUX 0xc0000103u
+
+/* IA32_TSC_AUX holds 32 bits; bits 63:32 are reserved. */
+static void tsc_aux_takes_32_bits(void **state)
+{
+	(void)state;
+	assert_null(msr_write_check(MSR_TSC_AUX, 0, 0, false, &skx));
+	assert_null(msr_write_check(MSR_TSC_AUX, 0xffffffffULL, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_TSC_AUX, 1ULL << 32, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_TSC_AUX, 1ULL << 63, 0, false, &skx));
+}
+
+/* What Skylake-X under dimvisor offers in IA32_MISC_ENABLE: fast strings,
+ * MONITOR, the CPUID maxval limit, xTPR, XD disable; no PMU, BTS, PEBS. */
+static const struct cpu_rules_caps skx_misc = {
+	.misc_enable_writable = MISC_ENABLE_FAST_STRINGS | MISC_ENABLE_MONITOR |
+				MISC_ENABLE_LIMIT_CPUID | MISC_ENABLE_XTPR_DISABLE |
+				MISC_ENABLE_XD_DISABLE,
+	.misc_enable_read_only = MISC_ENABLE_BTS_UNAVAIL | MISC_ENABLE_PEBS_UNAVAIL,
+};
+
+static void misc_enable_resets_and_keeps_writable_bits(void **state)
+{
+	(void)state;
+	u64 stored = 0;
+
+	assert_int_equal(misc_enable_at_reset(&skx_misc), 0x41801); /* bits 0, 11, 12, 18 */
+	assert_null(misc_enable_write_check(0x41801, 0x41800, 0, &skx_misc, &stored));
+	assert_int_equal(stored, 0x41800); /* fast strings off */
+	assert_null(misc_enable_write_check(0x41801, 0x441801, 0, &skx_misc, &stored));
+	assert_int_equal(stored, 0x441801); /* CPUID maxval limited */
+	assert_null(misc_enable_write_check(0x41801, 0x400041801ULL, 0, &skx_misc, &stored));
+	assert_int_equal(stored, 0x400041801ULL); /* XD disabled, NXE clear */
+}
+
+/* Read-only bits keep the values the platform gives them, whatever is
+ * written; reserved bits are refused. */
+static void misc_enable_read_only_and_reserved_bits(void **state)
+{
+	(void)state;
+	u64 stored = 0;
+
+	assert_null(misc_enable_write_check(0x41801, 0x40081, 0, &skx_misc, &stored));
+	assert_int_equal(stored, 0x41801); /* PMU-available written, BTS/PEBS cleared: ignored */
+	assert_non_null(misc_enable_write_check(0x41801, 0x41803, 0, &skx_misc, &stored));
+	assert_non_null(misc_enable_write_check(0x41801, 0x41809, 0, &skx_misc, &stored));
+	assert_non_null(misc_enable_write_check(0x41801, 0x51801, 0, &skx_misc, &stored)); /* EST */
+	assert_non_null(
+		misc_enable_write_check(0x41801, 0x8000000000041801ULL, 0, &skx_misc, &stored));
+	/* XD disable under EFER.NXE: refused; already set, kept */
+	assert_non_null(
+		misc_enable_write_check(0x41801, 0x400041801ULL, EFER_BIT_NXE, &skx_misc, &stored));
+	assert_null(misc_enable_write_check(0x400041801ULL, 0x400041801ULL, EFER_BIT_NXE, &skx_misc,
+					    &stored));
+}
+
+#define MSR_MTRR_DEF_TYPE 0x2ffu
+
+/* No fixed ranges and no write-combining in dimvisor's MTRRCAP: FE and type
+ * WC refused with the reserved bits and types. */
+static void mtrr_def_type_values(void **state)
+{
+	(void)state;
+	assert_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0, 0, false, &skx));
+	assert_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x806, 0, false, &skx));	    /* E, WB */
+	assert_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x804, 0, false, &skx));	    /* E, WT */
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x801, 0, false, &skx)); /* WC */
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x802, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x807, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0xc06, 0, false, &skx)); /* FE */
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x1006, 0, false, &skx));
+	assert_non_null(msr_write_check(MSR_MTRR_DEF_TYPE, 0x106, 0, false, &skx));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(debugctl_keeps_lbr_btf_refuses_the_rest),
+		cmocka_unit_test(tsc_aux_takes_32_bits),
+		cmocka_unit_test(misc_enable_resets_and_keeps_writable_bits),
+		cmocka_unit_test(misc_enable_read_only_and_reserved_bits),
+		cmocka_unit_test(mtrr_def_type_values),
 		cmocka_unit_test(xsetbv_accepts_valid_combinations),
 		cmocka_unit_test(xsetbv_refuses_partial_avx512),
 		cmocka_unit_test(xsetbv_refuses_one_mpx_component),

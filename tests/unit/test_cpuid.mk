@@ -1,0 +1,1 @@
+test_cpuid_SRCS := hv/cpuid.c hv/cpu_rules.c
