@@ -140,9 +140,9 @@ void vmx_describe_exit(u32 reason, u64 q, char *buf, size_t len)
 			  ((q >> 4) & 3) == 1 ? "into" : "from", gpr[(q >> 8) & 0xf]);
 		break;
 	case EXIT_IO_INSTRUCTION:
-		ksnprintf(buf, len, "%s%s %lu byte%s %s port 0x%lx", q & (1 << 3) ? "IN" : "OUT",
-			  q & (1 << 4) ? "S" : "", (q & 7) + 1, (q & 7) ? "s" : "",
-			  q & (1 << 3) ? "from" : "to", q >> 16);
+		ksnprintf(buf, len, "%s%s%s %lu byte%s %s port 0x%lx", q & (1 << 5) ? "REP " : "",
+			  q & (1 << 3) ? "IN" : "OUT", q & (1 << 4) ? "S" : "", (q & 7) + 1,
+			  (q & 7) ? "s" : "", q & (1 << 3) ? "from" : "to", q >> 16);
 		break;
 	case EXIT_TASK_SWITCH: { /* SDM Vol. 3C Table 28-2 */
 		static const char *const source[4] = {"CALL", "IRET", "JMP", "IDT task gate"};

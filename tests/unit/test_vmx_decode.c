@@ -164,6 +164,9 @@ static void qualifications_in_words(void **state)
 	(void)state;
 	vmx_describe_exit(30, 0x3f80000, buf, sizeof(buf));
 	assert_string_equal(buf, "OUT 1 byte to port 0x3f8");
+	vmx_describe_exit(30, (0x511ULL << 16) | (1 << 5) | (1 << 4) | (1 << 3) | 1, buf,
+			  sizeof(buf));
+	assert_string_equal(buf, "REP INS 2 bytes from port 0x511");
 	vmx_describe_exit(28, 0x304, buf, sizeof(buf));
 	assert_string_equal(buf, "MOV to CR4 from RBX");
 	vmx_describe_exit(9, 0x80000018, buf, sizeof(buf));
