@@ -27,7 +27,7 @@ static bool read_guest_legacy(void *ctx, u64 gpa, unsigned size, u64 *value)
 }
 
 /* 32-bit and PAE paging: the guest runs in protected mode with paging on. */
-static int gva_to_gpa_legacy(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
+static int gva_translate_legacy(const struct vcpu *v, u64 gva, u32 acc, u64 *gpa, u32 *pf_error)
 {
 	u64 cr4 = vcpu_get(v, VCPU_CR4);
 	struct legacy_paging p = {.cr3 = vcpu_get(v, VCPU_CR3),
@@ -39,9 +39,9 @@ static int gva_to_gpa_legacy(const struct vcpu *v, u64 gva, bool write, u64 *gpa
 				  .ctx = v->mem};
 
 	if (gva >> 32)
-		return -DV_EFAULT;
-	return cr4 & CR4_PAE ? legacy_walk_pae(&p, (u32)gva, write, gpa)
-			     : legacy_walk_32(&p, (u32)gva, write, gpa);
+		return -DV_EINVAL;
+	return cr4 & CR4_PAE ? legacy_walk_pae(&p, (u32)gva, acc, gpa, pf_error)
+			     : legacy_walk_32(&p, (u32)gva, acc, gpa, pf_error);
 }
 
 int gva_guest_tables(const struct vcpu *v, struct walk_tables *t, struct walk_env *env)
@@ -59,18 +59,18 @@ int gva_guest_tables(const struct vcpu *v, struct walk_tables *t, struct walk_en
 	return 0;
 }
 
-int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
+int gva_translate(const struct vcpu *v, u64 gva, u32 acc, u64 *gpa, u32 *pf_error)
 {
 	u64 cr0 = vcpu_get(v, VCPU_CR0), efer = vcpu_get(v, VCPU_EFER);
 
 	if (!(cr0 & CR0_PG)) {
 		if (gva >= (1ULL << 32))
-			return -DV_EFAULT;
+			return -DV_EINVAL;
 		*gpa = gva;
 		return 0;
 	}
 	if (!(efer & EFER_LMA))
-		return gva_to_gpa_legacy(v, gva, write, gpa);
+		return gva_translate_legacy(v, gva, acc, gpa, pf_error);
 
 	struct walk_tables t;
 	struct walk_env env;
@@ -80,10 +80,20 @@ int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
 
 	gva_guest_tables(v, &t, &env);
 	memset(&refs, 0, sizeof(refs));
-	if (walk_x86(&t, gva, write ? WALK_ACC_WRITE : 0, &env, NULL, &refs, &leaf, &f) < 0)
+	if (walk_x86(&t, gva, acc, &env, NULL, &refs, &leaf, &f) < 0) {
+		if (f.kind == WALK_NONCANONICAL)
+			return -DV_EINVAL;
+		if (pf_error)
+			*pf_error = f.error_code;
 		return -DV_EFAULT;
+	}
 	*gpa = leaf.pa;
 	return 0;
+}
+
+int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa)
+{
+	return gva_translate(v, gva, write ? WALK_ACC_WRITE : 0, gpa, NULL) < 0 ? -DV_EFAULT : 0;
 }
 
 /* Translate every page of [gva, gva+len) first, so a failure copies nothing. */

@@ -12,6 +12,12 @@
  * paging in protected mode (hv/legacy_walk.c). -DV_EFAULT for an unmapped or
  * non-canonical address (or tables outside guest RAM). */
 int gva_to_gpa(const struct vcpu *v, u64 gva, bool write, u64 *gpa);
+/* The same for an access as the CPU makes it: acc has WALK_ACC_WRITE and
+ * WALK_ACC_USER (a CPL 3 access). 0 and *gpa; -DV_EFAULT for what the CPU
+ * reports as a #PF, with *pf_error (unless NULL) its error code (SDM Vol. 3A
+ * 4.7); -DV_EINVAL for an address that is no page fault: non-canonical (a
+ * #GP), or above 4 GiB outside IA-32e mode. */
+int gva_translate(const struct vcpu *v, u64 gva, u32 acc, u64 *gpa, u32 *pf_error);
 /* The guest's current 4-level tables (CR3, read from guest RAM only) and
  * paging controls, for the model's walker. -DV_ENOTSUP unless the guest is in
  * IA-32e mode with paging. */

@@ -1,8 +1,8 @@
 #include "hv/io.h"
+#include "hv/string_io.h"
 #include "arch/x86_64/serial.h"
 #include "lib/printf.h"
 #include "lib/string.h"
-#include <dimvisor/exitcodes.h>
 
 struct port_device {
 	u16 base, count;
@@ -290,27 +290,38 @@ static const struct port_device *find_device(u16 port)
 	return NULL;
 }
 
-/* A decoded I/O exit: the port's device, or "no device" (reads all ones). */
+u32 io_port_read(struct vcpu *v, u16 port, unsigned size)
+{
+	const struct port_device *d = find_device(port);
+
+	if (!d)
+		count_unclaimed(port, true);
+	return d && d->in ? d->in(v, port, size) : 0xffffffffu;
+}
+
+void io_port_write(struct vcpu *v, u16 port, unsigned size, u32 val)
+{
+	const struct port_device *d = find_device(port);
+
+	if (d && d->out)
+		d->out(v, port, size, val);
+	else if (!d)
+		count_unclaimed(port, false);
+}
+
+/* A decoded I/O exit: one access to the port (string I/O: hv/string_io.c). */
 void io_handle_exit(struct vcpu *v)
 {
 	const struct vcpu_exit *e = &v->exit;
 	unsigned size = e->io.size;
-	u16 port = e->io.port;
-	const struct port_device *d = find_device(port);
 	u32 mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
 
 	if (e->io.string) {
-		kprintf("\ndimvisor: guest used string I/O (INS/OUTS) on port 0x%x at RIP 0x%lx, "
-			"which dimvisor does not emulate\n",
-			port, vcpu_get(v, VCPU_RIP));
-		vcpu_dump(v);
-		vcpu_stop(v, DV_EXIT_GUEST_FAULT);
+		string_io_handle_exit(v);
 		return;
 	}
 	if (e->io.in) {
-		u32 val = d && d->in ? d->in(v, port, size) : 0xffffffffu;
-		if (!d)
-			count_unclaimed(port, true);
+		u32 val = io_port_read(v, e->io.port, size);
 		/* A 32-bit result zero-extends into RAX, as every 32-bit operation
 		 * does in 64-bit mode (SDM Vol. 1 3.4.1.1); 8 and 16 bits merge. */
 		if (size == 4)
@@ -318,10 +329,7 @@ void io_handle_exit(struct vcpu *v)
 		else
 			v->regs.rax = (v->regs.rax & ~(u64)mask) | (val & mask);
 	} else {
-		if (d && d->out)
-			d->out(v, port, size, (u32)v->regs.rax & mask);
-		else if (!d)
-			count_unclaimed(port, false);
+		io_port_write(v, e->io.port, size, (u32)v->regs.rax & mask);
 	}
 	if (!v->stopped)
 		vcpu_skip_instruction(v);

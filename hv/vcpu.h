@@ -51,6 +51,23 @@ enum vcpu_reg {
 	VCPU_REG_COUNT
 };
 
+/* Segment registers in the SDM's encoding order (ES CS SS DS FS GS), the
+ * order of a segment-override field in an exit's instruction information. */
+enum vcpu_sreg { VCPU_ES, VCPU_CS, VCPU_SS, VCPU_DS, VCPU_FS, VCPU_GS, VCPU_SREG_COUNT };
+
+/* A segment register's hidden part: what the CPU checks an access against
+ * outside 64-bit mode (SDM Vol. 3A 3.4.5, 5.3). */
+struct vcpu_segment {
+	u64 base;
+	u32 limit;	  /* in bytes: the granularity is applied */
+	bool usable;	  /* false: a null selector was loaded (protected mode) */
+	bool code;	  /* a code segment; else data */
+	bool readable;	  /* code: may be read (data always may) */
+	bool writable;	  /* data: may be written (code never may) */
+	bool expand_down; /* data: valid offsets lie above the limit */
+	bool big;	  /* D/B: an expand-down segment ends at 4 GiB, not 64 KiB */
+};
+
 /* A decoded exit. kind says which of the unions is valid. */
 enum vcpu_cr_op { VCPU_CR_MOV_TO, VCPU_CR_MOV_FROM, VCPU_CR_CLTS, VCPU_CR_LMSW };
 
@@ -63,6 +80,10 @@ struct vcpu_exit {
 			u16 port;
 			u8 size; /* 1, 2 or 4 bytes */
 			bool in, string, rep;
+			/* string I/O: the memory operand, when the CPU reports it */
+			u8 addr_size;	     /* 2, 4 or 8 bytes; 0: not reported */
+			enum vcpu_sreg sreg; /* OUTS: DS or the override (INS: always ES) */
+			u64 linear;	     /* linear address of the current element */
 		} io;
 		struct {
 			u8 cr;	/* 0, 3, 4, 8 */
@@ -154,6 +175,8 @@ int vcpu_run(struct vcpu *v);
 u64 vcpu_get(const struct vcpu *v, enum vcpu_reg r);
 void vcpu_set(struct vcpu *v, enum vcpu_reg r, u64 value);
 unsigned vcpu_cpl(const struct vcpu *v);
+/* The hidden part of segment register s, as the CPU holds it now. */
+void vcpu_get_segment(const struct vcpu *v, enum vcpu_sreg s, struct vcpu_segment *seg);
 /* 64-bit mode: IA-32e mode active and a 64-bit code segment (CS.L). */
 bool vcpu_in_64bit_mode(const struct vcpu *v);
 /* Complete the exiting instruction: advance RIP past it. */

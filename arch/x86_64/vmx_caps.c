@@ -13,6 +13,7 @@
 
 /* IA32_VMX_BASIC: SDM Vol. 3D A.1. */
 #define BASIC_TRUE_CTLS	    (1ULL << 55)
+#define BASIC_INS_OUTS_INFO (1ULL << 54) /* SDM Vol. 3D A.1 */
 #define BASIC_MEMTYPE_SHIFT 50
 
 /* Allowed-1 bits (upper 32 bits of the control MSRs). SDM Vol. 3C 25.6. */
@@ -50,6 +51,7 @@ static void read_control_msrs(struct vmx_caps *c)
 	c->revision_id = c->basic & 0x7fffffff;
 	c->vmcs_size = (c->basic >> 32) & 0x1fff;
 	c->true_ctls = c->basic & BASIC_TRUE_CTLS;
+	c->ins_outs_info = c->basic & BASIC_INS_OUTS_INFO;
 	c->pinbased =
 		rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
 	c->procbased = rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS

@@ -17,7 +17,8 @@ struct vmx_caps {
 	u64 basic;	     /* IA32_VMX_BASIC */
 	u32 revision_id;
 	u32 vmcs_size;
-	bool true_ctls; /* bit 55: TRUE_* control MSRs exist */
+	bool true_ctls;	    /* bit 55: TRUE_* control MSRs exist */
+	bool ins_outs_info; /* bit 54: INS/OUTS exits report their operand */
 	u64 pinbased, procbased, procbased2, exit_ctls, entry_ctls; /* allowed0 | allowed1 << 32 */
 	u64 misc, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	u64 ept_vpid_cap; /* IA32_VMX_EPT_VPID_CAP, 0 when neither EPT nor VPID */

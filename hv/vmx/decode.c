@@ -51,6 +51,38 @@ static void decode_io(struct vcpu_exit *e, u64 q)
 	e->io.port = (u16)(q >> 16);
 }
 
+void vmx_decode_string_io(u32 info, struct vcpu_exit *e)
+{
+	/* Instruction information for INS/OUTS: SDM Vol. 3C 28.2.5, Table 28-8.
+	 * Bits 9:7 the address size (0: 16, 1: 32, 2: 64 bits; others unused),
+	 * bits 17:15 the segment register (undefined for INS: ES, always). */
+	static const u8 addr_size[8] = {2, 4, 8};
+	unsigned sreg = (info >> 15) & 7;
+
+	e->io.addr_size = addr_size[(info >> 7) & 7];
+	e->io.sreg = e->io.in ? VCPU_ES : (enum vcpu_sreg)sreg;
+	if (!e->io.in && sreg >= VCPU_SREG_COUNT)
+		e->io.addr_size = 0; /* not a segment: as if not reported */
+}
+
+void vmx_segment_from_ar(u64 base, u32 limit, u32 ar, struct vcpu_segment *seg)
+{
+	/* Access rights: SDM Vol. 3C 25.4.1, Table 25-2 (type 3:0, S 4, DPL 6:5,
+	 * P 7, L 13, D/B 14, G 15, unusable 16); the type's bits: Vol. 3A
+	 * 3.4.5.1, Table 3-1 (bit 3 code; data: 2 expand-down, 1 writable;
+	 * code: 1 readable). The limit field is in bytes already. */
+	bool code = ar & (1u << 3);
+
+	*seg = (struct vcpu_segment){.base = base,
+				     .limit = limit,
+				     .usable = !(ar & (1u << 16)),
+				     .code = code,
+				     .readable = !code || (ar & (1u << 1)),
+				     .writable = !code && (ar & (1u << 1)),
+				     .expand_down = !code && (ar & (1u << 2)),
+				     .big = ar & (1u << 14)};
+}
+
 /* CR-access qualification: SDM Vol. 3C Table 28-3. */
 static void decode_cr(struct vcpu_exit *e, u64 q)
 {
@@ -112,9 +144,9 @@ void vmx_describe_exit(u32 reason, u64 q, char *buf, size_t len)
 			  ((q >> 4) & 3) == 1 ? "into" : "from", gpr[(q >> 8) & 0xf]);
 		break;
 	case EXIT_IO_INSTRUCTION:
-		ksnprintf(buf, len, "%s%s %lu byte%s %s port 0x%lx", q & (1 << 3) ? "IN" : "OUT",
-			  q & (1 << 4) ? "S" : "", (q & 7) + 1, (q & 7) ? "s" : "",
-			  q & (1 << 3) ? "from" : "to", q >> 16);
+		ksnprintf(buf, len, "%s%s%s %lu byte%s %s port 0x%lx", q & (1 << 5) ? "REP " : "",
+			  q & (1 << 3) ? "IN" : "OUT", q & (1 << 4) ? "S" : "", (q & 7) + 1,
+			  (q & 7) ? "s" : "", q & (1 << 3) ? "from" : "to", q >> 16);
 		break;
 	case EXIT_TASK_SWITCH: { /* SDM Vol. 3C Table 28-2 */
 		static const char *const source[4] = {"CALL", "IRET", "JMP", "IDT task gate"};

@@ -88,6 +88,12 @@ static void read_exit(struct vcpu *v, u32 reason)
 		e->nested.gva = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS);
 	if (e->kind == DV_EXIT_KIND_HOST_INTERRUPT) /* acknowledged on exit: SDM 27.2.2 */
 		e->intr.vector = (u8)vmcs_read(VMCS_EXIT_INTR_INFO);
+	if (e->kind == DV_EXIT_KIND_IO && e->io.string) {
+		/* SDM Vol. 3C 28.2.1: the linear address of the memory operand */
+		e->io.linear = vmcs_read(VMCS_GUEST_LINEAR_ADDRESS);
+		if (v->arch->caps->ins_outs_info)
+			vmx_decode_string_io((u32)vmcs_read(VMCS_EXIT_INSTRUCTION_INFO), e);
+	}
 }
 
 void vcpu_exit_describe(const struct vcpu *v, char *buf, size_t len)

@@ -112,6 +112,17 @@ unsigned vcpu_cpl(const struct vcpu *v)
 	return (vmcs_read(VMCS_GUEST_SS_AR) >> 5) & 3; /* CPL = SS.DPL, SDM 25.4.1 */
 }
 
+void vcpu_get_segment(const struct vcpu *v, enum vcpu_sreg s, struct vcpu_segment *seg)
+{
+	/* The guest segment fields follow the SDM's register order, 2 apart. */
+	unsigned off = 2 * (unsigned)s;
+
+	(void)v;
+	vmx_segment_from_ar(vmcs_read(VMCS_GUEST_ES_BASE + off),
+			    (u32)vmcs_read(VMCS_GUEST_ES_LIMIT + off),
+			    (u32)vmcs_read(VMCS_GUEST_ES_AR + off), seg);
+}
+
 bool vcpu_in_64bit_mode(const struct vcpu *v)
 {
 	(void)v;

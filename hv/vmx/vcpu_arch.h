@@ -42,6 +42,11 @@ const struct vmx_caps *vmx_hw_caps(void);
  * details the qualification holds (hv/vmx/decode.c; pure, unit-tested). The
  * nested-fault addresses live in other VMCS fields: the caller adds them. */
 void vmx_decode_exit(u32 basic_reason, u64 qualification, struct vcpu_exit *e);
+/* String I/O: the address size and segment of the memory operand from the
+ * exit's instruction information (valid when IA32_VMX_BASIC bit 54 is set). */
+void vmx_decode_string_io(u32 instruction_info, struct vcpu_exit *e);
+/* A segment's hidden part from its VMCS base, limit and access rights. */
+void vmx_segment_from_ar(u64 base, u32 limit, u32 ar, struct vcpu_segment *seg);
 /* Describe a VMX exit reason and qualification in words (hv/vmx/decode.c). */
 void vmx_describe_exit(u32 reason, u64 qualification, char *buf, size_t len);
 

@@ -70,6 +70,69 @@ static void io_qualification(void **state)
 	assert_int_equal(e.qualification, (0xe9ULL << 16) | (1 << 5) | (1 << 4) | 3);
 }
 
+static void string_io_instruction_info(void **state)
+{
+	(void)state;
+	/* REP OUTSB with a GS override and 32-bit addresses: bits 9:7 = 1, 17:15 = 5 */
+	vmx_decode_exit(30, (0x3f8ULL << 16) | (1 << 5) | (1 << 4), &e);
+	vmx_decode_string_io((5u << 15) | (1u << 7), &e);
+	assert_int_equal(e.io.addr_size, 4);
+	assert_int_equal(e.io.sreg, VCPU_GS);
+	/* OUTSW, 64-bit addresses, DS */
+	vmx_decode_exit(30, (0xe9ULL << 16) | (1 << 4) | 1, &e);
+	vmx_decode_string_io((3u << 15) | (2u << 7), &e);
+	assert_int_equal(e.io.addr_size, 8);
+	assert_int_equal(e.io.sreg, VCPU_DS);
+	/* 16-bit addresses */
+	vmx_decode_string_io(3u << 15, &e);
+	assert_int_equal(e.io.addr_size, 2);
+	/* INS: the segment field is undefined, the operand is ES:rDI */
+	vmx_decode_exit(30, (0x511ULL << 16) | (1 << 4) | (1 << 3), &e);
+	vmx_decode_string_io((3u << 15) | (1u << 7), &e);
+	assert_int_equal(e.io.sreg, VCPU_ES);
+	assert_int_equal(e.io.addr_size, 4);
+	/* values the SDM leaves unused read as "not reported" */
+	vmx_decode_exit(30, (0xe9ULL << 16) | (1 << 4), &e);
+	vmx_decode_string_io(3u << 7, &e);
+	assert_int_equal(e.io.addr_size, 0);
+	vmx_decode_string_io((6u << 15) | (1u << 7), &e);
+	assert_int_equal(e.io.addr_size, 0);
+}
+
+static void segment_access_rights(void **state)
+{
+	struct vcpu_segment s;
+
+	(void)state;
+	/* flat 32-bit data: type 3 (RW, accessed), S, P, D/B, G */
+	vmx_segment_from_ar(0, 0xffffffff, 0xc093, &s);
+	assert_true(s.usable);
+	assert_false(s.code);
+	assert_true(s.readable);
+	assert_true(s.writable);
+	assert_false(s.expand_down);
+	assert_true(s.big);
+	assert_int_equal(s.limit, 0xffffffff);
+	/* 16-bit expand-down read-only data at 0x1000: type 5 */
+	vmx_segment_from_ar(0x1000, 0xfff, 0x95, &s);
+	assert_int_equal(s.base, 0x1000);
+	assert_true(s.expand_down);
+	assert_false(s.writable);
+	assert_false(s.big);
+	/* execute-only code (type 9) and execute/read code (type 0xb) */
+	vmx_segment_from_ar(0, 0xffffffff, 0xc099, &s);
+	assert_true(s.code);
+	assert_false(s.readable);
+	assert_false(s.writable);
+	assert_false(s.expand_down);
+	vmx_segment_from_ar(0, 0xffffffff, 0xa09b, &s);
+	assert_true(s.readable);
+	assert_false(s.writable);
+	/* a null selector: the unusable bit */
+	vmx_segment_from_ar(0, 0, 0x10000, &s);
+	assert_false(s.usable);
+}
+
 static void cr_qualification(void **state)
 {
 	(void)state;
@@ -115,6 +178,9 @@ static void qualifications_in_words(void **state)
 	(void)state;
 	vmx_describe_exit(30, 0x3f80000, buf, sizeof(buf));
 	assert_string_equal(buf, "OUT 1 byte to port 0x3f8");
+	vmx_describe_exit(30, (0x511ULL << 16) | (1 << 5) | (1 << 4) | (1 << 3) | 1, buf,
+			  sizeof(buf));
+	assert_string_equal(buf, "REP INS 2 bytes from port 0x511");
 	vmx_describe_exit(28, 0x304, buf, sizeof(buf));
 	assert_string_equal(buf, "MOV to CR4 from RBX");
 	vmx_describe_exit(9, 0x80000018, buf, sizeof(buf));
@@ -128,6 +194,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reasons_map_to_kinds),
 		cmocka_unit_test(io_qualification),
+		cmocka_unit_test(string_io_instruction_info),
+		cmocka_unit_test(segment_access_rights),
 		cmocka_unit_test(cr_qualification),
 		cmocka_unit_test(ept_violation_qualification),
 		cmocka_unit_test(qualifications_in_words),
