@@ -40,6 +40,7 @@ static const struct test_case test_table[] = {
 	{"apic", "platform", test_apic, false, false, false},
 	{"x2apic", "platform", test_x2apic, false, false, false},
 	{"apic-odd", NULL, test_apic_odd, true, false, true},
+	{"modules", NULL, test_modules, false, false, true},
 	{"memory", NULL, test_memory, false, false, false},
 	{"isolation", NULL, test_isolation, true, true, false},
 	{"apic-init", NULL, test_apic_init, true, true, true},

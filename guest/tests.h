@@ -78,6 +78,7 @@ void test_apic_odd(struct test *t);
 void test_apic_init(struct test *t);
 void test_hlt_forever(struct test *t);
 void test_apic_unemulated(struct test *t);
+void test_modules(struct test *t);
 /* DV_HC_SEGMENT_INFO into *i, checked to fill the whole struct. */
 bool test_segment_info(struct test *t, struct dv_segment_info *i);
 /* gseg=: the leaf level (1..3) of the primary region test_gseg maps. */
