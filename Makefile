@@ -90,6 +90,8 @@ TEST_GUESTS := $(patsubst tests/guests/%.asm,$(BUILD)/tests/guests/%.elf,$(wildc
 # Broken images for the loader's error paths: an ELF cut inside its segment data.
 TEST_GUESTS += $(BUILD)/tests/guests/truncated.elf
 TARGETS += $(TEST_GUESTS)
+# A boot module too big for a guest with mem=2M (the loader's "does not fit").
+TARGETS += $(BUILD)/tests/modules/2m.bin
 ifneq ($(wildcard tools/qtrace.d/*.c),)
 TARGETS += $(BUILD)/qtrace.so
 endif
@@ -148,6 +150,10 @@ $(BUILD)/tests/guests/%.elf: tests/guests/%.asm
 
 $(BUILD)/tests/guests/truncated.elf: $(BUILD)/tests/guests/bad-msr.elf
 	$(Q)head -c 4200 $< >$@
+
+$(BUILD)/tests/modules/2m.bin:
+	@mkdir -p $(dir $@)
+	$(Q)head -c 2097152 /dev/zero | tr '\0' M >$@
 
 # Host objects: tests (sanitized) and tools (optimised) are built apart.
 $(BUILD)/host-test/%.o: %.c

@@ -48,12 +48,52 @@ static int add_region(struct boot_info *bi, u64 base, u64 length, u32 type, char
 	return 0;
 }
 
+static int add_module(struct boot_info *bi, u64 start, u64 end, const char *cmdline,
+		      size_t cmdline_max, char *err, size_t errlen)
+{
+	if (bi->nmodules == BOOT_MODULES_MAX) {
+		ksnprintf(err, errlen, "more than %u boot modules", BOOT_MODULES_MAX);
+		return -DV_EINVAL;
+	}
+	if (end < start) {
+		ksnprintf(err, errlen, "module %u ends (0x%lx) before it starts (0x%lx)",
+			  bi->nmodules, end, start);
+		return -DV_EINVAL;
+	}
+	struct boot_module *m = &bi->modules[bi->nmodules++];
+
+	m->start = start;
+	m->end = end;
+	copy_string(m->cmdline, sizeof(m->cmdline), cmdline ? cmdline : "", cmdline_max);
+	return 0;
+}
+
+/* 3.3: mods_count entries of 16 bytes at mods_addr; a string address of 0
+ * means no command line. */
+static int mb1_modules(const struct mb1_info *mi, struct boot_info *bi, char *err, size_t errlen)
+{
+	const struct mb1_module *mod = (const struct mb1_module *)(u64)mi->mods_addr;
+	int rc = 0;
+
+	for (u32 i = 0; rc == 0 && i < mi->mods_count; i++)
+		rc = add_module(bi, mod[i].mod_start, mod[i].mod_end,
+				mod[i].string ? (const char *)(u64)mod[i].string : "",
+				BOOT_MODULE_CMDLINE_MAX, err, errlen);
+	return rc;
+}
+
 static int mb1_parse(u64 info, struct boot_info *bi, char *err, size_t errlen)
 {
 	const struct mb1_info *mi = (const struct mb1_info *)info;
 	int rc = 0;
 
 	bi->protocol = PROTOCOL_MB1;
+	bi->info_start = info;
+	bi->info_end = info + sizeof(*mi);
+	if (mi->flags & MB1_INFO_MODS)
+		rc = mb1_modules(mi, bi, err, errlen);
+	if (rc)
+		return rc;
 	if (mi->flags & MB1_INFO_CMDLINE)
 		copy_string(bi->cmdline, sizeof(bi->cmdline), (const char *)(u64)mi->cmdline,
 			    BOOT_CMDLINE_MAX);
@@ -122,6 +162,8 @@ static int mb2_parse(u64 info, struct boot_info *bi, char *err, size_t errlen)
 		ksnprintf(err, errlen, "multiboot2 information is %u bytes long", mi->total_size);
 		return -DV_EINVAL;
 	}
+	bi->info_start = info;
+	bi->info_end = info + mi->total_size;
 	for (u64 off = sizeof(*mi); rc == 0;) {
 		const struct mb2_tag *tag = (const struct mb2_tag *)(info + off);
 
@@ -156,6 +198,18 @@ static int mb2_parse(u64 info, struct boot_info *bi, char *err, size_t errlen)
 		case MB2_TAG_BOOT_LOADER_NAME:
 			copy_string(bi->loader, sizeof(bi->loader), payload, payload_len);
 			break;
+		case MB2_TAG_MODULE: {
+			const struct mb2_tag_module *mod = (const struct mb2_tag_module *)tag;
+
+			if (tag->size < sizeof(*mod)) {
+				ksnprintf(err, errlen, "module tag at offset %lu is %u bytes long",
+					  off, tag->size);
+				return -DV_EINVAL;
+			}
+			rc = add_module(bi, mod->mod_start, mod->mod_end, mod->cmdline,
+					tag->size - sizeof(*mod), err, errlen);
+			break;
+		}
 		case MB2_TAG_MMAP:
 			have_map = true;
 			rc = mb2_mmap((const struct mb2_tag_mmap *)tag, bi, err, errlen);
@@ -256,6 +310,10 @@ void bootinfo_print(const struct boot_info *bi)
 	}
 	kprintf("guest: RAM %lu MiB (%lu bytes) in %u regions, top 0x%lx\n",
 		(u64)(bi->ram_bytes / MiB), bi->ram_bytes, nram, bi->ram_top);
+	for (unsigned i = 0; i < bi->nmodules; i++)
+		kprintf("guest: module %u at 0x%lx-0x%lx (%lu bytes) \"%s\"\n", i,
+			bi->modules[i].start, bi->modules[i].end,
+			bi->modules[i].end - bi->modules[i].start, bi->modules[i].cmdline);
 }
 
 u64 bootinfo_gap_start(const struct boot_info *bi)

@@ -1,20 +1,29 @@
 /* What the guest keeps of its multiboot information: the command line, the
- * loader's name and the memory map. Everything is copied out of the loader's
- * structures at once, so the memory they occupy may be reused (page tables,
- * the memory test). */
+ * loader's name, the memory map and the boot modules. Everything is copied
+ * out of the loader's structures at once, so the memory they occupy may be
+ * reused (page tables, the memory test); the modules' bytes stay where they
+ * are, and paging.c puts its tables after them. */
 #ifndef GUEST_BOOTINFO_H
 #define GUEST_BOOTINFO_H
 
 #include <dimvisor/types.h>
 
-#define BOOT_REGIONS_MAX 128
-#define BOOT_CMDLINE_MAX 512
-#define BOOT_LOADER_MAX	 64
-#define BOOT_RAM_TYPE	 1 /* "available" in Multiboot 1 and 2 (and E820) */
+#define BOOT_REGIONS_MAX	128
+#define BOOT_CMDLINE_MAX	512
+#define BOOT_LOADER_MAX		64
+#define BOOT_RAM_TYPE		1 /* "available" in Multiboot 1 and 2 (and E820) */
+#define BOOT_MODULES_MAX	16
+#define BOOT_MODULE_CMDLINE_MAX 256
 
 struct boot_region {
 	u64 base, length;
 	u32 type;
+};
+
+/* A boot module: its bytes lie at [start, end). */
+struct boot_module {
+	u64 start, end;
+	char cmdline[BOOT_MODULE_CMDLINE_MAX]; /* cut to fit, always terminated */
 };
 
 struct boot_info {
@@ -26,6 +35,9 @@ struct boot_info {
 	struct boot_region regions[BOOT_REGIONS_MAX]; /* sorted by base, none empty */
 	u64 ram_bytes; /* sum of the lengths of the available regions */
 	u64 ram_top;   /* end of the highest available region */
+	unsigned nmodules;
+	struct boot_module modules[BOOT_MODULES_MAX];
+	u64 info_start, info_end; /* the information structure (Multiboot 1: its fixed part) */
 };
 
 /* Copy the boot information at physical address info (identity-mapped), given

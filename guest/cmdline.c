@@ -72,7 +72,8 @@ static void key_names(char *buf, size_t len)
 		used += ksnprintf(buf + used, len - used, "%s%s", i ? " " : "", keys[i].name);
 }
 
-int cmdline_parse(const char *cmdline, struct guest_options *opt, char *err, size_t errlen)
+int cmdline_parse(const char *cmdline, bool image_name_first, struct guest_options *opt, char *err,
+		  size_t errlen)
 {
 	struct guest_options scratch = {.tests = tests_all(), .gseg_level = 2};
 	const char *cursor = cmdline, *tok;
@@ -85,10 +86,10 @@ int cmdline_parse(const char *cmdline, struct guest_options *opt, char *err, siz
 		unsigned k;
 		int rc;
 
+		if (first && image_name_first)
+			continue;
 		while (keylen < len && tok[keylen] != '=')
 			keylen++;
-		if (keylen == len && first)
-			continue; /* the image's name */
 		for (k = 0; keylen < len && k < ARRAY_SIZE(keys); k++)
 			if (strlen(keys[k].name) == keylen &&
 			    memcmp(keys[k].name, tok, keylen) == 0)

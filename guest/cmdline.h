@@ -1,9 +1,9 @@
 /* The guest's command line: "key=value" tokens. Keys: test=NAME[,NAME...]
  * (default test=all), gseg=4k|2m|1g (the pages of the primary region the
- * guest segment covers, default 2m). A first token without '=' is the image's name (QEMU
- * -kernel passes the file name, GRUB module lines and dimvisor a name such as
- * "guest") and is skipped. An unknown key or test name, or a key given twice,
- * is an error. */
+ * guest segment covers, default 2m). GRUB and dimvisor pass exactly the
+ * arguments given; QEMU -kernel puts the image's file name first, which the
+ * caller says with image_name_first and which is then skipped. An unknown key
+ * or test name, a word without '=', or a key given twice is an error. */
 #ifndef GUEST_CMDLINE_H
 #define GUEST_CMDLINE_H
 
@@ -17,6 +17,7 @@ struct guest_options {
 
 /* Parse cmdline into *opt. Returns 0, or -DV_EINVAL with a message naming the
  * bad token and the accepted values in err. *opt is untouched on error. */
-int cmdline_parse(const char *cmdline, struct guest_options *opt, char *err, size_t errlen);
+int cmdline_parse(const char *cmdline, bool image_name_first, struct guest_options *opt, char *err,
+		  size_t errlen);
 
 #endif

@@ -13,6 +13,7 @@
 #include "guest/tests.h"
 #include "guest/usermode.h"
 #include "lib/printf.h"
+#include "lib/string.h"
 
 #define ERR_MAX 512
 
@@ -53,7 +54,8 @@ void guest_main(u32 magic, u32 info)
 		guest_exit(GUEST_EXIT_BAD_BOOT);
 	}
 	bootinfo_print(&boot);
-	if (cmdline_parse(boot.cmdline, &opt, err, sizeof(err))) {
+	/* QEMU -kernel's command line starts with the image's file name. */
+	if (cmdline_parse(boot.cmdline, strcmp(boot.loader, "qemu") == 0, &opt, err, sizeof(err))) {
 		kprintf("guest: bad command line: %s\n", err);
 		guest_exit(GUEST_EXIT_BAD_CMDLINE);
 	}

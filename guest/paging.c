@@ -146,11 +146,23 @@ u64 paging_reserved_end(void)
 	return next_table;
 }
 
-/* Tables go into the RAM right after the image, below 4 GiB (the boot map
- * must reach them until CR3 switches). */
+/* The end of the image and of the boot modules that lie after it (GRUB and
+ * dimvisor put them there), whose bytes must outlive the page tables. */
+static u64 image_and_modules_end(const struct boot_info *bi)
+{
+	u64 end = (u64)__image_end;
+
+	for (unsigned i = 0; i < bi->nmodules; i++)
+		if (bi->modules[i].end > end && bi->modules[i].start < PAGING_LOW_IDENTITY)
+			end = bi->modules[i].end;
+	return end;
+}
+
+/* Tables go into the RAM right after the image and its modules, below 4 GiB
+ * (the boot map must reach them until CR3 switches). */
 static int find_table_room(const struct boot_info *bi, char *err, size_t errlen)
 {
-	u64 start = ALIGN_UP((u64)__image_end, PAGE_SIZE);
+	u64 start = ALIGN_UP(image_and_modules_end(bi), PAGE_SIZE);
 
 	for (unsigned i = 0; i < bi->nregions; i++) {
 		const struct boot_region *r = &bi->regions[i];
@@ -162,8 +174,9 @@ static int find_table_room(const struct boot_info *bi, char *err, size_t errlen)
 		table_limit = ALIGN_DOWN(end, PAGE_SIZE);
 		return 0;
 	}
-	ksnprintf(err, errlen, "the image ends at 0x%lx, outside the RAM in the memory map",
-		  (u64)__image_end);
+	ksnprintf(err, errlen,
+		  "the image (and its modules) end at 0x%lx, outside the RAM in the memory map",
+		  image_and_modules_end(bi));
 	return -DV_EINVAL;
 }
 

@@ -6,7 +6,8 @@
  * (the hypercall tests pass buffers that cross the end of RAM, and the
  * isolation test touches the page past it: the guest must not fault first).
  * Large pages are 1 GiB when CPUID says the CPU has them, else 2 MiB.
- * Page-table pages come from the RAM right after the image. */
+ * Page-table pages come from the RAM right after the image and the boot
+ * modules that follow it. */
 #ifndef GUEST_PAGING_H
 #define GUEST_PAGING_H
 

@@ -48,6 +48,7 @@ static const struct test_case test_table[] = {
 	{"misc-enable", "cpu", test_misc_enable, true, false, true},
 	{"mtrr", "cpu", test_mtrr, false, false, true},
 	{"cpuid-msrs", "cpu", test_cpuid_msrs, true, false, true},
+	{"modules", NULL, test_modules, false, false, true},
 	{"memory", NULL, test_memory, false, false, false},
 	{"isolation", NULL, test_isolation, true, true, false},
 	{"apic-init", NULL, test_apic_init, true, true, true},

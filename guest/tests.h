@@ -86,6 +86,7 @@ void test_tsc(struct test *t);
 void test_misc_enable(struct test *t);
 void test_mtrr(struct test *t);
 void test_cpuid_msrs(struct test *t);
+void test_modules(struct test *t);
 /* DV_HC_SEGMENT_INFO into *i, checked to fill the whole struct. */
 bool test_segment_info(struct test *t, struct dv_segment_info *i);
 /* gseg=: the leaf level (1..3) of the primary region test_gseg maps. */

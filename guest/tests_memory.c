@@ -3,7 +3,7 @@
  * anything catches two guest-physical pages that share one backing page
  * (the later write would show in the earlier page). Covers every available
  * region of the memory map, on both sides of the I/O gap, except the image
- * and the page tables after it. */
+ * and the boot modules and page tables after it. */
 #include <dimvisor/types.h>
 #include "arch/x86_64/pte.h"
 #include "guest/paging.h"
@@ -103,7 +103,7 @@ void test_memory(struct test *t)
 		   "the map has RAM above 4 GiB, none was tested");
 	test_note(t,
 		  "%lu pages (%lu MiB) checked in %u ranges: %lu below 4 GiB, %lu above; "
-		  "skipped 0x%lx-0x%lx (image and page tables)",
+		  "skipped 0x%lx-0x%lx (image, modules and page tables)",
 		  pages, (u64)(pages * PAGE_SIZE / MiB), n, c.below_4g, c.above_4g, reserved_start,
 		  reserved_end - 1);
 }

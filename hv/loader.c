@@ -5,7 +5,21 @@
 #include <dimvisor/errno.h>
 #include <dimvisor/multiboot.h>
 
-#define INFO_MAX 4096 /* the multiboot information we build fits one page */
+/* The largest multiboot information we build, with every command line at its
+ * longest: Multiboot 1 (the fixed part, the map, the module list, strings) or
+ * Multiboot 2 (a tag per item, with its header and padding). */
+#define INFO_MB1_MAX                                                                               \
+	(ALIGN_UP(sizeof(struct mb1_info), 8) +                                                    \
+	 GUEST_MAX_RAM_RANGES * sizeof(struct mb1_mmap_entry) +                                    \
+	 LOADER_MAX_MODULES * sizeof(struct mb1_module) + sizeof(LOADER_NAME) +                    \
+	 (LOADER_MAX_MODULES + 1) * LOADER_MAX_CMDLINE)
+#define INFO_TAG_MAX(body) ALIGN_UP(8 + (body), 8)
+#define INFO_MB2_MAX                                                                               \
+	(sizeof(struct mb2_info) + INFO_TAG_MAX(LOADER_MAX_CMDLINE) +                              \
+	 INFO_TAG_MAX(sizeof(LOADER_NAME)) + INFO_TAG_MAX(8) +                                     \
+	 INFO_TAG_MAX(8 + GUEST_MAX_RAM_RANGES * sizeof(struct mb2_mmap_entry)) +                  \
+	 LOADER_MAX_MODULES * INFO_TAG_MAX(8 + LOADER_MAX_CMDLINE) + INFO_TAG_MAX(0))
+#define INFO_MAX (INFO_MB1_MAX > INFO_MB2_MAX ? INFO_MB1_MAX : INFO_MB2_MAX)
 
 struct load_ctx {
 	const struct loader_target *t;
@@ -194,10 +208,11 @@ static int load_multiboot1(struct load_ctx *c, u64 off, u64 *entry)
 }
 
 /* A required information request may name only what dimvisor provides:
- * command line, boot loader name, basic meminfo, memory map. Spec 3.1.4. */
+ * command line, modules, boot loader name, basic meminfo, memory map. Spec
+ * 3.1.4. */
 static int check_info_request(struct load_ctx *c, u64 t, u32 size)
 {
-	static const u32 provided[] = {MB2_TAG_CMDLINE, MB2_TAG_BOOT_LOADER_NAME,
+	static const u32 provided[] = {MB2_TAG_CMDLINE, MB2_TAG_MODULE, MB2_TAG_BOOT_LOADER_NAME,
 				       MB2_TAG_BASIC_MEMINFO, MB2_TAG_MMAP};
 
 	for (u64 o = 8; o + 4 <= size; o += 4) {
@@ -285,7 +300,16 @@ static u32 mem_upper_kib(const struct loader_target *t)
 	return t->ram[0].len > MiB ? (u32)(MIN(t->ram[0].len - MiB, 0xffffffffULL * KiB) >> 10) : 0;
 }
 
-static u64 build_mb1_info(const struct loader_target *t, u8 *buf, u64 gpa, const char *cmdline)
+/* What the information lists about the modules: each one's bytes and
+ * command line, and where it was copied (0 while only its size is wanted). */
+struct info_modules {
+	const struct loader_module *mods;
+	const u64 *gpa;
+	unsigned n;
+};
+
+static u64 build_mb1_info(const struct loader_target *t, u8 *buf, u64 gpa, const char *cmdline,
+			  const struct info_modules *m)
 {
 	struct mb1_info *info = (struct mb1_info *)buf;
 	u64 pos = ALIGN_UP(sizeof(*info), 8);
@@ -302,6 +326,20 @@ static u64 build_mb1_info(const struct loader_target *t, u8 *buf, u64 gpa, const
 	info->mmap_addr = (u32)(gpa + pos);
 	info->mmap_length = t->nram * sizeof(*e);
 	pos += info->mmap_length;
+	if (m->n) {
+		struct mb1_module *mod = (struct mb1_module *)(buf + pos);
+
+		info->flags |= MB1_INFO_MODS;
+		info->mods_count = m->n;
+		info->mods_addr = (u32)(gpa + pos);
+		pos += m->n * sizeof(*mod);
+		for (unsigned i = 0; i < m->n; i++) {
+			mod[i] = (struct mb1_module){.mod_start = (u32)m->gpa[i],
+						     .mod_end = (u32)(m->gpa[i] + m->mods[i].len),
+						     .string = (u32)(gpa + pos)};
+			pos += strlcpy((char *)buf + pos, m->mods[i].cmdline, INFO_MAX - pos) + 1;
+		}
+	}
 	info->boot_loader_name = (u32)(gpa + pos);
 	pos += strlcpy((char *)buf + pos, LOADER_NAME, INFO_MAX - pos) + 1;
 	info->cmdline = (u32)(gpa + pos);
@@ -320,7 +358,22 @@ static u64 mb2_put_tag(u8 *buf, u64 pos, u32 type, const void *body, u32 len)
 	return ALIGN_UP(pos + 8 + len, MB2_INFO_ALIGN);
 }
 
-static u64 build_mb2_info(const struct loader_target *t, u8 *buf, const char *cmdline)
+/* Multiboot2 3.6.6: mod_start, mod_end, then the command line. */
+static u64 mb2_put_module_tag(u8 *buf, u64 pos, u64 gpa, const struct loader_module *mod)
+{
+	struct mb2_tag_module *tag = (struct mb2_tag_module *)(buf + pos);
+	u32 len = (u32)strlen(mod->cmdline) + 1;
+
+	tag->type = MB2_TAG_MODULE;
+	tag->size = sizeof(*tag) + len;
+	tag->mod_start = (u32)gpa;
+	tag->mod_end = (u32)(gpa + mod->len);
+	memcpy(tag->cmdline, mod->cmdline, len);
+	return ALIGN_UP(pos + tag->size, MB2_INFO_ALIGN);
+}
+
+static u64 build_mb2_info(const struct loader_target *t, u8 *buf, const char *cmdline,
+			  const struct info_modules *m)
 {
 	u64 pos = sizeof(struct mb2_info);
 	u32 meminfo[2] = {mem_lower_kib(t), mem_upper_kib(t)};
@@ -340,37 +393,109 @@ static u64 build_mb2_info(const struct loader_target *t, u8 *buf, const char *cm
 	}
 	pos = mb2_put_tag(buf, pos, MB2_TAG_MMAP, mmap,
 			  8 + t->nram * sizeof(struct mb2_mmap_entry));
+	for (unsigned i = 0; i < m->n; i++)
+		pos = mb2_put_module_tag(buf, pos, m->gpa[i], &m->mods[i]);
 	pos = mb2_put_tag(buf, pos, MB2_TAG_END, NULL, 0);
 	((struct mb2_info *)buf)->total_size = (u32)pos;
 	((struct mb2_info *)buf)->reserved = 0;
 	return pos;
 }
 
-/* Place the information on the first page after the image, as GRUB does. */
-static int write_info(struct load_ctx *c, struct guest_boot *b, const char *cmdline)
+static u64 build_info(const struct load_ctx *c, const struct guest_boot *b, u8 *buf, u64 gpa,
+		      const char *cmdline, const struct info_modules *m)
+{
+	memset(buf, 0, INFO_MAX);
+	if (b->kind == BOOT_MULTIBOOT2)
+		return build_mb2_info(c->t, buf, cmdline, m);
+	return build_mb1_info(c->t, buf, gpa, cmdline, m);
+}
+
+/* The first page-aligned gPA at or above from where len bytes fit in one
+ * RAM range below 4 GiB (Multiboot module addresses are 32-bit), or ~0. */
+static u64 find_module_room(const struct loader_target *t, u64 from, u64 len)
+{
+	for (unsigned i = 0; i < t->nram; i++) {
+		const struct guest_range *r = &t->ram[i];
+		u64 at = ALIGN_UP(MAX(from, r->gpa), PAGE_SIZE);
+		u64 end = MIN(r->gpa + r->len, 4 * GiB);
+
+		if (at <= end && len <= end - at)
+			return at;
+	}
+	return ~0ULL;
+}
+
+/* Copy the modules in order, each on a page boundary after the previous one. */
+static int place_modules(struct load_ctx *c, struct guest_boot *b, const struct loader_module *mods,
+			 unsigned n, u64 from)
+{
+	for (unsigned i = 0; i < n; i++) {
+		u64 at = find_module_room(c->t, from, mods[i].len);
+
+		if (at == ~0ULL)
+			return fail(
+				c, -DV_ERANGE,
+				"guest module %u (\"%s\", %lu KiB) does not fit in guest RAM below "
+				"4 GiB after 0x%lx (use a larger mem=)",
+				i, mods[i].cmdline, (u64)(ALIGN_UP(mods[i].len, KiB) >> 10), from);
+		if (c->t->write(c->t->ctx, at, mods[i].data, mods[i].len) < 0)
+			return fail(c, -DV_ERANGE, "guest module %u: guest memory write failed", i);
+		b->module_gpa[i] = at;
+		from = ALIGN_UP(at + mods[i].len, PAGE_SIZE);
+	}
+	b->free_gpa = from;
+	return 0;
+}
+
+/* Place the information on the first page after the image, as GRUB does, and
+ * the modules after it. Its size does not depend on where the modules land:
+ * it is built once for its size, then again with their addresses. */
+static int write_info_and_modules(struct load_ctx *c, struct guest_boot *b, const char *cmdline,
+				  const struct loader_module *mods, unsigned n)
 {
 	static u8 buf[INFO_MAX];
 	u64 gpa = ALIGN_UP(c->hi, PAGE_SIZE), len;
+	struct info_modules m = {.mods = mods, .gpa = b->module_gpa, .n = n};
+	int rc;
 
-	memset(buf, 0, sizeof(buf));
-	if (b->kind == BOOT_MULTIBOOT2)
-		len = build_mb2_info(c->t, buf, cmdline);
-	else
-		len = build_mb1_info(c->t, buf, gpa, cmdline);
+	len = build_info(c, b, buf, gpa, cmdline, &m);
 	if (gpa + len > 4 * GiB || !is_ram(c->t, gpa, len))
 		return fail(c, -DV_ERANGE,
 			    "no guest RAM after the image (ends at 0x%lx) for the multiboot "
 			    "information (use a larger mem=)",
 			    c->hi);
+	rc = place_modules(c, b, mods, n, ALIGN_UP(gpa + len, PAGE_SIZE));
+	if (rc < 0)
+		return rc;
+	build_info(c, b, buf, gpa, cmdline, &m);
 	if (c->t->write(c->t->ctx, gpa, buf, len) < 0)
 		return fail(c, -DV_ERANGE, "writing the multiboot information failed");
 	b->info_gpa = gpa;
-	b->free_gpa = ALIGN_UP(gpa + len, PAGE_SIZE);
+	b->info_len = len;
+	return 0;
+}
+
+/* A module list the information can hold: at most LOADER_MAX_MODULES, each
+ * with bytes and a command line within bounds. */
+static int check_modules(struct load_ctx *c, const struct loader_module *mods, unsigned n)
+{
+	if (n > LOADER_MAX_MODULES || (n && !mods))
+		return fail(c, -DV_EINVAL, "%u modules for the guest (at most %d)", n,
+			    LOADER_MAX_MODULES);
+	for (unsigned i = 0; i < n; i++) {
+		if (!mods[i].cmdline || strlen(mods[i].cmdline) >= LOADER_MAX_CMDLINE)
+			return fail(c, -DV_EINVAL,
+				    "guest module %u: no command line, or one longer than %d bytes",
+				    i, LOADER_MAX_CMDLINE - 1);
+		if (!mods[i].data && mods[i].len)
+			return fail(c, -DV_EINVAL, "guest module %u has no bytes", i);
+	}
 	return 0;
 }
 
 int loader_load(const struct loader_target *t, const u8 *image, u64 len, const char *cmdline,
-		struct guest_boot *b, char *err, size_t errlen)
+		const struct loader_module *mods, unsigned nmods, struct guest_boot *b, char *err,
+		size_t errlen)
 {
 	struct load_ctx c = {.t = t,
 			     .image = image,
@@ -393,6 +518,9 @@ int loader_load(const struct loader_target *t, const u8 *image, u64 len, const c
 	if (strlen(cmdline) >= LOADER_MAX_CMDLINE)
 		return fail(&c, -DV_EINVAL, "guest command line longer than %d bytes",
 			    LOADER_MAX_CMDLINE - 1);
+	rc = check_modules(&c, mods, nmods);
+	if (rc < 0)
+		return rc;
 	if (find_header(&c, MB2_HEADER_MAGIC, MB2_HEADER_SEARCH, MB2_HEADER_ALIGN,
 			sizeof(struct mb2_header), &off)) {
 		b->kind = BOOT_MULTIBOOT2;
@@ -426,11 +554,16 @@ int loader_load(const struct loader_target *t, const u8 *image, u64 len, const c
 	b->entry = entry;
 	b->load_lo = c.lo;
 	b->load_hi = c.hi;
+	if (b->kind == BOOT_ELF64 && nmods)
+		return fail(&c, -DV_ENOTSUP,
+			    "a plain ELF64 guest gets no multiboot information, so it cannot be "
+			    "given modules (%u given)",
+			    nmods);
 	if (b->kind == BOOT_ELF64) {
 		b->free_gpa = ALIGN_UP(c.hi, PAGE_SIZE);
 		return 0;
 	}
-	return write_info(&c, b, cmdline);
+	return write_info_and_modules(&c, b, cmdline, mods, nmods);
 }
 
 const char *loader_kind_name(enum guest_boot_kind kind)

@@ -148,5 +148,5 @@ void dv_main(u64 magic, u64 info_phys)
 			"module2 line, QEMU -initrd, tools/dimvisor-run --guest FILE)\n");
 		platform_exit(DV_EXIT_BAD_GUEST);
 	}
-	platform_exit(vm_run(&boot_info.modules[0], &config, hw));
+	platform_exit(vm_run(boot_info.modules, boot_info.nmodules, &config, hw));
 }

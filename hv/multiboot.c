@@ -560,6 +560,38 @@ static int mb2_parse(struct parser *p, u64 phys)
 }
 
 /* ---------------------------------------------------------------------------
+ * Module command lines as GRUB gives them.
+ * ------------------------------------------------------------------------- */
+
+static bool string_is(const char *s, const char *want)
+{
+	while (*s && *s == *want) {
+		s++;
+		want++;
+	}
+	return *s == *want;
+}
+
+/* QEMU -kernel puts a module's whole -initrd entry, its file name first, in
+ * the module's command line (hw/i386/multiboot.c); GRUB 2 passes only what
+ * follows the file name. Drop QEMU's name and the spaces after it, so that a
+ * module's command line (the guest's, for module 0) is the same under both. */
+static void drop_qemu_module_file_names(struct boot_info *out)
+{
+	if (out->protocol != 1 || !string_is(out->loader_name, "qemu"))
+		return;
+	for (unsigned i = 0; i < out->nmodules; i++) {
+		const char *c = out->modules[i].cmdline;
+
+		while (*c && *c != ' ')
+			c++;
+		while (*c == ' ')
+			c++;
+		out->modules[i].cmdline = c;
+	}
+}
+
+/* ---------------------------------------------------------------------------
  * Entry points.
  * ------------------------------------------------------------------------- */
 
@@ -591,6 +623,8 @@ int multiboot_parse(u32 magic, u64 info_phys, phys_reader read, void *ctx, struc
 	}
 	if (rc == 0 && out->nmmap == 0)
 		rc = synthesise_mmap(&p);
+	if (rc == 0)
+		drop_qemu_module_file_names(out);
 	return rc;
 }
 

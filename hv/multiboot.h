@@ -29,7 +29,8 @@ struct boot_mmap_entry {
 /* A module occupies [start, end). */
 struct boot_module {
 	u64 start, end;
-	const char *cmdline; /* never NULL: "" when absent */
+	const char *cmdline; /* never NULL: "" when absent; as GRUB gives it, without
+			      * the file name QEMU -kernel puts first */
 };
 
 struct boot_info {

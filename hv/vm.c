@@ -28,26 +28,52 @@ static int target_zero(void *ctx, u64 gpa, u64 len)
 	return guestmem_zero(ctx, gpa, len);
 }
 
-static int load_guest(const struct boot_module *m, struct guest_boot *boot)
+/* The boot modules after the guest kernel become the guest's own modules. */
+static unsigned guest_modules(const struct boot_module *boot_mods, unsigned nboot,
+			      struct loader_module *mods)
 {
+	unsigned n = 0;
+
+	for (unsigned i = 1; i < nboot && n < LOADER_MAX_MODULES; i++, n++)
+		mods[n] = (struct loader_module){.data = (const u8 *)boot_mods[i].start,
+						 .len = boot_mods[i].end - boot_mods[i].start,
+						 .cmdline = boot_mods[i].cmdline};
+	return n;
+}
+
+static void print_modules(const struct guest_boot *boot, const struct loader_module *mods,
+			  unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		kinfo("vm: guest module %u at 0x%lx-0x%lx (%lu bytes), command line \"%s\"\n", i,
+		      boot->module_gpa[i], boot->module_gpa[i] + mods[i].len, mods[i].len,
+		      mods[i].cmdline);
+}
+
+static int load_guest(const struct boot_module *boot_mods, unsigned nboot, struct guest_boot *boot)
+{
+	const struct boot_module *m = &boot_mods[0];
 	struct loader_target t = {.ram = guest_mem.ram,
 				  .nram = guest_mem.nram,
 				  .write = target_write,
 				  .zero = target_zero,
 				  .ctx = &guest_mem};
+	struct loader_module mods[LOADER_MAX_MODULES];
+	unsigned nmods = guest_modules(boot_mods, nboot, mods);
 	char err[200];
 
 	if (m->end <= m->start) {
 		kprintf("dimvisor: the guest module is empty\n");
 		return -DV_EINVAL;
 	}
-	if (loader_load(&t, (const u8 *)m->start, m->end - m->start, m->cmdline, boot, err,
-			sizeof(err)) < 0) {
+	if (loader_load(&t, (const u8 *)m->start, m->end - m->start, m->cmdline, mods, nmods, boot,
+			err, sizeof(err)) < 0) {
 		kprintf("dimvisor: cannot load the guest kernel: %s\n", err);
 		return -DV_EINVAL;
 	}
 	kinfo("vm: loaded the guest kernel (%s) at 0x%lx-0x%lx, entry 0x%lx, command line \"%s\"\n",
 	      loader_kind_name(boot->kind), boot->load_lo, boot->load_hi, boot->entry, m->cmdline);
+	print_modules(boot, mods, nmods);
 	return 0;
 }
 
@@ -125,8 +151,13 @@ static void corrupt_ept_for_selftest(void)
 		hpa ^ (u64)PAGE_SIZE, hpa);
 }
 
-int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const struct vcpu_hw *hw)
+_Static_assert(BOOT_MAX_MODULES - 1 <= LOADER_MAX_MODULES,
+	       "every boot module after the kernel fits the guest's module list");
+
+int vm_run(const struct boot_module *mods, unsigned nmods, const struct dv_config *cfg,
+	   const struct vcpu_hw *hw)
 {
+	const struct boot_module *guest = &mods[0];
 	struct guest_boot boot;
 	struct vcpu_start start;
 	char err[200];
@@ -144,7 +175,7 @@ int vm_run(const struct boot_module *guest, const struct dv_config *cfg, const s
 	}
 	mode_init(cfg->mode, &guest_mem);
 	print_layout();
-	if (load_guest(guest, &boot) < 0)
+	if (load_guest(mods, nmods, &boot) < 0)
 		return DV_EXIT_BAD_GUEST;
 	/* Each failure its own status: a guest too big for its identity map is a
 	 * guest problem, not a missing CPU feature. */

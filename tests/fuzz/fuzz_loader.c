@@ -135,7 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&boot, 0xa5, sizeof(boot));
 
 	cmdline = data[0] & 8 ? NULL : "console=serial quiet";
-	rc = loader_load(&t, img, size - 1, cmdline, &boot, err, errlen);
+	rc = loader_load(&t, img, size - 1, cmdline, NULL, 0, &boot, err, errlen);
 	CHECK(rc == 0 || rc == -DV_EINVAL || rc == -DV_ERANGE || rc == -DV_ENOTSUP);
 	if (rc) {
 		if (errlen)

@@ -477,21 +477,26 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Load img[0, img_len) from an exactly sized copy. */
-static int load(const char *cmdline)
+/* Load img[0, img_len) from an exactly sized copy, with n modules. */
+static int load_with_modules(const char *cmdline, const struct loader_module *mods, unsigned n)
 {
 	u8 *copy = malloc(img_len ? img_len : 1);
 	int rc;
 
 	assert_non_null(copy);
 	memcpy(copy, img, img_len);
-	rc = loader_load(&target, copy, img_len, cmdline, &boot, err, sizeof(err));
+	rc = loader_load(&target, copy, img_len, cmdline, mods, n, &boot, err, sizeof(err));
 	free(copy);
 	if (fram.stray)
 		fail_msg("%u guest memory accesses outside RAM, the first at 0x%llx+0x%llx",
 			 fram.stray, (unsigned long long)fram.stray_gpa,
 			 (unsigned long long)fram.stray_len);
 	return rc;
+}
+
+static int load(const char *cmdline)
+{
+	return load_with_modules(cmdline, NULL, 0);
 }
 
 static void assert_ok(int rc)
@@ -520,7 +525,7 @@ static u64 mb2_info_tag(u32 type)
 	u64 info = boot.info_gpa;
 	u32 total = rd32(info);
 
-	assert_true(total >= 16 && total <= 4096);
+	assert_true(total >= 16 && total <= 0x8000);
 	for (u64 pos = 8; pos + 8 <= total;) {
 		u32 t = rd32(info + pos), size = rd32(info + pos + 4);
 		assert_int_equal(pos % 8, 0);
@@ -1070,6 +1075,221 @@ static void test_mb2_header_past_32_kib_is_not_found(void **state)
 }
 
 /* ---------------------------------------------------------------------------
+ * Modules: copied after the information, page-aligned, listed in it.
+ * ------------------------------------------------------------------------- */
+
+/* Module bytes: exactly sized heap copies (ASan sees a read past the end),
+ * each a pattern of its own, freed by the teardown. */
+static struct loader_module mods[LOADER_MAX_MODULES + 1];
+static u8 *mod_bytes[LOADER_MAX_MODULES + 1];
+
+static void module(unsigned i, u64 len, const char *cmdline)
+{
+	mod_bytes[i] = malloc(len ? len : 1);
+	assert_non_null(mod_bytes[i]);
+	for (u64 k = 0; k < len; k++)
+		mod_bytes[i][k] = (u8)(0x40 + i + 7 * k);
+	mods[i] = (struct loader_module){.data = mod_bytes[i], .len = len, .cmdline = cmdline};
+}
+
+static int teardown_modules(void **state)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(mod_bytes); i++) {
+		free(mod_bytes[i]);
+		mod_bytes[i] = NULL;
+	}
+	return teardown(state);
+}
+
+/* build_mb1_elf32's info page is 0x104000: the modules follow at 0x105000. */
+static void test_mb1_modules_follow_the_info_page_aligned(void **state)
+{
+	build_mb1_elf32();
+	module(0, 0x1801, "first one=1");
+	module(1, 0x10, "");
+	assert_ok(load_with_modules(CMDLINE, mods, 2));
+	assert_int_equal(boot.info_gpa, 0x104000);
+	assert_int_equal(boot.module_gpa[0], 0x105000);
+	assert_int_equal(boot.module_gpa[1], 0x107000); /* 0x105000 + 0x1801, rounded up */
+	assert_int_equal(boot.free_gpa, 0x108000);
+	assert_memory_equal(ram_at(0x105000, 0x1801), mod_bytes[0], 0x1801);
+	assert_memory_equal(ram_at(0x107000, 0x10), mod_bytes[1], 0x10);
+	assert_ram_is(0x106801, 0x7ff, RAM_FILL); /* the rest of the page is left alone */
+}
+
+static void test_mb1_info_lists_modules(void **state)
+{
+	u64 list;
+
+	build_mb1_elf32();
+	module(0, 0x1801, "first one=1");
+	module(1, 0x10, "");
+	assert_ok(load_with_modules(CMDLINE, mods, 2));
+	/* bits 0 (mem_*), 2 (cmdline), 3 (mods_*), 6 (mmap_*), 9 (boot_loader_name) */
+	assert_int_equal(rd32(boot.info_gpa + 0), 0x24d);
+	assert_int_equal(rd32(boot.info_gpa + 20), 2); /* mods_count */
+	list = rd32(boot.info_gpa + 24);	       /* mods_addr */
+	assert_true(list >= boot.info_gpa && list + 32 <= boot.info_gpa + boot.info_len);
+	assert_int_equal(rd32(list + 0), 0x105000);
+	assert_int_equal(rd32(list + 4), 0x106801);
+	assert_string_equal(ram_str(rd32(list + 8), 4096), "first one=1");
+	assert_int_equal(rd32(list + 16), 0x107000);
+	assert_int_equal(rd32(list + 20), 0x107010);
+	assert_string_equal(ram_str(rd32(list + 24), 4096), "");
+	assert_string_equal(ram_str(rd32(boot.info_gpa + 16), 4096), "console=serial quiet");
+}
+
+static void test_mb2_info_lists_module_tags_in_order(void **state)
+{
+	u64 tag;
+
+	build_mb2_elf64(); /* info at 0x181000 */
+	module(0, 0x20, "env=1");
+	module(1, 0x3000, "second");
+	assert_ok(load_with_modules(CMDLINE, mods, 2));
+	assert_int_equal(boot.module_gpa[0], 0x182000);
+	assert_int_equal(boot.module_gpa[1], 0x183000);
+	/* 128 without modules, + (16 + 6 -> 24) + (16 + 7 -> 24) */
+	assert_int_equal(rd32(boot.info_gpa), 176);
+	tag = boot.info_gpa + mb2_info_tag(MB2_TAG_MODULE);
+	assert_int_not_equal(tag, boot.info_gpa);
+	assert_int_equal(rd32(tag + 4), 22);
+	assert_int_equal(rd32(tag + 8), 0x182000);
+	assert_int_equal(rd32(tag + 12), 0x182020);
+	assert_string_equal(ram_str(tag + 16, 6), "env=1");
+	tag += 24;
+	assert_int_equal(rd32(tag), MB2_TAG_MODULE);
+	assert_int_equal(rd32(tag + 4), 23);
+	assert_int_equal(rd32(tag + 8), 0x183000);
+	assert_int_equal(rd32(tag + 12), 0x186000);
+	assert_string_equal(ram_str(tag + 16, 7), "second");
+	assert_memory_equal(ram_at(0x183000, 0x3000), mod_bytes[1], 0x3000);
+}
+
+/* 15 modules, every command line 1023 bytes: the information spans pages and
+ * the first module starts on the page after it. */
+static void test_mb2_longest_module_list_fits_and_follows_the_info(void **state)
+{
+	static char line[LOADER_MAX_CMDLINE];
+
+	memset(line, 'm', sizeof(line) - 1);
+	build_mb2_elf64();
+	for (unsigned i = 0; i < LOADER_MAX_MODULES; i++)
+		module(i, 0x100, line);
+	assert_ok(load_with_modules(line, mods, LOADER_MAX_MODULES));
+	assert_true(boot.info_len > 15 * 1024);
+	assert_int_equal(rd32(boot.info_gpa), boot.info_len);
+	assert_int_equal(boot.module_gpa[0], ALIGN_UP(boot.info_gpa + boot.info_len, 0x1000));
+	for (unsigned i = 1; i < LOADER_MAX_MODULES; i++)
+		assert_int_equal(boot.module_gpa[i], boot.module_gpa[i - 1] + 0x1000);
+	assert_string_equal(ram_str(boot.info_gpa + mb2_info_tag(MB2_TAG_MODULE) + 16, 1024), line);
+}
+
+static void test_mb1_longest_module_list_fits_and_follows_the_info(void **state)
+{
+	static char line[LOADER_MAX_CMDLINE];
+	u64 list;
+
+	memset(line, 'm', sizeof(line) - 1);
+	build_mb1_elf32();
+	for (unsigned i = 0; i < LOADER_MAX_MODULES; i++)
+		module(i, 0x100, line);
+	assert_ok(load_with_modules(line, mods, LOADER_MAX_MODULES));
+	assert_int_equal(boot.module_gpa[0], ALIGN_UP(boot.info_gpa + boot.info_len, 0x1000));
+	list = rd32(boot.info_gpa + 24);
+	assert_string_equal(ram_str(rd32(list + 14 * 16 + 8), 1024), line);
+	assert_string_equal(ram_str(rd32(boot.info_gpa + 16), 1024), line);
+}
+
+static void test_module_filling_the_rest_of_ram_is_accepted(void **state)
+{
+	build_mb1_elf32();
+	module(0, LOW_RAM_SIZE - 0x105000, "all of it");
+	assert_ok(load_with_modules(CMDLINE, mods, 1));
+	assert_int_equal(boot.module_gpa[0], 0x105000);
+	assert_int_equal(boot.free_gpa, LOW_RAM_SIZE);
+}
+
+static void test_module_too_big_for_guest_ram_is_refused(void **state)
+{
+	build_mb1_elf32();
+	module(0, LOW_RAM_SIZE - 0x105000 + 1, "big");
+	ASSERT_ERROR(load_with_modules(CMDLINE, mods, 1), DV_ERANGE,
+		     "guest module 0 (\"big\", 15341 KiB) does not fit in guest RAM below 4 GiB "
+		     "after 0x105000 (use a larger mem=)");
+}
+
+/* Module addresses are 32-bit: RAM above 4 GiB, with room, is not used. */
+static void test_module_is_never_placed_above_4_gib(void **state)
+{
+	use_ranges(2);
+	build_mb1_elf32();
+	module(0, LOW_RAM_SIZE - 0x105000 - 0xb000, "fills low RAM but 44 KiB");
+	module(1, 0x10000, "64 KiB"); /* would fit the 1 MiB at 4 GiB */
+	ASSERT_ERROR(load_with_modules(CMDLINE, mods, 2), DV_ERANGE,
+		     "guest module 1 (\"64 KiB\", 64 KiB) does not fit in guest RAM below 4 GiB "
+		     "after 0xff5000");
+}
+
+static void test_modules_for_a_plain_elf64_guest_are_refused(void **state)
+{
+	build_plain_elf64();
+	module(0, 0x10, "x");
+	ASSERT_ERROR(load_with_modules(CMDLINE, mods, 1), DV_ENOTSUP,
+		     "a plain ELF64 guest gets no multiboot information, so it cannot be given "
+		     "modules (1 given)");
+}
+
+static void test_sixteen_modules_are_refused(void **state)
+{
+	build_mb1_elf32();
+	for (unsigned i = 0; i <= LOADER_MAX_MODULES; i++)
+		module(i, 0x10, "");
+	ASSERT_ERROR(load_with_modules(CMDLINE, mods, LOADER_MAX_MODULES + 1), DV_EINVAL,
+		     "16 modules for the guest (at most 15)");
+}
+
+static void test_module_cmdline_of_1024_bytes_is_refused(void **state)
+{
+	static char line[LOADER_MAX_CMDLINE + 1];
+
+	memset(line, 'x', sizeof(line) - 1);
+	build_mb1_elf32();
+	module(0, 0x10, "");
+	module(1, 0x10, line);
+	ASSERT_ERROR(load_with_modules(CMDLINE, mods, 2), DV_EINVAL,
+		     "guest module 1: no command line, or one longer than 1023 bytes");
+}
+
+static void test_empty_module_gets_an_address_and_no_bytes(void **state)
+{
+	build_mb2_elf64();
+	module(0, 0, "empty");
+	module(1, 0x10, "after");
+	assert_ok(load_with_modules(CMDLINE, mods, 2));
+	assert_int_equal(boot.module_gpa[0], 0x182000);
+	assert_int_equal(boot.module_gpa[1], 0x182000); /* the empty one takes no room */
+	assert_ram_is(0x182010, 0x10, RAM_FILL);
+}
+
+static void test_failing_module_write_is_reported(void **state)
+{
+	build_mb1_elf32();
+	module(0, 0x10, "");
+	fram.refuse_writes_from = 0x105000;
+	ASSERT_ERROR(load_with_modules(CMDLINE, mods, 1), DV_ERANGE,
+		     "guest module 0: guest memory write failed");
+}
+
+static void test_mb2_required_info_request_for_modules_is_accepted(void **state)
+{
+	build_mb2_elf64_body();
+	MB2_TAG(MB2_HEADER_TAG_INFORMATION_REQUEST, 0, MB2_TAG_MODULE);
+	mb2_end();
+	assert_ok(load(CMDLINE));
+}
+
+/* ---------------------------------------------------------------------------
  * Plain ELF64.
  * ------------------------------------------------------------------------- */
 
@@ -1150,7 +1370,7 @@ static void test_empty_image_is_refused(void **state)
 
 static void test_null_image_is_refused(void **state)
 {
-	int rc = loader_load(&target, NULL, 4096, CMDLINE, &boot, err, sizeof(err));
+	int rc = loader_load(&target, NULL, 4096, CMDLINE, NULL, 0, &boot, err, sizeof(err));
 
 	ASSERT_ERROR(rc, DV_EINVAL, "the guest image is empty");
 }
@@ -1436,7 +1656,8 @@ static void test_failing_info_write_is_reported(void **state)
 
 static void test_error_without_message_buffer(void **state)
 {
-	assert_int_equal(loader_load(&target, img, 0, CMDLINE, &boot, NULL, 0), -DV_EINVAL);
+	assert_int_equal(loader_load(&target, img, 0, CMDLINE, NULL, 0, &boot, NULL, 0),
+			 -DV_EINVAL);
 }
 
 static void test_error_message_is_truncated_to_buffer(void **state)
@@ -1444,8 +1665,9 @@ static void test_error_message_is_truncated_to_buffer(void **state)
 	char small[8];
 
 	memset(small, 'z', sizeof(small));
-	assert_int_equal(loader_load(&target, img, 0, CMDLINE, &boot, small, sizeof(small)),
-			 -DV_EINVAL);
+	assert_int_equal(
+		loader_load(&target, img, 0, CMDLINE, NULL, 0, &boot, small, sizeof(small)),
+		-DV_EINVAL);
 	assert_string_equal(small, "the gue");
 }
 
@@ -1466,7 +1688,7 @@ static void test_three_ram_ranges_reach_mb2_memory_map_or_are_refused(void **sta
 
 		alarm(10); /* without sanitizers the overflow may hang the child */
 		use_ranges(3);
-		rc = loader_load(&target, img, img_len, CMDLINE, &boot, err, sizeof(err));
+		rc = loader_load(&target, img, img_len, CMDLINE, NULL, 0, &boot, err, sizeof(err));
 		if (rc < 0)
 			_exit(err[0] ? 0 : 10);
 		/* the mmap tag follows cmdline (32), name (24), meminfo (16) */
@@ -1486,7 +1708,7 @@ static int mb2_probe(void)
 	if (setup(NULL) < 0)
 		return 3;
 	build_mb2_elf64();
-	rc = loader_load(&target, img, img_len, CMDLINE, &boot, err, sizeof(err));
+	rc = loader_load(&target, img, img_len, CMDLINE, NULL, 0, &boot, err, sizeof(err));
 	teardown(NULL);
 	return rc == 0 ? 0 : 2;
 }
@@ -1726,7 +1948,8 @@ static void test_fuzz_mb2_address_tag(void **state)
 	fuzz(&b, 0x36d762899abcdef0ull, 5000);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)  cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TM(f) cmocka_unit_test_setup_teardown(f, setup, teardown_modules)
 
 int main(int argc, char **argv)
 {
@@ -1789,6 +2012,20 @@ int main(int argc, char **argv)
 		T(test_mb2_header_at_end_of_32_kib_window_is_found),
 		T(test_mb2_header_past_32_kib_is_not_found),
 		/* plain ELF64 */
+		TM(test_mb1_modules_follow_the_info_page_aligned),
+		TM(test_mb1_info_lists_modules),
+		TM(test_mb2_info_lists_module_tags_in_order),
+		TM(test_mb2_longest_module_list_fits_and_follows_the_info),
+		TM(test_mb1_longest_module_list_fits_and_follows_the_info),
+		TM(test_module_filling_the_rest_of_ram_is_accepted),
+		TM(test_module_too_big_for_guest_ram_is_refused),
+		TM(test_module_is_never_placed_above_4_gib),
+		TM(test_modules_for_a_plain_elf64_guest_are_refused),
+		TM(test_sixteen_modules_are_refused),
+		TM(test_module_cmdline_of_1024_bytes_is_refused),
+		TM(test_empty_module_gets_an_address_and_no_bytes),
+		TM(test_failing_module_write_is_reported),
+		T(test_mb2_required_info_request_for_modules_is_accepted),
 		T(test_plain_elf64_reports_elf64_boot_state),
 		T(test_plain_elf64_writes_no_info),
 		T(test_plain_elf64_free_gpa_is_page_after_image),

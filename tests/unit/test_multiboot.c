@@ -717,11 +717,43 @@ static void test_mb1_full_info(void **state)
 	assert_string_equal(bi.cmdline, "dimvisor.elf mode=base");
 	assert_string_equal(bi.loader_name, "qemu");
 	assert_int_equal(bi.nmodules, 2);
-	assert_module(0, 0x200000, 0x280000, "guest.elf quiet");
+	assert_module(0, 0x200000, 0x280000, "quiet"); /* QEMU's "guest.elf " dropped */
 	assert_module(1, 0x300000, 0x301000, "");
 	assert_sample_map();
 	assert_true(bi.info_phys == 0x101000);
 	assert_true(bi.info_len == 68); /* through boot_loader_name */
+}
+
+/* QEMU -kernel: "-initrd 'FILE ARGS'" gives the module the command line
+ * "FILE ARGS"; dimvisor keeps ARGS only, exactly (inner spaces too). */
+static void test_mb1_qemu_module_file_name_is_dropped(void **state)
+{
+	mb1_build_full();
+	w32(MODS + 8, (u32)wstr(STRS + 0x200, "build/guest.elf   test=a,b  x"));
+	w32(MODS + 24, (u32)wstr(STRS + 0x300, "env.txt"));
+	assert_ok(parse(MB1_BOOT_MAGIC, INFO));
+	assert_module(0, 0x200000, 0x280000, "test=a,b  x");
+	assert_module(1, 0x300000, 0x301000, "");
+	assert_string_equal(bi.cmdline, "dimvisor.elf mode=base"); /* the kernel's: untouched */
+}
+
+/* GRUB (and any loader but QEMU) passes a module's arguments only: a first
+ * word is the guest's, not a file name. */
+static void test_mb1_grub_module_cmdline_is_kept_whole(void **state)
+{
+	mb1_build_full();
+	MB1_SET(boot_loader_name, (u32)wstr(STRS + 0x100, "GRUB 2.06"));
+	assert_ok(parse(MB1_BOOT_MAGIC, INFO));
+	assert_module(0, 0x200000, 0x280000, "guest.elf quiet");
+}
+
+/* Only the loader named exactly "qemu": not a name that merely starts so. */
+static void test_mb1_loader_named_qemu_something_keeps_cmdline(void **state)
+{
+	mb1_build_full();
+	MB1_SET(boot_loader_name, (u32)wstr(STRS + 0x100, "qemux"));
+	assert_ok(parse(MB1_BOOT_MAGIC, INFO));
+	assert_module(0, 0x200000, 0x280000, "guest.elf quiet");
 }
 
 static void test_mb1_mmap_entries_of_size_24(void **state)
@@ -1219,6 +1251,9 @@ int main(void)
 		T(test_mb2_no_memory_information),
 		/* Multiboot 1 */
 		T(test_mb1_full_info),
+		T(test_mb1_qemu_module_file_name_is_dropped),
+		T(test_mb1_grub_module_cmdline_is_kept_whole),
+		T(test_mb1_loader_named_qemu_something_keeps_cmdline),
 		T(test_mb1_mmap_entries_of_size_24),
 		T(test_mb1_mmap_entries_of_odd_sizes),
 		T(test_mb1_meminfo_only),
