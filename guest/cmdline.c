@@ -58,9 +58,29 @@ static int apply_gseg(const char *value, size_t len, struct guest_options *opt, 
 	return -DV_EINVAL;
 }
 
+/* fuzz=N: thousands of hypercalls, so the fuzz test keeps whole batches. */
+static int apply_fuzz(const char *value, size_t len, struct guest_options *opt, char *err,
+		      size_t errlen)
+{
+	u64 n = 0;
+	size_t i;
+
+	for (i = 0; i < len && i < 8 && value[i] >= '0' && value[i] <= '9'; i++)
+		n = n * 10 + (u64)(value[i] - '0');
+	if (i != len || n < 1000 || n > 1000000 || n % 1000) {
+		ksnprintf(err, errlen,
+			  "bad value in 'fuzz=%.*s' (accepted: 1000 to 1000000, in thousands)",
+			  (int)len, value);
+		return -DV_EINVAL;
+	}
+	opt->fuzz_calls = (unsigned)n;
+	return 0;
+}
+
 static const struct cmdline_key keys[] = {
 	{"test", apply_tests},
 	{"gseg", apply_gseg},
+	{"fuzz", apply_fuzz},
 };
 
 static void key_names(char *buf, size_t len)
@@ -75,7 +95,8 @@ static void key_names(char *buf, size_t len)
 int cmdline_parse(const char *cmdline, bool image_name_first, struct guest_options *opt, char *err,
 		  size_t errlen)
 {
-	struct guest_options scratch = {.tests = tests_all(), .gseg_level = 2};
+	struct guest_options scratch = {
+		.tests = tests_all(), .gseg_level = 2, .fuzz_calls = 100000};
 	const char *cursor = cmdline, *tok;
 	char names[NAMES_MAX];
 	unsigned seen = 0;

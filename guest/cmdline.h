@@ -13,6 +13,7 @@
 struct guest_options {
 	test_set tests;
 	unsigned gseg_level; /* gseg=4k|2m|1g: leaves of the primary region (1..3) */
+	unsigned fuzz_calls; /* fuzz=N: hypercalls of test=hc-fuzz, 1000..1000000 by 1000 */
 };
 
 /* Parse cmdline into *opt. Returns 0, or -DV_EINVAL with a message naming the

@@ -71,5 +71,6 @@ void guest_main(u32 magic, u32 info)
 	dimvisor = dv_detect();
 	print_environment(dimvisor);
 	test_gseg_configure(opt.gseg_level);
+	test_hc_fuzz_configure(opt.fuzz_calls);
 	guest_exit(tests_run(opt.tests, &boot, dimvisor));
 }

@@ -91,5 +91,7 @@ void test_modules(struct test *t);
 bool test_segment_info(struct test *t, struct dv_segment_info *i);
 /* gseg=: the leaf level (1..3) of the primary region test_gseg maps. */
 void test_gseg_configure(unsigned level);
+/* fuzz=: how many hypercalls test_hc_fuzz makes (a multiple of its batch). */
+void test_hc_fuzz_configure(unsigned calls);
 
 #endif

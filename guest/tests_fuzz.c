@@ -18,7 +18,7 @@
 #include "guest/tests.h"
 #include "lib/string.h"
 
-#define FUZZ_CALLS  100000
+#define FUZZ_CALLS  100000 /* the default; fuzz=N on the command line */
 #define FUZZ_BATCH  1000
 #define FUZZ_SEED   0x9e3779b97f4a7c15UL
 #define CR_PAGES    2
@@ -26,6 +26,13 @@
 #define UNMAPPED_VA 0x0000600000000000ULL
 #define NONCANON_VA 0x0000800000000000ULL
 #define TOP_VA	    0xfffffffffffff000ULL
+
+static unsigned fuzz_calls = FUZZ_CALLS;
+
+void test_hc_fuzz_configure(unsigned calls)
+{
+	fuzz_calls = calls;
+}
 
 static char cr_pages[CR_PAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 static u8 stats_area[STATS_AREA] __attribute__((aligned(PAGE_SIZE)));
@@ -198,9 +205,9 @@ void test_hc_fuzz(struct test *t)
 	if (!test_expect(t, "STATS before", dv_hc_stats((u64)&s, sizeof(s)), sizeof(s)))
 		return;
 	before = s.hypercalls;
-	test_note(t, "%u random hypercalls in batches of %u, seed 0x%lx", FUZZ_CALLS, FUZZ_BATCH,
+	test_note(t, "%u random hypercalls in batches of %u, seed 0x%lx", fuzz_calls, FUZZ_BATCH,
 		  FUZZ_SEED);
-	while (done < FUZZ_CALLS) {
+	while (done < fuzz_calls) {
 		for (unsigned i = 0; i < FUZZ_BATCH; i++)
 			if (!fuzz_one(t, done + i))
 				return;
