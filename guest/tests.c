@@ -39,6 +39,7 @@ static const struct test_case test_table[] = {
 	{"hc-fuzz", NULL, test_hc_fuzz, true, false, true},
 	{"apic", "platform", test_apic, false, false, false},
 	{"x2apic", "platform", test_x2apic, false, false, false},
+	{"pit", "platform", test_pit, false, false, false},
 	{"apic-odd", NULL, test_apic_odd, true, false, true},
 	{"rf", "cpu", test_rf, false, false, true},
 	{"cr4", "cpu", test_cr4, false, false, true},
