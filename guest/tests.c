@@ -40,6 +40,7 @@ static const struct test_case test_table[] = {
 	{"apic", "platform", test_apic, false, false, false},
 	{"apic-odd", NULL, test_apic_odd, true, false, true},
 	{"x2apic", "platform", test_x2apic, false, false, false},
+	{"pit", "platform", test_pit, false, false, false},
 	{"rf", "cpu", test_rf, false, false, true},
 	{"cr4", "cpu", test_cr4, false, false, true},
 	{"pmu", "cpu", test_pmu, true, false, true},

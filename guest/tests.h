@@ -74,6 +74,7 @@ void test_escape(struct test *t);
 void test_switch(struct test *t);
 void test_apic(struct test *t);
 void test_x2apic(struct test *t);
+void test_pit(struct test *t);
 void test_apic_odd(struct test *t);
 void test_apic_init(struct test *t);
 void test_hlt_forever(struct test *t);

@@ -34,6 +34,14 @@ void test_msr(struct test *t)
 	expect_gp(t, "WRMSR 0xdeadbeef", vector, error);
 	/* VMX is hidden from CPUID, so its capability MSRs must be too. */
 	error = 0;
+	/* The microcode-revision protocol: write 0, CPUID, read (SDM 10.11.7.1). */
+	error = 0;
+	vector = msr_write_safe(0x8b, 0, &error);
+	test_check(t, vector == 0, "WRMSR IA32_BIOS_SIGN_ID raised vector %lu", vector);
+	(void)cpuid(1, 0);
+	vector = msr_read_safe(0x8b, &value, &error);
+	test_check(t, vector == 0, "RDMSR IA32_BIOS_SIGN_ID raised vector %lu", vector);
+	error = 0;
 	vector = msr_read_safe(MSR_IA32_VMX_BASIC, &value, &error);
 	expect_gp(t, "RDMSR IA32_VMX_BASIC", vector, error);
 }

@@ -20,6 +20,7 @@ static bool guest_has(const struct vcpu *v, u32 ecx_bit)
 void apic_init(struct vcpu *v)
 {
 	vlapic_reset(&v->apic, guest_has(v, CPUID1_ECX_TSC_DEADLINE));
+	vlapic_firmware_state(&v->apic);
 }
 
 u64 apic_now(const struct vcpu *v)

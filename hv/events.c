@@ -5,6 +5,7 @@
 #include "hv/events.h"
 #include "arch/x86_64/cpu.h"
 #include "hv/apic.h"
+#include "hv/legacy.h"
 #include "lib/printf.h"
 #include <dimvisor/exitcodes.h>
 
@@ -17,13 +18,47 @@ static void stop_for_init(struct vcpu *v)
 	vcpu_stop(v, DV_EXIT_GUEST_FAULT);
 }
 
+/* The APIC's interrupts by priority; the PICs' (ExtINT) when the APIC has
+ * none to give. The next waits for an EOI or a new one: both exit. */
+static void deliver_interrupt(struct vcpu *v)
+{
+	struct vlapic *a = &v->apic;
+	int vector = vlapic_pending_vector(a);
+	bool from_pic = false;
+
+	if (vector < 0) {
+		vector = legacy_pending(v);
+		from_pic = true;
+	}
+	if (vector >= 0 && vcpu_interrupt_allowed(v)) {
+		if (from_pic)
+			vector = legacy_ack();
+		else
+			vlapic_accept(a, (u8)vector);
+		vcpu_inject_interrupt(v, (u8)vector);
+		v->events.interrupts++;
+		vector = -1;
+	}
+	vcpu_request_interrupt_window(v, vector >= 0);
+}
+
+/* The guest TSC of the next timer event that could interrupt it, or 0. */
+static u64 next_event(const struct vcpu *v)
+{
+	u64 apic = vlapic_next_event(&v->apic), pit = legacy_next_event(v, apic_now(v));
+
+	if (!apic || (pit && pit < apic))
+		return pit;
+	return apic;
+}
+
 void events_deliver(struct vcpu *v)
 {
 	struct vlapic *a = &v->apic;
 	u64 next, offset = vcpu_get(v, VCPU_TSC_OFFSET);
-	int vector;
 
 	vlapic_advance(a, apic_now(v));
+	legacy_advance(apic_now(v));
 	if (vlapic_take_init(a)) {
 		stop_for_init(v);
 		return;
@@ -35,16 +70,9 @@ void events_deliver(struct vcpu *v)
 		v->nmi_pending = false;
 		v->events.nmis++;
 	}
-	vector = vlapic_pending_vector(a);
-	if (vector >= 0 && vcpu_interrupt_allowed(v)) {
-		vcpu_inject_interrupt(v, (u8)vector);
-		vlapic_accept(a, (u8)vector);
-		v->events.interrupts++;
-		vector = -1; /* the next waits for an EOI or a higher one: both exit */
-	}
+	deliver_interrupt(v);
 	vcpu_request_nmi_window(v, v->nmi_pending);
-	vcpu_request_interrupt_window(v, vector >= 0);
-	next = vlapic_next_event(a);
+	next = next_event(v);
 	vcpu_set_timer(v, next ? next - offset : 0);
 }
 
@@ -53,7 +81,9 @@ static bool event_waiting(struct vcpu *v)
 	struct vlapic *a = &v->apic;
 
 	vlapic_advance(a, apic_now(v));
-	return v->nmi_pending || a->nmi_pending || a->init_pending || vlapic_pending_vector(a) >= 0;
+	legacy_advance(apic_now(v));
+	return v->nmi_pending || a->nmi_pending || a->init_pending ||
+	       vlapic_pending_vector(a) >= 0 || legacy_pending(v) >= 0;
 }
 
 void events_hlt(struct vcpu *v)
@@ -71,11 +101,11 @@ void events_hlt(struct vcpu *v)
 	v->events.halts++;
 	if (event_waiting(v))
 		return;
-	next = vlapic_next_event(&v->apic);
+	next = next_event(v);
 	if (!next) {
 		kprintf("\ndimvisor: guest executed HLT at RIP 0x%lx with interrupts enabled but "
-			"nothing that could wake it (no interrupt pending, the APIC timer not "
-			"armed): it would wait forever; stopping it\n",
+			"nothing that could wake it (no interrupt pending, neither the APIC "
+			"timer nor an unmasked PIT armed): it would wait forever; stopping it\n",
 			vcpu_get(v, VCPU_RIP));
 		vcpu_stop(v, DV_EXIT_GUEST_FAULT);
 		return;

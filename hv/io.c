@@ -1,4 +1,5 @@
 #include "hv/io.h"
+#include "hv/legacy.h"
 #include "hv/string_io.h"
 #include "arch/x86_64/serial.h"
 #include "lib/printf.h"
@@ -135,41 +136,6 @@ static u32 e9_in(struct vcpu *v, u16 port, unsigned size)
 	return 0xe9; /* what Bochs's port_e9_hack answers */
 }
 
-/* --- 8259 PICs: the mask registers (OCW1) and the ICW sequence around them. */
-static struct pic {
-	u8 mask;
-	u8 icw_step; /* 0: OCW mode; 1..3: expecting ICW2..ICW4 */
-	bool icw4;
-} pics[2] = {{.mask = 0xff}, {.mask = 0xff}};
-
-static u32 pic_in(struct vcpu *v, u16 port, unsigned size)
-{
-	(void)v;
-	(void)size;
-	struct pic *p = &pics[port >= 0xa0];
-	return (port & 1) ? p->mask : 0; /* IRR/ISR read as empty */
-}
-
-static void pic_out(struct vcpu *v, u16 port, unsigned size, u32 val)
-{
-	struct pic *p = &pics[port >= 0xa0];
-
-	(void)v;
-	(void)size;
-	if (!(port & 1)) {
-		if (val & 0x10) { /* ICW1 */
-			p->icw_step = 1;
-			p->icw4 = val & 1;
-		}
-		return; /* OCW2/OCW3 (EOI, read selects): nothing to do */
-	}
-	if (p->icw_step == 0) {
-		p->mask = (u8)val;
-	} else if (++p->icw_step > (p->icw4 ? 3u : 2u)) {
-		p->icw_step = 0;
-	}
-}
-
 /* --- QEMU fw_cfg, traditional I/O interface: select a key on 0x510 (16-bit),
  * read its bytes from 0x511. Keys: QEMU docs/specs/fw_cfg.rst and
  * include/standard-headers/linux/qemu_fw_cfg.h. */
@@ -244,8 +210,10 @@ static const struct port_device devices[] = {
 	{COM1_BASE, 8, "COM1", uart_in, uart_out},
 	{0xf4, 4, "debug-exit", NULL, debug_exit_out},
 	{0x510, 2, "fw_cfg", fwcfg_in, fwcfg_out},
-	{0x20, 2, "PIC master", pic_in, pic_out},
-	{0xa0, 2, "PIC slave", pic_in, pic_out},
+	{0x20, 2, "PIC master", legacy_in, legacy_out},
+	{0xa0, 2, "PIC slave", legacy_in, legacy_out},
+	{0x40, 4, "PIT", legacy_in, legacy_out},
+	{0x61, 1, "system control B (PIT gate 2)", legacy_in, legacy_out},
 	{0x8900, 1, "Bochs shutdown", NULL, bochs_shutdown_out},
 	{0xe9, 1, "port E9 console", e9_in, e9_out},
 };

@@ -37,6 +37,7 @@ struct msr_rule {
 #define MSR_TSC_ADJUST	   0x3b
 #define MSR_MTRRCAP	   0xfe
 #define MSR_MISC_ENABLE	   0x1a0
+#define MSR_BIOS_SIGN_ID   0x8b
 #define MSR_DEBUGCTL	   0x1d9
 #define MSR_MTRR_DEF_TYPE  0x2ff
 #define MSR_STAR	   0xc0000081
@@ -200,6 +201,10 @@ static const struct msr_rule msr_rules[] = {
 	CALL(MSR_MTRR_DEF_TYPE, mtrr_def_type_read, mtrr_def_type_write, has_mtrr,
 	     "IA32_MTRR_DEF_TYPE"),
 	CALL(MSR_MISC_ENABLE, misc_enable_read, misc_enable_write, NULL, "IA32_MISC_ENABLE"),
+	/* The microcode revision (bits 63:32), which kernels read after writing
+	 * 0 and running CPUID (SDM Vol. 3A 10.11.7.1): no microcode, 0; the
+	 * write is the protocol's, ignored. Linux reads it unconditionally. */
+	CONST(MSR_BIOS_SIGN_ID, 0, "IA32_BIOS_SIGN_ID"),
 };
 
 static const struct msr_rule *find_msr(u32 msr)

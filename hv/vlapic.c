@@ -75,6 +75,13 @@ void vlapic_reset(struct vlapic *a, bool tsc_deadline_supported)
 	reset_registers(a);
 }
 
+void vlapic_firmware_state(struct vlapic *a)
+{
+	a->svr = SVR_ENABLED | 0xff;
+	a->lvt[LVT_LINT0] = 7u << 8; /* ExtINT */
+	a->lvt[LVT_LINT1] = 4u << 8; /* NMI */
+}
+
 bool vlapic_mmio_page(const struct vlapic *a, u64 *gpa)
 {
 	*gpa = a->base & APIC_BASE_ADDR;

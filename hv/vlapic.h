@@ -105,6 +105,11 @@ struct vlapic {
  * every LVT masked, software-disabled (SVR = 0xff). */
 void vlapic_reset(struct vlapic *a, bool tsc_deadline_supported);
 
+/* As firmware leaves it for a kernel on a PC (SeaBIOS, which QEMU runs
+ * before -kernel): software-enabled, LINT0 the PICs' ExtINT, LINT1 NMI
+ * (the MP specification's virtual-wire mode). */
+void vlapic_firmware_state(struct vlapic *a);
+
 static inline bool vlapic_enabled(const struct vlapic *a)
 {
 	return (a->base & APIC_BASE_EN) != 0;

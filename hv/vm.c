@@ -3,6 +3,8 @@
 #include "hv/guestmem.h"
 #include "hv/invariants.h"
 #include "hv/apic.h"
+#include "hv/legacy.h"
+#include "arch/x86_64/tsc_calibrate.h"
 #include "hv/io.h"
 #include "hv/loader.h"
 #include "hv/memory.h"
@@ -154,6 +156,20 @@ static void corrupt_ept_for_selftest(void)
 _Static_assert(BOOT_MAX_MODULES - 1 <= LOADER_MAX_MODULES,
 	       "every boot module after the kernel fits the guest's module list");
 
+/* The TSC's rate, for the guest's PIT (hv/vpit.c): measured once against the
+ * platform's own PIT. */
+static u64 measure_tsc(void)
+{
+	u64 hz = tsc_calibrate_hz();
+
+	if (!hz) {
+		hz = 1000000000ULL;
+		kprintf("tsc: the PIT did not count down; assuming 1 GHz for the guest's PIT\n");
+	}
+	kinfo("tsc: %lu.%03lu MHz, measured against the PIT\n", hz / 1000000, hz / 1000 % 1000);
+	return hz;
+}
+
 int vm_run(const struct boot_module *mods, unsigned nmods, const struct dv_config *cfg,
 	   const struct vcpu_hw *hw)
 {
@@ -193,6 +209,7 @@ int vm_run(const struct boot_module *mods, unsigned nmods, const struct dv_confi
 		return rc == -DV_ENOTSUP ? DV_EXIT_NO_VMX : DV_EXIT_VMX_FAILURE;
 	}
 	apic_init(&vcpu0);
+	legacy_init(measure_tsc());
 	io_init(guestmem_ram_bytes(&guest_mem), guest->cmdline);
 	if (cfg->selftest == SELFTEST_VMENTRY_GUEST_STATE ||
 	    cfg->selftest == SELFTEST_VMENTRY_CONTROL) {
