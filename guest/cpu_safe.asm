@@ -5,13 +5,25 @@
 bits 64
 default rel
 section .text
-global cr4_write_safe, vmxon_safe, load_safe, dr4_read_safe
+global cr4_write_safe, cr8_write_safe, vmxon_safe, load_safe, dr4_read_safe
 
 ; u64 cr4_write_safe(u64 value [rdi], u64 *error [rsi])
 cr4_write_safe:
 	mov r8, rsi
 .insn:
 	mov cr4, rdi
+	xor eax, eax
+	ret
+.fault:
+	mov [r8], rdx
+	ret
+
+; u64 cr8_write_safe(u64 value [rdi], u64 *error [rsi]): bits 63:4 of CR8
+; are reserved (SDM Vol. 3A 2.5)
+cr8_write_safe:
+	mov r8, rsi
+.insn:
+	mov cr8, rdi
 	xor eax, eax
 	ret
 .fault:
@@ -58,6 +70,7 @@ dr4_read_safe:
 
 section .fixup progbits alloc noexec nowrite align=8
 	dq cr4_write_safe.insn, cr4_write_safe.fault
+	dq cr8_write_safe.insn, cr8_write_safe.fault
 	dq vmxon_safe.insn, vmxon_safe.fault
 	dq load_safe.insn, load_safe.fault
 	dq dr4_read_safe.insn, dr4_read_safe.fault

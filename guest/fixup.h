@@ -20,7 +20,7 @@ u64 msr_read_safe(u32 msr, u64 *value, u64 *error);
 /* WRMSR value into msr. Returns 0, or the vector and *error as above. */
 u64 msr_write_safe(u32 msr, u64 value, u64 *error);
 
-/* MOV to CR8 (guest/cr8.asm). Returns 0, or the vector and *error as above. */
+/* MOV to CR8 (guest/cpu_safe.asm). Returns 0, or the vector and *error as above. */
 u64 cr8_write_safe(u64 value, u64 *error);
 /* The RFLAGS image the CPU pushed for the last exception a fixup resumed
  * from (its RF bit tells whether it was delivered as a fault). */

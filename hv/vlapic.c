@@ -560,17 +560,31 @@ static enum x2apic_access x2apic_access(u32 offset)
 	}
 }
 
-const char *vlapic_msr_read(struct vlapic *a, u32 msr, u64 now, u64 *value)
+/* The register an x2APIC MSR names, if the access may reach it: NULL and
+ * *offset, or the reason for the #GP. */
+static const char *x2apic_register(const struct vlapic *a, u32 msr, bool write, u32 *offset)
 {
-	u32 offset = (msr - X2APIC_MSR_FIRST) * 0x10;
-	enum x2apic_access acc = x2apic_access(offset);
+	enum x2apic_access acc;
 
+	*offset = (msr - X2APIC_MSR_FIRST) * 0x10;
+	acc = x2apic_access(*offset);
 	if (!vlapic_x2apic(a))
 		return "is an x2APIC register and the APIC is not in x2APIC mode";
 	if (acc == X2_NONE)
 		return "names no x2APIC register";
-	if (acc == X2_WO)
-		return "reads a write-only x2APIC register";
+	if (acc == (write ? X2_RO : X2_WO))
+		return write ? "writes a read-only x2APIC register"
+			     : "reads a write-only x2APIC register";
+	return NULL;
+}
+
+const char *vlapic_msr_read(struct vlapic *a, u32 msr, u64 now, u64 *value)
+{
+	u32 offset;
+	const char *why = x2apic_register(a, msr, false, &offset);
+
+	if (why)
+		return why;
 	vlapic_advance(a, now);
 	if (offset == APIC_ID)
 		*value = 0; /* the x2APIC ID */
@@ -583,15 +597,11 @@ const char *vlapic_msr_read(struct vlapic *a, u32 msr, u64 now, u64 *value)
 
 const char *vlapic_msr_write(struct vlapic *a, u32 msr, u64 value, u64 now)
 {
-	u32 offset = (msr - X2APIC_MSR_FIRST) * 0x10;
-	enum x2apic_access acc = x2apic_access(offset);
+	u32 offset;
+	const char *why = x2apic_register(a, msr, true, &offset);
 
-	if (!vlapic_x2apic(a))
-		return "is an x2APIC register and the APIC is not in x2APIC mode";
-	if (acc == X2_NONE)
-		return "names no x2APIC register";
-	if (acc == X2_RO)
-		return "writes a read-only x2APIC register";
+	if (why)
+		return why;
 	if (offset != APIC_ICR_LO && (value >> 32))
 		return "sets bits 63:32, reserved in this x2APIC register";
 	if ((offset == APIC_EOI || offset == APIC_ESR) && value)

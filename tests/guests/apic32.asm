@@ -10,19 +10,14 @@ section .text
 _start:
 	SETUP_STACK
 	call load_flat_gdt
-	mov ecx, 256                    ; every vector -> unexpected
-	mov edi, idt
-	mov eax, unexpected
-.fill:	call set_gate32
-	add edi, 8
-	loop .fill
-	mov edi, idt + 0x40 * 8
+	mov eax, unexpected             ; every vector, then two of our own
+	call load_full_idt
+	mov edi, full_idt + 0x40 * 8
 	mov eax, on_ipi
 	call set_gate32
-	mov edi, idt + 0x50 * 8
+	mov edi, full_idt + 0x50 * 8
 	mov eax, on_timer
 	call set_gate32
-	lidt [idt_ptr]
 	mov al, 0xff                    ; the 8259s stay quiet
 	out 0x21, al
 	out 0xa1, al
@@ -87,11 +82,6 @@ msg_ipi: db "apic32: self-IPI taken", 10, 0
 msg_timer: db "apic32: timer interrupt taken while halted", 10, 0
 msg_irq: db "apic32: an unexpected interrupt arrived", 10, 0
 msg_fail: db "apic32: FAILED", 10, 0
-idt_ptr:
-	dw 256 * 8 - 1
-	dd idt
 section .bss
-alignb 8
-idt:	resb 256 * 8
 ipis:	resd 1
 ticks:	resd 1

@@ -8,13 +8,8 @@ section .text
 _start:
 	SETUP_STACK
 	call load_flat_gdt
-	mov ecx, 256            ; every vector -> unexpected
-	mov edi, idt
-	mov eax, unexpected
-.fill:	call set_gate32
-	add edi, 8
-	loop .fill
-	lidt [idt_ptr]
+	mov eax, unexpected     ; every vector
+	call load_full_idt
 	mov esi, msg
 	call puts
 	sti
@@ -36,9 +31,4 @@ section .data
 msg:	db "sti guest: interrupts on, spinning", 10, 0
 msg_quiet: db "sti guest: no interrupt arrived", 10, 0
 msg_irq: db "sti guest: an unexpected interrupt arrived", 10, 0
-idt_ptr:
-	dw 256 * 8 - 1
-	dd idt
-section .bss
-alignb 8
-idt:	resb 256 * 8
+
