@@ -372,17 +372,23 @@ void test_apic_odd(struct test *t)
 	u32 version = *(volatile u32 *)(APIC_PAGE + REG_VERSION);
 	u64 wide = *(volatile u64 *)(APIC_PAGE + REG_VERSION);
 	u16 half = *(volatile u16 *)(APIC_PAGE + REG_VERSION + 2);
+	u32 tpr;
 
 	test_check(t, p[REG_VERSION] == (version & 0xff), "byte read 0x%x", p[REG_VERSION]);
 	test_check(t, half == (version >> 16), "16-bit read at +2: 0x%x", half);
 	test_check(t, wide == version, "64-bit read 0x%lx, want 0x%x", wide, version);
+	/* dimvisor's emulation drops both writes; with the CPU's APIC
+	 * virtualization the CPU itself stores a TPR byte (SDM Vol. 3C 30.4.3.1)
+	 * and dimvisor drops the 8-byte write. Nothing else may change. */
 	*(volatile u64 *)(APIC_PAGE + REG_TPR) = 0x20;
 	*(volatile u8 *)(APIC_PAGE + REG_TPR) = 0x30;
-	test_check(t, *(volatile u32 *)(APIC_PAGE + REG_TPR) == 0,
-		   "odd-width writes changed the TPR to 0x%x",
-		   *(volatile u32 *)(APIC_PAGE + REG_TPR));
+	tpr = *(volatile u32 *)(APIC_PAGE + REG_TPR);
+	test_check(t, tpr == 0 || tpr == 0x30, "odd-width writes made the TPR 0x%x", tpr);
+	test_check(t, *(volatile u32 *)(APIC_PAGE + REG_VERSION) == version,
+		   "odd-width writes changed the version register");
+	*(volatile u32 *)(APIC_PAGE + REG_TPR) = 0;
 	*(volatile u32 *)(APIC_PAGE + REG_ESR) = 0;
-	kprintf("# odd widths: reads see the registers, writes are dropped\n");
+	kprintf("# odd widths: reads see the registers, writes change nothing but the TPR\n");
 }
 
 /* INIT to itself resets the CPU into firmware dimvisor does not have: the

@@ -4,6 +4,7 @@
 #include "hv/cpuid.h"
 #include "hv/gva.h"
 #include "hv/insn.h"
+#include "lib/log.h"
 #include "lib/printf.h"
 #include <dimvisor/exitcodes.h>
 
@@ -17,10 +18,20 @@ static bool guest_has(const struct vcpu *v, u32 ecx_bit)
 	return (cpuid_guest(v, 1, 0).ecx & ecx_bit) != 0;
 }
 
+static u64 mapped_page; /* the gPA mapped onto the CPU's APIC-access page, 0: none */
+static void place_access_page(struct vcpu *v);
+
 void apic_init(struct vcpu *v)
 {
 	vlapic_reset(&v->apic, guest_has(v, CPUID1_ECX_TSC_DEADLINE));
 	vlapic_firmware_state(&v->apic);
+	mapped_page = 0;
+	place_access_page(v);
+	kinfo("apic: the guest's local APIC is dimvisor's model; %s\n",
+	      vcpu_apic_register_page(v)
+		      ? "the CPU's APIC virtualization serves its register reads, its TPR and CR8"
+		      : "every access to it is emulated (apicv=no, or the CPU has no "
+			"APIC-register virtualization)");
 }
 
 u64 apic_now(const struct vcpu *v)
@@ -116,11 +127,11 @@ static void page_write(struct vcpu *v, u32 offset, unsigned size, u64 value)
 			size, size == 1 ? "" : "s", offset, vcpu_get(v, VCPU_RIP));
 }
 
-static void unemulated(struct vcpu *v, const u8 *bytes, unsigned n, const char *why)
+static void unemulated(struct vcpu *v, u64 gpa, const u8 *bytes, unsigned n, const char *why)
 {
 	kprintf("\ndimvisor: guest instruction at RIP 0x%lx touches the local APIC page at "
 		"0x%lx but %s; bytes:",
-		vcpu_get(v, VCPU_RIP), v->exit.nested.gpa, why);
+		vcpu_get(v, VCPU_RIP), gpa, why);
 	for (unsigned i = 0; i < n; i++)
 		kprintf(" %02x", bytes[i]);
 	kprintf("\ndimvisor: stopping the guest; the hypervisor is unaffected\n");
@@ -128,26 +139,28 @@ static void unemulated(struct vcpu *v, const u8 *bytes, unsigned n, const char *
 	vcpu_stop(v, DV_EXIT_GUEST_FAULT);
 }
 
-void apic_mmio(struct vcpu *v)
+/* Emulate the instruction at RIP, which accessed the APIC page at offset
+ * (an access the CPU did not serve itself). */
+static void emulate_access(struct vcpu *v, u32 offset, bool fetch)
 {
 	u8 bytes[INSN_MAX_LEN];
 	unsigned n = fetch_instruction(v, bytes), bits = vcpu_code_bits(v);
-	u32 offset = (u32)(v->exit.nested.gpa & (VLAPIC_PAGE_SIZE - 1));
+	u64 gpa = (v->apic.base & APIC_BASE_ADDR) + offset;
 	struct insn_mem m;
 	u64 value;
 
-	if (v->exit.nested.fetch) {
-		unemulated(v, bytes, n, "executes it");
+	if (fetch) {
+		unemulated(v, gpa, bytes, n, "executes it");
 		return;
 	}
 	if (bits == 16 || insn_decode_mem(bytes, n, bits == 64, &m) < 0) {
-		unemulated(v, bytes, n,
+		unemulated(v, gpa, bytes, n,
 			   bits == 16 ? "runs 16-bit code, which dimvisor does not decode"
 				      : "is not a MOV dimvisor emulates");
 		return;
 	}
 	if (offset + m.size > VLAPIC_PAGE_SIZE) {
-		unemulated(v, bytes, n, "crosses the end of the page");
+		unemulated(v, gpa, bytes, n, "crosses the end of the page");
 		return;
 	}
 	if (m.op == INSN_LOAD) {
@@ -158,6 +171,65 @@ void apic_mmio(struct vcpu *v)
 		page_write(v, offset, m.size, value);
 	}
 	vcpu_complete_instruction(v, m.len);
+}
+
+void apic_mmio(struct vcpu *v)
+{
+	emulate_access(v, (u32)(v->exit.nested.gpa & (VLAPIC_PAGE_SIZE - 1)), v->exit.nested.fetch);
+}
+
+/* --- with the CPU's APIC virtualization -------------------------------------------- */
+
+/* Keep the CPU's APIC-access page where the guest's xAPIC page is: at the
+ * base, in xAPIC mode only (elsewhere accesses fault into apic_mmio). */
+static void place_access_page(struct vcpu *v)
+{
+	u64 hpa = vcpu_apic_access_page(v), want;
+
+	if (!hpa)
+		return;
+	if (!vlapic_mmio_page(&v->apic, &want) || guestmem_map_device_page(v->mem, want, hpa) < 0)
+		want = 0;
+	if (mapped_page && mapped_page != want)
+		guestmem_unmap_device_page(v->mem, mapped_page);
+	mapped_page = want;
+	vcpu_flush_nested(v);
+}
+
+void apic_before_entry(struct vcpu *v)
+{
+	u32 *page = vcpu_apic_register_page(v);
+
+	if (!page)
+		return;
+	vlapic_fill_page(&v->apic, page, apic_now(v));
+	vcpu_set_tpr_threshold(v, vlapic_tpr_threshold(&v->apic));
+}
+
+void apic_after_exit(struct vcpu *v)
+{
+	const u32 *page = vcpu_apic_register_page(v);
+
+	if (page) /* the guest may have moved its TPR (CR8, a TPR write) */
+		vlapic_take_page_tpr(&v->apic, page);
+}
+
+void apic_access_exit(struct vcpu *v)
+{
+	u8 type = v->exit.apic.type;
+
+	emulate_access(v, v->exit.apic.offset,
+		       type != VCPU_APIC_LINEAR_READ && type != VCPU_APIC_LINEAR_WRITE);
+}
+
+void apic_write_exit(struct vcpu *v)
+{
+	const u32 *page = vcpu_apic_register_page(v);
+	u32 offset = v->exit.apic.offset & 0xff0;
+
+	/* The CPU wrote the value into its page and exited after the write. */
+	if (page)
+		vlapic_mmio_write(&v->apic, offset, page[offset / 4], apic_now(v));
 }
 
 /* --- MSRs ------------------------------------------------------------------------------- */
@@ -182,9 +254,14 @@ const char *apic_msr_read(struct vcpu *v, u32 msr, u64 *value)
 
 const char *apic_msr_write(struct vcpu *v, u32 msr, u64 value)
 {
-	if (msr == MSR_APIC_BASE)
-		return vlapic_set_base(&v->apic, value, v->rules.maxphyaddr,
-				       guest_has(v, CPUID1_ECX_X2APIC));
+	if (msr == MSR_APIC_BASE) {
+		const char *why = vlapic_set_base(&v->apic, value, v->rules.maxphyaddr,
+						  guest_has(v, CPUID1_ECX_X2APIC));
+
+		if (!why)
+			place_access_page(v);
+		return why;
+	}
 	if (msr == MSR_TSC_DEADLINE) {
 		vlapic_tsc_deadline_write(&v->apic, value, apic_now(v));
 		return NULL;

@@ -18,6 +18,15 @@ bool apic_mmio_owns(const struct vcpu *v, u64 gpa);
 /* Emulate the access of the current nested fault on the xAPIC page. */
 void apic_mmio(struct vcpu *v);
 
+/* With the CPU's APIC virtualization (vcpu_apic_register_page): the
+ * registers into the CPU's page before an entry, the TPR back after an exit;
+ * an access the CPU did not serve (APIC_ACCESS: emulated like apic_mmio), a
+ * write it made to its page (APIC_WRITE: the model takes it). */
+void apic_before_entry(struct vcpu *v);
+void apic_after_exit(struct vcpu *v);
+void apic_access_exit(struct vcpu *v);
+void apic_write_exit(struct vcpu *v);
+
 /* RDMSR / WRMSR of the MSRs the APIC owns (rows of hv/msr.c's allow list):
  * IA32_APIC_BASE, IA32_TSC_DEADLINE, 0x800-0x8ff. NULL when done, or the
  * reason for the #GP the CPU raises. */

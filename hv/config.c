@@ -208,6 +208,16 @@ static int parse_fragment(struct dv_config *cfg, const struct token *t, struct e
 	return err;
 }
 
+static int parse_apicv(struct dv_config *cfg, const struct token *t, struct errbuf *e)
+{
+	unsigned v;
+	int err = parse_choice(t, yes_no_choices, ARRAY_SIZE(yes_no_choices), &v, e);
+
+	if (!err)
+		cfg->no_apicv = !v;
+	return err;
+}
+
 static int parse_selftest(struct dv_config *cfg, const struct token *t, struct errbuf *e)
 {
 	unsigned v;
@@ -308,7 +318,7 @@ static int parse_badmem(struct dv_config *cfg, const struct token *t, struct err
 static const struct config_key config_keys[] = {
 	{"mode", parse_mode},	  {"mem", parse_mem},		{"ept", parse_ept},
 	{"badmem", parse_badmem}, {"log", parse_log},		{"selftest", parse_selftest},
-	{"iogap", parse_iogap},	  {"fragment", parse_fragment},
+	{"iogap", parse_iogap},	  {"fragment", parse_fragment}, {"apicv", parse_apicv},
 };
 
 /* Split text at its first '='; false when there is none. */
@@ -434,5 +444,7 @@ void config_print(const struct dv_config *cfg)
 		kprintf("%s0x%llx", i ? "," : "", (unsigned long long)cfg->badmem[i]);
 	if (cfg->fragment)
 		kprintf(" fragment=yes");
+	if (cfg->no_apicv)
+		kprintf(" apicv=no");
 	kprintf("\n");
 }

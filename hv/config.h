@@ -41,9 +41,10 @@ enum dv_selftest {
 
 struct dv_config {
 	enum dv_mode mode;
-	bool fragment;		       /* fragment=yes: fragment host memory on purpose (debug) */
-	u64 mem;		       /* guest RAM in bytes, a multiple of 4 KiB */
-	unsigned ept_page_shift;       /* 12, 21 or 30: EPT page size outside the VMM segment */
+	bool fragment;		 /* fragment=yes: fragment host memory on purpose (debug) */
+	bool no_apicv;		 /* apicv=no: emulate every APIC access, whatever the CPU offers */
+	u64 mem;		 /* guest RAM in bytes, a multiple of 4 KiB */
+	unsigned ept_page_shift; /* 12, 21 or 30: EPT page size outside the VMM segment */
 	u64 badmem[CONFIG_MAX_BADMEM]; /* faulty host pages, page-aligned */
 	unsigned nbadmem;
 	enum dv_log log;

@@ -74,6 +74,7 @@ void events_deliver(struct vcpu *v)
 	vcpu_request_nmi_window(v, v->nmi_pending);
 	next = next_event(v);
 	vcpu_set_timer(v, next ? next - offset : 0);
+	apic_before_entry(v);
 }
 
 static bool event_waiting(struct vcpu *v)

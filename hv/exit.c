@@ -213,12 +213,27 @@ static void handle_event_exit(struct vcpu *v)
 	(void)v;
 }
 
+/* The CPU's APIC virtualization (hv/apic.c): a TPR lowered below the
+ * threshold is an event exit too. */
+static void handle_apic_access(struct vcpu *v)
+{
+	apic_access_exit(v);
+}
+
+static void handle_apic_write(struct vcpu *v)
+{
+	apic_write_exit(v);
+}
+
 static const exit_handler exit_handlers[DV_EXIT_KINDS] = {
 	[DV_EXIT_KIND_HOST_NMI] = handle_host_nmi,
 	[DV_EXIT_KIND_HOST_INTERRUPT] = handle_host_interrupt,
 	[DV_EXIT_KIND_INTERRUPT_WINDOW] = handle_event_exit,
 	[DV_EXIT_KIND_NMI_WINDOW] = handle_event_exit,
 	[DV_EXIT_KIND_TIMER] = handle_event_exit,
+	[DV_EXIT_KIND_APIC_ACCESS] = handle_apic_access,
+	[DV_EXIT_KIND_APIC_WRITE] = handle_apic_write,
+	[DV_EXIT_KIND_TPR_BELOW] = handle_event_exit,
 	[DV_EXIT_KIND_TRIPLE_FAULT] = handle_triple_fault,
 	[DV_EXIT_KIND_CPUID] = cpuid_handle_exit,
 	[DV_EXIT_KIND_HLT] = handle_hlt,
@@ -256,6 +271,9 @@ static const char *const exit_kind_names[DV_EXIT_KINDS] = {
 	[DV_EXIT_KIND_NMI_WINDOW] = "NMI window",
 	[DV_EXIT_KIND_TIMER] = "timer",
 	[DV_EXIT_KIND_HOST_INTERRUPT] = "host interrupt",
+	[DV_EXIT_KIND_APIC_ACCESS] = "APIC access",
+	[DV_EXIT_KIND_APIC_WRITE] = "APIC write",
+	[DV_EXIT_KIND_TPR_BELOW] = "TPR below threshold",
 };
 
 const char *exit_kind_name(unsigned kind)
@@ -266,6 +284,8 @@ const char *exit_kind_name(unsigned kind)
 void exit_dispatch(struct vcpu *v)
 {
 	exit_handler h = v->exit.kind < DV_EXIT_KINDS ? exit_handlers[v->exit.kind] : NULL;
+
+	apic_after_exit(v);
 
 	if (!h) {
 		char what[160];

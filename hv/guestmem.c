@@ -502,3 +502,16 @@ const struct vseg_footprint *guestmem_segment_footprint(struct guestmem *gm)
 	f->valid = true;
 	return f;
 }
+
+int guestmem_map_device_page(struct guestmem *gm, u64 gpa, u64 hpa)
+{
+	if (guestmem_is_ram(gm, gpa, PAGE_SIZE))
+		return -DV_EINVAL;
+	return ept_map_mmio(&gm->ept, gpa, hpa, PAGE_SIZE) < 0 ? -DV_ENOMEM : 0;
+}
+
+void guestmem_unmap_device_page(struct guestmem *gm, u64 gpa)
+{
+	if (!guestmem_is_ram(gm, gpa, PAGE_SIZE))
+		pt_unmap(&gm->ept, gpa, PAGE_SIZE);
+}

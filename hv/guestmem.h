@@ -99,6 +99,11 @@ int guestmem_zero(const struct guestmem *gm, u64 gpa, u64 len);
  * (outside the segment), -DV_EEXIST (escaped already), -DV_E2BIG (too many
  * holes), -DV_ENOMEM; on error nothing changed. */
 int guestmem_escape_page(struct guestmem *gm, u64 gpa);
+/* Map one page of a device outside guest RAM at gpa onto hpa (the CPU's
+ * APIC-access page), or take it away. -DV_EINVAL over RAM. The caller
+ * flushes the nested TLB. */
+int guestmem_map_device_page(struct guestmem *gm, u64 gpa, u64 hpa);
+void guestmem_unmap_device_page(struct guestmem *gm, u64 gpa);
 
 /* Live mode switches. guestmem_segment_on makes RAM below the I/O gap the
  * VMM segment while the guest is stopped in an exit: when that RAM already

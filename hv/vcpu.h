@@ -101,8 +101,15 @@ struct vcpu_exit {
 		struct {
 			u8 vector; /* a host interrupt's */
 		} intr;
+		struct {
+			u16 offset; /* on the APIC page */
+			u8 type;    /* APIC access: VCPU_APIC_LINEAR_READ, ... */
+		} apic;
 	};
 };
+
+/* How an APIC-page access that exits was made (SDM Vol. 3C Table 28-6). */
+enum { VCPU_APIC_LINEAR_READ = 0, VCPU_APIC_LINEAR_WRITE = 1, VCPU_APIC_LINEAR_FETCH = 2 };
 
 #define VCPU_RECENT_EXITS 8
 
@@ -144,6 +151,7 @@ enum vcpu_start_mode {
 struct vcpu_start {
 	enum vcpu_start_mode mode;
 	u64 rip, rax, rbx, cr3;
+	bool no_apic_help; /* apicv=no: do not use the CPU's APIC virtualization */
 };
 
 /* What the CPU offers for running a guest, whatever its vendor. */
@@ -210,6 +218,18 @@ bool vcpu_set_timer(struct vcpu *v, u64 host_tsc_deadline);
  * expires. False when the CPU cannot run a halted guest. */
 bool vcpu_halt(struct vcpu *v);
 bool vcpu_halted(const struct vcpu *v);
+/* The CPU's help with the local APIC (VMX: APIC-register virtualization and
+ * the TPR shadow, SDM Vol. 3C 30): a register page of the CPU's own it
+ * serves most APIC reads and CR8 from, writes exiting after the fact
+ * (APIC_WRITE), other accesses before (APIC_ACCESS). NULL when the CPU has
+ * none: then every access to the APIC page is a nested fault. */
+u32 *vcpu_apic_register_page(struct vcpu *v);
+/* The host-physical page the guest's APIC page must map to for the CPU to
+ * recognize it (0 without the help above). */
+u64 vcpu_apic_access_page(const struct vcpu *v);
+/* Exit when the guest lowers its TPR class below this one (0: never). */
+void vcpu_set_tpr_threshold(struct vcpu *v, u8 priority_class);
+
 /* The width of the code segment: 16, 32 or 64 bits. */
 unsigned vcpu_code_bits(const struct vcpu *v);
 

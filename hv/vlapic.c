@@ -623,3 +623,42 @@ const char *vlapic_msr_write(struct vlapic *a, u32 msr, u64 value, u64 now)
 	}
 	return NULL;
 }
+
+/* --- a register page for the CPU (SDM Vol. 3C 30.4.1) -------------------------------- */
+
+/* The registers whose reads the CPU serves from the page: ID through the
+ * divide configuration, the current count excepted (it changes on its own,
+ * so reading it exits). */
+static const u16 page_registers[] = {
+	APIC_ID,	APIC_VERSION,	APIC_TPR,	    APIC_PPR,	       APIC_EOI,
+	APIC_LDR,	APIC_DFR,	APIC_SVR,	    APIC_ESR,	       APIC_ICR_LO,
+	APIC_ICR_HI,	APIC_LVT_TIMER, APIC_LVT_THERMAL,   APIC_LVT_PERF,     APIC_LVT_LINT0,
+	APIC_LVT_LINT1, APIC_LVT_ERROR, APIC_TIMER_INITIAL, APIC_TIMER_DIVIDE,
+};
+
+void vlapic_fill_page(struct vlapic *a, u32 *page, u64 now)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(page_registers); i++)
+		page[page_registers[i] / 4] = read_register(a, page_registers[i], now);
+	for (unsigned i = 0; i < 8; i++) {
+		page[(APIC_ISR + 0x10 * i) / 4] = a->isr[i];
+		page[(APIC_TMR + 0x10 * i) / 4] = a->tmr[i];
+		page[(APIC_IRR + 0x10 * i) / 4] = a->irr[i];
+	}
+}
+
+void vlapic_take_page_tpr(struct vlapic *a, const u32 *page)
+{
+	a->tpr = page[APIC_TPR / 4] & 0xff;
+}
+
+u8 vlapic_tpr_threshold(const struct vlapic *a)
+{
+	int irrv = highest_bit(a->irr), isrv = highest_bit(a->isr);
+	u32 irr_class = irrv < 0 ? 0 : (u32)irrv >> 4;
+
+	/* Held back by the ISR it waits for an EOI, which exits anyway. */
+	if (irrv < 0 || (isrv >= 0 && irr_class <= ((u32)isrv >> 4)))
+		return 0;
+	return irr_class <= (a->tpr >> 4) ? (u8)irr_class : 0;
+}

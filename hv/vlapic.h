@@ -170,4 +170,14 @@ bool vlapic_take_init(struct vlapic *a);
 /* The processor priority (SDM 11.8.3.1). */
 u32 vlapic_ppr(const struct vlapic *a);
 
+/* For a CPU that serves APIC reads from a register page of its own (VMX
+ * APIC-register virtualization, SDM Vol. 3C 30.4): write every register it
+ * may read there, as the xAPIC page lays them out (page: 1024 dwords). */
+void vlapic_fill_page(struct vlapic *a, u32 *page, u64 now);
+/* The TPR the CPU may have changed in that page (CR8, TPR writes). */
+void vlapic_take_page_tpr(struct vlapic *a, const u32 *page);
+/* The TPR threshold for it: the priority class of the highest interrupt the
+ * TPR alone holds back, so that lowering the TPR below it exits (0: none). */
+u8 vlapic_tpr_threshold(const struct vlapic *a);
+
 #endif

@@ -199,6 +199,7 @@ int vm_run(const struct boot_module *mods, unsigned nmods, const struct dv_confi
 		kprintf("dimvisor: cannot start the guest kernel: %s\n", err);
 		return DV_EXIT_BAD_GUEST;
 	}
+	start.no_apic_help = cfg->no_apicv;
 	if (vcpu_hw_enable(err, sizeof(err)) < 0) {
 		kprintf("dimvisor: cannot run a guest: %s\n", err);
 		return DV_EXIT_NO_VMX;

@@ -11,6 +11,9 @@ static const u8 kind_of_reason[EXIT_REASON_COUNT] = {
 	[EXIT_INTERRUPT_WINDOW] = DV_EXIT_KIND_INTERRUPT_WINDOW,
 	[EXIT_NMI_WINDOW] = DV_EXIT_KIND_NMI_WINDOW,
 	[EXIT_PREEMPTION_TIMER] = DV_EXIT_KIND_TIMER,
+	[EXIT_APIC_ACCESS] = DV_EXIT_KIND_APIC_ACCESS,
+	[EXIT_APIC_WRITE] = DV_EXIT_KIND_APIC_WRITE,
+	[EXIT_TPR_BELOW_THRESHOLD] = DV_EXIT_KIND_TPR_BELOW,
 	[EXIT_TRIPLE_FAULT] = DV_EXIT_KIND_TRIPLE_FAULT,
 	[EXIT_TASK_SWITCH] = DV_EXIT_KIND_TASK_SWITCH,
 	[EXIT_CPUID] = DV_EXIT_KIND_CPUID,
@@ -124,6 +127,13 @@ void vmx_decode_exit(u32 reason, u64 q, struct vcpu_exit *e)
 	case DV_EXIT_KIND_NESTED_FAULT:
 	case DV_EXIT_KIND_NESTED_MISCONFIG:
 		decode_nested(e, q, e->kind == DV_EXIT_KIND_NESTED_FAULT);
+		break;
+	case DV_EXIT_KIND_APIC_ACCESS: /* SDM Vol. 3C Table 28-6 */
+		e->apic.offset = q & 0xfff;
+		e->apic.type = (q >> 12) & 0xf;
+		break;
+	case DV_EXIT_KIND_APIC_WRITE:
+		e->apic.offset = q & 0xfff;
 		break;
 	default:
 		break;

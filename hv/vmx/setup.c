@@ -54,8 +54,6 @@ static const struct control_bit pin_required[] = {
 static const struct control_bit proc_required[] = {
 	{PROC_USE_TSC_OFFSETTING, "use TSC offsetting"},
 	{PROC_HLT_EXITING, "HLT exiting"},
-	{PROC_CR8_LOAD_EXITING, "CR8-load exiting (CR8 is the virtual APIC's TPR)"},
-	{PROC_CR8_STORE_EXITING, "CR8-store exiting"},
 	{PROC_UNCOND_IO_EXITING, "unconditional I/O exiting"},
 	{PROC_ACTIVATE_SECONDARY, "activate secondary controls"},
 };
@@ -93,7 +91,36 @@ static void setup_event_caps(struct vcpu *v)
 		(a->pin_controls & PIN_VIRTUAL_NMIS) && ((c->procbased >> 32) & PROC_NMI_WINDOW);
 }
 
-static int setup_controls(struct vcpu *v, char *err, size_t errlen)
+/* The CPU's APIC virtualization (SDM Vol. 3C 30): the TPR shadow (CR8 and the
+ * TPR without exits), APIC-access virtualization and APIC-register
+ * virtualization (reads from the register page, writes exiting after the
+ * fact). All three or none: without them CR8 exits and every access to the
+ * APIC page is a nested fault (hv/apic.c). */
+static int setup_apic_help(struct vcpu *v, const struct vcpu_start *start, u32 *proc, u32 *proc2,
+			   char *err, size_t errlen)
+{
+	const struct vmx_caps *c = v->arch->caps;
+	u32 cr8_exiting = PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+	u32 allowed0 = (u32)c->procbased, allowed1 = (u32)(c->procbased >> 32);
+	u32 allowed2 = (u32)(c->procbased2 >> 32);
+	bool have = (allowed1 & PROC_USE_TPR_SHADOW) && (allowed2 & PROC2_VIRT_APIC_ACCESS) &&
+		    (allowed2 & PROC2_APIC_REGISTER_VIRT) && !(allowed0 & cr8_exiting);
+
+	v->arch->apic_help = have && !start->no_apic_help;
+	if (v->arch->apic_help) {
+		*proc = (*proc | PROC_USE_TPR_SHADOW) & ~cr8_exiting;
+		*proc2 |= PROC2_VIRT_APIC_ACCESS | PROC2_APIC_REGISTER_VIRT;
+		vmx_setup_apic_pages(v);
+		return 0;
+	}
+	if ((*proc & cr8_exiting) != cr8_exiting)
+		return errf(err, errlen, -DV_ENOTSUP,
+			    "this CPU has neither a TPR shadow nor CR8 exiting, and CR8 is the "
+			    "virtual APIC's TPR");
+	return 0;
+}
+
+static int setup_controls(struct vcpu *v, const struct vcpu_start *start, char *err, size_t errlen)
 {
 	const struct vmx_caps *c = v->arch->caps;
 	u32 pin = 0, proc = 0, proc2 = 0, exitc = 0, entry = 0;
@@ -132,6 +159,9 @@ static int setup_controls(struct vcpu *v, char *err, size_t errlen)
 	/* Off unless the CPU insists: with EPT and unrestricted guest the guest
 	 * owns CR3, and MSR/I-O bitmaps are not used (every MSR and port exits). */
 	proc &= ~(u32)(PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS) | (u32)c->procbased;
+	rc = setup_apic_help(v, start, &proc, &proc2, err, errlen);
+	if (rc)
+		return rc;
 	vmcs_write(VMCS_PIN_CONTROLS, pin);
 	vmcs_write(VMCS_PROC_CONTROLS, proc);
 	vmcs_write(VMCS_PROC2_CONTROLS, proc2);
@@ -293,7 +323,7 @@ int vcpu_init(struct vcpu *v, struct guestmem *mem, const struct vcpu_start *sta
 	arch.vmcs_phys = (u64)vmcs_region;
 	if (vmclear(arch.vmcs_phys) != VMX_OK || vmptrld(arch.vmcs_phys) != VMX_OK)
 		return errf(err, errlen, -DV_EIO, "VMCLEAR/VMPTRLD of the VMCS failed");
-	rc = setup_controls(v, err, errlen);
+	rc = setup_controls(v, start, err, errlen);
 	if (rc)
 		return rc;
 	v->cr4_hw_allowed = caps->cr4_fixed1;

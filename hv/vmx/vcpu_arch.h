@@ -22,8 +22,12 @@ struct vcpu_arch {
 	bool has_timer;	      /* VMX-preemption timer */
 	unsigned timer_shift; /* it counts down every 2^shift TSC ticks */
 	bool has_halt;	      /* HLT activity state */
-	bool has_nmi_window;  /* virtual NMIs and NMI-window exiting */
-	u32 vectoring_info;   /* of the current exit: an event cut short */
+	bool has_nmi_window;
+	bool apic_help;
+	/* TPR shadow, APIC-access and APIC-register virtualization */ /* virtual NMIs and
+									  NMI-window exiting
+									*/
+	u32 vectoring_info; /* of the current exit: an event cut short */
 	u32 vectoring_error, vectoring_len;
 	u64 cr0_mask, cr4_mask; /* CR bits the host owns (guest/host masks) */
 	struct vmx_exit_record recent[VCPU_RECENT_EXITS];
@@ -35,6 +39,9 @@ struct vcpu_arch {
  * (hv/vmx/inject.c). SDM Vol. 3C 28.2.4 and 29.2.1. */
 void vmx_save_vectoring(struct vcpu *v);
 void vmx_reinject_vectoring(struct vcpu *v);
+
+/* The APIC-access and virtual-APIC pages in the VMCS (hv/vmx/apic.c). */
+void vmx_setup_apic_pages(struct vcpu *v);
 
 /* The probed capabilities (hv/vmx/hw.c). */
 const struct vmx_caps *vmx_hw_caps(void);

@@ -136,7 +136,10 @@ enum dv_exit_kind {
 	DV_EXIT_KIND_NMI_WINDOW = 18,	    /* the guest can take the NMI waiting for it */
 	DV_EXIT_KIND_TIMER = 19,	    /* dimvisor's timer for the guest's devices expired */
 	DV_EXIT_KIND_HOST_INTERRUPT = 20,   /* a host interrupt arrived in guest mode */
-	DV_EXIT_KINDS = 21,
+	DV_EXIT_KIND_APIC_ACCESS = 21,	    /* an APIC-page access the CPU does not serve */
+	DV_EXIT_KIND_APIC_WRITE = 22,	    /* a write the CPU made to its APIC register page */
+	DV_EXIT_KIND_TPR_BELOW = 23,	    /* the guest lowered its TPR below the threshold */
+	DV_EXIT_KINDS = 24,
 };
 
 #define DV_STATS_EXIT_KINDS 32 /* room in dv_stats for kinds added later */

@@ -89,9 +89,9 @@ static void first_token_without_equals_is_the_file_name(void **state)
 static void first_token_that_is_not_a_path_is_an_error(void **state)
 {
 	parse_fails("ept", "expected key=value, got 'ept' (accepted keys: mode mem ept badmem log "
-			   "selftest iogap fragment)");
+			   "selftest iogap fragment apicv)");
 	parse_fails("dimvisor mode=base", "expected key=value, got 'dimvisor' (accepted keys: mode "
-					  "mem ept badmem log selftest iogap fragment)");
+					  "mem ept badmem log selftest iogap fragment apicv)");
 }
 
 static void selftest_takes_every_failure_path(void **state)
@@ -240,13 +240,24 @@ static void all_keys_together(void **state)
 static void unknown_key(void **state)
 {
 	parse_fails("foo=1", "unknown key 'foo' in 'foo=1' (accepted: mode mem ept badmem log "
-			     "selftest iogap fragment)");
+			     "selftest iogap fragment apicv)");
 	parse_fails("mode=base MODE=base", "unknown key 'MODE' in 'MODE=base' (accepted: mode mem "
-					   "ept badmem log selftest iogap fragment)");
+					   "ept badmem log selftest iogap fragment apicv)");
 	parse_fails("=5", "unknown key '' in '=5' (accepted: mode mem ept badmem log selftest "
-			  "iogap fragment)");
+			  "iogap fragment apicv)");
 	parse_fails("memory=1G", "unknown key 'memory' in 'memory=1G' (accepted: mode mem ept "
-				 "badmem log selftest iogap fragment)");
+				 "badmem log selftest iogap fragment apicv)");
+}
+
+static void apicv_is_yes_or_no(void **state)
+{
+	parse_ok("");
+	assert_false(cfg.no_apicv);
+	parse_ok("apicv=no");
+	assert_true(cfg.no_apicv);
+	parse_ok("apicv=yes");
+	assert_false(cfg.no_apicv);
+	parse_fails("apicv=maybe", "bad value in 'apicv=maybe' (accepted: no yes)");
 }
 
 static void fragment_is_yes_or_no(void **state)
@@ -263,9 +274,9 @@ static void fragment_is_yes_or_no(void **state)
 static void later_token_without_equals(void **state)
 {
 	parse_fails("dimvisor.elf quiet", "expected key=value, got 'quiet' (accepted keys: mode "
-					  "mem ept badmem log selftest iogap fragment)");
+					  "mem ept badmem log selftest iogap fragment apicv)");
 	parse_fails("mode=base quiet", "expected key=value, got 'quiet' (accepted keys: mode mem "
-				       "ept badmem log selftest iogap fragment)");
+				       "ept badmem log selftest iogap fragment apicv)");
 }
 
 static void bad_mode(void **state)
@@ -465,6 +476,7 @@ int main(void)
 		TEST(all_keys_together),
 		TEST(unknown_key),
 		TEST(later_token_without_equals),
+		TEST(apicv_is_yes_or_no),
 		TEST(fragment_is_yes_or_no),
 		TEST(bad_mode),
 		TEST(bad_ept),

@@ -289,6 +289,33 @@ static void logical_destinations(void **state)
 	assert_int_equal(vlapic_pending_vector(&apic), 0x80);
 }
 
+static void register_page_and_tpr_threshold(void **state)
+{
+	static u32 page[1024];
+
+	(void)state;
+	enable_software(&apic);
+	vlapic_mmio_write(&apic, APIC_TPR, 0x50, 0);
+	vlapic_mmio_write(&apic, APIC_ICR_LO, (1u << 18) | 0x45, 0);
+	vlapic_fill_page(&apic, page, 0);
+	assert_int_equal(page[APIC_VERSION / 4], 0x00050014);
+	assert_int_equal(page[APIC_TPR / 4], 0x50);
+	assert_int_equal(page[APIC_SVR / 4], SVR_ENABLED | 0xff);
+	assert_int_equal(page[(APIC_IRR + 0x20) / 4], 1u << 5);
+	/* 0x45 waits behind TPR 0x50: lowering the TPR below class 4 must exit */
+	assert_int_equal(vlapic_pending_vector(&apic), -1);
+	assert_int_equal(vlapic_tpr_threshold(&apic), 4);
+	/* the CPU lowered the TPR in the page (MOV to CR8) */
+	page[APIC_TPR / 4] = 0x10;
+	vlapic_take_page_tpr(&apic, page);
+	assert_int_equal(vlapic_pending_vector(&apic), 0x45);
+	assert_int_equal(vlapic_tpr_threshold(&apic), 0);
+	/* held back by the ISR, not the TPR: no threshold */
+	vlapic_accept(&apic, 0x45);
+	vlapic_mmio_write(&apic, APIC_ICR_LO, (1u << 18) | 0x41, 0);
+	assert_int_equal(vlapic_tpr_threshold(&apic), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +331,7 @@ int main(void)
 		cmocka_unit_test_setup(x2apic_msrs, setup),
 		cmocka_unit_test_setup(software_disable_masks_lvts, setup),
 		cmocka_unit_test_setup(logical_destinations, setup),
+		cmocka_unit_test_setup(register_page_and_tpr_threshold, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
