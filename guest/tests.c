@@ -44,6 +44,7 @@ static const struct test_case test_table[] = {
 	{"rf", "cpu", test_rf, false, false, true},
 	{"cr4", "cpu", test_cr4, false, false, true},
 	{"pmu", "cpu", test_pmu, true, false, true},
+	{"perf-caps", NULL, test_perf_caps, false, false, true},
 	{"debug", "cpu", test_debug, false, false, true},
 	{"tsc", "cpu", test_tsc, false, false, true},
 	{"misc-enable", "cpu", test_misc_enable, true, false, true},

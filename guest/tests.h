@@ -82,6 +82,7 @@ void test_apic_unemulated(struct test *t);
 void test_rf(struct test *t);
 void test_cr4(struct test *t);
 void test_pmu(struct test *t);
+void test_perf_caps(struct test *t);
 void test_debug(struct test *t);
 void test_tsc(struct test *t);
 void test_misc_enable(struct test *t);

@@ -109,6 +109,23 @@ void test_pmu(struct test *t)
 			   value);
 }
 
+/* --- perf-caps: a kernel's start-up code reading IA32_PERF_CAPABILITIES
+ * (0x345) as some do, before or without asking CPUID. The outcome is printed
+ * so tests/native can compare it with the bare CPU's: bare Bochs 2.7 has no
+ * such MSR (#GP, although its CPUID says PDCM), dimvisor hides the PMU (#GP,
+ * and CPUID says so). Either way only a value or #GP(0) is architectural. */
+void test_perf_caps(struct test *t)
+{
+	u64 value = 0, error = 0, vector = msr_read_safe(0x345, &value, &error);
+
+	test_check(t, vector == 0 || (vector == VECTOR_GP && error == 0),
+		   "RDMSR IA32_PERF_CAPABILITIES raised vector %lu (error 0x%lx)", vector, error);
+	if (vector)
+		test_note(t, "RDMSR IA32_PERF_CAPABILITIES: #GP(0)");
+	else
+		test_note(t, "RDMSR IA32_PERF_CAPABILITIES: 0x%lx", value);
+}
+
 /* --- cpuid-msrs: every CPUID flag that promises an MSR keeps its promise,
  * and a clear flag means the MSR is not there: RDMSR works exactly when the
  * flag is set (SDM Vol. 4 chapter 2, the "If CPUID..." column). A kernel
