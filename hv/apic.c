@@ -4,6 +4,7 @@
 #include "hv/cpuid.h"
 #include "hv/gva.h"
 #include "hv/insn.h"
+#include "hv/tsc.h"
 #include "lib/log.h"
 #include "lib/printf.h"
 #include <dimvisor/exitcodes.h>
@@ -36,7 +37,7 @@ void apic_init(struct vcpu *v)
 
 u64 apic_now(const struct vcpu *v)
 {
-	return rdtsc() + vcpu_get(v, VCPU_TSC_OFFSET);
+	return tsc_guest_now(v);
 }
 
 bool apic_mmio_owns(const struct vcpu *v, u64 gpa)
