@@ -49,43 +49,35 @@ bool apic_mmio_owns(const struct vcpu *v, u64 gpa)
 
 /* --- the xAPIC page ------------------------------------------------------------------ */
 
-/* The instruction at RIP, as far as it can be read (up to 15 bytes). */
-static unsigned fetch_instruction(const struct vcpu *v, u8 *bytes)
+/* The width of the code at RIP: 64-bit mode, else CS.D in protected mode. */
+static unsigned code_bits(const struct vcpu *v)
 {
-	u64 rip = vcpu_get(v, VCPU_RIP);
-	unsigned n;
+	struct vcpu_segment cs;
 
-	if (vcpu_code_bits(v) != 64)
-		rip = (u32)(rip + vcpu_get(v, VCPU_CS_BASE));
-	for (n = 0; n < INSN_MAX_LEN; n++)
-		if (gva_read(v, rip + n, &bytes[n], 1) < 0)
-			break;
-	return n;
+	if (vcpu_in_64bit_mode(v))
+		return 64;
+	vcpu_get_segment(v, VCPU_CS, &cs);
+	return (vcpu_get(v, VCPU_CR0) & CR0_PE) && cs.big ? 32 : 16;
 }
 
 /* Bytes of the page as a load sees them: each register is the low 4 bytes of
  * its 16-byte slot; the other 12 read as zero (SDM 11.4.1). */
 static u64 page_read(struct vcpu *v, u32 offset, unsigned size)
 {
+	u32 slot = ~0u, reg = 0;
 	u64 value = 0;
 
 	for (unsigned i = 0; i < size; i++) {
 		u32 at = offset + i;
-		u32 reg = (at & 0xf) < 4 ? vlapic_mmio_read(&v->apic, at & 0xff0, apic_now(v)) : 0;
 
-		value |= (u64)((reg >> (8 * (at & 3))) & 0xff) << (8 * i);
+		if ((at & ~0xfu) != slot) { /* each register read once */
+			slot = at & ~0xfu;
+			reg = vlapic_mmio_read(&v->apic, slot, apic_now(v));
+		}
+		if ((at & 0xf) < 4)
+			value |= (u64)((reg >> (8 * (at & 3))) & 0xff) << (8 * i);
 	}
 	return value;
-}
-
-static u64 extend(u64 value, unsigned from, unsigned to, bool sign)
-{
-	unsigned shift = 64 - 8 * from;
-
-	if (from < 8)
-		value = sign ? (u64)((s64)(value << shift) >> shift)
-			     : value & ((1ULL << (8 * from)) - 1);
-	return to < 8 ? value & ((1ULL << (8 * to)) - 1) : value;
 }
 
 /* Write size bytes of a general register, as the CPU does: 8- and 16-bit
@@ -123,8 +115,7 @@ static void page_write(struct vcpu *v, u32 offset, unsigned size, u64 value)
 	}
 	if (reported++ < MAX_ODD_ACCESS_REPORTS)
 		kprintf("dimvisor: guest wrote %u byte%s at local APIC offset 0x%x (RIP 0x%lx): "
-			"only "
-			"aligned 32-bit writes reach a register; ignored\n",
+			"only aligned 32-bit writes reach a register; ignored\n",
 			size, size == 1 ? "" : "s", offset, vcpu_get(v, VCPU_RIP));
 }
 
@@ -145,7 +136,7 @@ static void unemulated(struct vcpu *v, u64 gpa, const u8 *bytes, unsigned n, con
 static void emulate_access(struct vcpu *v, u32 offset, bool fetch)
 {
 	u8 bytes[INSN_MAX_LEN];
-	unsigned n = fetch_instruction(v, bytes), bits = vcpu_code_bits(v);
+	unsigned n = gva_fetch_instruction(v, bytes, sizeof(bytes)), bits = code_bits(v);
 	u64 gpa = (v->apic.base & APIC_BASE_ADDR) + offset;
 	struct insn_mem m;
 	u64 value;
@@ -166,7 +157,7 @@ static void emulate_access(struct vcpu *v, u32 offset, bool fetch)
 	}
 	if (m.op == INSN_LOAD) {
 		value = page_read(v, offset, m.size);
-		set_gpr(v, &m, extend(value, m.size, m.dest_size, m.sign_extend));
+		set_gpr(v, &m, insn_load_value(&m, value));
 	} else {
 		value = m.op == INSN_STORE_IMM ? m.imm : get_gpr(v, &m);
 		page_write(v, offset, m.size, value);

@@ -45,11 +45,20 @@ static void deliver_interrupt(struct vcpu *v)
 /* The guest TSC of the next timer event that could interrupt it, or 0. */
 static u64 next_event(const struct vcpu *v)
 {
-	u64 apic = vlapic_next_event(&v->apic), pit = legacy_next_event(v, apic_now(v));
+	u64 apic = vlapic_next_event(&v->apic), pit = legacy_next_event(v);
 
 	if (!apic || (pit && pit < apic))
 		return pit;
 	return apic;
+}
+
+/* Bring the timers (the APIC's, the PIT's) up to the guest's TSC now. */
+static void advance_timers(struct vcpu *v)
+{
+	u64 now = apic_now(v);
+
+	vlapic_advance(&v->apic, now);
+	legacy_advance(now);
 }
 
 void events_deliver(struct vcpu *v)
@@ -57,8 +66,7 @@ void events_deliver(struct vcpu *v)
 	struct vlapic *a = &v->apic;
 	u64 next, offset = vcpu_get(v, VCPU_TSC_OFFSET);
 
-	vlapic_advance(a, apic_now(v));
-	legacy_advance(apic_now(v));
+	advance_timers(v);
 	if (vlapic_take_init(a)) {
 		stop_for_init(v);
 		return;
@@ -81,8 +89,7 @@ static bool event_waiting(struct vcpu *v)
 {
 	struct vlapic *a = &v->apic;
 
-	vlapic_advance(a, apic_now(v));
-	legacy_advance(apic_now(v));
+	advance_timers(v);
 	return v->nmi_pending || a->nmi_pending || a->init_pending ||
 	       vlapic_pending_vector(a) >= 0 || legacy_pending(v) >= 0;
 }

@@ -125,6 +125,24 @@ int gva_read(const struct vcpu *v, u64 gva, void *dst, u64 len)
 	return gva_copy(v, gva, dst, len, false);
 }
 
+unsigned gva_fetch_instruction(const struct vcpu *v, u8 *bytes, unsigned max)
+{
+	bool mode64 = vcpu_in_64bit_mode(v);
+	struct vcpu_segment cs;
+	u64 rip = vcpu_get(v, VCPU_RIP);
+	unsigned n;
+
+	vcpu_get_segment(v, VCPU_CS, &cs);
+	/* Byte by byte: an instruction may run into an unmapped page. */
+	for (n = 0; n < max; n++) {
+		u64 la = mode64 ? rip + n : (u32)(cs.base + rip + n);
+
+		if (gva_read(v, la, &bytes[n], 1) < 0)
+			break;
+	}
+	return n;
+}
+
 int gva_write(const struct vcpu *v, u64 gva, const void *src, u64 len)
 {
 	return gva_copy(v, gva, (u8 *)src, len, true);

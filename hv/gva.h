@@ -26,6 +26,10 @@ int gva_guest_tables(const struct vcpu *v, struct walk_tables *t, struct walk_en
 /* Copy between a guest-virtual buffer and the host, page by page; all or
  * nothing: -DV_EFAULT before anything is copied if any page fails. */
 int gva_read(const struct vcpu *v, u64 gva, void *dst, u64 len);
+/* The instruction's bytes at CS:RIP, as many as are mapped, up to max: for
+ * dimvisor's own decoding of an exit's instruction (string I/O on a CPU
+ * that does not report its operand, the local APIC's MMIO). */
+unsigned gva_fetch_instruction(const struct vcpu *v, u8 *bytes, unsigned max);
 int gva_write(const struct vcpu *v, u64 gva, const void *src, u64 len);
 
 #endif

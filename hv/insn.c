@@ -78,6 +78,11 @@ static int skip_modrm(struct cursor *c, bool addr16, unsigned *reg)
 	return 0;
 }
 
+static u64 low_bytes(u64 v, unsigned bytes)
+{
+	return bytes >= 8 ? v : v & ((1ULL << (8 * bytes)) - 1);
+}
+
 static u64 sign_extend(u64 v, unsigned from_bytes)
 {
 	unsigned shift = 64 - 8 * from_bytes;
@@ -134,9 +139,7 @@ int insn_decode_mem(const u8 *bytes, unsigned avail, bool long_mode, struct insn
 		immsize = out->size == 8 ? 4 : out->size;
 		if (!take(&c, immsize, &imm))
 			return -DV_EINVAL;
-		out->imm = sign_extend(imm, immsize);
-		if (out->size < 8)
-			out->imm &= (1ULL << (8 * out->size)) - 1;
+		out->imm = low_bytes(sign_extend(imm, immsize), out->size);
 		break;
 	case 0xa0: /* MOV AL, moffs8 */
 	case 0xa1: /* MOV eAX, moffs */
@@ -173,4 +176,13 @@ int insn_decode_mem(const u8 *bytes, unsigned avail, bool long_mode, struct insn
 		out->dest_size = out->size;
 	out->len = c.at;
 	return 0;
+}
+
+u64 insn_load_value(const struct insn_mem *m, u64 loaded)
+{
+	u64 v = low_bytes(loaded, m->size);
+
+	if (m->sign_extend)
+		v = sign_extend(v, m->size);
+	return low_bytes(v, m->dest_size);
 }

@@ -33,4 +33,8 @@ struct insn_mem {
  * access to memory (and -DV_EINVAL for a truncated instruction). */
 int insn_decode_mem(const u8 *bytes, unsigned avail, bool long_mode, struct insn_mem *out);
 
+/* A load's value as the instruction writes it to its register: the size
+ * bytes read, zero- or sign-extended (MOVZX, MOVSX) to dest_size bytes. */
+u64 insn_load_value(const struct insn_mem *m, u64 loaded);
+
 #endif

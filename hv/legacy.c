@@ -2,9 +2,7 @@
 #include "hv/legacy.h"
 #include "hv/apic.h"
 
-#define PIT_IRQ		0
-#define LVT_DELIVERY	(7u << 8)
-#define DELIVERY_EXTINT (7u << 8)
+#define PIT_IRQ 0
 
 static struct vpic pic;
 static struct vpit pit;
@@ -60,22 +58,9 @@ void legacy_advance(u64 now)
 		vpic_raise(&pic, PIT_IRQ);
 }
 
-/* INTR reaches the vCPU through LINT0 in ExtINT mode, or straight when the
- * APIC is globally disabled (it then is not there at all). */
-static bool extint_open(const struct vcpu *v)
-{
-	const struct vlapic *a = &v->apic;
-	u32 lint0 = a->lvt[LVT_LINT0];
-
-	if (!vlapic_enabled(a))
-		return true;
-	return (a->svr & SVR_ENABLED) && !(lint0 & LVT_MASKED) &&
-	       (lint0 & LVT_DELIVERY) == DELIVERY_EXTINT;
-}
-
 int legacy_pending(const struct vcpu *v)
 {
-	return extint_open(v) ? vpic_pending(&pic) : -1;
+	return vlapic_passes_extint(&v->apic) ? vpic_pending(&pic) : -1;
 }
 
 u8 legacy_ack(void)
@@ -83,19 +68,15 @@ u8 legacy_ack(void)
 	return vpic_ack(&pic);
 }
 
-u64 legacy_next_event(const struct vcpu *v, u64 now)
+u64 legacy_next_event(const struct vcpu *v)
 {
-	if (!extint_open(v) || (pic.chip[0].imr & (1u << PIT_IRQ)))
+	if (!vlapic_passes_extint(&v->apic) || (pic.chip[0].imr & (1u << PIT_IRQ)))
 		return 0;
-	return vpit_next_irq0(&pit, now);
+	return vpit_next_irq0(&pit);
 }
 
-const struct vpic *legacy_pic(void)
+void legacy_stats(u64 *pic_interrupts, u64 *pit_irq0s)
 {
-	return &pic;
-}
-
-const struct vpit *legacy_pit(void)
-{
-	return &pit;
+	*pic_interrupts = pic.interrupts;
+	*pit_irq0s = pit.irq0s;
 }

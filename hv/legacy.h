@@ -24,9 +24,9 @@ int legacy_pending(const struct vcpu *v);
 /* The vCPU takes it. */
 u8 legacy_ack(void);
 /* The guest TSC of the next IRQ0 that could reach the vCPU, or 0. */
-u64 legacy_next_event(const struct vcpu *v, u64 now);
+u64 legacy_next_event(const struct vcpu *v);
 
-const struct vpic *legacy_pic(void);
-const struct vpit *legacy_pit(void);
+/* For the report: vectors the PICs handed to the vCPU, IRQ0 edges of the PIT. */
+void legacy_stats(u64 *pic_interrupts, u64 *pit_irq0s);
 
 #endif

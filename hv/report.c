@@ -2,6 +2,7 @@
 #include "arch/x86_64/fixup.h"
 #include "hv/exit.h"
 #include "hv/invariants.h"
+#include "hv/legacy.h"
 #include "hv/io.h"
 #include "hv/mode.h"
 #include "mm/ept.h"
@@ -99,6 +100,7 @@ static void report_events(const struct vcpu *v)
 {
 	const struct vcpu_event_stats *e = &v->events;
 	const struct vlapic_stats *a = &v->apic.stats;
+	u64 pic_interrupts, pit_irq0s;
 
 	if (!e->interrupts && !e->nmis && !e->halts && !a->timer_fires && !a->self_ipis)
 		return;
@@ -110,6 +112,10 @@ static void report_events(const struct vcpu *v)
 	if (e->host_nmis || e->host_interrupts)
 		kprintf("report: host NMIs given to the guest %lu, host interrupts dropped %lu\n",
 			e->host_nmis, e->host_interrupts);
+	legacy_stats(&pic_interrupts, &pit_irq0s);
+	if (pic_interrupts || pit_irq0s)
+		kprintf("report: 8259 PICs: %lu interrupts taken; PIT: %lu IRQ0 edges\n",
+			pic_interrupts, pit_irq0s);
 }
 
 void report_print(const struct vcpu *v)

@@ -37,22 +37,6 @@ static bool port_out(void *ctx, u16 port, unsigned size, u32 value)
 	return !v->stopped;
 }
 
-/* The instruction's bytes at CS:RIP, as many as are mapped (up to 15). */
-static unsigned fetch_instruction(const struct vcpu *v, bool mode64, u8 *bytes, unsigned max)
-{
-	struct vcpu_segment cs;
-	u64 rip = vcpu_get(v, VCPU_RIP);
-	unsigned n;
-
-	vcpu_get_segment(v, VCPU_CS, &cs);
-	for (n = 0; n < max; n++) {
-		u64 la = mode64 ? rip + n : (u32)(cs.base + rip + n);
-		if (gva_read(v, la, &bytes[n], 1) < 0)
-			break;
-	}
-	return n;
-}
-
 /* The operand's address size and segment: as the exit reports them, or from
  * the instruction's prefixes on a CPU that does not report them. */
 static bool find_operand(const struct vcpu *v, struct sio_insn *insn)
@@ -68,7 +52,7 @@ static bool find_operand(const struct vcpu *v, struct sio_insn *insn)
 		return true;
 	}
 	vcpu_get_segment(v, VCPU_CS, &cs);
-	n = fetch_instruction(v, insn->mode64, bytes, sizeof(bytes));
+	n = gva_fetch_instruction(v, bytes, sizeof(bytes));
 	return sio_decode_prefixes(bytes, n, insn->mode64, cs.big, &insn->addr_size, &insn->sreg);
 }
 

@@ -47,7 +47,6 @@ enum vcpu_reg {
 	VCPU_DEBUGCTL, /* IA32_DEBUGCTL */
 	/* The guest's TSC is rdtsc() + this (RDTSC, RDTSCP and RDMSR alike). */
 	VCPU_TSC_OFFSET,
-	VCPU_CS_BASE,
 	VCPU_REG_COUNT
 };
 
@@ -229,9 +228,6 @@ u32 *vcpu_apic_register_page(struct vcpu *v);
 u64 vcpu_apic_access_page(const struct vcpu *v);
 /* Exit when the guest lowers its TPR class below this one (0: never). */
 void vcpu_set_tpr_threshold(struct vcpu *v, u8 priority_class);
-
-/* The width of the code segment: 16, 32 or 64 bits. */
-unsigned vcpu_code_bits(const struct vcpu *v);
 
 /* Forget every nested translation the CPU cached for this guest: after a
  * change to its nested page tables that takes a right or moves a page. */

@@ -24,7 +24,6 @@
 #define SVR_WRITABLE	   0x3ffu /* vector, enable, focus-processor checking */
 #define DIVIDE_WRITABLE	   0xbu
 #define LVT_VECTOR	   0xffu
-#define LVT_DELIVERY_MASK  (7u << 8)
 #define LVT_POLARITY	   (1u << 13)
 #define LVT_TRIGGER_LEVEL  (1u << 15)
 #define FIRST_LEGAL_VECTOR 16 /* 0-15 are illegal for fixed delivery (11.5.2) */
@@ -78,8 +77,18 @@ void vlapic_reset(struct vlapic *a, bool tsc_deadline_supported)
 void vlapic_firmware_state(struct vlapic *a)
 {
 	a->svr = SVR_ENABLED | 0xff;
-	a->lvt[LVT_LINT0] = 7u << 8; /* ExtINT */
-	a->lvt[LVT_LINT1] = 4u << 8; /* NMI */
+	a->lvt[LVT_LINT0] = LVT_DELIVERY_EXTINT;
+	a->lvt[LVT_LINT1] = LVT_DELIVERY_NMI;
+}
+
+bool vlapic_passes_extint(const struct vlapic *a)
+{
+	u32 lint0 = a->lvt[LVT_LINT0];
+
+	if (!vlapic_enabled(a))
+		return true;
+	return (a->svr & SVR_ENABLED) && !(lint0 & LVT_MASKED) &&
+	       (lint0 & LVT_DELIVERY) == LVT_DELIVERY_EXTINT;
 }
 
 bool vlapic_mmio_page(const struct vlapic *a, u64 *gpa)
@@ -381,12 +390,11 @@ static u32 lvt_writable(const struct vlapic *a, unsigned i)
 		       (a->tsc_deadline_supported ? LVT_TIMER_DEADLINE : 0);
 	case LVT_LINT0:
 	case LVT_LINT1:
-		return LVT_VECTOR | LVT_DELIVERY_MASK | LVT_POLARITY | LVT_TRIGGER_LEVEL |
-		       LVT_MASKED;
+		return LVT_VECTOR | LVT_DELIVERY | LVT_POLARITY | LVT_TRIGGER_LEVEL | LVT_MASKED;
 	case LVT_ERROR:
 		return LVT_VECTOR | LVT_MASKED;
 	default: /* thermal, performance counters */
-		return LVT_VECTOR | LVT_DELIVERY_MASK | LVT_MASKED;
+		return LVT_VECTOR | LVT_DELIVERY | LVT_MASKED;
 	}
 }
 

@@ -67,11 +67,14 @@ enum vlapic_lvt {
 	LVT_COUNT /* no CMCI: the version register says 6 entries, as Bochs's */
 };
 
-#define LVT_MASKED	   (1u << 16)
-#define LVT_TIMER_PERIODIC (1u << 17)
-#define LVT_TIMER_DEADLINE (2u << 17)
-#define LVT_TIMER_MODE	   (3u << 17)
-#define SVR_ENABLED	   (1u << 8)
+#define LVT_DELIVERY	    (7u << 8)
+#define LVT_DELIVERY_NMI    (4u << 8)
+#define LVT_DELIVERY_EXTINT (7u << 8)
+#define LVT_MASKED	    (1u << 16)
+#define LVT_TIMER_PERIODIC  (1u << 17)
+#define LVT_TIMER_DEADLINE  (2u << 17)
+#define LVT_TIMER_MODE	    (3u << 17)
+#define SVR_ENABLED	    (1u << 8)
 
 /* ESR bits (SDM Figure 11-9). */
 #define ESR_SEND_ILLEGAL_VECTOR	   (1u << 5)
@@ -109,6 +112,11 @@ void vlapic_reset(struct vlapic *a, bool tsc_deadline_supported);
  * before -kernel): software-enabled, LINT0 the PICs' ExtINT, LINT1 NMI
  * (the MP specification's virtual-wire mode). */
 void vlapic_firmware_state(struct vlapic *a);
+
+/* Does the PICs' INTR reach the CPU: through LINT0 in ExtINT mode, or
+ * straight when the APIC is globally disabled (then it is not there at all;
+ * SDM 11.4.3, 11.5.1). */
+bool vlapic_passes_extint(const struct vlapic *a);
 
 static inline bool vlapic_enabled(const struct vlapic *a)
 {

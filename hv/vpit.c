@@ -226,12 +226,11 @@ u64 vpit_irq0_edges(struct vpit *t, u64 now)
 	return edges;
 }
 
-u64 vpit_next_irq0(const struct vpit *t, u64 now)
+u64 vpit_next_irq0(const struct vpit *t)
 {
 	const struct vpit_channel *c = &t->ch[0];
 	u64 next;
 
-	(void)now;
 	if (!c->running)
 		return 0;
 	if (!periodic(c) && t->irq0_seen)

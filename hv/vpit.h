@@ -42,6 +42,6 @@ void vpit_write(struct vpit *t, u16 port, u8 value, u64 now);
  * since the last call (the caller raises IRQ0 once for any number). */
 u64 vpit_irq0_edges(struct vpit *t, u64 now);
 /* The guest TSC of channel 0's next edge, or 0 when none will come. */
-u64 vpit_next_irq0(const struct vpit *t, u64 now);
+u64 vpit_next_irq0(const struct vpit *t);
 
 #endif

@@ -142,14 +142,3 @@ void vmx_reinject_vectoring(struct vcpu *v)
 	a->vectoring_info = 0;
 	v->events.reinjected++;
 }
-
-unsigned vcpu_code_bits(const struct vcpu *v)
-{
-	u64 ar = vmcs_read(VMCS_GUEST_CS_AR);
-
-	if (vcpu_in_64bit_mode(v))
-		return 64;
-	if (!(vcpu_get(v, VCPU_CR0) & CR0_PE))
-		return 16;
-	return (ar & (1u << 14)) ? 32 : 16; /* CS.D */
-}

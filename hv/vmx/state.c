@@ -20,7 +20,6 @@ static const enum vmcs_field vmcs_reg_field[VCPU_REG_COUNT] = {
 	[VCPU_DR7] = VMCS_GUEST_DR7,
 	[VCPU_DEBUGCTL] = VMCS_GUEST_IA32_DEBUGCTL,
 	[VCPU_TSC_OFFSET] = VMCS_TSC_OFFSET,
-	[VCPU_CS_BASE] = VMCS_GUEST_CS_BASE,
 };
 
 /* The saved general registers in the SDM's encoding order (RSP: the VMCS). */

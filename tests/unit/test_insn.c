@@ -90,12 +90,23 @@ static void movzx_movsx(void **state)
 	assert_int_equal(m.dest_size, 4);
 	assert_int_equal(m.reg, 1);
 	assert_false(m.sign_extend);
+	assert_int_equal(insn_load_value(&m, 0xabcdffff), 0xffff);
 	/* movsx rax, byte [rdi] */
 	const u8 b[] = {0x48, 0x0f, 0xbe, 0x07};
 	m = decode(b, sizeof(b), true, 0);
 	assert_int_equal(m.size, 1);
 	assert_int_equal(m.dest_size, 8);
 	assert_true(m.sign_extend);
+	assert_int_equal(insn_load_value(&m, 0x80), 0xffffffffffffff80ULL);
+	assert_int_equal(insn_load_value(&m, 0x17f), 0x7f);
+	/* movsx eax, byte [rdi]: sign-extended to 32 bits only */
+	const u8 c[] = {0x0f, 0xbe, 0x07};
+	m = decode(c, sizeof(c), true, 0);
+	assert_int_equal(insn_load_value(&m, 0x80), 0xffffff80);
+	/* a plain 32-bit load keeps its 4 bytes */
+	const u8 d[] = {0x8b, 0x07};
+	m = decode(d, sizeof(d), true, 0);
+	assert_int_equal(insn_load_value(&m, 0x1122334455667788ULL), 0x55667788);
 }
 
 static void moffs_forms(void **state)
