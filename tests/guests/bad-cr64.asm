@@ -7,23 +7,11 @@
 global _start
 _start:
 	lea rsp, [rel stack_top]
-	lgdt [rel gdt_ptr]                   ; the ELF64 start gives no GDT: bring one
-	push 0x08
-	lea rax, [rel .reload]
-	push rax
-	retfq
-.reload:
-	mov eax, 0x10
-	mov ss, eax
+	call load_gdt64
+	lea rdi, [rel idt64 + 13 * 16]       ; #GP
 	lea rax, [rel gp_handler]
-	mov [rel idt + 13 * 16], ax          ; a 64-bit interrupt gate for #GP
-	mov word [rel idt + 13 * 16 + 2], cs
-	mov word [rel idt + 13 * 16 + 4], 0x8e00
-	shr rax, 16
-	mov [rel idt + 13 * 16 + 6], ax
-	shr rax, 16
-	mov [rel idt + 13 * 16 + 8], eax
-	lidt [rel idt_ptr]
+	call set_gate64
+	lidt [rel idt64_ptr]
 	lea rsi, [rel msg]
 	call puts
 
@@ -74,17 +62,7 @@ msg_pg:	db "bad-cr64: clearing CR0.PG in 64-bit mode: #GP", 10, 0
 msg_nw:	db "bad-cr64: CR0.NW without CD: #GP", 10, 0
 msg_ok:	db "bad-cr64: every case behaved; CR0 unchanged", 10, 0
 msg_bad: db "bad-cr64: WRONG", 10, 0
-idt_ptr:
-	dw 14 * 16 - 1
-	dq idt
-align 8
-gdt:	dq 0, 0x00AF9A000000FFFF, 0x00CF92000000FFFF
-gdt_ptr:
-	dw 23
-	dq gdt
 section .bss
-alignb 16
-idt:	resb 14 * 16
 faulted: resb 1
 alignb 16
 	resb 4096

@@ -109,26 +109,17 @@ STATS_IO_EXITS	equ 8 + 8 + 3 * 8	; dv_stats.exits_by_kind[DV_EXIT_KIND_IO]
 
 _start:
 	lea rsp, [rel stack_top]
-	lgdt [rel gdt_ptr]		; the ELF64 start gives no GDT: bring one
-	push 0x08
-	lea rax, [rel .reload]
-	push rax
-	retfq
-.reload:
-	mov eax, 0x10
-	mov ss, eax
-	mov ds, eax
-	mov es, eax
-	lea rdi, [rel idt + VEC_SS * 16]
+	call load_gdt64
+	lea rdi, [rel idt64 + VEC_SS * 16]
 	lea rax, [rel fault_ss]
 	call set_gate64
-	lea rdi, [rel idt + VEC_GP * 16]
+	lea rdi, [rel idt64 + VEC_GP * 16]
 	lea rax, [rel fault_gp]
 	call set_gate64
-	lea rdi, [rel idt + VEC_PF * 16]
+	lea rdi, [rel idt64 + VEC_PF * 16]
 	lea rax, [rel fault_pf]
 	call set_gate64
-	lidt [rel idt_ptr]
+	lidt [rel idt64_ptr]
 	cld
 
 	; --- REP OUTSB to COM1: the line itself is the test
@@ -419,18 +410,6 @@ wrong:
 	inc qword [rel errors]
 	ret
 
-; RDI = a 16-byte IDT slot, RAX = handler: a 64-bit interrupt gate, CS 0x08.
-set_gate64:
-	mov [rdi], ax
-	mov word [rdi + 2], 0x08
-	mov word [rdi + 4], 0x8e00
-	shr rax, 16
-	mov [rdi + 6], ax
-	shr rax, 16
-	mov [rdi + 8], eax
-	mov dword [rdi + 12], 0
-	ret
-
 ; #SS, #GP, #PF: record the fault, resume at [recover].
 %macro FAULT_HANDLER 2
 %1:
@@ -467,19 +446,10 @@ msg_gs_len equ $ - msg_gs
 msg_wrong_prefix: db "string-io64: WRONG ", 0
 msg_newline: db 10, 0
 dword_value: dd 0x12345678
-idt_ptr:
-	dw 15 * 16 - 1
-	dq idt
-align 8
-gdt:	dq 0, 0x00AF9A000000FFFF, 0x00CF92000000FFFF
-gdt_ptr:
-	dw 23
-	dq gdt
 
 section .bss
 alignb 4096
 high_pd: resb 4096
-idt:	resb 15 * 16
 key:	resw 1
 alignb 8
 buf:	resq 2
