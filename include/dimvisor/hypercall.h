@@ -30,8 +30,8 @@
 #define DV_CPUID_SIG_EDX	0x00000000u
 
 /* 2: dv_stats counts exits by vendor-neutral kind (DV_EXIT_KIND_*), not by
- * VMX exit reason. */
-#define DV_ABI_VERSION 2
+ * VMX exit reason. 3: ballooning, the memory map, compaction statistics. */
+#define DV_ABI_VERSION 3
 
 /* Call numbers. */
 #define DV_HC_VERSION  0 /* () -> (major << 16) | minor of dimvisor */
@@ -70,7 +70,25 @@
  * -DV_EINVAL for an unknown mode. The mode in effect also depends on the guest
  * registering its triple (DV_HC_SEGMENT_INFO says both). */
 #define DV_HC_MODE_SET 9
-#define DV_HC_COUNT    10 /* first unassigned number */
+/* Self-ballooning (the paper's answer to guest-physical fragmentation): the
+ * guest gives dimvisor pages it does not use, as a list of guest-physical page
+ * numbers (gPA >> 12), and may ask for the same amount back as one contiguous
+ * range above the top of its RAM (hot-add). Each entry is checked (guest RAM,
+ * not ballooned already, no duplicates): the call is all or nothing.
+ * (RBX = u64 list gVA, RCX = entries 1..DV_BALLOON_MAX, RDX = DV_BALLOON_* flags,
+ * RSI = struct dv_mem_range gVA for the hot-added range, or 0) -> 0 or -DV_E*.
+ * A ballooned page is gone: touching it stops the guest with a report. */
+#define DV_HC_BALLOON_INFLATE 10
+/* Give ballooned pages back (RBX = list gVA, RCX = entries) -> 0, -DV_EINVAL
+ * (an entry is not ballooned), -DV_ENOMEM (the host has no memory for them). */
+#define DV_HC_BALLOON_DEFLATE 11
+/* The guest-physical memory map as it is now (RBX = struct dv_memory_map gVA,
+ * RCX = its size >= 8) -> bytes filled. */
+#define DV_HC_MEMORY_MAP 12
+#define DV_HC_COUNT	 13 /* first unassigned number */
+
+#define DV_BALLOON_MAX	  16384	    /* list entries per call: 64 MiB of 4 KiB pages */
+#define DV_BALLOON_HOTADD (1u << 0) /* add the same amount back, contiguous, above RAM */
 
 #define DV_CONSOLE_MAX 4096 /* longest console write in one call */
 
@@ -81,6 +99,7 @@
 #define DV_HC_FEATURE_SEGMENT_INFO  (1u << 3)
 #define DV_HC_FEATURE_ESCAPE	    (1u << 4) /* a VMM segment is in effect: ESCAPE_PAGE works */
 #define DV_HC_FEATURE_MODE_SET	    (1u << 5)
+#define DV_HC_FEATURE_BALLOON	    (1u << 6) /* BALLOON_INFLATE / DEFLATE, MEMORY_MAP */
 
 /* The paper's modes (Table I), as DV_HC_SEGMENT_INFO reports them. */
 enum dv_mode_id {
@@ -155,6 +174,55 @@ struct dv_stats {
 	u64 ept_leaves[4];			/* EPT leaves: [1] 4 KiB, [2] 2 MiB, [3] 1 GiB */
 	u64 guest_ram_bytes;
 	u64 hypercalls;
+	/* ABI 3: memory that moves */
+	u64 ballooned_bytes;	 /* given by the guest's balloon, not given back */
+	u64 deflated_bytes;	 /* given back to the guest by DEFLATE */
+	u64 hotadded_bytes;	 /* added above the top of RAM for ballooned memory */
+	u64 unplugged_bytes;	 /* RAM below the I/O gap taken away */
+	u64 readded_bytes;	 /* and added back above 4 GiB */
+	u64 extents;		 /* pieces of the guest-physical map */
+	u64 compact_state;	 /* enum dv_compact_state */
+	u64 compact_pages_moved; /* guest pages migrated by compaction */
+	u64 compact_steps;	 /* bounded batches it ran in */
+	u64 compact_tsc;	 /* TSC ticks they took */
+	u64 compact_upgrades;	 /* modes upgraded when compaction finished */
+};
+
+/* Compaction of host memory for the VMM segment (dv_stats.compact_state). */
+enum dv_compact_state {
+	DV_COMPACT_IDLE = 0,	/* nothing to do: no VMM segment wanted, or it exists */
+	DV_COMPACT_RUNNING = 1, /* freeing a host range; the mode runs degraded meanwhile */
+	DV_COMPACT_DONE = 2,	/* finished: the segment was built and the mode upgraded */
+	DV_COMPACT_FAILED = 3,	/* no host range can be freed (what blocks it is reported) */
+};
+
+/* A range of guest-physical memory (BALLOON_INFLATE's hot-added range). */
+struct dv_mem_range {
+	u64 gpa, len;
+};
+
+/* The kinds of guest-physical memory DV_HC_MEMORY_MAP reports. */
+enum dv_mem_kind {
+	DV_MEM_RAM = 1,	      /* RAM the guest booted with */
+	DV_MEM_HOTADDED = 2,  /* RAM added while it ran */
+	DV_MEM_BALLOONED = 3, /* given away: touching it stops the guest */
+};
+
+#define DV_MEMORY_MAP_MAX 64 /* entries in one reply; more are counted, not listed */
+
+struct dv_memory_map_entry {
+	u64 gpa, len;
+	u32 kind; /* enum dv_mem_kind */
+	u32 reserved;
+};
+
+/* Filled by DV_HC_MEMORY_MAP; adjacent pieces of one kind are merged. */
+struct dv_memory_map {
+	u32 size; /* bytes the hypervisor filled */
+	u32 abi_version;
+	u32 n;	   /* entries filled */
+	u32 total; /* entries there are (n < total: the reply was too small) */
+	struct dv_memory_map_entry e[DV_MEMORY_MAP_MAX];
 };
 
 #endif
