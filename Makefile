@@ -64,7 +64,7 @@ KERNEL_OBJ := $(patsubst %.c,$(BUILD)/kern/%.o,$(KERNEL_C)) \
               $(patsubst %.asm,$(BUILD)/kern/%.o,$(KERNEL_ASM))
 
 # --- guest kernel (issue: VT-x core) ------------------------------------------
-GUEST_C   := $(wildcard guest/*.c)
+GUEST_C   := $(wildcard guest/*.c guest/workloads/*.c)
 GUEST_ASM := $(wildcard guest/*.asm)
 GUEST_LIB := lib/string.c lib/printf.c lib/parse.c lib/errno.c arch/x86_64/exception.c
 GUEST_OBJ := $(patsubst %.c,$(BUILD)/guest/%.o,$(GUEST_C) $(GUEST_LIB)) \

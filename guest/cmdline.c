@@ -77,10 +77,64 @@ static int apply_fuzz(const char *value, size_t len, struct guest_options *opt, 
 	return 0;
 }
 
+/* A number in [lo, hi] (a size when size is set) for key, into *out. */
+static int apply_number(const char *key, const char *value, size_t len, bool size, u64 lo, u64 hi,
+			u64 *out, char *err, size_t errlen)
+{
+	u64 n = 0;
+	int rc = size ? parse_size(value, len, &n) : parse_u64(value, len, &n);
+
+	if (rc || n < lo || n > hi) {
+		ksnprintf(err, errlen, "bad value in '%s=%.*s' (accepted: %lu to %lu%s)", key,
+			  (int)len, value, lo, hi, size ? " bytes, K M G suffixes" : "");
+		return -DV_EINVAL;
+	}
+	*out = n;
+	return 0;
+}
+
+/* wl-size=SIZE: the workloads' footprint, 64 KiB .. 1 GiB. */
+static int apply_wl_size(const char *value, size_t len, struct guest_options *opt, char *err,
+			 size_t errlen)
+{
+	return apply_number("wl-size", value, len, true, 64 * KiB, GiB, &opt->wl.size, err, errlen);
+}
+
+static int apply_wl_seed(const char *value, size_t len, struct guest_options *opt, char *err,
+			 size_t errlen)
+{
+	return apply_number("wl-seed", value, len, false, 0, ~0ULL, &opt->wl.seed, err, errlen);
+}
+
+static int apply_wl_ops(const char *value, size_t len, struct guest_options *opt, char *err,
+			size_t errlen)
+{
+	return apply_number("wl-ops", value, len, false, 1, 1000000000ULL, &opt->wl.ops, err,
+			    errlen);
+}
+
+/* wl-data=primary|outside: in the primary region (large pages, the guest
+ * segment where offered) or outside it (4 KiB pages, no segment). */
+static int apply_wl_data(const char *value, size_t len, struct guest_options *opt, char *err,
+			 size_t errlen)
+{
+	if (len == 7 && memcmp(value, "primary", 7) == 0) {
+		opt->wl.outside = false;
+		return 0;
+	}
+	if (len == 7 && memcmp(value, "outside", 7) == 0) {
+		opt->wl.outside = true;
+		return 0;
+	}
+	ksnprintf(err, errlen, "bad value in 'wl-data=%.*s' (accepted: primary outside)", (int)len,
+		  value);
+	return -DV_EINVAL;
+}
+
 static const struct cmdline_key keys[] = {
-	{"test", apply_tests},
-	{"gseg", apply_gseg},
-	{"fuzz", apply_fuzz},
+	{"test", apply_tests},	    {"gseg", apply_gseg},	{"fuzz", apply_fuzz},
+	{"wl-size", apply_wl_size}, {"wl-seed", apply_wl_seed}, {"wl-ops", apply_wl_ops},
+	{"wl-data", apply_wl_data},
 };
 
 static void key_names(char *buf, size_t len)
@@ -96,7 +150,10 @@ int cmdline_parse(const char *cmdline, bool image_name_first, struct guest_optio
 		  size_t errlen)
 {
 	struct guest_options scratch = {
-		.tests = tests_all(), .gseg_level = 2, .fuzz_calls = 100000};
+		.tests = tests_all(),
+		.gseg_level = 2,
+		.fuzz_calls = 100000,
+		.wl = {.size = 16 * MiB, .seed = 1, .ops = 1000000, .outside = false}};
 	const char *cursor = cmdline, *tok;
 	char names[NAMES_MAX];
 	unsigned seen = 0;

@@ -72,5 +72,6 @@ void guest_main(u32 magic, u32 info)
 	print_environment(dimvisor);
 	test_gseg_configure(opt.gseg_level);
 	test_hc_fuzz_configure(opt.fuzz_calls);
+	test_workloads_configure(&opt.wl, opt.gseg_level);
 	guest_exit(tests_run(opt.tests, &boot, dimvisor));
 }

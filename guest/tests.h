@@ -70,6 +70,10 @@ void test_memory(struct test *t);
 void test_isolation(struct test *t);
 void test_hc_fuzz(struct test *t);
 void test_gseg(struct test *t);
+void test_wl_gups(struct test *t);
+void test_wl_chase(struct test *t);
+void test_wl_stream(struct test *t);
+void test_wl_miswired(struct test *t);
 void test_escape(struct test *t);
 void test_switch(struct test *t);
 void test_apic(struct test *t);
@@ -95,5 +99,9 @@ bool test_segment_info(struct test *t, struct dv_segment_info *i);
 void test_gseg_configure(unsigned level);
 /* fuzz=: how many hypercalls test_hc_fuzz makes (a multiple of its batch). */
 void test_hc_fuzz_configure(unsigned calls);
+/* The workloads' options (guest/workloads/workload.h) and the primary
+ * region's leaf level (gseg=). */
+struct wl_options;
+void test_workloads_configure(const struct wl_options *o, unsigned gseg_level);
 
 #endif

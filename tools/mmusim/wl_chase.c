@@ -1,23 +1,16 @@
-/* chase: a random pointer chase. Nodes of one cache line fill the footprint
- * and are linked in a single random cycle; each step reads the next-node
- * pointer (8 bytes) of the current node. The cycle is the order
- * perm(0), perm(1), ... of a keyed bijection, so it visits every node once
- * per lap without storing the permutation. */
+/* chase: a random pointer chase over 64-byte nodes forming one cycle
+ * (lib/wl_chase.h, shared with the guest's workload); each step reads the
+ * next-node pointer (8 bytes) of the current node. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <dimvisor/errno.h>
-#include "rng.h"
+#include "lib/wl_chase.h"
 #include "workload.h"
-
-#define CHASE_NODE 64
 
 struct chase {
 	u64 base;
-	u64 nodes;
-	unsigned bits;
-	u64 key;
-	u64 step;
+	struct wl_chase gen;
 };
 
 static int chase_init(struct workload *wl, const struct workload_params *p, char *err,
@@ -25,20 +18,19 @@ static int chase_init(struct workload *wl, const struct workload_params *p, char
 {
 	struct chase *c;
 
-	if (p->footprint < 2 * CHASE_NODE) {
-		snprintf(err, errlen, "chase: footprint must be at least %d bytes", 2 * CHASE_NODE);
+	if (p->footprint < 2 * WL_CHASE_NODE) {
+		snprintf(err, errlen, "chase: footprint must be at least %d bytes",
+			 2 * WL_CHASE_NODE);
 		return -DV_EINVAL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -DV_ENOMEM;
-	c->nodes = p->footprint / CHASE_NODE;
-	c->bits = rng_bits_for(c->nodes);
-	c->key = rng_mix64(p->seed ^ 0xc4a5e);
-	c->base = vspace_alloc(&wl->vs, "nodes", c->nodes * CHASE_NODE);
+	wl_chase_init(&c->gen, p->footprint, p->seed);
+	c->base = vspace_alloc(&wl->vs, "nodes", c->gen.nodes * WL_CHASE_NODE);
 	wl->st = c;
 	snprintf(wl->desc, sizeof(wl->desc), "chase: %llu nodes of %d bytes in one cycle",
-		 (unsigned long long)c->nodes, CHASE_NODE);
+		 (unsigned long long)c->gen.nodes, WL_CHASE_NODE);
 	return 0;
 }
 
@@ -47,14 +39,10 @@ static size_t chase_next(void *st, struct access *buf, size_t max)
 	struct chase *c = st;
 	size_t n;
 
-	for (n = 0; n < max; n++) {
-		u64 node = rng_perm(c->step, c->nodes, c->bits, c->key);
-
-		buf[n] = (struct access){
-			.va = c->base + node * CHASE_NODE, .size = 8, .kind = ACCESS_READ};
-		if (++c->step == c->nodes)
-			c->step = 0;
-	}
+	for (n = 0; n < max; n++)
+		buf[n] = (struct access){.va = c->base + wl_chase_next(&c->gen) * WL_CHASE_NODE,
+					 .size = 8,
+					 .kind = ACCESS_READ};
 	return n;
 }
 

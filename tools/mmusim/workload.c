@@ -1,4 +1,4 @@
-/* The workload registry and the virtual-space helper the generators share. */
+/* The workload registry. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,42 +8,6 @@
 const struct workload_ops *const workload_table[] = {
 	&wl_gups_ops, &wl_bfs_ops, &wl_cg_ops, &wl_kvs_ops, &wl_chase_ops, &wl_stream_ops, NULL,
 };
-
-void vspace_init(struct vspace *vs, u64 footprint)
-{
-	memset(vs, 0, sizeof(*vs));
-	vs->next = WL_VA_BASE;
-	vs->limit = WL_VA_BASE + footprint;
-	vs->align = footprint >= WL_SMALL ? WL_ARRAY_ALIGN : 4096;
-}
-
-u64 vspace_usable(const struct vspace *vs, unsigned narrays)
-{
-	u64 room = vs->limit > vs->next ? vs->limit - vs->next : 0;
-	u64 gaps = (u64)narrays * vs->align;
-
-	return room > gaps ? room - gaps : 0;
-}
-
-u64 vspace_alloc(struct vspace *vs, const char *name, u64 size)
-{
-	u64 base = vs->next;
-
-	if (vs->n < WL_MAX_REGIONS) {
-		vs->region[vs->n].name = name;
-		vs->region[vs->n].base = base;
-		vs->region[vs->n].size = size;
-		vs->n++;
-	}
-	vs->next = ALIGN_UP(base + size, vs->align);
-	return base;
-}
-
-void vspace_extent(const struct vspace *vs, u64 *base, u64 *limit)
-{
-	*base = WL_VA_BASE;
-	*limit = vs->n ? vs->region[vs->n - 1].base + vs->region[vs->n - 1].size : WL_VA_BASE;
-}
 
 const struct workload_ops *workload_find(const char *name)
 {

@@ -1,56 +1,21 @@
 /* Synthetic workloads: each produces an endless, deterministic stream of
  * accesses over a virtual footprint. Only addresses are generated; nothing of
  * the footprint is allocated, so a footprint can be far larger than the
- * machine's memory (the model materialises page tables for touched pages). */
+ * machine's memory (the model materialises page tables for touched pages).
+ * The layout (lib/wl_layout.h) and the gups, chase and stream generators are
+ * shared with the guest's workloads (guest/workloads/). */
 #ifndef MMUSIM_WORKLOAD_H
 #define MMUSIM_WORKLOAD_H
 
 #include <dimvisor/types.h>
 #include "access.h"
-
-/* Virtual address where workloads place their data: 1 TiB, 1 GiB aligned,
- * leaving room below 128 TiB (the x86-64 user half) for footprints of tens of
- * TiB. */
-#define WL_VA_BASE  (1ULL << 40)
-#define WL_VA_LIMIT (1ULL << 47)
-/* Alignment of each array inside the region, so that large pages can map
- * them; footprints below WL_SMALL use 4 KiB so alignment gaps stay small. */
-#define WL_ARRAY_ALIGN (2ULL << 20)
-#define WL_SMALL       (64ULL << 20)
+#include "lib/wl_layout.h"
 
 struct workload_params {
 	u64 footprint; /* bytes of virtual memory the workload spans */
 	u64 seed;
 	u32 scale; /* bfs: Kronecker scale actually built (0 = automatic) */
 };
-
-/* A named range of virtual memory the workload uses. The primary region (the
- * paper's big-memory heap) is where a guest segment goes. */
-struct workload_region {
-	const char *name;
-	u64 base;
-	u64 size;
-};
-
-#define WL_MAX_REGIONS 8
-
-/* Regions of a workload, placed back to back from WL_VA_BASE inside a budget
- * of footprint bytes. */
-struct vspace {
-	u64 next;
-	u64 limit;
-	u64 align;
-	unsigned n;
-	struct workload_region region[WL_MAX_REGIONS];
-};
-
-void vspace_init(struct vspace *vs, u64 footprint);
-/* Bytes left for narrays more arrays once their alignment gaps are paid. */
-u64 vspace_usable(const struct vspace *vs, unsigned narrays);
-/* Reserve size bytes named name, aligned; returns its base address. */
-u64 vspace_alloc(struct vspace *vs, const char *name, u64 size);
-/* The primary region: from the first array's base to the end of the last. */
-void vspace_extent(const struct vspace *vs, u64 *base, u64 *limit);
 
 struct workload;
 

@@ -1,0 +1,50 @@
+/* The guest's workloads: gups, chase and stream, run on real memory with the
+ * generators mmusim simulates (lib/wl_*.h), laid out as mmusim lays them out
+ * (lib/wl_layout.h: from gVA WL_VA_BASE), so that the same name, size and
+ * seed give the same address stream on both sides.
+ *
+ * Each one checks its result through a second mapping of the same memory:
+ * the data is written and worked on through the workload's region and
+ * verified through the guest's identity map of the guest-physical pages
+ * behind it. A wrong translation of the region (a page mapped to the wrong
+ * frame, data lost in a move) cannot pass that check. */
+#ifndef GUEST_WORKLOADS_WORKLOAD_H
+#define GUEST_WORKLOADS_WORKLOAD_H
+
+#include <dimvisor/types.h>
+
+struct wl_options {
+	u64 size;     /* wl-size=: the footprint, as mmusim's --footprint */
+	u64 seed;     /* wl-seed=: as mmusim's --seed */
+	u64 ops;      /* wl-ops=: updates, chase steps, stream elements */
+	bool outside; /* wl-data=outside: 4 KiB pages, no guest segment over the data */
+};
+
+/* Where the data is: the workload's layout starts at gVA va (WL_VA_BASE); the
+ * same bytes are at gVA view (the identity map of the guest-physical pages
+ * behind it). */
+struct wl_place {
+	u64 va, view, size;
+};
+
+/* What a run did: operations done and errors its verification found. */
+struct wl_result {
+	u64 ops, errors;
+	char what[96]; /* the layout, for the report */
+};
+
+/* Each: the bytes of layout it needs for a footprint, and the run. */
+u64 wl_gups_bytes(u64 footprint);
+void wl_gups_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
+u64 wl_chase_bytes(u64 footprint);
+void wl_chase_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
+u64 wl_stream_bytes(u64 footprint);
+void wl_stream_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
+
+/* The identity-map address of gVA va of the layout. */
+static inline u64 wl_view(const struct wl_place *p, u64 va)
+{
+	return p->view + (va - p->va);
+}
+
+#endif

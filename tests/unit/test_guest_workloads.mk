@@ -1,0 +1,5 @@
+test_guest_workloads_SRCS := guest/workloads/gups.c guest/workloads/chase.c \
+                             guest/workloads/stream.c lib/printf.c lib/string.c \
+                             tools/mmusim/workload.c tools/mmusim/wl_gups.c tools/mmusim/wl_bfs.c \
+                             tools/mmusim/wl_cg.c tools/mmusim/wl_kvs.c tools/mmusim/wl_chase.c \
+                             tools/mmusim/wl_stream.c tools/mmusim/kron.c tools/mmusim/zipf.c
