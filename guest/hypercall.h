@@ -95,4 +95,20 @@ static inline s64 dv_hc_mode_set(u64 mode)
 	return dv_hypercall(DV_HC_MODE_SET, mode, 0, 0, 0);
 }
 
+/* TLB-miss sampling: start (flags 0), stop, and read a struct dv_sample. */
+static inline s64 dv_hc_sample_start(u64 flags)
+{
+	return dv_hypercall(DV_HC_SAMPLE_START, flags, 0, 0, 0);
+}
+
+static inline s64 dv_hc_sample_stop(void)
+{
+	return dv_hypercall(DV_HC_SAMPLE_STOP, 0, 0, 0, 0);
+}
+
+static inline s64 dv_hc_sample_read(u64 buf, u64 size)
+{
+	return dv_hypercall(DV_HC_SAMPLE_READ, buf, size, 0, 0);
+}
+
 #endif

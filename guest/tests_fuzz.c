@@ -153,10 +153,19 @@ static bool fuzz_one(struct test *t, u64 i)
 		want = nr == DV_HC_VERSION ? ((s64)DV_VERSION_MAJOR << 16) | DV_VERSION_MINOR
 					   : -DV_ENOTSUP;
 		break;
+	case DV_HC_SAMPLE_START:
+	case DV_HC_SAMPLE_STOP:
+		if (nr == DV_HC_SAMPLE_STOP || a1 == 0)
+			nr = DV_HC_VERSION; /* sampling on and off is for the sample tests */
+		want = nr == DV_HC_VERSION ? ((s64)DV_VERSION_MAJOR << 16) | DV_VERSION_MINOR
+					   : -DV_EINVAL;
+		break;
 	case DV_HC_STATS:
+	case DV_HC_SAMPLE_READ:
 	case DV_HC_SEGMENT_INFO: {
-		u64 whole = nr == DV_HC_STATS ? sizeof(struct dv_stats)
-					      : sizeof(struct dv_segment_info);
+		u64 whole = nr == DV_HC_STATS	      ? sizeof(struct dv_stats)
+			    : nr == DV_HC_SAMPLE_READ ? sizeof(struct dv_sample)
+						      : sizeof(struct dv_segment_info);
 		u64 size = pick_len(STATS_AREA);
 		u64 fill = size < whole ? size : whole;
 		struct fuzz_buf b = pick_buf(t, (u64)stats_area, STATS_AREA, fill ? fill : 1);

@@ -10,6 +10,7 @@
 #include "guest/paging.h"
 #include "guest/tests.h"
 #include "guest/workloads/workload.h"
+#include "lib/string.h"
 #include "lib/wl_layout.h"
 
 static struct wl_options options = {.size = 16 * MiB, .seed = 1, .ops = 1000000};
@@ -158,4 +159,191 @@ void test_wl_miswired(struct test *t)
 		  chase.errors);
 	test_check(t, gups.errors > 0, "gups's verification missed two swapped pages");
 	test_check(t, chase.errors > 0, "chase's verification missed two swapped pages");
+}
+
+/* --- TLB-miss sampling (DV_HC_SAMPLE_*) ------------------------------------------ */
+
+static const char *const design_names[DV_DESIGNS] = {"native",		 "direct-segment",
+						     "base-virtualized", "dual-direct",
+						     "vmm-direct",	 "guest-direct"};
+
+static bool sample_read(struct test *t, struct dv_sample *s)
+{
+	return test_expect(t, "SAMPLE_READ", dv_hc_sample_read((u64)s, sizeof(*s)), sizeof(*s));
+}
+
+/* A fraction in ppm as 0.xxx, for notes. */
+#define PPM_FMT	      "%lu.%03lu"
+#define PPM_ARGS(ppm) (ppm) / 1000000, (ppm) / 1000 % 1000
+
+/* What the sampled fractions must be in the mode in effect: the one F of the
+ * mode's design near 1 (the gups table is the primary region, in the VMM
+ * segment too where there is one), everything near 0 in base. */
+static void check_fractions(struct test *t, const struct dv_sample *s, unsigned mode)
+{
+	const u64 high = 950000, low = 50000;
+
+	switch (mode) {
+	case DV_MODE_GUEST_DIRECT:
+		test_check(t, s->f_gd_ppm >= high, "F_GD " PPM_FMT " < 0.95 in guest-direct",
+			   PPM_ARGS(s->f_gd_ppm));
+		break;
+	case DV_MODE_VMM_DIRECT:
+		test_check(t, s->f_vd_ppm >= high, "F_VD " PPM_FMT " < 0.95 in vmm-direct",
+			   PPM_ARGS(s->f_vd_ppm));
+		break;
+	case DV_MODE_DUAL_DIRECT:
+		test_check(t, s->f_dd_ppm >= high, "F_DD " PPM_FMT " < 0.95 in dual-direct",
+			   PPM_ARGS(s->f_dd_ppm));
+		break;
+	default:
+		test_check(t, s->f_gd_ppm <= low && s->f_vd_ppm <= low && s->f_dd_ppm <= low,
+			   "fractions F_GD " PPM_FMT " F_VD " PPM_FMT " F_DD " PPM_FMT
+			   " above 0.05 in base",
+			   PPM_ARGS(s->f_gd_ppm), PPM_ARGS(s->f_vd_ppm), PPM_ARGS(s->f_dd_ppm));
+	}
+}
+
+/* gups with sampling on over its update loop only (filling and verifying walk
+ * the table in order, the verification outside the region). False when a
+ * call failed; the workload's result in *r, the samples in *s. */
+static bool sample_gups(struct test *t, const struct wl_place *p, struct wl_result *r,
+			struct dv_sample *s)
+{
+	wl_gups_fill(p, &options);
+	if (!test_expect(t, "SAMPLE_START", dv_hc_sample_start(0), 0))
+		return false;
+	wl_gups_update(p, &options);
+	test_expect(t, "SAMPLE_STOP", dv_hc_sample_stop(), 0);
+	wl_gups_verify(p, &options, r);
+	return sample_read(t, s);
+}
+
+static void note_samples(struct test *t, const struct wl_result *r, const struct dv_sample *s)
+{
+	test_note(t,
+		  "gups %s in %s: %lu data misses sampled (guest only %lu, VMM only %lu, both "
+		  "%lu, neither %lu)",
+		  r->what, mode_now(t), s->misses, s->guest_only, s->vmm_only, s->both, s->neither);
+	test_note(t,
+		  "F_GD " PPM_FMT " F_VD " PPM_FMT " F_DD " PPM_FMT
+		  "; %lu exits, %lu TSC ticks, %lu re-armed, %lu fetch misses, %lu table walks",
+		  PPM_ARGS(s->f_gd_ppm), PPM_ARGS(s->f_vd_ppm), PPM_ARGS(s->f_dd_ppm), s->exits,
+		  s->tsc, s->rearms, s->fetch_misses, s->table_faults);
+}
+
+/* What every sampled run must show, whatever the mode. */
+static bool check_samples(struct test *t, const struct dv_sample *s)
+{
+	if (!test_check(t, s->misses >= options.ops / 2, "only %lu misses sampled for %lu updates",
+			s->misses, options.ops))
+		return false;
+	test_check(t, s->misses == s->guest_only + s->vmm_only + s->both + s->neither,
+		   "the classes do not add up to the misses");
+	return test_check(t, s->estimate[DV_DESIGN_BASE_VIRT] > s->estimate[DV_DESIGN_NATIVE],
+			  "2D walks estimated no dearer than native ones");
+}
+
+/* sample: gups over the primary region, without sampling and then with it:
+ * the same result check both times (the guest never notices), and the
+ * fractions the mode in effect implies; the Table IV estimates printed. */
+void test_sample(struct test *t)
+{
+	struct dv_segment_info info;
+	struct wl_result plain = {0}, sampled = {0};
+	struct wl_place p;
+	struct dv_sample s;
+
+	if (!(dv_hc_features() & DV_HC_FEATURE_SAMPLE)) {
+		test_skip(t, "sampling not offered");
+		return;
+	}
+	if (!place(t, &p) || !test_segment_info(t, &info))
+		return;
+	wl_gups_run(&p, &options, &plain);
+	if (!sample_gups(t, &p, &sampled, &s))
+		return;
+	test_check(t, plain.errors == 0 && sampled.errors == 0,
+		   "gups's check: %lu errors without sampling, %lu with", plain.errors,
+		   sampled.errors);
+	note_samples(t, &sampled, &s);
+	for (unsigned d = 0; d < DV_DESIGNS; d++)
+		test_note(t, "Table IV %-16s %lu cycles", design_names[d], s.estimate[d]);
+	if (check_samples(t, &s))
+		check_fractions(t, &s, info.mode_effect);
+}
+
+/* sample-modes: the same, in each of the four modes in turn (live switches),
+ * the primary region registered again where the mode has a guest segment. */
+void test_sample_modes(struct test *t)
+{
+	static const char *const names[] = {"base", "vmm-direct", "guest-direct", "dual-direct"};
+	const u32 need = DV_HC_FEATURE_SAMPLE | DV_HC_FEATURE_MODE_SET;
+	struct wl_place p;
+
+	if ((dv_hc_features() & need) != need) {
+		test_skip(t, "sampling or live mode switches not offered");
+		return;
+	}
+	if (!place(t, &p))
+		return;
+	for (unsigned m = DV_MODE_BASE; m <= DV_MODE_DUAL_DIRECT; m++) {
+		struct dv_segment_info info;
+		struct wl_result r = {0};
+		struct dv_sample s;
+
+		if (!test_expect(t, names[m], dv_hc_mode_set(m), m))
+			return;
+		if ((m == DV_MODE_GUEST_DIRECT || m == DV_MODE_DUAL_DIRECT) &&
+		    !test_expect(t, "registering the primary region",
+				 dv_hc_guest_segment_set(p.va, p.va + p.size, p.view - p.va), 0))
+			return;
+		if (!test_segment_info(t, &info) ||
+		    !test_check(t, info.mode_effect == m, "in effect %u after MODE_SET(%s)",
+				info.mode_effect, names[m]) ||
+		    !sample_gups(t, &p, &r, &s))
+			return;
+		note_samples(t, &r, &s);
+		test_check(t, r.errors == 0, "gups's check in %s: %lu errors", names[m], r.errors);
+		if (check_samples(t, &s))
+			check_fractions(t, &s, m);
+	}
+}
+
+/* sample-bad: the calls misused, each answered as the ABI says; sampling is
+ * left running at the end, so that a test after it (isolation) shows a real
+ * EPT violation still reported as one while sampling. */
+void test_sample_bad(struct test *t)
+{
+	static struct {
+		struct dv_sample s;
+		u8 after[16];
+	} buf;
+	const u64 unmapped = 0x0000700000000000UL;
+
+	if (!(dv_hc_features() & DV_HC_FEATURE_SAMPLE)) {
+		test_skip(t, "sampling not offered");
+		return;
+	}
+	test_expect(t, "STOP while not sampling", dv_hc_sample_stop(), -DV_ENOENT);
+	test_expect(t, "START with flags 1", dv_hc_sample_start(1), -DV_EINVAL);
+	test_expect(t, "START with flags 2^63", dv_hc_sample_start(1ULL << 63), -DV_EINVAL);
+	test_expect(t, "START", dv_hc_sample_start(0), 0);
+	test_expect(t, "START again", dv_hc_sample_start(0), -DV_EBUSY);
+	test_expect(t, "READ of 4 bytes", dv_hc_sample_read((u64)&buf, 4), -DV_EINVAL);
+	test_expect(t, "READ into unmapped memory", dv_hc_sample_read(unmapped, sizeof(buf.s)),
+		    -DV_EFAULT);
+	memset(&buf, 0xa5, sizeof(buf));
+	test_expect(t, "READ of 16 bytes", dv_hc_sample_read((u64)&buf, 16), 16);
+	test_check(t, buf.s.size == 16 && buf.s.active == 1 && ((u8 *)&buf.s)[16] == 0xa5,
+		   "a 16-byte READ: size %u, active %lu, byte 16 0x%x", buf.s.size, buf.s.active,
+		   ((u8 *)&buf.s)[16]);
+	test_expect(t, "READ of more than the struct", dv_hc_sample_read((u64)&buf, sizeof(buf)),
+		    sizeof(buf.s));
+	test_check(t, buf.after[0] == 0xa5, "READ wrote past sizeof(struct dv_sample)");
+	test_expect(t, "STOP", dv_hc_sample_stop(), 0);
+	test_expect(t, "STOP again", dv_hc_sample_stop(), -DV_ENOENT);
+	if (sample_read(t, &buf.s))
+		test_check(t, buf.s.active == 0, "READ after STOP says active");
+	test_expect(t, "START for what follows", dv_hc_sample_start(0), 0);
 }

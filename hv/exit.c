@@ -1,4 +1,5 @@
 #include "hv/exit.h"
+#include "hv/sample.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/fixup.h"
 #include "hv/cpu_rules.h"
@@ -173,6 +174,8 @@ static void handle_nested_fault(struct vcpu *v)
 			     : e->nested.write ? "write"
 					       : "read";
 
+	if (sample_nested_fault(v)) /* a sampled TLB miss: the access is retried */
+		return;
 	if (apic_mmio_owns(v, e->nested.gpa)) {
 		apic_mmio(v);
 		return;

@@ -3,6 +3,7 @@
 #include "hv/gva.h"
 #include "hv/invariants.h"
 #include "hv/mode.h"
+#include "hv/sample.h"
 #include "mm/ept.h"
 #include "lib/log.h"
 #include "lib/string.h"
@@ -206,6 +207,28 @@ static s64 hc_mode_set(struct vcpu *v, const struct hc_args *a)
 	return (s64)mode_granted();
 }
 
+static s64 hc_sample_start(struct vcpu *v, const struct hc_args *a)
+{
+	return sample_start(v, a->a1);
+}
+
+static s64 hc_sample_stop(struct vcpu *v, const struct hc_args *a)
+{
+	(void)a;
+	return sample_stop(v);
+}
+
+static s64 hc_sample_read(struct vcpu *v, const struct hc_args *a)
+{
+	static struct dv_sample s;
+
+	if (a->a2 < sizeof(u32) * 2)
+		return -DV_EINVAL;
+	memset(&s, 0, sizeof(s));
+	sample_read(&s);
+	return reply_struct(v, a, &s, sizeof(s));
+}
+
 static const struct {
 	const char *name;
 	hc_fn fn;
@@ -220,12 +243,15 @@ static const struct {
 	[DV_HC_SEGMENT_INFO] = {"segment_info", hc_segment_info},
 	[DV_HC_ESCAPE_PAGE] = {"escape_page", hc_escape_page},
 	[DV_HC_MODE_SET] = {"mode_set", hc_mode_set},
+	[DV_HC_SAMPLE_START] = {"sample_start", hc_sample_start},
+	[DV_HC_SAMPLE_STOP] = {"sample_stop", hc_sample_stop},
+	[DV_HC_SAMPLE_READ] = {"sample_read", hc_sample_read},
 };
 
 u32 hypercall_features(void)
 {
 	return DV_HC_FEATURE_CONSOLE | DV_HC_FEATURE_STATS | DV_HC_FEATURE_SEGMENT_INFO |
-	       DV_HC_FEATURE_MODE_SET |
+	       DV_HC_FEATURE_MODE_SET | DV_HC_FEATURE_SAMPLE |
 	       (mode_has_guest_segment(mode_state()->asked) ? DV_HC_FEATURE_GUEST_SEGMENT : 0) |
 	       (mode_state()->mem && mode_state()->mem->vseg_active ? DV_HC_FEATURE_ESCAPE : 0);
 }

@@ -5,6 +5,7 @@
 #include "hv/legacy.h"
 #include "hv/io.h"
 #include "hv/mode.h"
+#include "hv/sample.h"
 #include "mm/ept.h"
 #include "lib/printf.h"
 
@@ -126,6 +127,7 @@ void report_print(const struct vcpu *v)
 	report_ept(v);
 	report_segments(v);
 	report_ports();
+	sample_report();
 	kprintf("report: invariants checked %lu times, all held\n", invariants_checks());
 	/* Each is a check the exit handlers missed: worth a line even when quiet. */
 	if (fixup_count())

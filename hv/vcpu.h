@@ -94,6 +94,7 @@ struct vcpu_exit {
 			u64 gpa;
 			u64 gva; /* valid when gva_valid */
 			bool gva_valid;
+			bool final; /* to gva's translation, not to a guest paging structure */
 			bool read, write, fetch;	     /* the access */
 			bool readable, writable, executable; /* what the nested entry allowed */
 		} nested;

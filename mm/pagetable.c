@@ -16,10 +16,24 @@
 
 /* --- entry encoding ---------------------------------------------------------------- */
 
+/* A poisoned EPT leaf (pt_poison): R=W=X=0, so the CPU faults on it, with its rights
+ * kept in bits 54:52 and the mark in bit 11, all three ignored by the CPU (SDM Vol. 3C
+ * Table 29-6). To the engine it is a present leaf with those rights. */
+#define EPT_POISON	(1ULL << 11)
+#define EPT_SAVED_SHIFT 52
+#define EPT_SAVED_MASK	(EPT_RWX << EPT_SAVED_SHIFT)
+
 static inline bool entry_present(enum pt_format fmt, u64 e)
 {
-	/* EPT has no present bit: an entry with R=W=X=0 is not present (SDM Vol. 3C 29.3.2). */
-	return fmt == PT_FMT_EPT ? (e & EPT_RWX) != 0 : (e & X86_PTE_P) != 0;
+	/* EPT has no present bit: an entry with R=W=X=0 is not present (SDM Vol. 3C 29.3.2)
+	 * to the CPU; a poisoned leaf still is to the engine. */
+	return fmt == PT_FMT_EPT ? (e & (EPT_RWX | EPT_POISON)) != 0 : (e & X86_PTE_P) != 0;
+}
+
+/* The R, W, X bits of an EPT entry, the saved ones when it is poisoned. */
+static inline u64 ept_rights(u64 e)
+{
+	return e & EPT_POISON ? (e >> EPT_SAVED_SHIFT) & EPT_RWX : e & EPT_RWX;
 }
 
 /* Bit 7 is PS in PDPTEs and PDEs of both formats; in a PTE it is PAT (x86) or
@@ -108,9 +122,11 @@ static unsigned entry_perms(enum pt_format fmt, u64 e)
 	unsigned p = 0;
 
 	if (fmt == PT_FMT_EPT) {
-		p |= (e & EPT_R) ? PT_R : 0;
-		p |= (e & EPT_W) ? PT_W : 0;
-		p |= (e & EPT_X) ? PT_X : 0;
+		u64 rights = ept_rights(e);
+
+		p |= (rights & EPT_R) ? PT_R : 0;
+		p |= (rights & EPT_W) ? PT_W : 0;
+		p |= (rights & EPT_X) ? PT_X : 0;
 		if (((e & EPT_MEMTYPE_MASK) >> EPT_MEMTYPE_SHIFT) == EPT_MEMTYPE_UC)
 			p |= PT_UC;
 		return p;
@@ -597,6 +613,59 @@ static u64 *entry_slot(const struct pagetable *pt, u64 va, unsigned level)
 		t = table_at(pt, entry_addr(pt->fmt, e, l));
 	}
 	return &t[PT_INDEX(va, level)];
+}
+
+/* The slot of the leaf mapping va and its level, or NULL. */
+static u64 *leaf_slot(const struct pagetable *pt, u64 va, unsigned *level)
+{
+	u64 *t = table_at(pt, pt->root);
+
+	for (unsigned l = PT_LEVELS; l >= 1; l--) {
+		u64 *slot = &t[PT_INDEX(va, l)];
+
+		if (entry_is_leaf(pt->fmt, *slot, l)) {
+			*level = l;
+			return slot;
+		}
+		if (!entry_is_table(pt->fmt, *slot, l))
+			return NULL;
+		t = table_at(pt, entry_addr(pt->fmt, *slot, l));
+	}
+	return NULL;
+}
+
+/* Neither direction sets needs_flush: curing grants what was there, and a poison
+ * that cached translations outlive is the point (they are TLB hits, not misses). */
+int pt_poison(struct pagetable *pt, u64 va, bool poison, u64 *leaf_va)
+{
+	unsigned level;
+	u64 *slot, e;
+
+	if (pt->fmt != PT_FMT_EPT || pt->root == PT_NO_TABLE || !va_valid(pt, va))
+		return -DV_EINVAL;
+	slot = leaf_slot(pt, va, &level);
+	if (!slot)
+		return -DV_ENOENT;
+	e = *slot;
+	if (poison && !(e & EPT_POISON))
+		e = (e & ~EPT_RWX) | EPT_POISON | ((e & EPT_RWX) << EPT_SAVED_SHIFT);
+	else if (!poison && (e & EPT_POISON))
+		e = (e & ~(EPT_POISON | EPT_SAVED_MASK)) | ept_rights(e);
+	entry_set(slot, e);
+	if (leaf_va)
+		*leaf_va = va & ~(PT_LEVEL_SIZE(level) - 1);
+	return (int)level;
+}
+
+bool pt_poisoned(const struct pagetable *pt, u64 va)
+{
+	unsigned level;
+	const u64 *slot;
+
+	if (pt->fmt != PT_FMT_EPT || pt->root == PT_NO_TABLE || !va_valid(pt, va))
+		return false;
+	slot = leaf_slot(pt, va, &level);
+	return slot && (*slot & EPT_POISON);
 }
 
 /* Splitting keeps every translation, so it does not set needs_flush: a stale large

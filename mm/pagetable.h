@@ -145,6 +145,17 @@ void pt_defer_frees(struct pagetable *pt, struct pt_deferred *d);
  * d; returns how many. d may be attached to pt or not. */
 u64 pt_release_deferred(struct pagetable *pt, struct pt_deferred *d);
 
+/* EPT only: the poisoned-but-present state, for TLB-miss sampling (hv/sample.c).
+ * pt_poison(pt, va, true, ...) makes the leaf that maps va fault (R=W=X=0 to the CPU)
+ * while keeping its frame and rights, which the engine goes on seeing (pt_translate,
+ * pt_check_linear and the counters treat it as the leaf it was); false cures it.
+ * Any remap, re-protect or split of the leaf drops the poison. Returns the leaf's level
+ * (1..3) and its first address in *leaf_va (may be NULL); -DV_ENOENT if nothing maps
+ * va; -DV_EINVAL for x86 tables or a bad va. Sets no needs_flush either way: curing
+ * only grants, and poisoning under translations the TLB already holds is the point. */
+int pt_poison(struct pagetable *pt, u64 va, bool poison, u64 *leaf_va);
+bool pt_poisoned(const struct pagetable *pt, u64 va);
+
 /* Translate va: -DV_ENOENT if unmapped, -DV_EINVAL if va is out of the format's
  * address space. Any output pointer may be NULL. */
 int pt_translate(const struct pagetable *pt, u64 va, u64 *pa, unsigned *perms, unsigned *level);

@@ -16,21 +16,34 @@ u64 wl_gups_bytes(u64 footprint)
 	return vs.next - WL_VA_BASE;
 }
 
-void wl_gups_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r)
+void wl_gups_fill(const struct wl_place *p, const struct wl_options *o)
 {
-	u64 bytes = wl_gups_table_bytes(o->size), words = bytes / 8;
 	volatile u64 *table = (volatile u64 *)p->va;
-	volatile u64 *view = (volatile u64 *)wl_view(p, p->va);
-	struct wl_gups g;
+	u64 words = wl_gups_table_bytes(o->size) / 8;
 
 	for (u64 i = 0; i < words; i++)
 		table[i] = i;
-	wl_gups_init(&g, bytes, o->seed);
+}
+
+void wl_gups_update(const struct wl_place *p, const struct wl_options *o)
+{
+	volatile u64 *table = (volatile u64 *)p->va;
+	struct wl_gups g;
+
+	wl_gups_init(&g, wl_gups_table_bytes(o->size), o->seed);
 	for (u64 n = 0; n < o->ops; n++) {
 		u64 ran = wl_gups_next(&g);
 
 		table[ran & g.mask] ^= ran;
 	}
+}
+
+void wl_gups_verify(const struct wl_place *p, const struct wl_options *o, struct wl_result *r)
+{
+	u64 bytes = wl_gups_table_bytes(o->size), words = bytes / 8;
+	volatile u64 *view = (volatile u64 *)wl_view(p, p->va);
+	struct wl_gups g;
+
 	wl_gups_init(&g, bytes, o->seed);
 	for (u64 n = 0; n < o->ops; n++) {
 		u64 ran = wl_gups_next(&g);
@@ -43,4 +56,11 @@ void wl_gups_run(const struct wl_place *p, const struct wl_options *o, struct wl
 		r->errors += view[i] != i;
 	ksnprintf(r->what, sizeof(r->what), "table of %lu words (%lu KiB), %lu updates", words,
 		  bytes >> 10, o->ops);
+}
+
+void wl_gups_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r)
+{
+	wl_gups_fill(p, o);
+	wl_gups_update(p, o);
+	wl_gups_verify(p, o, r);
 }

@@ -36,6 +36,11 @@ struct wl_result {
 /* Each: the bytes of layout it needs for a footprint, and the run. */
 u64 wl_gups_bytes(u64 footprint);
 void wl_gups_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
+/* wl_gups_run's three phases: Table[i] = i, the updates (through the region),
+ * HPCC's verification (through the identity map). */
+void wl_gups_fill(const struct wl_place *p, const struct wl_options *o);
+void wl_gups_update(const struct wl_place *p, const struct wl_options *o);
+void wl_gups_verify(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
 u64 wl_chase_bytes(u64 footprint);
 void wl_chase_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
 u64 wl_stream_bytes(u64 footprint);

@@ -108,6 +108,8 @@ static void decode_nested(struct vcpu_exit *e, u64 q, bool violation)
 	e->nested.writable = q & 16;
 	e->nested.executable = q & 32;
 	e->nested.gva_valid = q & (1 << 7);
+	/* bit 8, defined when bit 7 is set: the translation, not a paging structure */
+	e->nested.final = (q & (1 << 7)) && (q & (1 << 8));
 }
 
 void vmx_decode_exit(u32 reason, u64 q, struct vcpu_exit *e)

@@ -30,7 +30,8 @@
 #define DV_CPUID_SIG_EDX	0x00000000u
 
 /* 2: dv_stats counts exits by vendor-neutral kind (DV_EXIT_KIND_*), not by
- * VMX exit reason. 3: ballooning, the memory map, compaction statistics. */
+ * VMX exit reason. 3: ballooning, the memory map, compaction statistics,
+ * TLB-miss sampling. */
 #define DV_ABI_VERSION 3
 
 /* Call numbers. */
@@ -85,7 +86,15 @@
 /* The guest-physical memory map as it is now (RBX = struct dv_memory_map gVA,
  * RCX = its size >= 8) -> bytes filled. */
 #define DV_HC_MEMORY_MAP 12
-#define DV_HC_COUNT	 13 /* first unassigned number */
+/* TLB-miss sampling (BadgerTrap's method from the hypervisor: docs/sampling.md).
+ * START (RBX = flags, 0) -> 0, -DV_EBUSY when sampling already, -DV_EINVAL for
+ * flags; it begins with a nested-TLB flush and fresh counts. STOP () -> 0, or
+ * -DV_ENOENT when not sampling. READ (RBX = struct dv_sample gVA, RCX = its
+ * size >= 8) -> bytes filled, while sampling or after. */
+#define DV_HC_SAMPLE_START 13
+#define DV_HC_SAMPLE_STOP  14
+#define DV_HC_SAMPLE_READ  15
+#define DV_HC_COUNT	   16 /* first unassigned number */
 
 #define DV_BALLOON_MAX	  16384	    /* list entries per call: 64 MiB of 4 KiB pages */
 #define DV_BALLOON_HOTADD (1u << 0) /* add the same amount back, contiguous, above RAM */
@@ -100,6 +109,7 @@
 #define DV_HC_FEATURE_ESCAPE	    (1u << 4) /* a VMM segment is in effect: ESCAPE_PAGE works */
 #define DV_HC_FEATURE_MODE_SET	    (1u << 5)
 #define DV_HC_FEATURE_BALLOON	    (1u << 6) /* BALLOON_INFLATE / DEFLATE, MEMORY_MAP */
+#define DV_HC_FEATURE_SAMPLE	    (1u << 7) /* SAMPLE_START / STOP / READ */
 
 /* The paper's modes (Table I), as DV_HC_SEGMENT_INFO reports them. */
 enum dv_mode_id {
@@ -186,6 +196,36 @@ struct dv_stats {
 	u64 compact_steps;	 /* bounded batches it ran in */
 	u64 compact_tsc;	 /* TSC ticks they took */
 	u64 compact_upgrades;	 /* modes upgraded when compaction finished */
+};
+
+/* The designs DV_HC_SAMPLE_READ estimates (the paper's Table IV, plus the
+ * baselines), in this order. */
+enum dv_design {
+	DV_DESIGN_NATIVE = 0,	      /* C_n * M */
+	DV_DESIGN_DIRECT_SEGMENT = 1, /* native with a guest segment */
+	DV_DESIGN_BASE_VIRT = 2,      /* C_v * M: 2D walks */
+	DV_DESIGN_DUAL_DIRECT = 3,
+	DV_DESIGN_VMM_DIRECT = 4,
+	DV_DESIGN_GUEST_DIRECT = 5,
+	DV_DESIGNS = 6,
+};
+
+/* Filled by DV_HC_SAMPLE_READ; grows at the end like dv_stats. Misses are
+ * sampled data TLB misses (reads and writes) of the guest, classified by the
+ * register triples in effect when each happened. */
+struct dv_sample {
+	u32 size; /* bytes the hypervisor filled */
+	u32 abi_version;
+	u64 active;				 /* sampling now */
+	u64 misses;				 /* M: data misses sampled */
+	u64 guest_only, vmm_only, both, neither; /* M by where the address lies */
+	u64 fetch_misses;			 /* instruction-fetch misses (not in M) */
+	u64 table_faults;		  /* the guest's walk read a poisoned page of its tables */
+	u64 exits;			  /* sampling exits taken */
+	u64 tsc;			  /* TSC ticks dimvisor spent in them */
+	u64 rearms;			  /* leaves poisoned again after a miss */
+	u64 f_gd_ppm, f_vd_ppm, f_dd_ppm; /* F_GD, F_VD, F_DD in parts per million of M */
+	u64 estimate[DV_DESIGNS];	  /* Table IV cycles per design (enum dv_design) */
 };
 
 /* Compaction of host memory for the VMM segment (dv_stats.compact_state). */

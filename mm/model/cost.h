@@ -54,6 +54,20 @@ enum cost_design {
 	COST_DESIGNS,
 };
 
+/* (a) in integers, for the hypervisor (no floating point there): Table IV with
+ * whole-cycle parameters and the miss counts themselves, M_n * F being a count.
+ * Equal to cost_linear_cycles_of on the same numbers (a unit test holds it). */
+struct cost_linear_int {
+	u64 c_n, c_v, delta_vd, delta_gd;
+};
+
+/* from_refs in integers: C_n = g refs, C_v = ((g+1)(h+1)-1) refs, Delta_VD =
+ * (g+1) adds, Delta_GD = 1 add. */
+void cost_linear_int_from_refs(struct cost_linear_int *p, const struct cost_ref_params *r,
+			       unsigned guest_levels, unsigned nested_levels);
+u64 cost_linear_int_cycles(const struct cost_linear_int *p, enum cost_design d,
+			   const struct cost_miss_counts *c);
+
 #ifdef DV_HOSTED
 /* (a) Parameters of Table IV, in cycles. */
 struct cost_linear_params {

@@ -139,14 +139,50 @@ static void per_reference_model(void **state)
 	assert_int_equal(cost_ref_cycles(&r, 0, 2), 2);
 }
 
+/* The integer Table IV the hypervisor uses equals the floating-point one. */
+static void integer_model_equals_linear(void **state)
+{
+	const struct cost_miss_counts counts[] = {{1000, 100, 200, 500},
+						  {0, 0, 0, 0},
+						  {7, 7, 0, 0},
+						  {12345, 0, 12000, 0},
+						  {99999, 333, 4444, 55555}};
+	struct cost_ref_params r;
+	struct cost_linear_params p;
+	struct cost_linear_int pi;
+
+	(void)state;
+	cost_ref_params_default(&r);
+	for (unsigned lv = 2; lv <= 4; lv++) {
+		cost_linear_params_from_refs(&p, &r, lv, lv);
+		cost_linear_int_from_refs(&pi, &r, lv, lv);
+		assert_near((double)pi.c_n, p.c_n);
+		assert_near((double)pi.c_v, p.c_v);
+		assert_near((double)pi.delta_vd, p.delta_vd);
+		assert_near((double)pi.delta_gd, p.delta_gd);
+		for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+			for (int d = 0; d < COST_DESIGNS; d++)
+				assert_near(
+					(double)cost_linear_int_cycles(&pi, (enum cost_design)d,
+								       &counts[i]),
+					cost_linear_cycles_of(&p, (enum cost_design)d, &counts[i]));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(native_and_base),    cmocka_unit_test(direct_segment),
-		cmocka_unit_test(dual_direct),	      cmocka_unit_test(vmm_direct),
-		cmocka_unit_test(guest_direct),	      cmocka_unit_test(fractions_per_design),
-		cmocka_unit_test(cycles_from_counts), cmocka_unit_test(no_misses_cost_nothing),
-		cmocka_unit_test(default_parameters), cmocka_unit_test(per_reference_model),
+		cmocka_unit_test(native_and_base),
+		cmocka_unit_test(direct_segment),
+		cmocka_unit_test(dual_direct),
+		cmocka_unit_test(vmm_direct),
+		cmocka_unit_test(guest_direct),
+		cmocka_unit_test(fractions_per_design),
+		cmocka_unit_test(cycles_from_counts),
+		cmocka_unit_test(no_misses_cost_nothing),
+		cmocka_unit_test(default_parameters),
+		cmocka_unit_test(per_reference_model),
+		cmocka_unit_test(integer_model_equals_linear),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -790,6 +790,88 @@ static void test_split_carries_accessed_dirty(void **state)
 	fx_free(f);
 }
 
+/* --- the poisoned-but-present state (TLB-miss sampling) ---------------------------- */
+
+/* The raw leaf mapping va, as the CPU reads it. */
+static u64 raw_leaf(struct fx *f, u64 va)
+{
+	struct pt_walk w;
+
+	pt_walk_path(&f->pt, va, &w);
+	return w.entry[w.n - 1];
+}
+
+static void test_poison(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 16);
+	u64 leaf_va = 0, before_4k, before_2m;
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0x200000, 0x40200000, PAGE_2M, PT_RWX), 0);
+	assert_int_equal(pt_map(&f->pt, 0x1000, 0x9000, PAGE_SIZE, PT_RX), 0);
+	before_4k = raw_leaf(f, 0x1000);
+	before_2m = raw_leaf(f, 0x200000);
+	f->pt.needs_flush = false;
+
+	assert_int_equal(pt_poison(&f->pt, 0x1000, true, &leaf_va), 1);
+	assert_int_equal(leaf_va, 0x1000);
+	assert_int_equal(pt_poison(&f->pt, 0x234567, true, &leaf_va), 2);
+	assert_int_equal(leaf_va, 0x200000);
+	/* the CPU sees no rights (an EPT violation); the engine the same leaf */
+	assert_int_equal(raw_leaf(f, 0x1000) & EPT_RWX, 0);
+	assert_int_equal(raw_leaf(f, 0x200000) & EPT_RWX, 0);
+	assert_true(pt_poisoned(&f->pt, 0x1000));
+	assert_true(pt_poisoned(&f->pt, 0x3ff000));
+	assert_false(pt_poisoned(&f->pt, 0x2000)); /* unmapped */
+	expect_xlate(&f->pt, 0x1234, 0x9234, PT_RX, 1);
+	expect_xlate(&f->pt, 0x234567, 0x40234567, PT_RWX, 2);
+	assert_int_equal(pt_check_linear(&f->pt, 0x200000, 0x40200000, PAGE_2M, PT_SIZE_2M, NULL),
+			 0);
+	expect_counts(&f->pt, 1, 1, 1, 1, 0, 1, 1);
+	assert_false(f->pt.needs_flush); /* cached translations outlive a poison on purpose */
+	/* poisoning twice changes nothing; curing restores the very entry */
+	assert_int_equal(pt_poison(&f->pt, 0x1000, true, NULL), 1);
+	assert_int_equal(pt_poison(&f->pt, 0x1000, false, NULL), 1);
+	assert_int_equal(pt_poison(&f->pt, 0x200000, false, NULL), 2);
+	assert_int_equal(raw_leaf(f, 0x1000), before_4k);
+	assert_int_equal(raw_leaf(f, 0x200000), before_2m);
+	assert_false(pt_poisoned(&f->pt, 0x1000));
+	assert_false(f->pt.needs_flush);
+	/* errors */
+	assert_int_equal(pt_poison(&f->pt, 0x2000, true, NULL), -DV_ENOENT);
+	assert_int_equal(pt_poison(&f->pt, 1ULL << 48, true, NULL), -DV_EINVAL);
+	fx_free(f);
+}
+
+/* A remap or a split of a poisoned leaf drops the poison and keeps the rights. */
+static void test_poison_dropped_by_split_and_remap(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_EPT, PT_SIZE_ALL, 16);
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0x200000, 0x40200000, PAGE_2M, PT_RWX), 0);
+	assert_int_equal(pt_poison(&f->pt, 0x200000, true, NULL), 2);
+	assert_int_equal(pt_split(&f->pt, 0x200000, 2), 0);
+	assert_false(pt_poisoned(&f->pt, 0x3ff000));
+	assert_int_equal(raw_leaf(f, 0x3ff000) & EPT_RWX, EPT_RWX);
+	assert_int_equal(pt_poison(&f->pt, 0x3ff000, true, NULL), 1);
+	assert_int_equal(pt_map(&f->pt, 0x3ff000, 0x50000000, PAGE_SIZE, PT_RW), 0);
+	assert_false(pt_poisoned(&f->pt, 0x3ff000));
+	expect_xlate(&f->pt, 0x3ff000, 0x50000000, PT_RW, 1);
+	fx_free(f);
+}
+
+static void test_poison_is_ept_only(void **state)
+{
+	struct fx *f = fx_new(PT_FMT_X86, PT_SIZE_ALL, 16);
+	(void)state;
+
+	assert_int_equal(pt_map(&f->pt, 0x1000, 0x9000, PAGE_SIZE, PT_RW), 0);
+	assert_int_equal(pt_poison(&f->pt, 0x1000, true, NULL), -DV_EINVAL);
+	assert_false(pt_poisoned(&f->pt, 0x1000));
+	fx_free(f);
+}
+
 /* --- out of memory ----------------------------------------------------------------- */
 
 /* What a table translates in [lo, hi), page by page, plus its counters. */
@@ -1679,6 +1761,9 @@ int main(void)
 		cmocka_unit_test(test_merge_of_leaf_or_nothing),
 		cmocka_unit_test(test_merge_recursive_carries_dirty_bit),
 		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_poison),
+		cmocka_unit_test(test_poison_dropped_by_split_and_remap),
+		cmocka_unit_test(test_poison_is_ept_only),
 		cmocka_unit_test(test_split_carries_accessed_dirty),
 		cmocka_unit_test(test_enomem_changes_nothing),
 		cmocka_unit_test(test_enomem_result_is_exact),

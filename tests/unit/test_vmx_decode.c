@@ -164,6 +164,11 @@ static void ept_violation_qualification(void **state)
 	assert_false(e.nested.writable);
 	assert_true(e.nested.executable);
 	assert_true(e.nested.gva_valid);
+	assert_false(e.nested.final); /* bit 8 clear: a guest paging-structure access */
+	vmx_decode_exit(48, 1 | (1 << 7) | (1 << 8), &e);
+	assert_true(e.nested.final); /* the translation of the linear address */
+	vmx_decode_exit(48, 1 | (1 << 8), &e);
+	assert_false(e.nested.final); /* bit 8 means nothing without bit 7 */
 	/* a fetch from a not-present entry */
 	vmx_decode_exit(48, 4, &e);
 	assert_true(e.nested.fetch);

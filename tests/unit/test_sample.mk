@@ -1,0 +1,1 @@
+test_sample_SRCS := hv/sample.c lib/string.c
