@@ -131,10 +131,27 @@ static int apply_wl_data(const char *value, size_t len, struct guest_options *op
 	return -DV_EINVAL;
 }
 
+/* wl-sample=gups|chase: the workload the sampling tests run. */
+static int apply_wl_sample(const char *value, size_t len, struct guest_options *opt, char *err,
+			   size_t errlen)
+{
+	if (len == 4 && memcmp(value, "gups", 4) == 0) {
+		opt->wl.chase = false;
+		return 0;
+	}
+	if (len == 5 && memcmp(value, "chase", 5) == 0) {
+		opt->wl.chase = true;
+		return 0;
+	}
+	ksnprintf(err, errlen, "bad value in 'wl-sample=%.*s' (accepted: gups chase)", (int)len,
+		  value);
+	return -DV_EINVAL;
+}
+
 static const struct cmdline_key keys[] = {
-	{"test", apply_tests},	    {"gseg", apply_gseg},	{"fuzz", apply_fuzz},
-	{"wl-size", apply_wl_size}, {"wl-seed", apply_wl_seed}, {"wl-ops", apply_wl_ops},
-	{"wl-data", apply_wl_data},
+	{"test", apply_tests},	    {"gseg", apply_gseg},	    {"fuzz", apply_fuzz},
+	{"wl-size", apply_wl_size}, {"wl-seed", apply_wl_seed},	    {"wl-ops", apply_wl_ops},
+	{"wl-data", apply_wl_data}, {"wl-sample", apply_wl_sample},
 };
 
 static void key_names(char *buf, size_t len)

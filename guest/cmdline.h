@@ -2,10 +2,10 @@
  * (default test=all), gseg=4k|2m|1g (the pages of the primary region the
  * guest segment covers, default 2m), fuzz=N (hc-fuzz's calls), and the
  * workloads' wl-size=SIZE (default 16M), wl-seed=N (1), wl-ops=N (1000000)
- * and wl-data=primary|outside (primary). GRUB and dimvisor pass exactly the
- * arguments given; QEMU -kernel puts the image's file name first, which the
- * caller says with image_name_first and which is then skipped. An unknown key
- * or test name, a word without '=', or a key given twice is an error. */
+ * wl-data=primary|outside (primary) and wl-sample=gups|chase (gups). GRUB and dimvisor pass exactly
+ * the arguments given; QEMU -kernel puts the image's file name first, which the caller says with
+ * image_name_first and which is then skipped. An unknown key or test name, a word without '=', or a
+ * key given twice is an error. */
 #ifndef GUEST_CMDLINE_H
 #define GUEST_CMDLINE_H
 

@@ -204,27 +204,36 @@ static void check_fractions(struct test *t, const struct dv_sample *s, unsigned 
 	}
 }
 
-/* gups with sampling on over its update loop only (filling and verifying walk
- * the table in order, the verification outside the region). False when a
- * call failed; the workload's result in *r, the samples in *s. */
-static bool sample_gups(struct test *t, const struct wl_place *p, struct wl_result *r,
-			struct dv_sample *s)
+static const struct wl_phases sampled_workloads[] = {
+	{"gups", wl_gups_fill, wl_gups_update, wl_gups_verify},
+	{"chase", wl_chase_fill, wl_chase_work, wl_chase_verify},
+};
+
+/* The workload wl-sample= names, with sampling on over its work only
+ * (filling and verifying walk the data in order, the verification outside
+ * the region). False when a call failed; the workload's result in *r, the
+ * samples in *s. */
+static bool sample_workload(struct test *t, const struct wl_place *p, struct wl_result *r,
+			    struct dv_sample *s)
 {
-	wl_gups_fill(p, &options);
+	const struct wl_phases *w = &sampled_workloads[options.chase];
+
+	w->fill(p, &options);
 	if (!test_expect(t, "SAMPLE_START", dv_hc_sample_start(0), 0))
 		return false;
-	wl_gups_update(p, &options);
+	w->work(p, &options, r);
 	test_expect(t, "SAMPLE_STOP", dv_hc_sample_stop(), 0);
-	wl_gups_verify(p, &options, r);
+	w->verify(p, &options, r);
 	return sample_read(t, s);
 }
 
 static void note_samples(struct test *t, const struct wl_result *r, const struct dv_sample *s)
 {
 	test_note(t,
-		  "gups %s in %s: %lu data misses sampled (guest only %lu, VMM only %lu, both "
+		  "%s %s in %s: %lu data misses sampled (guest only %lu, VMM only %lu, both "
 		  "%lu, neither %lu)",
-		  r->what, mode_now(t), s->misses, s->guest_only, s->vmm_only, s->both, s->neither);
+		  sampled_workloads[options.chase].name, r->what, mode_now(t), s->misses,
+		  s->guest_only, s->vmm_only, s->both, s->neither);
 	test_note(t,
 		  "F_GD " PPM_FMT " F_VD " PPM_FMT " F_DD " PPM_FMT
 		  "; %lu exits, %lu TSC ticks, %lu re-armed, %lu fetch misses, %lu table walks",
@@ -260,11 +269,14 @@ void test_sample(struct test *t)
 	}
 	if (!place(t, &p) || !test_segment_info(t, &info))
 		return;
-	wl_gups_run(&p, &options, &plain);
-	if (!sample_gups(t, &p, &sampled, &s))
+	if (options.chase)
+		wl_chase_run(&p, &options, &plain);
+	else
+		wl_gups_run(&p, &options, &plain);
+	if (!sample_workload(t, &p, &sampled, &s))
 		return;
 	test_check(t, plain.errors == 0 && sampled.errors == 0,
-		   "gups's check: %lu errors without sampling, %lu with", plain.errors,
+		   "the workload's check: %lu errors without sampling, %lu with", plain.errors,
 		   sampled.errors);
 	note_samples(t, &sampled, &s);
 	for (unsigned d = 0; d < DV_DESIGNS; d++)
@@ -301,10 +313,11 @@ void test_sample_modes(struct test *t)
 		if (!test_segment_info(t, &info) ||
 		    !test_check(t, info.mode_effect == m, "in effect %u after MODE_SET(%s)",
 				info.mode_effect, names[m]) ||
-		    !sample_gups(t, &p, &r, &s))
+		    !sample_workload(t, &p, &r, &s))
 			return;
 		note_samples(t, &r, &s);
-		test_check(t, r.errors == 0, "gups's check in %s: %lu errors", names[m], r.errors);
+		test_check(t, r.errors == 0, "the workload's check in %s: %lu errors", names[m],
+			   r.errors);
 		if (check_samples(t, &s))
 			check_fractions(t, &s, m);
 	}

@@ -42,16 +42,22 @@ static u64 lap_through_view(const struct wl_place *p, const struct wl_chase *c)
 	return c->nodes + 1;
 }
 
-void wl_chase_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r)
+void wl_chase_fill(const struct wl_place *p, const struct wl_options *o)
 {
-	struct wl_chase c, expect;
-	u64 at;
+	struct wl_chase c;
 
 	wl_chase_init(&c, o->size, o->seed);
 	for (u64 i = 0; i < c.nodes; i++)
 		*(volatile u64 *)node_va(p, wl_chase_node(&c, i)) =
 			node_va(p, wl_chase_node(&c, i + 1 == c.nodes ? 0 : i + 1));
-	expect = c;
+}
+
+void wl_chase_work(const struct wl_place *p, const struct wl_options *o, struct wl_result *r)
+{
+	struct wl_chase expect;
+	u64 at;
+
+	wl_chase_init(&expect, o->size, o->seed);
 	at = node_va(p, wl_chase_next(&expect));
 	r->errors = 0;
 	for (u64 n = 0; n < o->ops; n++) {
@@ -64,7 +70,21 @@ void wl_chase_run(const struct wl_place *p, const struct wl_options *o, struct w
 		}
 	}
 	r->ops = o->ops;
+}
+
+void wl_chase_verify(const struct wl_place *p, const struct wl_options *o, struct wl_result *r)
+{
+	struct wl_chase c;
+
+	wl_chase_init(&c, o->size, o->seed);
 	r->errors += lap_through_view(p, &c) != c.nodes;
 	ksnprintf(r->what, sizeof(r->what), "%lu nodes of %d bytes, %lu steps", c.nodes,
 		  WL_CHASE_NODE, o->ops);
+}
+
+void wl_chase_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r)
+{
+	wl_chase_fill(p, o);
+	wl_chase_work(p, o, r);
+	wl_chase_verify(p, o, r);
 }

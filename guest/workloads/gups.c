@@ -25,7 +25,7 @@ void wl_gups_fill(const struct wl_place *p, const struct wl_options *o)
 		table[i] = i;
 }
 
-void wl_gups_update(const struct wl_place *p, const struct wl_options *o)
+void wl_gups_update(const struct wl_place *p, const struct wl_options *o, struct wl_result *r)
 {
 	volatile u64 *table = (volatile u64 *)p->va;
 	struct wl_gups g;
@@ -36,6 +36,8 @@ void wl_gups_update(const struct wl_place *p, const struct wl_options *o)
 
 		table[ran & g.mask] ^= ran;
 	}
+	r->ops = o->ops;
+	r->errors = 0;
 }
 
 void wl_gups_verify(const struct wl_place *p, const struct wl_options *o, struct wl_result *r)
@@ -50,8 +52,6 @@ void wl_gups_verify(const struct wl_place *p, const struct wl_options *o, struct
 
 		view[ran & g.mask] ^= ran;
 	}
-	r->ops = o->ops;
-	r->errors = 0;
 	for (u64 i = 0; i < words; i++)
 		r->errors += view[i] != i;
 	ksnprintf(r->what, sizeof(r->what), "table of %lu words (%lu KiB), %lu updates", words,
@@ -61,6 +61,6 @@ void wl_gups_verify(const struct wl_place *p, const struct wl_options *o, struct
 void wl_gups_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r)
 {
 	wl_gups_fill(p, o);
-	wl_gups_update(p, o);
+	wl_gups_update(p, o, r);
 	wl_gups_verify(p, o, r);
 }

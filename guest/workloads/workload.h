@@ -18,6 +18,7 @@ struct wl_options {
 	u64 seed;     /* wl-seed=: as mmusim's --seed */
 	u64 ops;      /* wl-ops=: updates, chase steps, stream elements */
 	bool outside; /* wl-data=outside: 4 KiB pages, no guest segment over the data */
+	bool chase;   /* wl-sample=chase: the sampling tests run chase, not gups */
 };
 
 /* Where the data is: the workload's layout starts at gVA va (WL_VA_BASE); the
@@ -36,15 +37,28 @@ struct wl_result {
 /* Each: the bytes of layout it needs for a footprint, and the run. */
 u64 wl_gups_bytes(u64 footprint);
 void wl_gups_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
-/* wl_gups_run's three phases: Table[i] = i, the updates (through the region),
- * HPCC's verification (through the identity map). */
-void wl_gups_fill(const struct wl_place *p, const struct wl_options *o);
-void wl_gups_update(const struct wl_place *p, const struct wl_options *o);
-void wl_gups_verify(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
 u64 wl_chase_bytes(u64 footprint);
 void wl_chase_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
 u64 wl_stream_bytes(u64 footprint);
 void wl_stream_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
+
+/* The runs of gups and chase in three phases, so that a measurement can
+ * cover the work alone: fill the data (through the region), the work (the
+ * updates, the chase; r gets its ops and the errors seen so far), the
+ * verification (through the identity map; adds its errors to r). */
+struct wl_phases {
+	const char *name;
+	void (*fill)(const struct wl_place *p, const struct wl_options *o);
+	void (*work)(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
+	void (*verify)(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
+};
+
+void wl_gups_fill(const struct wl_place *p, const struct wl_options *o);
+void wl_gups_update(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
+void wl_gups_verify(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
+void wl_chase_fill(const struct wl_place *p, const struct wl_options *o);
+void wl_chase_work(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
+void wl_chase_verify(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
 
 /* The identity-map address of gVA va of the layout. */
 static inline u64 wl_view(const struct wl_place *p, u64 va)
