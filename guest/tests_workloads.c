@@ -47,6 +47,35 @@ static bool pick_gpa(const struct test *t, u64 size, u64 align, u64 *gpa)
 
 /* Map the region (once) and register it as the guest segment when it is the
  * primary region and dimvisor offers one. */
+static u64 data_offset; /* of the workloads' data in the region (1 GiB pages: past the kernel) */
+
+/* The region as the guest segment: gVA WL_VA_BASE up onto its gPA. */
+static s64 register_region(void)
+{
+	return dv_hc_guest_segment_set(WL_VA_BASE, WL_VA_BASE + mapped_size,
+				       mapped_gpa - WL_VA_BASE);
+}
+
+/* Where the region goes: free RAM at the top, aligned to its pages. With
+ * 1 GiB pages and no free gigabyte (under dimvisor in Bochs, mem=1G: more RAM
+ * than that is more than Bochs can touch safely), gPA [0, 1 GiB) as the gseg
+ * test has it, the data past the kernel and its tables. */
+static bool pick_region(struct test *t, unsigned level, u64 size, u64 align)
+{
+	data_offset = 0;
+	if (level == 3 && !pick_gpa(t, size, align, &mapped_gpa)) {
+		mapped_gpa = 0;
+		data_offset = ALIGN_UP(paging_reserved_end(), WL_ARRAY_ALIGN);
+		return test_check(t,
+				  t->boot->regions[0].base == 0 &&
+					  t->boot->regions[0].length >= PAGE_1G &&
+					  data_offset + options.size <= PAGE_1G,
+				  "1 GiB pages: gPA [0, 1 GiB) is not all RAM");
+	}
+	return test_check(t, level == 3 || pick_gpa(t, size, align, &mapped_gpa),
+			  "no free guest RAM for a %lu KiB region", size >> 10);
+}
+
 static bool place(struct test *t, struct wl_place *p)
 {
 	unsigned level = options.outside ? 1 : primary_level;
@@ -54,8 +83,7 @@ static bool place(struct test *t, struct wl_place *p)
 	u64 size = ALIGN_UP(options.size, align);
 
 	if (!mapped_size) {
-		if (!test_check(t, pick_gpa(t, size, align, &mapped_gpa),
-				"no free guest RAM for a %lu KiB region", size >> 10))
+		if (!pick_region(t, level, size, align))
 			return false;
 		if (!test_expect(t, "mapping the region",
 				 paging_map_in(paging_root(), WL_VA_BASE, mapped_gpa, size,
@@ -65,13 +93,12 @@ static bool place(struct test *t, struct wl_place *p)
 		mapped_size = size;
 		if (t->dimvisor && !options.outside &&
 		    (dv_hc_features() & DV_HC_FEATURE_GUEST_SEGMENT) &&
-		    !test_expect(t, "registering the primary region",
-				 dv_hc_guest_segment_set(WL_VA_BASE, WL_VA_BASE + size,
-							 mapped_gpa - WL_VA_BASE),
-				 0))
+		    !test_expect(t, "registering the primary region", register_region(), 0))
 			return false;
 	}
-	*p = (struct wl_place){.va = WL_VA_BASE, .view = mapped_gpa, .size = mapped_size};
+	*p = (struct wl_place){.va = WL_VA_BASE + data_offset,
+			       .view = mapped_gpa + data_offset,
+			       .size = mapped_size - data_offset};
 	return true;
 }
 
@@ -136,9 +163,15 @@ void test_wl_miswired(struct test *t)
 	struct wl_result gups = {0}, chase = {0};
 	u64 *root = paging_root();
 
-	/* below the workloads' region when there is one, so it stays intact */
-	bool room = mapped_size ? (p.view = mapped_gpa - MISWIRED_SIZE) >= paging_reserved_end()
-				: pick_gpa(t, MISWIRED_SIZE, PAGE_SIZE, &p.view);
+	/* clear of the workloads' data when there is some, so it stays intact:
+	 * below the region, or (1 GiB pages from gPA 0) past the data */
+	bool room = pick_gpa(t, MISWIRED_SIZE, PAGE_SIZE, &p.view);
+
+	if (mapped_size && mapped_gpa >= paging_reserved_end() + MISWIRED_SIZE)
+		p.view = mapped_gpa - MISWIRED_SIZE;
+	else if (mapped_size)
+		p.view = ALIGN_UP(mapped_gpa + data_offset + options.size, PAGE_SIZE);
+	room = room && p.view + MISWIRED_SIZE <= t->boot->ram_top;
 
 	if (!test_check(t, room, "no free guest RAM for the region"))
 		return;
@@ -307,8 +340,7 @@ void test_sample_modes(struct test *t)
 		if (!test_expect(t, names[m], dv_hc_mode_set(m), m))
 			return;
 		if ((m == DV_MODE_GUEST_DIRECT || m == DV_MODE_DUAL_DIRECT) &&
-		    !test_expect(t, "registering the primary region",
-				 dv_hc_guest_segment_set(p.va, p.va + p.size, p.view - p.va), 0))
+		    !test_expect(t, "registering the primary region", register_region(), 0))
 			return;
 		if (!test_segment_info(t, &info) ||
 		    !test_check(t, info.mode_effect == m, "in effect %u after MODE_SET(%s)",
