@@ -58,7 +58,8 @@ NASM_DEPS = -M -MF $@.d -MT $@ -MP $<
 # escape filter (the VMM segment's); the rest of mm/model joins when the
 # hypervisor samples TLB misses.
 KERNEL_C   := $(filter-out %_host.c,$(wildcard arch/x86_64/*.c lib/*.c mm/*.c hv/*.c hv/vmx/*.c)) \
-              mm/model/walk.c mm/model/pwc.c mm/model/escape.c mm/model/cost.c
+              mm/model/walk.c mm/model/pwc.c mm/model/escape.c mm/model/cost.c \
+              mm/model/model.c mm/model/tlb.c mm/model/segment.c
 KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/kern/%.o,$(KERNEL_C)) \
               $(patsubst %.asm,$(BUILD)/kern/%.o,$(KERNEL_ASM))

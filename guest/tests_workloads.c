@@ -260,8 +260,14 @@ static bool sample_workload(struct test *t, const struct wl_place *p, struct wl_
 	return sample_read(t, s);
 }
 
+/* n / d as x.yy. */
+#define RATIO_FMT	 "%lu.%02lu"
+#define RATIO_ARGS(n, d) ((d) ? (n)*100 / (d) : 0) / 100, ((d) ? (n)*100 / (d) : 0) % 100
+
 static void note_samples(struct test *t, const struct wl_result *r, const struct dv_sample *s)
 {
+	const u64 w = s->walked;
+
 	test_note(t,
 		  "%s %s in %s: %lu data misses sampled (guest only %lu, VMM only %lu, both "
 		  "%lu, neither %lu)",
@@ -272,6 +278,11 @@ static void note_samples(struct test *t, const struct wl_result *r, const struct
 		  "; %lu exits, %lu TSC ticks, %lu re-armed, %lu fetch misses, %lu table walks",
 		  PPM_ARGS(s->f_gd_ppm), PPM_ARGS(s->f_vd_ppm), PPM_ARGS(s->f_dd_ppm), s->exits,
 		  s->tsc, s->rearms, s->fetch_misses, s->table_faults);
+	test_note(t,
+		  "the model's walks of %lu misses, references per miss: base " RATIO_FMT
+		  ", vmm-direct " RATIO_FMT ", guest-direct " RATIO_FMT ", dual-direct " RATIO_FMT,
+		  w, RATIO_ARGS(s->walk_refs[0], w), RATIO_ARGS(s->walk_refs[1], w),
+		  RATIO_ARGS(s->walk_refs[2], w), RATIO_ARGS(s->walk_refs[3], w));
 }
 
 /* What every sampled run must show, whatever the mode. */
@@ -284,6 +295,33 @@ static bool check_samples(struct test *t, const struct dv_sample *s)
 		   "the classes do not add up to the misses");
 	return test_check(t, s->estimate[DV_DESIGN_BASE_VIRT] > s->estimate[DV_DESIGN_NATIVE],
 			  "2D walks estimated no dearer than native ones");
+}
+
+/* The model's walks of the misses: a segment only ever saves references
+ * (the VMM segment the nested ones; the guest segment, once registered, the
+ * guest's), and both together leave next to none. */
+static void check_walks(struct test *t, const struct dv_sample *s, bool registered)
+{
+	const u64 *r = s->walk_refs;
+
+	if (!test_check(t, s->walked * 32 >= s->misses, "the model walked %lu of %lu misses",
+			s->walked, s->misses))
+		return;
+	test_check(t, r[DV_MODE_VMM_DIRECT] < r[DV_MODE_BASE],
+		   "VMM Direct walks %lu references, base %lu", r[DV_MODE_VMM_DIRECT],
+		   r[DV_MODE_BASE]);
+	if (registered)
+		test_check(t,
+			   r[DV_MODE_GUEST_DIRECT] < r[DV_MODE_BASE] &&
+				   r[DV_MODE_DUAL_DIRECT] * 10 < s->walked,
+			   "with the guest segment: Guest Direct %lu references, base %lu, Dual "
+			   "Direct %lu over %lu walks",
+			   r[DV_MODE_GUEST_DIRECT], r[DV_MODE_BASE], r[DV_MODE_DUAL_DIRECT],
+			   s->walked);
+	else
+		test_check(t, r[DV_MODE_GUEST_DIRECT] == r[DV_MODE_BASE],
+			   "no guest segment, yet Guest Direct walks %lu references, base %lu",
+			   r[DV_MODE_GUEST_DIRECT], r[DV_MODE_BASE]);
 }
 
 /* sample: gups over the primary region, without sampling and then with it:
@@ -350,6 +388,7 @@ void test_sample_modes(struct test *t)
 		note_samples(t, &r, &s);
 		test_check(t, r.errors == 0, "the workload's check in %s: %lu errors", names[m],
 			   r.errors);
+		check_walks(t, &s, m == DV_MODE_GUEST_DIRECT || m == DV_MODE_DUAL_DIRECT);
 		if (check_samples(t, &s))
 			check_fractions(t, &s, m);
 	}

@@ -3,6 +3,7 @@
 #include "hv/sample.h"
 #include "arch/x86_64/cpu.h"
 #include "hv/mode.h"
+#include "hv/sample_model.h"
 #include "hv/vcpu.h"
 #include "lib/log.h"
 #include "lib/printf.h"
@@ -110,6 +111,7 @@ int sample_start(struct vcpu *v, u64 flags)
 	if (sampler.active)
 		return -DV_EBUSY;
 	sample_reset(&sampler);
+	sample_model_reset();
 	split_guest_memory(v->mem);
 	poison_guest_memory(v->mem, true);
 	v->mem->generation++;
@@ -179,6 +181,11 @@ void sample_read(struct dv_sample *out)
 	out->f_vd_ppm = sample_ppm_vd(st);
 	out->f_dd_ppm = sample_ppm_dd(st);
 	estimates(st, out->estimate);
+	out->walked = sample_model_totals()->walked;
+	for (unsigned m = 0; m < 4; m++) {
+		out->walk_refs[m] = sample_model_totals()->refs[m];
+		out->walk_adds[m] = sample_model_totals()->adds[m];
+	}
 }
 
 /* Where the access lies by the triples in effect now. */
@@ -210,6 +217,11 @@ bool sample_nested_fault(struct vcpu *v)
 				  .fetch = e->nested.fetch};
 	f.cls = f.gva_valid ? classify(v, f.gva, f.gpa) : SAMPLE_NEITHER;
 	sample_fault(&sampler, &f, &ops);
+	/* the model's walks cost four times the sampling exit itself: every
+	 * SAMPLE_MODEL_EVERY-th data miss is enough for per-miss averages */
+	if (f.gva_valid && f.final && !f.fetch &&
+	    sampler.stats.data_misses % SAMPLE_MODEL_EVERY == 1)
+		sample_model_miss(v, f.gva, e->nested.write);
 	sampler.stats.tsc += rdtsc() - t0;
 	return true;
 }
@@ -218,6 +230,32 @@ bool sample_nested_fault(struct vcpu *v)
 static void print_fraction(const char *name, u64 ppm)
 {
 	kprintf(" %s %lu.%03lu", name, ppm / 1000000, ppm / 1000 % 1000);
+}
+
+/* n / d with two decimals. */
+static void print_ratio(u64 n, u64 d)
+{
+	u64 h = d ? n * 100 / d : 0;
+
+	kprintf("%lu.%02lu", h / 100, h % 100);
+}
+
+/* The model's walks of the sampled misses, per mode. */
+static void report_walks(void)
+{
+	static const char *const modes[4] = {"base", "vmm-direct", "guest-direct", "dual-direct"};
+	const struct sample_model_totals *w = sample_model_totals();
+
+	kprintf("report: sampling: the model's walks of %lu misses (%lu not walkable), references "
+		"+ segment additions per miss:",
+		w->walked, w->unwalkable);
+	for (unsigned m = 0; m < 4; m++) {
+		kprintf(" %s ", modes[m]);
+		print_ratio(w->refs[m], w->walked);
+		kprintf(" + ");
+		print_ratio(w->adds[m], w->walked);
+	}
+	kprintf("\n");
 }
 
 void sample_report(void)
@@ -245,6 +283,7 @@ void sample_report(void)
 	kprintf("report: sampling: cost %lu exits, %lu TSC ticks in dimvisor, %lu leaves "
 		"re-armed%s\n",
 		st->exits, st->tsc, st->rearms, sampler.active ? " (still sampling)" : "");
+	report_walks();
 	estimates(st, est);
 	kprintf("report: sampling: Table IV (C_n %lu, C_v %lu, Delta_VD %lu, Delta_GD %lu "
 		"cycles) per design, cycles:",

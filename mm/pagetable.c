@@ -657,6 +657,13 @@ int pt_poison(struct pagetable *pt, u64 va, bool poison, u64 *leaf_va)
 	return (int)level;
 }
 
+u64 pt_ept_unpoisoned(u64 entry)
+{
+	if (!(entry & EPT_POISON))
+		return entry;
+	return (entry & ~(EPT_POISON | EPT_SAVED_MASK)) | ept_rights(entry);
+}
+
 bool pt_poisoned(const struct pagetable *pt, u64 va)
 {
 	unsigned level;

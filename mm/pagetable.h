@@ -155,6 +155,9 @@ u64 pt_release_deferred(struct pagetable *pt, struct pt_deferred *d);
  * only grants, and poisoning under translations the TLB already holds is the point. */
 int pt_poison(struct pagetable *pt, u64 va, bool poison, u64 *leaf_va);
 bool pt_poisoned(const struct pagetable *pt, u64 va);
+/* An EPT entry as it was before its poison (itself when not poisoned): what a
+ * walker that models the CPU reads to see the leaf the engine sees. */
+u64 pt_ept_unpoisoned(u64 entry);
 
 /* Translate va: -DV_ENOENT if unmapped, -DV_EINVAL if va is out of the format's
  * address space. Any output pointer may be NULL. */

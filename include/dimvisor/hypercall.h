@@ -226,6 +226,12 @@ struct dv_sample {
 	u64 rearms;			  /* leaves poisoned again after a miss */
 	u64 f_gd_ppm, f_vd_ppm, f_dd_ppm; /* F_GD, F_VD, F_DD in parts per million of M */
 	u64 estimate[DV_DESIGNS];	  /* Table IV cycles per design (enum dv_design) */
+	/* The model's walker over the live guest tables and EPT, per data miss
+	 * and per mode (indexed by enum dv_mode_id): what it would cost there.
+	 * Every 16th data miss is walked. */
+	u64 walked;	  /* data misses walked in every mode */
+	u64 walk_refs[4]; /* memory references of those walks */
+	u64 walk_adds[4]; /* segment additions */
 };
 
 /* Compaction of host memory for the VMM segment (dv_stats.compact_state). */

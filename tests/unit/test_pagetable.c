@@ -829,6 +829,9 @@ static void test_poison(void **state)
 			 0);
 	expect_counts(&f->pt, 1, 1, 1, 1, 0, 1, 1);
 	assert_false(f->pt.needs_flush); /* cached translations outlive a poison on purpose */
+	assert_int_equal(pt_ept_unpoisoned(raw_leaf(f, 0x1000)), before_4k);
+	assert_int_equal(pt_ept_unpoisoned(raw_leaf(f, 0x200000)), before_2m);
+	assert_int_equal(pt_ept_unpoisoned(before_4k), before_4k);
 	/* poisoning twice changes nothing; curing restores the very entry */
 	assert_int_equal(pt_poison(&f->pt, 0x1000, true, NULL), 1);
 	assert_int_equal(pt_poison(&f->pt, 0x1000, false, NULL), 1);
