@@ -67,14 +67,19 @@ KERNEL_OBJ := $(patsubst %.c,$(BUILD)/kern/%.o,$(KERNEL_C)) \
 # --- guest kernel (issue: VT-x core) ------------------------------------------
 GUEST_C   := $(wildcard guest/*.c guest/workloads/*.c)
 GUEST_ASM := $(wildcard guest/*.asm)
-GUEST_LIB := lib/string.c lib/printf.c lib/parse.c lib/errno.c arch/x86_64/exception.c
+GUEST_LIB := lib/string.c lib/printf.c lib/parse.c lib/errno.c arch/x86_64/exception.c \
+             lib/fp/zipf.c lib/fp/fp_math.c
+# kvs's Zipf sampling is floating point: these objects use SSE (the guest turns
+# it on before kvs runs); the rest of the guest, like the hypervisor, does not.
+GUEST_FP_OBJ := $(addprefix $(BUILD)/guest/,guest/workloads/kvs.o lib/fp/zipf.o lib/fp/fp_math.o)
 GUEST_OBJ := $(patsubst %.c,$(BUILD)/guest/%.o,$(GUEST_C) $(GUEST_LIB)) \
              $(patsubst %.asm,$(BUILD)/guest/%.o,$(GUEST_ASM))
 
 # --- host tools ----------------------------------------------------------------
 MODEL_C   := $(wildcard mm/model/*.c)
 MMUSIM_C  := $(wildcard tools/mmusim/*.c)
-MMUSIM_LIB := $(MODEL_C) $(filter-out %_kern.c,$(wildcard lib/*.c)) mm/pagetable.c
+MMUSIM_LIB := $(MODEL_C) $(filter-out %_kern.c,$(wildcard lib/*.c)) $(wildcard lib/fp/*.c) \
+              mm/pagetable.c
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 -include $(wildcard tests/unit/*.mk)
@@ -114,6 +119,8 @@ $(BUILD)/kern/%.o: %.asm
 $(BUILD)/dimvisor.elf: $(KERNEL_OBJ) linker.ld
 	$(call say,LD,$@)
 	$(Q)$(LD) $(KLDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ)
+
+$(GUEST_FP_OBJ): KCFLAGS := $(filter-out -mgeneral-regs-only,$(KCFLAGS)) -msse2
 
 $(BUILD)/guest/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -272,7 +279,8 @@ check-cppcheck:
 # (KCFLAGS -DDV_GUEST) and the host (unit tests and tools).
 HDR_KERN  := $(wildcard include/*/*.h arch/*/*.h hv/*.h hv/*/*.h mm/*.h mm/*/*.h lib/*.h)
 HDR_GUEST := $(wildcard guest/*.h include/*/*.h arch/*/*.h lib/*.h)
-HDR_HOST  := $(wildcard include/*/*.h lib/*.h mm/*.h mm/*/*.h tools/mmusim/*.h tools/qtrace.d/*.h)
+HDR_HOST  := $(wildcard include/*/*.h lib/*.h lib/fp/*.h mm/*.h mm/*/*.h tools/mmusim/*.h \
+                        tools/qtrace.d/*.h)
 HDR_STAMPS := $(patsubst %,$(BUILD)/check-headers/kern/%.ok,$(HDR_KERN)) \
               $(patsubst %,$(BUILD)/check-headers/guest/%.ok,$(HDR_GUEST)) \
               $(patsubst %,$(BUILD)/check-headers/host/%.ok,$(HDR_HOST))

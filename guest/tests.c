@@ -54,6 +54,7 @@ static const struct test_case test_table[] = {
 	{"wl-gups", "workloads", test_wl_gups, false, false, true},
 	{"wl-chase", "workloads", test_wl_chase, false, false, true},
 	{"wl-stream", "workloads", test_wl_stream, false, false, true},
+	{"wl-kvs", "workloads", test_wl_kvs, false, false, true},
 	{"wl-miswired", "workloads", test_wl_miswired, false, false, true},
 	{"sample", NULL, test_sample, true, false, true},
 	{"sample-bad", NULL, test_sample_bad, true, false, true},

@@ -73,6 +73,7 @@ void test_gseg(struct test *t);
 void test_wl_gups(struct test *t);
 void test_wl_chase(struct test *t);
 void test_wl_stream(struct test *t);
+void test_wl_kvs(struct test *t);
 void test_wl_miswired(struct test *t);
 void test_sample(struct test *t);
 void test_sample_bad(struct test *t);

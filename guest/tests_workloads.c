@@ -1,4 +1,4 @@
-/* wl-gups, wl-chase, wl-stream: the workloads (guest/workloads/) as tests.
+/* wl-gups, wl-chase, wl-stream, wl-kvs: the workloads (guest/workloads/) as tests.
  * The data region, gVA WL_VA_BASE up, is mapped onto free guest RAM with the
  * primary region's pages (gseg=) and registered as the guest segment where
  * dimvisor offers one, or with 4 KiB pages and no segment (wl-data=outside).
@@ -147,6 +147,12 @@ void test_wl_chase(struct test *t)
 void test_wl_stream(struct test *t)
 {
 	run(t, "stream", wl_stream_bytes, wl_stream_run);
+}
+
+void test_wl_kvs(struct test *t)
+{
+	wl_kvs_fpu_enable();
+	run(t, "kvs", wl_kvs_bytes, wl_kvs_run);
 }
 
 /* wl-miswired: the verification must catch a wrong translation. A 64 KiB

@@ -7,6 +7,7 @@
 
 #define CR0_PE (1UL << 0)
 #define CR0_MP (1UL << 1)
+#define CR0_EM (1UL << 2)
 #define CR0_TS (1UL << 3)
 #define CR0_ET (1UL << 4)
 #define CR0_NE (1UL << 5)
@@ -15,14 +16,15 @@
 #define CR0_CD (1UL << 30)
 #define CR0_PG (1UL << 31)
 
-#define CR4_PSE	    (1UL << 4)
-#define CR4_PAE	    (1UL << 5)
-#define CR4_PGE	    (1UL << 7)
-#define CR4_OSFXSR  (1UL << 9)
-#define CR4_VMXE    (1UL << 13)
-#define CR4_SMXE    (1UL << 14)
-#define CR4_PCIDE   (1UL << 17)
-#define CR4_OSXSAVE (1UL << 18)
+#define CR4_PSE	       (1UL << 4)
+#define CR4_PAE	       (1UL << 5)
+#define CR4_PGE	       (1UL << 7)
+#define CR4_OSFXSR     (1UL << 9)
+#define CR4_OSXMMEXCPT (1UL << 10)
+#define CR4_VMXE       (1UL << 13)
+#define CR4_SMXE       (1UL << 14)
+#define CR4_PCIDE      (1UL << 17)
+#define CR4_OSXSAVE    (1UL << 18)
 
 #define MSR_IA32_FEATURE_CONTROL	 0x3a
 #define MSR_IA32_SYSENTER_CS		 0x174

@@ -41,6 +41,11 @@ u64 wl_chase_bytes(u64 footprint);
 void wl_chase_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
 u64 wl_stream_bytes(u64 footprint);
 void wl_stream_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
+/* kvs is floating point (its Zipf sampling): call wl_kvs_fpu_enable once
+ * before wl_kvs_run. wl_kvs_bytes is ~0 for a footprint too small. */
+u64 wl_kvs_bytes(u64 footprint);
+void wl_kvs_fpu_enable(void);
+void wl_kvs_run(const struct wl_place *p, const struct wl_options *o, struct wl_result *r);
 
 /* The runs of gups and chase in three phases, so that a measurement can
  * cover the work alone: fill the data (through the region), the work (the

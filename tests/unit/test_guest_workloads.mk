@@ -1,5 +1,5 @@
 test_guest_workloads_SRCS := guest/workloads/gups.c guest/workloads/chase.c \
-                             guest/workloads/stream.c lib/printf.c lib/string.c \
+                             guest/workloads/stream.c guest/workloads/kvs.c lib/printf.c lib/string.c \
                              tools/mmusim/workload.c tools/mmusim/wl_gups.c tools/mmusim/wl_bfs.c \
                              tools/mmusim/wl_cg.c tools/mmusim/wl_kvs.c tools/mmusim/wl_chase.c \
-                             tools/mmusim/wl_stream.c tools/mmusim/kron.c tools/mmusim/zipf.c
+                             tools/mmusim/wl_stream.c tools/mmusim/kron.c lib/fp/zipf.c lib/fp/fp_math.c

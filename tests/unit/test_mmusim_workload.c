@@ -14,7 +14,7 @@
 #include "tools/mmusim/kron.h"
 #include "tools/mmusim/rng.h"
 #include "tools/mmusim/workload.h"
-#include "tools/mmusim/zipf.h"
+#include "lib/fp/zipf.h"
 
 #define MiB_  (1ULL << 20)
 #define N_ACC 20000

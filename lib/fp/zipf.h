@@ -1,9 +1,11 @@
 /* Zipf-distributed ranks in [0, n) with skew theta (0 < theta < 1), in O(1)
  * per sample after O(1) set-up, by the method of Gray, Sundaresan, Englert,
  * Baclawski, Weinberger, "Quickly generating billion-record synthetic
- * databases", SIGMOD 1994 (the one YCSB uses). Rank 0 is the most popular. */
-#ifndef MMUSIM_ZIPF_H
-#define MMUSIM_ZIPF_H
+ * databases", SIGMOD 1994 (the one YCSB uses). Rank 0 is the most popular.
+ * Shared by mmusim's kvs and the guest's (floating point: built only where
+ * the build has it). */
+#ifndef LIB_FP_ZIPF_H
+#define LIB_FP_ZIPF_H
 
 #include <dimvisor/types.h>
 
