@@ -36,6 +36,8 @@ static const struct test_case test_table[] = {
 	{"gseg", NULL, test_gseg, true, false, true},
 	{"escape", NULL, test_escape, true, false, true},
 	{"switch", NULL, test_switch, true, false, true},
+	{"compact", NULL, test_compact, true, false, true},
+	{"compact-switch", NULL, test_compact_switch, true, false, true},
 	{"hc-fuzz", NULL, test_hc_fuzz, true, false, true},
 	{"apic", "platform", test_apic, false, false, false},
 	{"apic-odd", NULL, test_apic_odd, true, false, true},

@@ -80,6 +80,8 @@ void test_sample_bad(struct test *t);
 void test_sample_modes(struct test *t);
 void test_escape(struct test *t);
 void test_switch(struct test *t);
+void test_compact(struct test *t);
+void test_compact_switch(struct test *t);
 void test_apic(struct test *t);
 void test_x2apic(struct test *t);
 void test_pit(struct test *t);

@@ -198,13 +198,29 @@ static const struct choice yes_no_choices[] = {
 	{"yes", 1},
 };
 
+static const struct choice fragment_choices[] = {
+	{"no", FRAGMENT_NO},
+	{"yes", FRAGMENT_YES},
+	{"leave", FRAGMENT_LEAVE},
+};
+
 static int parse_fragment(struct dv_config *cfg, const struct token *t, struct errbuf *e)
+{
+	unsigned v;
+	int err = parse_choice(t, fragment_choices, ARRAY_SIZE(fragment_choices), &v, e);
+
+	if (!err)
+		cfg->fragment = (enum dv_fragment)v;
+	return err;
+}
+
+static int parse_compact(struct dv_config *cfg, const struct token *t, struct errbuf *e)
 {
 	unsigned v;
 	int err = parse_choice(t, yes_no_choices, ARRAY_SIZE(yes_no_choices), &v, e);
 
 	if (!err)
-		cfg->fragment = v;
+		cfg->compact = v;
 	return err;
 }
 
@@ -316,9 +332,10 @@ static int parse_badmem(struct dv_config *cfg, const struct token *t, struct err
 
 /* The accepted keys, in the order error messages list them. */
 static const struct config_key config_keys[] = {
-	{"mode", parse_mode},	  {"mem", parse_mem},		{"ept", parse_ept},
-	{"badmem", parse_badmem}, {"log", parse_log},		{"selftest", parse_selftest},
-	{"iogap", parse_iogap},	  {"fragment", parse_fragment}, {"apicv", parse_apicv},
+	{"mode", parse_mode},	    {"mem", parse_mem},		  {"ept", parse_ept},
+	{"badmem", parse_badmem},   {"log", parse_log},		  {"selftest", parse_selftest},
+	{"iogap", parse_iogap},	    {"fragment", parse_fragment}, {"apicv", parse_apicv},
+	{"compact", parse_compact},
 };
 
 /* Split text at its first '='; false when there is none. */
@@ -372,6 +389,7 @@ void config_defaults(struct dv_config *cfg)
 		.ept_page_shift = PAGE_SHIFT,
 		.log = LOG_INFO,
 		.iogap = CONFIG_IOGAP_DEFAULT,
+		.compact = true,
 	};
 }
 
@@ -443,7 +461,10 @@ void config_print(const struct dv_config *cfg)
 	for (unsigned i = 0; i < cfg->nbadmem && i < CONFIG_MAX_BADMEM; i++)
 		kprintf("%s0x%llx", i ? "," : "", (unsigned long long)cfg->badmem[i]);
 	if (cfg->fragment)
-		kprintf(" fragment=yes");
+		kprintf(" fragment=%s",
+			choice_name(fragment_choices, ARRAY_SIZE(fragment_choices), cfg->fragment));
+	if (!cfg->compact)
+		kprintf(" compact=no");
 	if (cfg->no_apicv)
 		kprintf(" apicv=no");
 	kprintf("\n");

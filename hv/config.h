@@ -39,9 +39,19 @@ enum dv_selftest {
 				       * invariant checks must stop the machine */
 };
 
+/* fragment=no|yes|leave: another tenant holds every other free 1 MiB block
+ * while guest memory is laid out; with yes it stays, with leave it goes
+ * afterwards (hv/vm.c). */
+enum dv_fragment {
+	FRAGMENT_NO = 0,
+	FRAGMENT_YES,
+	FRAGMENT_LEAVE,
+};
+
 struct dv_config {
 	enum dv_mode mode;
-	bool fragment;		 /* fragment=yes: fragment host memory on purpose (debug) */
+	enum dv_fragment fragment; /* fragment=: fragment host memory on purpose (debug) */
+	bool compact;		   /* compact=yes: compaction may build a VMM segment late */
 	bool no_apicv;		 /* apicv=no: emulate every APIC access, whatever the CPU offers */
 	u64 mem;		 /* guest RAM in bytes, a multiple of 4 KiB */
 	unsigned ept_page_shift; /* 12, 21 or 30: EPT page size outside the VMM segment */

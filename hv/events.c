@@ -5,6 +5,7 @@
 #include "hv/events.h"
 #include "arch/x86_64/cpu.h"
 #include "hv/apic.h"
+#include "hv/compact.h"
 #include "hv/legacy.h"
 #include "lib/printf.h"
 #include <dimvisor/exitcodes.h>
@@ -42,14 +43,16 @@ static void deliver_interrupt(struct vcpu *v)
 	vcpu_request_interrupt_window(v, vector >= 0);
 }
 
+/* The earlier of two guest TSC deadlines (0: none). */
+static u64 earlier(u64 a, u64 b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
 /* The guest TSC of the next timer event that could interrupt it, or 0. */
 static u64 next_event(const struct vcpu *v)
 {
-	u64 apic = vlapic_next_event(&v->apic), pit = legacy_next_event(v);
-
-	if (!apic || (pit && pit < apic))
-		return pit;
-	return apic;
+	return earlier(vlapic_next_event(&v->apic), legacy_next_event(v));
 }
 
 /* Bring the timers (the APIC's, the PIT's) up to the guest's TSC now. */
@@ -80,7 +83,8 @@ void events_deliver(struct vcpu *v)
 	}
 	deliver_interrupt(v);
 	vcpu_request_nmi_window(v, v->nmi_pending);
-	next = next_event(v);
+	compact_tick(v); /* hv/compact.h: the guest runs between its steps */
+	next = earlier(next_event(v), compact_next_event(v));
 	vcpu_set_timer(v, next ? next - offset : 0);
 	apic_before_entry(v);
 }

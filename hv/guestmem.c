@@ -359,6 +359,46 @@ static void copy_host(u64 dst, u64 src, u64 len)
 	__asm__ volatile("rep movsq" : "+D"(d), "+S"(sp), "+c"(count) : : "memory");
 }
 
+int guestmem_migrate_page(struct guestmem *gm, u64 gpa, u64 to, u64 *from)
+{
+	const struct extent *x = extent_lookup(&gm->map, gpa);
+	struct extent removed[2], moved, back;
+	enum extent_kind kind;
+	u64 old;
+	int err;
+
+	if (!x || x->hpa == EXTENT_NO_HPA || !IS_ALIGNED(gpa, PAGE_SIZE) ||
+	    !IS_ALIGNED(to, PAGE_SIZE))
+		return -DV_ENOENT;
+	kind = x->kind;
+	old = x->hpa + (gpa - x->gpa);
+	moved = (struct extent){.gpa = gpa, .hpa = to, .len = PAGE_SIZE, .kind = kind};
+	back = (struct extent){.gpa = gpa, .hpa = old, .len = PAGE_SIZE, .kind = kind};
+	err = extent_remove(&gm->map, gpa, PAGE_SIZE, removed, 2);
+	if (err < 0)
+		return err;
+	err = extent_add(&gm->map, &moved);
+	if (err) {
+		extent_add(&gm->map, &back);
+		return err;
+	}
+	copy_host(to, old, PAGE_SIZE);
+	/* a 4 KiB leaf: one inside a large one splits just the tables on its path */
+	pt_defer_frees(&gm->ept, &gm->deferred);
+	err = ept_map_extent(&gm->ept, &moved, PT_SIZE_4K);
+	pt_defer_frees(&gm->ept, NULL);
+	if (err) { /* the engine is all or nothing: EPT still maps the old frame */
+		extent_remove(&gm->map, gpa, PAGE_SIZE, removed, 2);
+		extent_add(&gm->map, &back);
+		return err;
+	}
+	pmm_owner_clear(gm->pmm, old, PAGE_SIZE);
+	pmm_owner_set(gm->pmm, to, gpa, PAGE_SIZE);
+	gm->generation++;
+	*from = old;
+	return 0;
+}
+
 u64 guestmem_low_ram_bytes(const struct guestmem *gm)
 {
 	return gm->nram && gm->ram[0].gpa == 0 ? gm->ram[0].len : 0;

@@ -116,6 +116,14 @@ void guestmem_unmap_device_page(struct guestmem *gm, u64 gpa);
  * TLB after either. */
 int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied);
 void guestmem_segment_off(struct guestmem *gm);
+/* Compaction's move (hv/compact.c): gpa's 4 KiB page to host frame to,
+ * which the caller allocated. The page is copied, mapped there with a 4 KiB
+ * EPT leaf (the caller flushes the nested TLB, then releases the deferred
+ * tables) and recorded in the map and the owner map; the frame it leaves
+ * stays allocated, without owner, and is returned in *from. 0, or -DV_ENOENT
+ * (gpa has no frame), -DV_E2BIG (the map is full), -DV_ENOMEM (an EPT table);
+ * nothing changes on error. */
+int guestmem_migrate_page(struct guestmem *gm, u64 gpa, u64 to, u64 *from);
 /* The bytes of guest RAM below the I/O gap (from gPA 0): what the VMM
  * segment covers. */
 u64 guestmem_low_ram_bytes(const struct guestmem *gm);

@@ -1,5 +1,6 @@
 #include "hv/hypercall.h"
 #include "arch/x86_64/serial.h"
+#include "hv/compact.h"
 #include "hv/gva.h"
 #include "hv/invariants.h"
 #include "hv/mode.h"
@@ -88,6 +89,12 @@ static s64 hc_stats(struct vcpu *v, const struct hc_args *a)
 		s.ept_leaves[l] = v->mem->ept.leaves[l];
 	s.guest_ram_bytes = v->mem->ram_bytes;
 	s.hypercalls = v->hypercalls;
+	s.extents = extent_count(&v->mem->map);
+	s.compact_state = compact_stats()->state;
+	s.compact_pages_moved = compact_stats()->pages_moved;
+	s.compact_steps = compact_stats()->steps;
+	s.compact_tsc = compact_stats()->tsc;
+	s.compact_upgrades = compact_stats()->upgrades;
 	return reply_struct(v, a, &s, sizeof(s));
 }
 
@@ -199,11 +206,13 @@ static s64 hc_mode_set(struct vcpu *v, const struct hc_args *a)
 {
 	if (a->a1 > DV_MODE_DUAL_DIRECT)
 		return -DV_EINVAL;
+	compact_cancel(v); /* its held frames back first: the switch may need them */
 	mode_switch((enum dv_mode)a->a1, v->mem);
 	vcpu_flush_nested(v);
 	guestmem_release_deferred(v->mem);
 	invariants_start(v);
 	invariants_check(v, "mode switch");
+	compact_mode_changed(v);
 	return (s64)mode_granted();
 }
 

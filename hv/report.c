@@ -1,5 +1,6 @@
 #include "hv/report.h"
 #include "arch/x86_64/fixup.h"
+#include "hv/compact.h"
 #include "hv/exit.h"
 #include "hv/invariants.h"
 #include "hv/legacy.h"
@@ -128,6 +129,7 @@ void report_print(const struct vcpu *v)
 	report_segments(v);
 	report_ports();
 	sample_report();
+	compact_report();
 	kprintf("report: invariants checked %lu times, all held\n", invariants_checks());
 	/* Each is a check the exit handlers missed: worth a line even when quiet. */
 	if (fixup_count())

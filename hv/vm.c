@@ -3,6 +3,7 @@
 #include "hv/guestmem.h"
 #include "hv/invariants.h"
 #include "hv/apic.h"
+#include "hv/compact.h"
 #include "hv/legacy.h"
 #include "arch/x86_64/tsc_calibrate.h"
 #include "hv/io.h"
@@ -108,13 +109,20 @@ static void print_layout(void)
 			guest_mem.tables_outside_pool);
 }
 
-/* fragment=yes: leave no free host range longer than 1 MiB, so that the
- * modes that need contiguous memory must degrade (a debug option: the
- * blocks held stay held). Takes every free 1 MiB block, then gives back every
- * other one; the list of blocks lives in the blocks themselves. */
+#define TENANT_ORDER 8 /* the other tenant's blocks: 1 MiB */
+
+static u64 tenant_blocks = PMM_NONE; /* a list through the blocks themselves */
+
+/* fragment=yes|leave: leave no free host range longer than 1 MiB, so that
+ * the modes that need contiguous memory must degrade: take every free 1 MiB
+ * block, then give back every other one, as if another tenant held them.
+ * With yes the tenant stays (nothing can make room: compaction fails and
+ * says why); with leave it goes once guest memory is laid out
+ * (tenant_leaves), so the guest's memory lies scattered in 1 MiB pieces
+ * with free memory between: what compaction is for. */
 static void fragment_host_memory(void)
 {
-	const unsigned order = 8; /* 1 MiB */
+	const unsigned order = TENANT_ORDER;
 	u64 head = PMM_NONE, taken = 0, freed = 0, hpa;
 
 	while ((hpa = pmm_alloc(host_pmm(), order)) != PMM_NONE) {
@@ -128,12 +136,32 @@ static void fragment_host_memory(void)
 		if (i % 2) {
 			pmm_free(host_pmm(), head, order);
 			freed++;
+		} else {
+			*(u64 *)head = tenant_blocks;
+			tenant_blocks = head;
 		}
 		head = next;
 	}
-	kprintf("vm: fragment=yes: %lu of %lu free 1 MiB blocks given back; largest free range "
+	kprintf("vm: fragment: %lu of %lu free 1 MiB blocks given back; largest free range "
 		"now %lu KiB\n",
 		freed, taken, pmm_largest_free_range(host_pmm(), NULL) >> 10);
+}
+
+/* fragment=leave: the other tenant goes, its blocks back to the host. */
+static void tenant_leaves(void)
+{
+	u64 n = 0;
+
+	while (tenant_blocks != PMM_NONE) {
+		u64 next = *(u64 *)tenant_blocks;
+
+		pmm_free(host_pmm(), tenant_blocks, TENANT_ORDER);
+		tenant_blocks = next;
+		n++;
+	}
+	kprintf("vm: fragment=leave: the other tenant's %lu blocks are free again; largest free "
+		"range now %lu KiB\n",
+		n, pmm_largest_free_range(host_pmm(), NULL) >> 10);
 }
 
 /* selftest=corrupt-ept: point the last page of guest RAM at the host frame
@@ -177,6 +205,7 @@ int vm_run(const struct boot_module *mods, unsigned nmods, const struct dv_confi
 	struct guest_boot boot;
 	struct vcpu_start start;
 	char err[200];
+	u64 tsc_hz;
 	int rc;
 
 	if (cfg->fragment)
@@ -190,6 +219,8 @@ int vm_run(const struct boot_module *mods, unsigned nmods, const struct dv_confi
 		return DV_EXIT_NO_MEMORY;
 	}
 	mode_init(cfg->mode, &guest_mem);
+	if (cfg->fragment == FRAGMENT_LEAVE)
+		tenant_leaves();
 	print_layout();
 	if (load_guest(mods, nmods, &boot) < 0)
 		return DV_EXIT_BAD_GUEST;
@@ -210,7 +241,8 @@ int vm_run(const struct boot_module *mods, unsigned nmods, const struct dv_confi
 		return rc == -DV_ENOTSUP ? DV_EXIT_NO_VMX : DV_EXIT_VMX_FAILURE;
 	}
 	apic_init(&vcpu0);
-	legacy_init(measure_tsc());
+	tsc_hz = measure_tsc();
+	legacy_init(tsc_hz);
 	io_init(guestmem_ram_bytes(&guest_mem), guest->cmdline);
 	if (cfg->selftest == SELFTEST_VMENTRY_GUEST_STATE ||
 	    cfg->selftest == SELFTEST_VMENTRY_CONTROL) {
@@ -225,6 +257,7 @@ int vm_run(const struct boot_module *mods, unsigned nmods, const struct dv_confi
 	kinfo("vm: starting the guest\n");
 	if (cfg->selftest == SELFTEST_CORRUPT_EPT)
 		corrupt_ept_for_selftest();
+	compact_init(&vcpu0, cfg->compact, tsc_hz);
 	invariants_start(&vcpu0);
 	int status = vcpu_run(&vcpu0);
 	invariants_check(&vcpu0, "end of run");

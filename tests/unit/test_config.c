@@ -89,9 +89,10 @@ static void first_token_without_equals_is_the_file_name(void **state)
 static void first_token_that_is_not_a_path_is_an_error(void **state)
 {
 	parse_fails("ept", "expected key=value, got 'ept' (accepted keys: mode mem ept badmem log "
-			   "selftest iogap fragment apicv)");
-	parse_fails("dimvisor mode=base", "expected key=value, got 'dimvisor' (accepted keys: mode "
-					  "mem ept badmem log selftest iogap fragment apicv)");
+			   "selftest iogap fragment apicv compact)");
+	parse_fails("dimvisor mode=base",
+		    "expected key=value, got 'dimvisor' (accepted keys: mode "
+		    "mem ept badmem log selftest iogap fragment apicv compact)");
 }
 
 static void selftest_takes_every_failure_path(void **state)
@@ -240,13 +241,13 @@ static void all_keys_together(void **state)
 static void unknown_key(void **state)
 {
 	parse_fails("foo=1", "unknown key 'foo' in 'foo=1' (accepted: mode mem ept badmem log "
-			     "selftest iogap fragment apicv)");
+			     "selftest iogap fragment apicv compact)");
 	parse_fails("mode=base MODE=base", "unknown key 'MODE' in 'MODE=base' (accepted: mode mem "
-					   "ept badmem log selftest iogap fragment apicv)");
+					   "ept badmem log selftest iogap fragment apicv compact)");
 	parse_fails("=5", "unknown key '' in '=5' (accepted: mode mem ept badmem log selftest "
-			  "iogap fragment apicv)");
+			  "iogap fragment apicv compact)");
 	parse_fails("memory=1G", "unknown key 'memory' in 'memory=1G' (accepted: mode mem ept "
-				 "badmem log selftest iogap fragment apicv)");
+				 "badmem log selftest iogap fragment apicv compact)");
 }
 
 static void apicv_is_yes_or_no(void **state)
@@ -265,18 +266,27 @@ static void fragment_is_yes_or_no(void **state)
 	parse_ok("");
 	assert_false(cfg.fragment);
 	parse_ok("fragment=yes");
-	assert_true(cfg.fragment);
+	assert_int_equal(cfg.fragment, FRAGMENT_YES);
 	parse_ok("fragment=no");
 	assert_false(cfg.fragment);
-	parse_fails("fragment=1", "bad value in 'fragment=1' (accepted: no yes)");
+	parse_ok("fragment=leave");
+	assert_int_equal(cfg.fragment, FRAGMENT_LEAVE);
+	parse_fails("fragment=1", "bad value in 'fragment=1' (accepted: no yes leave)");
+	/* compaction is on unless said otherwise */
+	parse_ok("mode=vmm-direct");
+	assert_true(cfg.compact);
+	parse_ok("compact=no");
+	assert_false(cfg.compact);
+	parse_fails("compact=later", "bad value in 'compact=later' (accepted: no yes)");
 }
 
 static void later_token_without_equals(void **state)
 {
-	parse_fails("dimvisor.elf quiet", "expected key=value, got 'quiet' (accepted keys: mode "
-					  "mem ept badmem log selftest iogap fragment apicv)");
+	parse_fails("dimvisor.elf quiet",
+		    "expected key=value, got 'quiet' (accepted keys: mode "
+		    "mem ept badmem log selftest iogap fragment apicv compact)");
 	parse_fails("mode=base quiet", "expected key=value, got 'quiet' (accepted keys: mode mem "
-				       "ept badmem log selftest iogap fragment apicv)");
+				       "ept badmem log selftest iogap fragment apicv compact)");
 }
 
 static void bad_mode(void **state)

@@ -1,0 +1,1 @@
+test_compact_SRCS := mm/compact.c
