@@ -199,7 +199,18 @@ static u32 mem_kind(enum extent_kind kind)
 	}
 }
 
-void balloon_memory_map(const struct extent_map *m, struct dv_memory_map *out)
+static void emit(struct dv_memory_map *out, const struct dv_memory_map_entry *e, u64 from)
+{
+	if (e->gpa + e->len <= from)
+		return;
+	if (out->n < DV_MEMORY_MAP_MAX)
+		out->e[out->n++] = *e;
+	out->total++;
+}
+
+/* Merged from the start, whatever from is: a piece that holds from may
+ * begin well before it. */
+void balloon_memory_map(const struct extent_map *m, u64 from, struct dv_memory_map *out)
 {
 	struct dv_memory_map_entry cur = {0};
 	bool have = false;
@@ -212,11 +223,8 @@ void balloon_memory_map(const struct extent_map *m, struct dv_memory_map *out)
 			cur.len += x->len;
 			continue;
 		}
-		if (have) {
-			if (out->n < DV_MEMORY_MAP_MAX)
-				out->e[out->n++] = cur;
-			out->total++;
-		}
+		if (have)
+			emit(out, &cur, from);
 		if (x)
 			cur = (struct dv_memory_map_entry){
 				.gpa = x->gpa, .len = x->len, .kind = mem_kind(x->kind)};

@@ -56,8 +56,9 @@ int balloon_deflate_map(struct extent_map *m, const u64 *pfn, unsigned n, const 
 			enum extent_kind kind, struct extent *backup);
 
 /* The memory map the guest sees: RAM (ordinary RAM, the VMM segment and its
- * holes), hot-added, ballooned; adjacent pieces of one kind merged. Fills at
- * most DV_MEMORY_MAP_MAX entries of out->e, out->n and out->total. */
-void balloon_memory_map(const struct extent_map *m, struct dv_memory_map *out);
+ * holes), hot-added, ballooned; adjacent pieces of one kind merged. The pieces
+ * that end after gPA from: at most DV_MEMORY_MAP_MAX in out->e, their number
+ * in out->n, how many there are in out->total. */
+void balloon_memory_map(const struct extent_map *m, u64 from, struct dv_memory_map *out);
 
 #endif

@@ -292,7 +292,7 @@ static void memory_map_merges_by_guest_kind(void **state)
 	add(16 * MiB, 512 * MiB, 32 * PAGE_SIZE, EXTENT_SEGMENT); /* counts as RAM */
 	assert_int_equal(check_inflate(pfn, 2), 0);
 	assert_int_equal(balloon_inflate_map(&fx.m, pfn, 2, fx.removed, hot, 1, fx.backup), 0);
-	balloon_memory_map(&fx.m, &mm);
+	balloon_memory_map(&fx.m, 0, &mm);
 	assert_int_equal(mm.n, 4);
 	assert_int_equal(mm.total, 4);
 	assert_int_equal(mm.e[0].gpa, 0);
@@ -324,9 +324,34 @@ static void memory_map_counts_what_it_cannot_list(void **state)
 
 		assert_int_equal(extent_add(&m, &x), 0);
 	}
-	balloon_memory_map(&m, &mm);
+	balloon_memory_map(&m, 0, &mm);
 	assert_int_equal(mm.n, DV_MEMORY_MAP_MAX);
 	assert_int_equal(mm.total, 2 * DV_MEMORY_MAP_MAX + 1);
+	/* the rest, asked for from the end of the last piece listed */
+	balloon_memory_map(&m, DV_MEMORY_MAP_MAX * PAGE_SIZE, &mm);
+	assert_int_equal(mm.n, DV_MEMORY_MAP_MAX);
+	assert_int_equal(mm.total, DV_MEMORY_MAP_MAX + 1);
+	assert_int_equal(mm.e[0].gpa, DV_MEMORY_MAP_MAX * PAGE_SIZE);
+	assert_int_equal(mm.e[0].kind, DV_MEM_RAM); /* piece 64 is even: RAM */
+}
+
+static void memory_map_from_inside_a_merged_piece(void **state)
+{
+	const u64 pfn[] = {8};
+	static struct dv_memory_map mm;
+
+	(void)state;
+	add(16 * MiB, 2 * GiB, 4 * PAGE_SIZE, EXTENT_RAM); /* merges with RAM below in the map */
+	assert_int_equal(inflate(pfn, 1), 0);
+	balloon_memory_map(&fx.m, 10 * PAGE_SIZE, &mm);
+	assert_int_equal(mm.total, 1);
+	assert_int_equal(mm.e[0].gpa, 9 * PAGE_SIZE);
+	assert_int_equal(mm.e[0].len, 16 * MiB + 4 * PAGE_SIZE - 9 * PAGE_SIZE);
+	balloon_memory_map(&fx.m, 9 * PAGE_SIZE, &mm); /* the page before ends at from */
+	assert_int_equal(mm.total, 1);
+	balloon_memory_map(&fx.m, 32 * MiB, &mm);
+	assert_int_equal(mm.total, 0);
+	assert_int_equal(mm.n, 0);
 }
 
 #define T(f) cmocka_unit_test_setup(f, setup)
@@ -353,6 +378,7 @@ int main(void)
 		T(deflate_of_unballooned_or_twice_listed_is_refused),
 		T(memory_map_merges_by_guest_kind),
 		T(memory_map_counts_what_it_cannot_list),
+		T(memory_map_from_inside_a_merged_piece),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
