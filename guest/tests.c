@@ -51,11 +51,14 @@ static const struct test_case test_table[] = {
 	{"mtrr", "cpu", test_mtrr, false, false, true},
 	{"cpuid-msrs", "cpu", test_cpuid_msrs, true, false, true},
 	{"modules", NULL, test_modules, false, false, true},
+	{"balloon", NULL, test_balloon, true, false, true},
+	{"balloon-bad", NULL, test_balloon_bad, true, false, true},
 	{"memory", NULL, test_memory, false, false, false},
 	{"isolation", NULL, test_isolation, true, true, false},
 	{"apic-init", NULL, test_apic_init, true, true, true},
 	{"hlt-forever", NULL, test_hlt_forever, true, true, true},
 	{"apic-unemulated", NULL, test_apic_unemulated, true, true, true},
+	{"balloon-touch", NULL, test_balloon_touch, true, true, true},
 };
 _Static_assert(ARRAY_SIZE(test_table) <= 64, "test_set has 64 bits");
 
