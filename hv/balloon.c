@@ -109,7 +109,7 @@ int balloon_inflate(struct guestmem *gm, const u64 *pfn, unsigned n, bool hotadd
 	if (err)
 		return err;
 	if (hotadd) {
-		err = balloon_plan_hotadd(&gm->map, len, &gpa);
+		err = balloon_plan_hotadd(&gm->map, len, PMM_OWNER_MAX, &gpa);
 		if (!err)
 			err = hotadd_alloc(gm, gpa, len, &nhot);
 		if (err)
@@ -125,7 +125,8 @@ int balloon_inflate(struct guestmem *gm, const u64 *pfn, unsigned n, bool hotadd
 		free_hot(gm, nhot);
 		return err;
 	}
-	/* From here nothing fails. */
+	/* From here nothing fails. The frames go back before the caller's INVEPT:
+	 * nothing allocates before it, and the guest runs only after it. */
 	for (unsigned i = 0; i < n; i++)
 		pmm_free_range(gm->pmm, removed[i].hpa, PAGE_SIZE); /* clears the owner */
 	for (unsigned i = 0; i < nhot; i++) {

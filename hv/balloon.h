@@ -17,8 +17,9 @@
 
 /* Balloon the n listed pages (page numbers); with hotadd, add n pages of
  * zeroed memory at the planned gPA and say where in *added. 0, or the list's
- * error (*bad says which entry and why), -DV_ENOMEM (the host cannot back the
- * hot-add, or the EPT its tables), -DV_E2BIG (the extent map is full). */
+ * error (*bad says which entry and why), -DV_ERANGE (no gPA room for the
+ * hot-add), -DV_ENOMEM (the host cannot back the hot-add, or the EPT its
+ * tables), -DV_E2BIG (the extent map is full). */
 int balloon_inflate(struct guestmem *gm, const u64 *pfn, unsigned n, bool hotadd,
 		    struct dv_mem_range *added, struct balloon_bad *bad);
 

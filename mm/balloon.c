@@ -114,15 +114,16 @@ int balloon_check_deflate(const struct extent_map *m, const u64 *pfn, unsigned n
 	return check_list(m, pfn, n, scratch, false, bad);
 }
 
-int balloon_plan_hotadd(const struct extent_map *m, u64 len, u64 *gpa)
+int balloon_plan_hotadd(const struct extent_map *m, u64 len, u64 limit, u64 *gpa)
 {
 	u64 top = BALLOON_HOTADD_FLOOR, base;
+
+	limit = MIN(limit, EXTENT_GPA_LIMIT);
 
 	for (unsigned i = 0; i < m->n; i++)
 		top = MAX(top, m->e[i].gpa + m->e[i].len);
 	base = ALIGN_UP(top, BALLOON_HOTADD_ALIGN);
-	if (len == 0 || !IS_ALIGNED(len, PAGE_SIZE) || base >= EXTENT_GPA_LIMIT ||
-	    len > EXTENT_GPA_LIMIT - base)
+	if (len == 0 || !IS_ALIGNED(len, PAGE_SIZE) || base >= limit || len > limit - base)
 		return -DV_ERANGE;
 	*gpa = base;
 	return 0;

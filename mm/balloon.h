@@ -38,8 +38,9 @@ int balloon_check_deflate(const struct extent_map *m, const u64 *pfn, unsigned n
 			  struct balloon_bad *bad);
 
 /* Where len bytes of hot-added memory go: 0 and *gpa, or -DV_ERANGE when the
- * range would pass the guest-physical limit. */
-int balloon_plan_hotadd(const struct extent_map *m, u64 len, u64 *gpa);
+ * range would pass limit (at most EXTENT_GPA_LIMIT; the hypervisor's owner
+ * map records gPAs below PMM_OWNER_MAX only). */
+int balloon_plan_hotadd(const struct extent_map *m, u64 len, u64 limit, u64 *gpa);
 
 /* Inflate in the map: each listed page (checked) becomes an EXTENT_BALLOON
  * page (merged with ballooned neighbours); what backed it goes to

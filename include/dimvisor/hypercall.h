@@ -80,8 +80,9 @@
  * the reply struct, is not in guest RAM, or the reply lies in a listed page),
  * then each entry: -DV_EINVAL (not guest RAM, ballooned already, listed
  * twice), -DV_EBUSY (inside the VMM segment: its host range must stay whole,
- * so a page there frees nothing); then -DV_ENOMEM (the host cannot back the
- * hot-add), -DV_E2BIG (dimvisor's map of guest memory is full).
+ * so a page there frees nothing); then -DV_ERANGE (no guest-physical room left
+ * for the hot-add), -DV_ENOMEM (the host cannot back it), -DV_E2BIG
+ * (dimvisor's map of guest memory is full).
  * (RBX = u64 list gVA, RCX = entries, RDX = DV_BALLOON_* flags, RSI = struct
  * dv_mem_range gVA for the hot-added range, or 0) -> 0.
  * A ballooned page is gone: touching it stops the guest with a report. */

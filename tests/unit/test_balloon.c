@@ -200,7 +200,7 @@ static void hotadd_goes_above_4g_on_a_gib_boundary(void **state)
 	u64 gpa = 0;
 
 	(void)state;
-	assert_int_equal(balloon_plan_hotadd(&fx.m, 64 * MiB, &gpa), 0);
+	assert_int_equal(balloon_plan_hotadd(&fx.m, 64 * MiB, EXTENT_GPA_LIMIT, &gpa), 0);
 	assert_int_equal(gpa, 4 * GiB);
 }
 
@@ -210,7 +210,7 @@ static void hotadd_goes_above_high_ram(void **state)
 
 	(void)state;
 	add(4 * GiB, 1 * GiB, 256 * MiB + PAGE_SIZE, EXTENT_RAM); /* RAM above the gap */
-	assert_int_equal(balloon_plan_hotadd(&fx.m, 8 * PAGE_SIZE, &gpa), 0);
+	assert_int_equal(balloon_plan_hotadd(&fx.m, 8 * PAGE_SIZE, EXTENT_GPA_LIMIT, &gpa), 0);
 	assert_int_equal(gpa, 5 * GiB);
 }
 
@@ -220,8 +220,20 @@ static void hotadd_past_the_limit_is_refused(void **state)
 
 	(void)state;
 	add(EXTENT_GPA_LIMIT - GiB, 1 * GiB, PAGE_SIZE, EXTENT_RAM);
-	assert_int_equal(balloon_plan_hotadd(&fx.m, PAGE_SIZE, &gpa), -DV_ERANGE);
-	assert_int_equal(balloon_plan_hotadd(&fx.m, 0, &gpa), -DV_ERANGE);
+	assert_int_equal(balloon_plan_hotadd(&fx.m, PAGE_SIZE, EXTENT_GPA_LIMIT, &gpa), -DV_ERANGE);
+	assert_int_equal(balloon_plan_hotadd(&fx.m, 0, EXTENT_GPA_LIMIT, &gpa), -DV_ERANGE);
+}
+
+static void hotadd_past_a_lower_limit_is_refused(void **state)
+{
+	u64 gpa = 0;
+
+	(void)state;
+	assert_int_equal(balloon_plan_hotadd(&fx.m, GiB, 5 * GiB, &gpa), 0);
+	assert_int_equal(gpa, 4 * GiB);
+	assert_int_equal(balloon_plan_hotadd(&fx.m, GiB + PAGE_SIZE, 5 * GiB, &gpa), -DV_ERANGE);
+	add(4 * GiB, 1 * GiB, PAGE_SIZE, EXTENT_RAM);
+	assert_int_equal(balloon_plan_hotadd(&fx.m, PAGE_SIZE, 5 * GiB, &gpa), -DV_ERANGE);
 }
 
 static void inflate_with_hotadd_adds_the_range(void **state)
@@ -372,6 +384,7 @@ int main(void)
 		T(hotadd_goes_above_4g_on_a_gib_boundary),
 		T(hotadd_goes_above_high_ram),
 		T(hotadd_past_the_limit_is_refused),
+		T(hotadd_past_a_lower_limit_is_refused),
 		T(inflate_with_hotadd_adds_the_range),
 		T(bad_hotadd_extent_undoes_the_balloon),
 		T(deflate_backs_pages_again),
