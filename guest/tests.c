@@ -167,6 +167,15 @@ void test_skip(struct test *t, const char *fmt, ...)
 	va_end(ap);
 }
 
+u64 test_checksum(u64 start, u64 len)
+{
+	u64 sum = 0x84222325cbf29ce4UL;
+
+	for (u64 a = start; a < start + len; a += 8)
+		sum = (sum ^ *(volatile u64 *)a) * 0x100000001b3UL;
+	return sum;
+}
+
 void test_note(struct test *t, const char *fmt, ...)
 {
 	va_list ap;

@@ -34,15 +34,6 @@ extern u8 __image_start[], __user_start[];
 static u64 pages[GIVE_PAGES];
 static struct map_summary map_then;
 
-static u64 checksum(u64 start, u64 len)
-{
-	u64 sum = 0x84222325cbf29ce4UL;
-
-	for (u64 a = start; a < start + len; a += 8)
-		sum = (sum ^ *(volatile u64 *)a) * 0x100000001b3UL;
-	return sum;
-}
-
 /* The area: the top of the highest RAM region outside the VMM segment (which
  * refuses to balloon), below its last MiB and well above the page-table pages
  * paging_map_in may still take. 0 when there is no room. */
@@ -90,7 +81,7 @@ static u64 data_sum(u64 lo)
 	u64 sum = 0;
 
 	for (u64 i = 1; i < FRAG_PAGES; i += 2)
-		sum = sum * 31 + checksum(lo + i * PAGE_SIZE, PAGE_SIZE);
+		sum = sum * 31 + test_checksum(lo + i * PAGE_SIZE, PAGE_SIZE);
 	return sum;
 }
 
@@ -290,7 +281,7 @@ void test_balloon(struct test *t)
 	if (!test_check(t, lo != 0, "no free RAM area of %u pages", AREA_PAGES))
 		return;
 	fill_data(lo);
-	sum_image = checksum(image, image_len);
+	sum_image = test_checksum(image, image_len);
 	sum_data = data_sum(lo);
 	n = balloon_gather(lo, lo + AREA_PAGES * PAGE_SIZE, frag_in_use, &area, pages, GIVE_PAGES);
 	if (!test_check(t, n == GIVE_PAGES, "gathered %u pages, wanted %u", n, GIVE_PAGES) ||
@@ -309,7 +300,7 @@ void test_balloon(struct test *t)
 		   "hot-added 0x%lx+0x%lx: expected %u pages on a GiB boundary above 4 GiB",
 		   added.gpa, added.len, GIVE_PAGES);
 	test_note(t, "hot-added gPA 0x%lx-0x%lx", added.gpa, added.gpa + added.len);
-	test_check(t, checksum(image, image_len) == sum_image && data_sum(lo) == sum_data,
+	test_check(t, test_checksum(image, image_len) == sum_image && data_sum(lo) == sum_data,
 		   "checksums changed by the inflate");
 	map_and_stats_agree(t, &before, &then, &added);
 	/* dimvisor must not write a hypercall's reply into a page given away */
@@ -320,10 +311,10 @@ void test_balloon(struct test *t)
 	else
 		test_note(t,
 			  "no guest segment in this mode: the hot-added range is not registered");
-	test_check(t, checksum(image, image_len) == sum_image && data_sum(lo) == sum_data,
+	test_check(t, test_checksum(image, image_len) == sum_image && data_sum(lo) == sum_data,
 		   "checksums changed while running in the guest segment");
 	deflate_back(t, &before);
-	test_check(t, checksum(image, image_len) == sum_image && data_sum(lo) == sum_data,
+	test_check(t, test_checksum(image, image_len) == sum_image && data_sum(lo) == sum_data,
 		   "checksums changed by the deflates");
 }
 
