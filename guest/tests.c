@@ -53,6 +53,7 @@ static const struct test_case test_table[] = {
 	{"modules", NULL, test_modules, false, false, true},
 	{"balloon", NULL, test_balloon, true, false, true},
 	{"balloon-bad", NULL, test_balloon_bad, true, false, true},
+	{"balloon-enomem", NULL, test_balloon_enomem, true, false, true},
 	{"memory", NULL, test_memory, false, false, false},
 	{"isolation", NULL, test_isolation, true, true, false},
 	{"apic-init", NULL, test_apic_init, true, true, true},

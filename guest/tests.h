@@ -74,6 +74,7 @@ void test_escape(struct test *t);
 void test_switch(struct test *t);
 void test_balloon(struct test *t);
 void test_balloon_bad(struct test *t);
+void test_balloon_enomem(struct test *t);
 void test_balloon_touch(struct test *t);
 void test_apic(struct test *t);
 void test_x2apic(struct test *t);

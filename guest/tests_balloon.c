@@ -9,6 +9,8 @@
  * with what happened; pages deflated back read as zero and work. Everything
  * ballooned is given back at the end, so the tests after it find RAM whole.
  * balloon-bad: bad lists, each refused with its code and nothing changed.
+ * balloon-enomem: hot-adds until the host runs out, which must refuse the
+ * whole call (for a boot with little host memory).
  * balloon-touch (fatal): a ballooned page touched stops the guest. */
 #include <dimvisor/errno.h>
 #include <dimvisor/hypercall.h>
@@ -439,6 +441,62 @@ void test_balloon_bad(struct test *t)
 	test_expect(t, "DEFLATE of the page ballooned for the test",
 		    dv_hc_balloon_deflate((u64)list, 1), 0);
 	test_note(t, "%u bad lists refused with nothing changed", kinds);
+}
+
+#define ENOMEM_PAGES  8192 /* 32 MiB a round */
+#define ENOMEM_ROUNDS 16
+
+static u64 big_list[ENOMEM_PAGES];
+
+/* One round: the list out with hot-add (host memory: as much taken as given)
+ * and back again (taken): each round costs the host 32 MiB. 0, or the
+ * inflate's -DV_ENOMEM with nothing changed; false on anything else. */
+static bool enomem_round(struct test *t, unsigned round, bool *out_of_memory)
+{
+	struct dv_mem_range range = {0, 0};
+	struct map_summary then;
+	struct dv_stats s;
+	s64 rc;
+
+	if (!map_walk(t, &then, NULL, 0, NULL) || !get_stats(t, &s))
+		return false;
+	rc = dv_hc_balloon_inflate((u64)big_list, ENOMEM_PAGES, DV_BALLOON_HOTADD, (u64)&range);
+	if (rc == -DV_ENOMEM) {
+		map_then = then;
+		*out_of_memory = true;
+		test_note(t, "round %u: INFLATE with hot-add -DV_ENOMEM", round);
+		return test_check(t, range.len == 0, "a refused INFLATE wrote its reply") &&
+		       unchanged(t, "the hot-add the host could not back", &s);
+	}
+	return test_expect(t, "INFLATE with hot-add", rc, 0) &&
+	       test_expect(t, "DEFLATE of the same pages",
+			   dv_hc_balloon_deflate((u64)big_list, ENOMEM_PAGES), 0);
+}
+
+void test_balloon_enomem(struct test *t)
+{
+	u64 lo = pick_area(t, ENOMEM_PAGES);
+	bool out_of_memory = false;
+	unsigned round;
+
+	if (!(dv_hc_features() & DV_HC_FEATURE_BALLOON)) {
+		test_skip(t, "ballooning not offered");
+		return;
+	}
+	if (!test_check(t, lo != 0, "no free RAM area of %u pages", ENOMEM_PAGES))
+		return;
+	for (unsigned i = 0; i < ENOMEM_PAGES; i++)
+		big_list[i] = (lo >> PAGE_SHIFT) + i;
+	for (round = 1; round <= ENOMEM_ROUNDS && !out_of_memory; round++)
+		if (!enomem_round(t, round, &out_of_memory))
+			return;
+	if (!test_check(t, out_of_memory, "%u hot-adds of 32 MiB and the host still had memory",
+			ENOMEM_ROUNDS))
+		return;
+	/* without the hot-add the same list frees host memory, and comes back */
+	test_expect(t, "INFLATE without hot-add",
+		    dv_hc_balloon_inflate((u64)big_list, ENOMEM_PAGES, 0, 0), 0);
+	test_expect(t, "DEFLATE of it", dv_hc_balloon_deflate((u64)big_list, ENOMEM_PAGES), 0);
 }
 
 void test_balloon_touch(struct test *t)
