@@ -188,16 +188,16 @@ int balloon_deflate_map(struct extent_map *m, const u64 *pfn, unsigned n, const 
 	return err ? map_restore(m, backup, saved, err) : 0;
 }
 
+/* What the guest calls each kind: the VMM segment and its holes are RAM to it. */
+static const u32 mem_kinds[EXTENT_NKINDS] = {
+	[EXTENT_RAM] = DV_MEM_RAM,	     [EXTENT_SEGMENT] = DV_MEM_RAM,
+	[EXTENT_HOLE] = DV_MEM_RAM,	     [EXTENT_HOTADD] = DV_MEM_HOTADDED,
+	[EXTENT_BALLOON] = DV_MEM_BALLOONED,
+};
+
 static u32 mem_kind(enum extent_kind kind)
 {
-	switch (kind) {
-	case EXTENT_HOTADD:
-		return DV_MEM_HOTADDED;
-	case EXTENT_BALLOON:
-		return DV_MEM_BALLOONED;
-	default:
-		return DV_MEM_RAM; /* RAM, the VMM segment and its holes */
-	}
+	return mem_kinds[kind];
 }
 
 static void emit(struct dv_memory_map *out, const struct dv_memory_map_entry *e, u64 from)
