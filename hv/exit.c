@@ -164,8 +164,6 @@ static void handle_virt_instruction(struct vcpu *v)
 	vcpu_inject_exception(v, VEC_UD, false, 0);
 }
 
-/* An access the nested page tables refused: outside guest RAM (no device
- * there), or not permitted. The guest cannot go on without it. */
 /* What the map says of a gPA the guest could not access: a ballooned page is
  * named as such (the guest gave it away), never served. */
 static const char *nested_fault_why(const struct guestmem *gm, u64 gpa)
@@ -178,6 +176,9 @@ static const char *nested_fault_why(const struct guestmem *gm, u64 gpa)
 					   : "not guest RAM and no device there";
 }
 
+/* An access the nested page tables refused: outside guest RAM (no device
+ * there), a ballooned page, or not permitted. The guest cannot go on
+ * without it. */
 static void handle_nested_fault(struct vcpu *v)
 {
 	const struct vcpu_exit *e = &v->exit;

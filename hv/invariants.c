@@ -47,15 +47,19 @@ static void check_extent(const struct guestmem *gm, const struct extent *x, cons
 	}
 }
 
-/* A ballooned extent must be nobody's memory: not guest RAM to dimvisor, and
+/* A ballooned extent must be nobody's memory: not guest RAM to dimvisor,
  * unmapped in EPT (a translation there would serve the guest a page it gave
- * away, or one the host has handed to someone else since). */
+ * away, or one the host has handed to someone else since), and outside the
+ * VMM segment (whose hardware translation would serve it regardless). */
 static void check_ballooned(const struct guestmem *gm, const struct extent *x, const char *when)
 {
 	u64 stride = x->len > 64 * PAGE_SIZE ? (x->len / 64) & ~(PAGE_SIZE - 1) : PAGE_SIZE;
 
 	if (guestmem_is_ram(gm, x->gpa, PAGE_SIZE))
 		panic("invariant broken (%s): ballooned gPA 0x%lx is guest RAM", when, x->gpa);
+	if (gm->vseg_active && x->gpa < gm->vseg.regs.limit && x->gpa + x->len > gm->vseg.regs.base)
+		panic("invariant broken (%s): ballooned gPA 0x%lx+0x%lx is inside the VMM segment",
+		      when, x->gpa, x->len);
 	for (u64 off = 0; off < x->len; off += stride) {
 		u64 at = off + stride >= x->len ? x->len - PAGE_SIZE : off, hpa = 0;
 
