@@ -111,4 +111,25 @@ static inline s64 dv_hc_sample_read(u64 buf, u64 size)
 	return dv_hypercall(DV_HC_SAMPLE_READ, buf, size, 0, 0);
 }
 
+/* Give the listed pages (gPA >> 12) to dimvisor's balloon; with
+ * DV_BALLOON_HOTADD in flags the same amount comes back above RAM and range
+ * (a struct dv_mem_range gVA, or 0) says where. 0 or -DV_E*. */
+static inline s64 dv_hc_balloon_inflate(u64 list, u64 n, u64 flags, u64 range)
+{
+	return dv_hypercall(DV_HC_BALLOON_INFLATE, list, n, flags, range);
+}
+
+/* Take listed ballooned pages back (zeroed): 0 or -DV_E*. */
+static inline s64 dv_hc_balloon_deflate(u64 list, u64 n)
+{
+	return dv_hypercall(DV_HC_BALLOON_DEFLATE, list, n, 0, 0);
+}
+
+/* Fill up to size bytes of a struct dv_memory_map at gVA buf with the map's
+ * pieces from the one holding (or following) gPA from on. */
+static inline s64 dv_hc_memory_map(u64 buf, u64 size, u64 from)
+{
+	return dv_hypercall(DV_HC_MEMORY_MAP, buf, size, from, 0);
+}
+
 #endif

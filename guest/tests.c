@@ -22,6 +22,11 @@ struct test_case {
  * it comes last; the memory test scribbles over all free RAM, so it runs
  * after the tests that place buffers there. */
 static const struct test_case test_table[] = {
+	/* first when named: what the balloon sets up (a hot-added guest segment)
+	 * is what the suite then runs in */
+	{"balloon", NULL, test_balloon, true, false, true},
+	{"balloon-bad", NULL, test_balloon_bad, true, false, true},
+	{"balloon-enomem", NULL, test_balloon_enomem, true, false, true},
 	{"cpuid", NULL, test_cpuid, false, false, false},
 	{"ring3", NULL, test_ring3, false, false, false},
 	{"hc-version", "hypercall", test_hc_version, true, false, false},
@@ -66,6 +71,7 @@ static const struct test_case test_table[] = {
 	{"apic-init", NULL, test_apic_init, true, true, true},
 	{"hlt-forever", NULL, test_hlt_forever, true, true, true},
 	{"apic-unemulated", NULL, test_apic_unemulated, true, true, true},
+	{"balloon-touch", NULL, test_balloon_touch, true, true, true},
 };
 _Static_assert(ARRAY_SIZE(test_table) <= 64, "test_set has 64 bits");
 
@@ -172,6 +178,15 @@ void test_skip(struct test *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	record(t, fmt, ap); /* after a failure the failure stays the reason */
 	va_end(ap);
+}
+
+u64 test_checksum(u64 start, u64 len)
+{
+	u64 sum = 0x84222325cbf29ce4UL;
+
+	for (u64 a = start; a < start + len; a += 8)
+		sum = (sum ^ *(volatile u64 *)a) * 0x100000001b3UL;
+	return sum;
 }
 
 void test_note(struct test *t, const char *fmt, ...)

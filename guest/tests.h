@@ -82,6 +82,10 @@ void test_escape(struct test *t);
 void test_switch(struct test *t);
 void test_compact(struct test *t);
 void test_compact_switch(struct test *t);
+void test_balloon(struct test *t);
+void test_balloon_bad(struct test *t);
+void test_balloon_enomem(struct test *t);
+void test_balloon_touch(struct test *t);
 void test_apic(struct test *t);
 void test_x2apic(struct test *t);
 void test_pit(struct test *t);
@@ -99,6 +103,9 @@ void test_misc_enable(struct test *t);
 void test_mtrr(struct test *t);
 void test_cpuid_msrs(struct test *t);
 void test_modules(struct test *t);
+/* A checksum (FNV-1a over 64-bit words) of [start, start + len), read through
+ * volatile loads: memory that must survive a hypervisor's changes. */
+u64 test_checksum(u64 start, u64 len);
 /* DV_HC_SEGMENT_INFO into *i, checked to fill the whole struct. */
 bool test_segment_info(struct test *t, struct dv_segment_info *i);
 /* gseg=: the leaf level (1..3) of the primary region test_gseg maps. */

@@ -21,15 +21,6 @@ static const char *const states[] = {"idle", "running", "done", "failed"};
 
 extern u8 __image_start[], __user_start[];
 
-static u64 checksum(u64 start, u64 len)
-{
-	u64 sum = 0x84222325cbf29ce4UL;
-
-	for (u64 a = start; a < start + len; a += 8)
-		sum = (sum ^ *(volatile u64 *)a) * 0x100000001b3UL;
-	return sum;
-}
-
 static bool stats(struct test *t, struct dv_stats *s)
 {
 	return test_expect(t, "STATS", dv_hc_stats((u64)s, sizeof(*s)), sizeof(*s));
@@ -75,8 +66,8 @@ void test_compact(struct test *t)
 		return;
 	test_note(t, "compaction %s, mode asked %u, in effect %u", states[s.compact_state & 3],
 		  info.mode_asked, info.mode_effect);
-	sum_area = checksum(AREA_VA, AREA_SIZE);
-	sum_image = checksum(image, image_len);
+	sum_area = test_checksum(AREA_VA, AREA_SIZE);
+	sum_image = test_checksum(image, image_len);
 	while (s.compact_state == DV_COMPACT_RUNNING && polls++ < MAX_POLLS) {
 		/* keep working while pages move: a write, then both checksums */
 		u64 a = (polls * 4096 + 8 * (polls % 512)) % AREA_SIZE;
@@ -84,8 +75,8 @@ void test_compact(struct test *t)
 		*(volatile u64 *)(AREA_VA + a) = (gpa + a) * 0x9e3779b97f4a7c15UL;
 		if (polls % 64 == 0 &&
 		    !test_check(t,
-				checksum(AREA_VA, AREA_SIZE) == sum_area &&
-					checksum(image, image_len) == sum_image,
+				test_checksum(AREA_VA, AREA_SIZE) == sum_area &&
+					test_checksum(image, image_len) == sum_image,
 				"guest memory changed while compaction ran (poll %lu, %lu pages "
 				"moved)",
 				polls, s.compact_pages_moved))
@@ -98,8 +89,8 @@ void test_compact(struct test *t)
 	    !test_segment_info(t, &info))
 		return;
 	test_check(t,
-		   checksum(AREA_VA, AREA_SIZE) == sum_area &&
-			   checksum(image, image_len) == sum_image,
+		   test_checksum(AREA_VA, AREA_SIZE) == sum_area &&
+			   test_checksum(image, image_len) == sum_image,
 		   "guest memory changed by compaction");
 	test_check(t, info.mode_effect == info.mode_asked && info.vmm.base != info.vmm.limit,
 		   "after compaction: asked %u, in effect %u", info.mode_asked, info.mode_effect);
@@ -128,7 +119,7 @@ void test_compact_switch(struct test *t)
 		return;
 	for (u64 a = 0; a < AREA_SIZE; a += 8)
 		*(volatile u64 *)(AREA_VA + a) = a ^ 0x5a5a5a5a5a5a5a5aUL;
-	sum = checksum(AREA_VA, AREA_SIZE);
+	sum = test_checksum(AREA_VA, AREA_SIZE);
 	if (!stats(t, &s) ||
 	    !test_check(t, s.compact_state == DV_COMPACT_IDLE,
 			"compaction %s after a switch to base", states[s.compact_state & 3]))
@@ -141,7 +132,7 @@ void test_compact_switch(struct test *t)
 	if (!test_segment_info(t, &info))
 		return;
 	test_check(t, info.mode_effect == DV_MODE_VMM_DIRECT, "in effect %u", info.mode_effect);
-	test_check(t, checksum(AREA_VA, AREA_SIZE) == sum, "the data changed");
+	test_check(t, test_checksum(AREA_VA, AREA_SIZE) == sum, "the data changed");
 	test_note(
 		t,
 		"stopped by the switch to base after %lu pages; back in vmm-direct: compaction %s",

@@ -103,6 +103,40 @@ static u64 pick_len(u64 max)
 	}
 }
 
+/* A balloon list no correct hypervisor may accept: every entry is a page
+ * number past guest-physical space, so a valid inflate (legal, but it would
+ * take the guest's memory away under it) cannot happen by chance. 128 KiB,
+ * so in free RAM rather than in the image: 8 MiB above the page tables, as
+ * far as paging_map_in will not reach while this test runs. */
+#define BALLOON_LIST_BYTES (DV_BALLOON_MAX * sizeof(u64))
+static u64 *balloon_list;
+
+/* INFLATE or DEFLATE with random flags, count, list and reply buffers; the
+ * ABI's order of checks decides the answer (include/dimvisor/hypercall.h). */
+static s64 fuzz_balloon(const struct test *t, u64 nr, u64 *a1, u64 *a2, u64 *a3, u64 *a4)
+{
+	u64 n = pick_len(DV_BALLOON_MAX);
+	struct fuzz_buf list = pick_buf(t, (u64)balloon_list, BALLOON_LIST_BYTES,
+					n && n <= DV_BALLOON_MAX ? n * 8 : 8);
+	struct fuzz_buf reply =
+		pick_buf(t, (u64)stats_area, STATS_AREA, sizeof(struct dv_mem_range));
+
+	*a1 = list.gva;
+	*a2 = n;
+	if (rnd_below(2))
+		*a3 = rnd_below(2) ? DV_BALLOON_HOTADD : 0;
+	*a4 = rnd_below(3) ? reply.gva : 0;
+	if (nr == DV_HC_BALLOON_INFLATE && (*a3 & ~(u64)DV_BALLOON_HOTADD))
+		return -DV_EINVAL;
+	if (n == 0 || n > DV_BALLOON_MAX)
+		return -DV_EINVAL;
+	if (!list.valid)
+		return -DV_EFAULT;
+	if (nr == DV_HC_BALLOON_INFLATE && *a4 && !reply.valid)
+		return -DV_EFAULT;
+	return -DV_EINVAL; /* the entries: past guest-physical space, or not ballooned */
+}
+
 /* One random call; returns false (after a diagnostic) on a wrong result. */
 static bool fuzz_one(struct test *t, u64 i)
 {
@@ -175,6 +209,21 @@ static bool fuzz_one(struct test *t, u64 i)
 		want = size < 8 ? -DV_EINVAL : b.valid ? (s64)fill : -DV_EFAULT;
 		break;
 	}
+	case DV_HC_MEMORY_MAP: {
+		u64 size = pick_len(STATS_AREA);
+		u64 fill =
+			size < sizeof(struct dv_memory_map) ? size : sizeof(struct dv_memory_map);
+		struct fuzz_buf b = pick_buf(t, (u64)stats_area, STATS_AREA, fill ? fill : 1);
+
+		a1 = b.gva;
+		a2 = size;
+		want = size < 8 ? -DV_EINVAL : b.valid ? (s64)fill : -DV_EFAULT;
+		break;
+	}
+	case DV_HC_BALLOON_INFLATE:
+	case DV_HC_BALLOON_DEFLATE:
+		want = fuzz_balloon(t, nr, &a1, &a2, &a3, &a4);
+		break;
 	default:
 		want = -DV_ENOSYS;
 	}
@@ -210,6 +259,12 @@ void test_hc_fuzz(struct test *t)
 	u64 before, done = 0;
 
 	memset(cr_pages, '\r', sizeof(cr_pages));
+	balloon_list = (u64 *)(ALIGN_UP(paging_reserved_end(), PAGE_SIZE) + 8 * MiB);
+	if (!test_check(t, (u64)balloon_list + BALLOON_LIST_BYTES <= t->boot->ram_top,
+			"no free RAM for the balloon list"))
+		return;
+	for (unsigned i = 0; i < DV_BALLOON_MAX; i++)
+		balloon_list[i] = (1ULL << 36) + (rnd() >> 16); /* past 2^48 bytes */
 	features = (u64)dv_hc_features();
 	if (!test_expect(t, "STATS before", dv_hc_stats((u64)&s, sizeof(s)), sizeof(s)))
 		return;

@@ -18,15 +18,6 @@ static const char *const mode_names[] = {"base", "vmm-direct", "guest-direct", "
 
 extern u8 __image_start[], __user_start[];
 
-static u64 checksum(u64 start, u64 len)
-{
-	u64 sum = 0x84222325cbf29ce4UL;
-
-	for (u64 a = start; a < start + len; a += 8)
-		sum = (sum ^ *(volatile u64 *)a) * 0x100000001b3UL;
-	return sum;
-}
-
 /* Switch to mode m (and register the region when m has a guest segment). */
 static bool switch_to(struct test *t, unsigned m, u64 gpa)
 {
@@ -71,8 +62,8 @@ void test_switch(struct test *t)
 		return;
 	for (u64 a = gpa; a < gpa + REGION_SIZE; a += 8)
 		*(volatile u64 *)a = a * 0x9e3779b97f4a7c15UL;
-	sum_region = checksum(gpa, REGION_SIZE);
-	sum_image = checksum(image, image_len);
+	sum_region = test_checksum(gpa, REGION_SIZE);
+	sum_image = test_checksum(image, image_len);
 	/* An escaped page leaves the RAM in more than one host range: the next
 	 * switch into a VMM-segment mode must then copy it into one. */
 	if (!switch_to(t, DV_MODE_VMM_DIRECT, gpa) ||
@@ -85,8 +76,8 @@ void test_switch(struct test *t)
 			if (!switch_to(t, from, gpa) || !switch_to(t, to, gpa))
 				return;
 			if (!test_check(t,
-					checksum(gpa, REGION_SIZE) == sum_region &&
-						checksum(image, image_len) == sum_image,
+					test_checksum(gpa, REGION_SIZE) == sum_region &&
+						test_checksum(image, image_len) == sum_image,
 					"guest memory changed in the switch %s -> %s",
 					mode_names[from], mode_names[to]))
 				return;

@@ -165,8 +165,21 @@ static void handle_virt_instruction(struct vcpu *v)
 	vcpu_inject_exception(v, VEC_UD, false, 0);
 }
 
+/* What the map says of a gPA the guest could not access: a ballooned page is
+ * named as such (the guest gave it away), never served. */
+static const char *nested_fault_why(const struct guestmem *gm, u64 gpa)
+{
+	const struct extent *x = extent_lookup(&gm->map, gpa);
+
+	if (x && x->kind == EXTENT_BALLOON)
+		return "the page is ballooned: the guest gave it to dimvisor";
+	return guestmem_is_ram(gm, gpa, 1) ? "access not permitted"
+					   : "not guest RAM and no device there";
+}
+
 /* An access the nested page tables refused: outside guest RAM (no device
- * there), or not permitted. The guest cannot go on without it. */
+ * there), a ballooned page, or not permitted. The guest cannot go on
+ * without it. */
 static void handle_nested_fault(struct vcpu *v)
 {
 	const struct vcpu_exit *e = &v->exit;
@@ -186,8 +199,7 @@ static void handle_nested_fault(struct vcpu *v)
 	if (e->nested.gva_valid)
 		kprintf(" (linear 0x%lx)", e->nested.gva);
 	kprintf(": EPT violation, qualification 0x%lx: %s\n", e->qualification,
-		guestmem_is_ram(v->mem, e->nested.gpa, 1) ? "access not permitted"
-							  : "not guest RAM and no device there");
+		nested_fault_why(v->mem, e->nested.gpa));
 	kprintf("dimvisor: stopping the guest; the hypervisor is unaffected\n");
 	stop_with_dump(v, DV_EXIT_GUEST_FAULT);
 }

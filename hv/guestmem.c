@@ -112,7 +112,6 @@ static int derive_ranges(struct guestmem *gm)
 			return -DV_E2BIG;
 		gm->ram[gm->nram++] = (struct guest_range){x->gpa, x->len};
 	}
-	gm->ram_bytes = extent_bytes(&gm->map, EXTENT_GUEST_MEMORY);
 	return 0;
 }
 
@@ -186,7 +185,6 @@ int guestmem_init(struct guestmem *gm, struct pmm *pmm, struct pmm *pool, u64 me
 		.ctx = gm,
 	};
 	struct ept_caps caps = {{0}};
-	unsigned sizes;
 
 	memset(gm, 0, sizeof(*gm));
 	gm->pmm = pmm;
@@ -195,7 +193,6 @@ int guestmem_init(struct guestmem *gm, struct pmm *pmm, struct pmm *pool, u64 me
 	gm->ept_1g_supported = cpu_1g;
 	gm->vseg_wanted = vmm_segment;
 	gm->ept_page_shift = effective_page_shift(page_shift, cpu_2m, cpu_1g);
-	sizes = ept_page_sizes(gm->ept_page_shift);
 	extent_map_init(&gm->map, gm->extents, GUEST_MAX_EXTENTS);
 	/* One EPT holds every leaf size the CPU has; each kind of extent is
 	 * capped: RAM at ept=, the segment at its own leaves, holes at 4 KiB. */
@@ -205,13 +202,10 @@ int guestmem_init(struct guestmem *gm, struct pmm *pmm, struct pmm *pool, u64 me
 					     : PAGE_SHIFT),
 		     &ops) < 0)
 		return -DV_ENOMEM;
-	caps.max_size[EXTENT_RAM] = ept_largest_size(sizes);
-	caps.max_size[EXTENT_HOLE] = PT_SIZE_4K;
 	if (lay_out(gm, mem, iogap) < 0)
 		goto fail;
-	if (gm->vseg_active)
-		caps.max_size[EXTENT_SEGMENT] =
-			ept_largest_size(ept_page_sizes(gm->vseg.leaf_shift));
+	for (unsigned k = 0; k < EXTENT_NKINDS; k++)
+		caps.max_size[k] = guestmem_ept_cap(gm, (enum extent_kind)k);
 	/* Nothing but RAM is mapped: the local APIC's page faults into
 	 * dimvisor, which emulates it (hv/apic.c). */
 	if (derive_ranges(gm) < 0 || ept_map_all(&gm->ept, &gm->map, &caps) < 0)
@@ -235,13 +229,27 @@ void guestmem_destroy(struct guestmem *gm)
 	gm->vseg_active = false;
 	extent_map_init(&gm->map, gm->extents, GUEST_MAX_EXTENTS);
 	gm->nram = 0;
-	gm->ram_bytes = 0;
 	pt_destroy(&gm->ept);
+}
+
+unsigned guestmem_ept_cap(const struct guestmem *gm, enum extent_kind kind)
+{
+	switch (kind) {
+	case EXTENT_RAM:
+	case EXTENT_HOTADD:
+		return ept_largest_size(ept_page_sizes(gm->ept_page_shift));
+	case EXTENT_SEGMENT:
+		return gm->vseg_active ? ept_largest_size(ept_page_sizes(gm->vseg.leaf_shift)) : 0;
+	case EXTENT_HOLE:
+		return PT_SIZE_4K;
+	default:
+		return 0; /* ballooned: no host memory, never mapped */
+	}
 }
 
 u64 guestmem_ram_bytes(const struct guestmem *gm)
 {
-	return gm->ram_bytes;
+	return extent_bytes(&gm->map, EXTENT_GUEST_MEMORY);
 }
 
 bool guestmem_is_ram(const struct guestmem *gm, u64 gpa, u64 len)
@@ -399,9 +407,27 @@ int guestmem_migrate_page(struct guestmem *gm, u64 gpa, u64 to, u64 *from)
 	return 0;
 }
 
+/* The map, not the boot ranges: a ballooned page inside low RAM is part of
+ * the run (the segment covers it), hot-added memory (at 4 GiB or above) never. */
 u64 guestmem_low_ram_bytes(const struct guestmem *gm)
 {
-	return gm->nram && gm->ram[0].gpa == 0 ? gm->ram[0].len : 0;
+	const unsigned low = EXTENT_GUEST_MEMORY | EXTENT_KIND_BIT(EXTENT_BALLOON);
+	u64 end = 0;
+
+	for (const struct extent *x = extent_lookup(&gm->map, 0);
+	     x && x->gpa == end && x->gpa < GUEST_HIGHMEM_BASE && (low & EXTENT_KIND_BIT(x->kind));
+	     x = extent_lookup(&gm->map, end))
+		end = MIN(x->gpa + x->len, GUEST_HIGHMEM_BASE);
+	return end;
+}
+
+static bool low_ram_ballooned(const struct guestmem *gm, u64 end)
+{
+	for (const struct extent *x = extent_next(&gm->map, 0); x && x->gpa < end;
+	     x = extent_next(&gm->map, x->gpa + x->len))
+		if (x->kind == EXTENT_BALLOON)
+			return true;
+	return false;
 }
 
 /* Whether [0, end) is backed by one host run starting at a multiple of align. */
@@ -421,19 +447,14 @@ static bool low_ram_contiguous(const struct guestmem *gm, u64 end, u64 align, u6
 	return true;
 }
 
-/* Map every extent in [0, end) again with its kind's cap. */
+/* Map every extent in [0, end) again with its kind's cap (ballooned pages
+ * stay unmapped). */
 static int remap_low(struct guestmem *gm, u64 end)
 {
-	struct ept_caps caps = {{0}};
-
-	caps.max_size[EXTENT_RAM] = ept_largest_size(ept_page_sizes(gm->ept_page_shift));
-	caps.max_size[EXTENT_HOLE] = PT_SIZE_4K;
-	if (gm->vseg_active)
-		caps.max_size[EXTENT_SEGMENT] =
-			ept_largest_size(ept_page_sizes(gm->vseg.leaf_shift));
 	for (const struct extent *x = extent_next(&gm->map, 0); x && x->gpa < end;
 	     x = extent_next(&gm->map, x->gpa + x->len)) {
-		int err = ept_map_extent(&gm->ept, x, caps.max_size[x->kind]);
+		unsigned cap = guestmem_ept_cap(gm, x->kind);
+		int err = cap ? ept_map_extent(&gm->ept, x, cap) : 0;
 
 		if (err)
 			return err;
@@ -454,6 +475,8 @@ int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied)
 	gm->generation++;
 	if (!end)
 		return -DV_ENOMEM;
+	if (low_ram_ballooned(gm, end))
+		return -DV_EBUSY; /* the segment would silently back them again */
 	/* Already one aligned run (a segment turned off before): kinds only. */
 	shift = vmm_segment_leaf_shift(end, gm->ept_2m_supported, gm->ept_1g_supported);
 	if (low_ram_contiguous(gm, end, 1ULL << shift, &hpa)) {

@@ -51,10 +51,12 @@ struct vseg_footprint {
 struct guestmem {
 	struct extent_map map; /* guest-physical extents: the record of guest memory */
 	struct extent extents[GUEST_MAX_EXTENTS];
-	/* derived from the map (guest memory, merged where gPA-contiguous) */
+	/* The RAM ranges at boot, derived from the map (guest memory, merged where
+	 * gPA-contiguous): what the loader writes into the guest's memory map. Boot
+	 * only: ballooning makes RAM discontiguous later, and everything that runs
+	 * while the guest does asks the map. */
 	struct guest_range ram[GUEST_MAX_RAM_RANGES];
 	unsigned nram;
-	u64 ram_bytes;
 	unsigned ept_page_shift; /* largest EPT leaf actually allowed */
 	struct pagetable ept;
 	struct pmm *pmm;	 /* guest memory comes from here */
@@ -64,7 +66,11 @@ struct guestmem {
 	/* VMM Direct: RAM below the I/O gap is one contiguous host range */
 	bool vseg_wanted, vseg_active;
 	struct vmm_segment vseg;
-	u64 taken_while_running;     /* host bytes allocated after the layout (live escapes) */
+	/* Host bytes taken after the layout (live escapes, hot-add) minus those given
+	 * back (ballooned pages): modulo 2^64, so it may read as negative. */
+	u64 taken_while_running;
+	u64 deflated_bytes, hotadded_bytes; /* by the balloon, since boot */
+	u64 balloon_refusals;		    /* balloon calls refused */
 	u64 generation;		     /* bumped by every change to the map or the EPT after boot */
 	struct pt_deferred deferred; /* EPT tables unlinked by live changes, until the flush */
 	struct vseg_footprint footprint; /* cache: guestmem_segment_footprint */
@@ -78,7 +84,8 @@ int guestmem_init(struct guestmem *gm, struct pmm *pmm, struct pmm *pool, u64 me
 		  unsigned page_shift, bool cpu_2m, bool cpu_1g, bool vmm_segment);
 void guestmem_destroy(struct guestmem *gm);
 
-/* Bytes of guest memory (every extent the guest can read and write). */
+/* Bytes of guest memory (every extent the guest can read and write): less the
+ * ballooned pages, plus hot-added memory. */
 u64 guestmem_ram_bytes(const struct guestmem *gm);
 
 /* True when [gpa, gpa+len) lies entirely inside guest RAM. */
@@ -110,7 +117,9 @@ void guestmem_unmap_device_page(struct guestmem *gm, u64 gpa);
  * lies in one suitably aligned host range only the kinds and mappings
  * change; otherwise a contiguous range is claimed and the RAM copied into it
  * (*pages_copied says how many pages), and the old frames are freed.
- * -DV_ENOMEM when no range is free (nothing changed: the caller degrades).
+ * -DV_ENOMEM when no range is free, -DV_EBUSY when pages of that RAM are
+ * ballooned (the segment would back them again); nothing changed: the caller
+ * degrades.
  * guestmem_segment_off makes the segment ordinary RAM again: the same frames,
  * remapped with ept= leaves, nothing copied. The caller flushes the nested
  * TLB after either. */
@@ -124,8 +133,8 @@ void guestmem_segment_off(struct guestmem *gm);
  * (gpa has no frame), -DV_E2BIG (the map is full), -DV_ENOMEM (an EPT table);
  * nothing changes on error. */
 int guestmem_migrate_page(struct guestmem *gm, u64 gpa, u64 to, u64 *from);
-/* The bytes of guest RAM below the I/O gap (from gPA 0): what the VMM
- * segment covers. */
+/* The guest-physical bytes from gPA 0 up to the I/O gap that are RAM or
+ * ballooned pages of it: what the VMM segment covers (or would). */
 u64 guestmem_low_ram_bytes(const struct guestmem *gm);
 /* The VMM segment's footprint (only meaningful while it is active). */
 const struct vseg_footprint *guestmem_segment_footprint(struct guestmem *gm);
@@ -133,6 +142,10 @@ const struct vseg_footprint *guestmem_segment_footprint(struct guestmem *gm);
 /* After the nested-TLB flush that follows a live change (escape, switch):
  * free the EPT tables it unlinked. Until then the CPU may still walk them. */
 void guestmem_release_deferred(struct guestmem *gm);
+
+/* The largest EPT leaf (PT_SIZE_*) an extent of this kind is mapped with; 0
+ * for kinds that are never mapped (ballooned pages). */
+unsigned guestmem_ept_cap(const struct guestmem *gm, enum extent_kind kind);
 
 /* The EPT pointer for the VMCS: WB, 4-level walk (ept_pointer). */
 u64 guestmem_eptp(const struct guestmem *gm);

@@ -1,4 +1,5 @@
 #include "hv/hypercall.h"
+#include "hv/balloon.h"
 #include "arch/x86_64/serial.h"
 #include "hv/compact.h"
 #include "hv/gva.h"
@@ -87,8 +88,11 @@ static s64 hc_stats(struct vcpu *v, const struct hc_args *a)
 		s.ept_tables[l] = v->mem->ept.tables[l];
 	for (unsigned l = 1; l <= 3; l++)
 		s.ept_leaves[l] = v->mem->ept.leaves[l];
-	s.guest_ram_bytes = v->mem->ram_bytes;
+	s.guest_ram_bytes = guestmem_ram_bytes(v->mem);
 	s.hypercalls = v->hypercalls;
+	s.ballooned_bytes = balloon_bytes(v->mem);
+	s.deflated_bytes = v->mem->deflated_bytes;
+	s.hotadded_bytes = v->mem->hotadded_bytes;
 	s.extents = extent_count(&v->mem->map);
 	s.compact_state = compact_stats()->state;
 	s.compact_pages_moved = compact_stats()->pages_moved;
@@ -238,6 +242,135 @@ static s64 hc_sample_read(struct vcpu *v, const struct hc_args *a)
 	return reply_struct(v, a, &s, sizeof(s));
 }
 
+/* The list of a balloon call, read whole before anything is checked. */
+static u64 balloon_list[DV_BALLOON_MAX];
+
+static s64 read_balloon_list(struct vcpu *v, const struct hc_args *a)
+{
+	if (a->a2 == 0 || a->a2 > DV_BALLOON_MAX)
+		return -DV_EINVAL;
+	return gva_read(v, a->a1, balloon_list, a->a2 * sizeof(u64)) < 0 ? -DV_EFAULT : 0;
+}
+
+/* Where INFLATE's reply goes: the guest-physical pieces (one, or two when it
+ * crosses a page) of the struct at gva, found before anything changes so the
+ * reply cannot fail after the balloon did. -DV_EFAULT when it is not writable
+ * guest RAM or lies in a page being ballooned. */
+struct reply_at {
+	u64 gpa[2], len[2];
+};
+
+static bool listed(u64 gpa, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (balloon_list[i] == gpa >> PAGE_SHIFT)
+			return true;
+	return false;
+}
+
+static int balloon_reply_at(struct vcpu *v, u64 gva, unsigned n, struct reply_at *r)
+{
+	u64 len = sizeof(struct dv_mem_range);
+	u64 first = MIN(len, PAGE_SIZE - (gva & (PAGE_SIZE - 1)));
+
+	r->len[0] = first;
+	r->len[1] = len - first;
+	for (unsigned i = 0; i < 2; i++) {
+		u64 at = gva + (i ? first : 0);
+
+		if (!r->len[i])
+			continue;
+		if (at < gva || gva_to_gpa(v, at, true, &r->gpa[i]) < 0 ||
+		    !guestmem_is_ram(v->mem, r->gpa[i], r->len[i]) || listed(r->gpa[i], n))
+			return -DV_EFAULT;
+	}
+	return 0;
+}
+
+/* Say why a balloon call was refused, for the first BALLOON_REFUSALS_SAID
+ * (a fuzzing guest makes thousands: the serial console would dominate its
+ * run); the report counts them all. */
+#define BALLOON_REFUSALS_SAID 32
+
+static void balloon_refused(struct guestmem *gm, const char *call, const struct balloon_bad *bad,
+			    int rc)
+{
+	if (++gm->balloon_refusals > BALLOON_REFUSALS_SAID)
+		return;
+	if (gm->balloon_refusals == BALLOON_REFUSALS_SAID)
+		kinfo("vm: balloon: %u calls refused; the report counts any more\n",
+		      BALLOON_REFUSALS_SAID);
+	else if (bad->why && rc == bad->err)
+		kinfo("vm: balloon %s refused (%s): entry %u, page 0x%lx: %s\n", call,
+		      dv_strerror(rc), bad->index,
+		      bad->index < DV_BALLOON_MAX ? balloon_list[bad->index] : 0, bad->why);
+	else
+		kinfo("vm: balloon %s refused (%s)\n", call, dv_strerror(rc));
+}
+
+/* After a balloon call changed memory: the nested TLB may hold the old
+ * translations and the unlinked EPT tables until the flush. */
+static void balloon_done(struct vcpu *v, const char *when)
+{
+	vcpu_flush_nested(v);
+	guestmem_release_deferred(v->mem);
+	invariants_check(v, when);
+}
+
+/* Checked in this order: flags, count, the list's buffer, the reply's, then
+ * the entries (mm/balloon.c); the first failure is the answer. */
+static s64 hc_balloon_inflate(struct vcpu *v, const struct hc_args *a)
+{
+	struct balloon_bad bad = {0};
+	struct dv_mem_range added;
+	struct reply_at at = {{0}, {0}};
+	s64 rc;
+
+	if (a->a3 & ~(u64)DV_BALLOON_HOTADD)
+		return -DV_EINVAL;
+	rc = read_balloon_list(v, a);
+	if (rc == 0 && a->a4)
+		rc = balloon_reply_at(v, a->a4, (unsigned)a->a2, &at);
+	if (rc == 0)
+		rc = balloon_inflate(v->mem, balloon_list, (unsigned)a->a2,
+				     a->a3 & DV_BALLOON_HOTADD, &added, &bad);
+	if (rc < 0) {
+		balloon_refused(v->mem, "inflate", &bad, (int)rc);
+		return rc;
+	}
+	for (unsigned i = 0; a->a4 && i < 2; i++) /* checked above: cannot fail */
+		guestmem_write(v->mem, at.gpa[i], (const u8 *)&added + (i ? at.len[0] : 0),
+			       at.len[i]);
+	balloon_done(v, "balloon inflate");
+	return 0;
+}
+
+static s64 hc_balloon_deflate(struct vcpu *v, const struct hc_args *a)
+{
+	struct balloon_bad bad = {0};
+	s64 rc = read_balloon_list(v, a);
+
+	if (rc == 0)
+		rc = balloon_deflate(v->mem, balloon_list, (unsigned)a->a2, &bad);
+	if (rc < 0) {
+		balloon_refused(v->mem, "deflate", &bad, (int)rc);
+		return rc;
+	}
+	balloon_done(v, "balloon deflate");
+	return 0;
+}
+
+static s64 hc_memory_map(struct vcpu *v, const struct hc_args *a)
+{
+	static struct dv_memory_map map;
+
+	if (a->a2 < sizeof(u32) * 2)
+		return -DV_EINVAL;
+	memset(&map, 0, sizeof(map));
+	balloon_memory_map(&v->mem->map, a->a3, &map);
+	return reply_struct(v, a, &map, sizeof(map));
+}
+
 static const struct {
 	const char *name;
 	hc_fn fn;
@@ -255,12 +388,15 @@ static const struct {
 	[DV_HC_SAMPLE_START] = {"sample_start", hc_sample_start},
 	[DV_HC_SAMPLE_STOP] = {"sample_stop", hc_sample_stop},
 	[DV_HC_SAMPLE_READ] = {"sample_read", hc_sample_read},
+	[DV_HC_BALLOON_INFLATE] = {"balloon_inflate", hc_balloon_inflate},
+	[DV_HC_BALLOON_DEFLATE] = {"balloon_deflate", hc_balloon_deflate},
+	[DV_HC_MEMORY_MAP] = {"memory_map", hc_memory_map},
 };
 
 u32 hypercall_features(void)
 {
 	return DV_HC_FEATURE_CONSOLE | DV_HC_FEATURE_STATS | DV_HC_FEATURE_SEGMENT_INFO |
-	       DV_HC_FEATURE_MODE_SET | DV_HC_FEATURE_SAMPLE |
+	       DV_HC_FEATURE_MODE_SET | DV_HC_FEATURE_SAMPLE | DV_HC_FEATURE_BALLOON |
 	       (mode_has_guest_segment(mode_state()->asked) ? DV_HC_FEATURE_GUEST_SEGMENT : 0) |
 	       (mode_state()->mem && mode_state()->mem->vseg_active ? DV_HC_FEATURE_ESCAPE : 0);
 }

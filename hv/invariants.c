@@ -47,6 +47,29 @@ static void check_extent(const struct guestmem *gm, const struct extent *x, cons
 	}
 }
 
+/* A ballooned extent must be nobody's memory: not guest RAM to dimvisor,
+ * unmapped in EPT (a translation there would serve the guest a page it gave
+ * away, or one the host has handed to someone else since), and outside the
+ * VMM segment (whose hardware translation would serve it regardless). */
+static void check_ballooned(const struct guestmem *gm, const struct extent *x, const char *when)
+{
+	u64 stride = x->len > 64 * PAGE_SIZE ? (x->len / 64) & ~(PAGE_SIZE - 1) : PAGE_SIZE;
+
+	if (guestmem_is_ram(gm, x->gpa, PAGE_SIZE))
+		panic("invariant broken (%s): ballooned gPA 0x%lx is guest RAM", when, x->gpa);
+	if (gm->vseg_active && x->gpa < gm->vseg.regs.limit && x->gpa + x->len > gm->vseg.regs.base)
+		panic("invariant broken (%s): ballooned gPA 0x%lx+0x%lx is inside the VMM segment",
+		      when, x->gpa, x->len);
+	for (u64 off = 0; off < x->len; off += stride) {
+		u64 at = off + stride >= x->len ? x->len - PAGE_SIZE : off, hpa = 0;
+
+		if (ept_translate(&gm->ept, x->gpa + at, &hpa) != -DV_ENOENT)
+			panic("invariant broken (%s): ballooned gPA 0x%lx is mapped in EPT (to "
+			      "0x%lx)",
+			      when, x->gpa + at, hpa);
+	}
+}
+
 void invariants_check(const struct vcpu *v, const char *when)
 {
 	const struct guestmem *gm = v->mem;
@@ -56,6 +79,8 @@ void invariants_check(const struct vcpu *v, const char *when)
 	checks++;
 	for (const struct extent *x = extent_next(&gm->map, 0); x;
 	     x = extent_next(&gm->map, x->gpa + x->len)) {
+		if (x->kind == EXTENT_BALLOON)
+			check_ballooned(gm, x, when);
 		if (!(EXTENT_GUEST_MEMORY & EXTENT_KIND_BIT(x->kind)) || x->hpa == EXTENT_NO_HPA)
 			continue;
 		check_extent(gm, x, when);
@@ -64,13 +89,12 @@ void invariants_check(const struct vcpu *v, const char *when)
 	if (backed != guestmem_ram_bytes(gm))
 		panic("invariant broken (%s): %lu bytes backed, %lu bytes of guest RAM", when,
 		      backed, guestmem_ram_bytes(gm));
-	/* Host memory is only taken while the guest runs for what guestmem counts
-	 * (live escapes). */
+	/* Host memory is only taken while the guest runs, or given back, for what
+	 * guestmem counts (live escapes, hot-add; ballooned pages). */
 	if (pmm_free_bytes(gm->pmm) + gm->taken_while_running != free_at_start)
 		panic("invariant broken (%s): host memory free went from %lu to %lu bytes, with "
-		      "%lu "
-		      "taken on purpose",
-		      when, free_at_start, pmm_free_bytes(gm->pmm), gm->taken_while_running);
+		      "%ld taken on purpose",
+		      when, free_at_start, pmm_free_bytes(gm->pmm), (s64)gm->taken_while_running);
 	/* The allocator's own check is linear in all of host memory: every 16th
 	 * time, and always at the end of a run. */
 	rc = checks % 16 == 1 || strcmp(when, "end of run") == 0 ? pmm_check(gm->pmm) : 0;

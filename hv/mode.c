@@ -3,6 +3,7 @@
 #include "lib/log.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include <dimvisor/errno.h>
 
 static struct vm_mode mode;
 
@@ -68,15 +69,21 @@ enum dv_mode mode_granted(void)
 void mode_switch(enum dv_mode to, struct guestmem *mem)
 {
 	u64 t0 = rdtsc(), copied = 0;
+	int err = 0;
 
 	if (mode_has_vmm_segment(to) && !mem->vseg_active)
-		guestmem_segment_on(mem, &copied); /* no range: said below */
+		err = guestmem_segment_on(mem, &copied); /* no range: said below */
 	else if (!mode_has_vmm_segment(to) && mem->vseg_active)
 		guestmem_segment_off(mem);
 	if (!mode_has_guest_segment(to))
 		memset(&mode.guest, 0, sizeof(mode.guest));
 	mode.asked = to;
-	say_if_degraded(to);
+	if (err == -DV_EBUSY)
+		kprintf("vm: mode=%s: pages below the I/O gap are ballooned and the VMM segment "
+			"would back them again; running in mode %s\n",
+			config_mode_name(to), config_mode_name(mode_granted()));
+	else
+		say_if_degraded(to);
 	mode.switches++;
 	mode.pages_copied += copied;
 	mode.switch_tsc += rdtsc() - t0;

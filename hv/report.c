@@ -1,4 +1,5 @@
 #include "hv/report.h"
+#include "hv/balloon.h"
 #include "arch/x86_64/fixup.h"
 #include "hv/compact.h"
 #include "hv/exit.h"
@@ -120,6 +121,39 @@ static void report_events(const struct vcpu *v)
 			pic_interrupts, pit_irq0s);
 }
 
+static const char *mem_kind_name(u32 kind)
+{
+	return kind == DV_MEM_HOTADDED	  ? "hot-added"
+	       : kind == DV_MEM_BALLOONED ? "ballooned"
+					  : "RAM";
+}
+
+/* What the balloon did, and the guest-physical map it left (as the guest's
+ * DV_HC_MEMORY_MAP shows it), when it did anything. */
+static void report_balloon(const struct vcpu *v)
+{
+	const struct guestmem *gm = v->mem;
+	static struct dv_memory_map map;
+	u64 ballooned = balloon_bytes(gm);
+
+	kprintf("report: guest memory %lu KiB in %u extents\n", guestmem_ram_bytes(gm) >> 10,
+		extent_count(&gm->map));
+	if (gm->balloon_refusals)
+		kprintf("report: balloon calls refused %lu\n", gm->balloon_refusals);
+	if (!ballooned && !gm->deflated_bytes && !gm->hotadded_bytes)
+		return;
+	kprintf("report: balloon: %lu KiB ballooned, %lu KiB deflated, %lu KiB hot-added; host "
+		"memory taken while running %ld KiB\n",
+		ballooned >> 10, gm->deflated_bytes >> 10, gm->hotadded_bytes >> 10,
+		(s64)gm->taken_while_running / 1024);
+	balloon_memory_map(&gm->map, 0, &map);
+	for (unsigned i = 0; i < map.n; i++)
+		kprintf("report:   gPA %016lx-%016lx %s\n", map.e[i].gpa,
+			map.e[i].gpa + map.e[i].len, mem_kind_name(map.e[i].kind));
+	if (map.total > map.n)
+		kprintf("report:   and %u more pieces\n", map.total - map.n);
+}
+
 void report_print(const struct vcpu *v)
 {
 	kprintf("report: guest ran for %lu TSC ticks\n", v->tsc_end - v->tsc_start);
@@ -127,6 +161,7 @@ void report_print(const struct vcpu *v)
 	report_events(v);
 	report_ept(v);
 	report_segments(v);
+	report_balloon(v);
 	report_ports();
 	sample_report();
 	compact_report();

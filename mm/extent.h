@@ -16,8 +16,8 @@ enum extent_kind {
 	EXTENT_RAM,	/* ordinary guest RAM, mapped with ept= leaves */
 	EXTENT_SEGMENT, /* inside the VMM segment: hPA = gPA + OFFSET_v, largest leaves */
 	EXTENT_HOLE,	/* an escaped 4 KiB page of the segment, backed elsewhere */
-	EXTENT_HOTADD,	/* hot-added RAM (reserved for the next issue) */
-	EXTENT_BALLOON, /* released by the guest's balloon: no host memory (next issue) */
+	EXTENT_HOTADD,	/* RAM hot-added for ballooned memory (mm/balloon.c) */
+	EXTENT_BALLOON, /* given away by the guest's balloon: no host memory, not in EPT */
 	EXTENT_NKINDS,
 };
 

@@ -74,17 +74,29 @@
 /* Self-ballooning (the paper's answer to guest-physical fragmentation): the
  * guest gives dimvisor pages it does not use, as a list of guest-physical page
  * numbers (gPA >> 12), and may ask for the same amount back as one contiguous
- * range above the top of its RAM (hot-add). Each entry is checked (guest RAM,
- * not ballooned already, no duplicates): the call is all or nothing.
- * (RBX = u64 list gVA, RCX = entries 1..DV_BALLOON_MAX, RDX = DV_BALLOON_* flags,
- * RSI = struct dv_mem_range gVA for the hot-added range, or 0) -> 0 or -DV_E*.
+ * range above the top of its RAM (hot-add: at or above 4 GiB, on a 1 GiB
+ * boundary, above every range the guest has; zeroed). The call is all or
+ * nothing; checked in this order, the first failure answers: -DV_EINVAL
+ * (unknown flags; entries not 1..DV_BALLOON_MAX), -DV_EFAULT (the list, or
+ * the reply struct, is not in guest RAM, or the reply lies in a listed page),
+ * then each entry: -DV_EINVAL (not guest RAM, ballooned already, listed
+ * twice), -DV_EBUSY (inside the VMM segment: its host range must stay whole,
+ * so a page there frees nothing); then -DV_ERANGE (no guest-physical room left
+ * for the hot-add), -DV_ENOMEM (the host cannot back it), -DV_E2BIG
+ * (dimvisor's map of guest memory is full).
+ * (RBX = u64 list gVA, RCX = entries, RDX = DV_BALLOON_* flags, RSI = struct
+ * dv_mem_range gVA for the hot-added range, or 0) -> 0.
  * A ballooned page is gone: touching it stops the guest with a report. */
 #define DV_HC_BALLOON_INFLATE 10
-/* Give ballooned pages back (RBX = list gVA, RCX = entries) -> 0, -DV_EINVAL
- * (an entry is not ballooned), -DV_ENOMEM (the host has no memory for them). */
+/* Give ballooned pages back, zeroed, as RAM (RBX = list gVA, RCX = entries)
+ * -> 0, -DV_EINVAL (count, an entry not ballooned or listed twice), -DV_EFAULT
+ * (the list), -DV_ENOMEM (the host has no memory for them), -DV_E2BIG. */
 #define DV_HC_BALLOON_DEFLATE 11
-/* The guest-physical memory map as it is now (RBX = struct dv_memory_map gVA,
- * RCX = its size >= 8) -> bytes filled. */
+/* The guest-physical memory map as it is now, adjacent pieces of one kind
+ * merged, from the piece that holds (or follows) gPA RDX on: a guest whose map
+ * has more than DV_MEMORY_MAP_MAX pieces asks again from the end of the last
+ * one it got. (RBX = struct dv_memory_map gVA, RCX = its size >= 8, RDX = gPA)
+ * -> bytes filled, or -DV_EINVAL (size), -DV_EFAULT. */
 #define DV_HC_MEMORY_MAP 12
 /* TLB-miss sampling (BadgerTrap's method from the hypervisor: docs/sampling.md).
  * START (RBX = flags, 0) -> 0, -DV_EBUSY when sampling already, -DV_EINVAL for

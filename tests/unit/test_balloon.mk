@@ -1,0 +1,1 @@
+test_balloon_SRCS := mm/balloon.c mm/extent.c

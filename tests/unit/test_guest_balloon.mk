@@ -1,0 +1,1 @@
+test_guest_balloon_SRCS := guest/balloon.c
