@@ -204,6 +204,12 @@ static void handle_nested_fault(struct vcpu *v)
 	stop_with_dump(v, DV_EXIT_GUEST_FAULT);
 }
 
+/* The instruction a sampled miss stopped has completed (hv/sample.h). */
+static void handle_single_step(struct vcpu *v)
+{
+	sample_single_step(v);
+}
+
 static void handle_nested_misconfig(struct vcpu *v)
 {
 	kprintf("\ndimvisor: EPT misconfiguration at guest-physical 0x%lx: a hypervisor bug\n",
@@ -249,6 +255,7 @@ static const exit_handler exit_handlers[DV_EXIT_KINDS] = {
 	[DV_EXIT_KIND_APIC_ACCESS] = handle_apic_access,
 	[DV_EXIT_KIND_APIC_WRITE] = handle_apic_write,
 	[DV_EXIT_KIND_TPR_BELOW] = handle_event_exit,
+	[DV_EXIT_KIND_SINGLE_STEP] = handle_single_step,
 	[DV_EXIT_KIND_TRIPLE_FAULT] = handle_triple_fault,
 	[DV_EXIT_KIND_CPUID] = cpuid_handle_exit,
 	[DV_EXIT_KIND_HLT] = handle_hlt,
@@ -289,6 +296,7 @@ static const char *const exit_kind_names[DV_EXIT_KINDS] = {
 	[DV_EXIT_KIND_APIC_ACCESS] = "APIC access",
 	[DV_EXIT_KIND_APIC_WRITE] = "APIC write",
 	[DV_EXIT_KIND_TPR_BELOW] = "TPR below threshold",
+	[DV_EXIT_KIND_SINGLE_STEP] = "single step (monitor trap)",
 };
 
 const char *exit_kind_name(unsigned kind)

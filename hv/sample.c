@@ -47,6 +47,12 @@ void sample_fault(struct sampler *s, const struct sample_fault *f,
 		s->held[s->nheld++] = f->gpa;
 }
 
+void sample_rearm_all(struct sampler *s, const struct sample_leaf_ops *ops)
+{
+	while (s->nheld)
+		rearm_oldest(s, ops);
+}
+
 static u64 ppm(u64 n, u64 m)
 {
 	return m ? n * 1000000 / m : 0;

@@ -10,21 +10,22 @@
  * until it evicts the entry, and the next miss exits again. VPID keeps the
  * guest's translations across exits; without it every exit would flush them.
  *
- * Without the monitor trap flag (Bochs's VMX models have none) nothing says
- * when the access has completed, so a cured leaf is held, and poisoned again
- * only when SAMPLE_HELD leaves are held and another is cured (oldest first).
- * An instruction that needs several poisoned pages at once (code and data,
- * an access across a page boundary, an event delivery's IDT, stack and
- * handler) gets them all cured one fault at a time and completes; only one
- * that needed more than SAMPLE_HELD could fault forever (BadgerTrap guards
- * the same case). Re-arming at the next fault at another RIP would sample
- * more promptly, but Bochs 2.7 flushes its whole TLB on every VM entry and
- * exit whatever VPID says (handleCpuContextChange), so there a page poisoned
- * again always faults on its next access: holding keeps the hot code and
- * stack pages from exiting on every iteration of a loop.
- * A page the guest's own walk read (its page tables) stays cured: the walk
- * leaves nothing in the TLB to keep, so poisoning it again could make the
- * same access fault on it forever; those reads are not misses anyway.
+ * With the monitor trap flag (SDM Vol. 3C 26.5.2) the guest exits right after
+ * the instruction, and the leaves cured for it are poisoned again at once.
+ * (Bochs 2.7 advertises the flag in its corei7_icelake_u and tigerlake models
+ * but raises the exit only for an injected MTF event, type 7, never after an
+ * instruction: there sampling falls back on holding, which works either way.)
+ * Without it nothing says when the access has completed, so a cured leaf is held, and poisoned
+ * again only when SAMPLE_HELD leaves are held and another is cured (oldest first). An instruction
+ * that needs several poisoned pages at once (code and data, an access across a page boundary, an
+ * event delivery's IDT, stack and handler) gets them all cured one fault at a time and completes;
+ * only one that needed more than SAMPLE_HELD could fault forever (BadgerTrap guards the same case).
+ * Re-arming at the next fault at another RIP would sample more promptly, but Bochs 2.7 flushes its
+ * whole TLB on every VM entry and exit whatever VPID says (handleCpuContextChange), so there a page
+ * poisoned again always faults on its next access: holding keeps the hot code and stack pages from
+ * exiting on every iteration of a loop. A page the guest's own walk read (its page tables) stays
+ * cured: the walk leaves nothing in the TLB to keep, so poisoning it again could make the same
+ * access fault on it forever; those reads are not misses anyway.
  *
  * This file is the policy (pure, unit-tested); hv/sample_kern.c applies it to
  * the VM's EPT and exits. */
@@ -91,6 +92,10 @@ void sample_reset(struct sampler *s);
 void sample_fault(struct sampler *s, const struct sample_fault *f,
 		  const struct sample_leaf_ops *ops);
 
+/* With the monitor trap flag: the instruction completed, every leaf held
+ * for it is poisoned again now. */
+void sample_rearm_all(struct sampler *s, const struct sample_leaf_ops *ops);
+
 /* F of the designs, in parts per million of the data misses: F_GD (Guest
  * Direct: misses in the guest segment), F_VD (VMM Direct: in the VMM segment),
  * F_DD (Dual Direct: in both). 0 without misses. */
@@ -110,6 +115,9 @@ void sample_read(struct dv_sample *out);
 /* An EPT violation: true when it hit a poisoned leaf and was a sample (the
  * access is retried); false for a real fault, which the caller reports. */
 bool sample_nested_fault(struct vcpu *v);
+/* The monitor trap exit that follows a sampled miss where the CPU has the
+ * flag: the access completed, so its leaf is poisoned again at once. */
+void sample_single_step(struct vcpu *v);
 /* The report's lines, when sampling ran. */
 void sample_report(void);
 

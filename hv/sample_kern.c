@@ -18,6 +18,9 @@ _Static_assert((int)DV_DESIGN_GUEST_DIRECT == (int)COST_GUEST_DIRECT &&
 
 static struct sampler sampler;
 static bool ever_ran;
+static bool stepping;	  /* the monitor trap flag is set for a sampled access */
+static u64 single_steps;  /* monitor trap exits taken */
+static bool stepped_ever; /* the flag was set at least once */
 
 /* Large EPT leaves split for sampling, to merge back at the end: a miss is
  * sampled per 4 KiB page, whatever the mode maps with. */
@@ -112,6 +115,7 @@ int sample_start(struct vcpu *v, u64 flags)
 		return -DV_EBUSY;
 	sample_reset(&sampler);
 	sample_model_reset();
+	single_steps = 0;
 	split_guest_memory(v->mem);
 	poison_guest_memory(v->mem, true);
 	v->mem->generation++;
@@ -128,6 +132,10 @@ int sample_stop(struct vcpu *v)
 {
 	if (!sampler.active)
 		return -DV_ENOENT;
+	if (stepping) {
+		vcpu_monitor_trap(v, false);
+		stepping = false;
+	}
 	poison_guest_memory(v->mem, false);
 	merge_guest_memory(v->mem);
 	vcpu_flush_nested(v);
@@ -181,6 +189,7 @@ void sample_read(struct dv_sample *out)
 	out->f_vd_ppm = sample_ppm_vd(st);
 	out->f_dd_ppm = sample_ppm_dd(st);
 	estimates(st, out->estimate);
+	out->single_steps = single_steps;
 	out->walked = sample_model_totals()->walked;
 	for (unsigned m = 0; m < 4; m++) {
 		out->walk_refs[m] = sample_model_totals()->refs[m];
@@ -217,6 +226,9 @@ bool sample_nested_fault(struct vcpu *v)
 				  .fetch = e->nested.fetch};
 	f.cls = f.gva_valid ? classify(v, f.gva, f.gpa) : SAMPLE_NEITHER;
 	sample_fault(&sampler, &f, &ops);
+	/* where the CPU can single-step, re-arm right after the access */
+	if (!stepping && vcpu_monitor_trap(v, true))
+		stepping = stepped_ever = true;
 	/* the model's walks cost four times the sampling exit itself: every
 	 * SAMPLE_MODEL_EVERY-th data miss is enough for per-miss averages */
 	if (f.gva_valid && f.final && !f.fetch &&
@@ -224,6 +236,19 @@ bool sample_nested_fault(struct vcpu *v)
 		sample_model_miss(v, f.gva, e->nested.write);
 	sampler.stats.tsc += rdtsc() - t0;
 	return true;
+}
+
+void sample_single_step(struct vcpu *v)
+{
+	struct sample_leaf_ops ops = {poison_leaf, v->mem};
+	u64 t0 = rdtsc();
+
+	vcpu_monitor_trap(v, false);
+	stepping = false;
+	single_steps++;
+	if (sampler.active)
+		sample_rearm_all(&sampler, &ops);
+	sampler.stats.tsc += rdtsc() - t0;
 }
 
 /* A fraction in ppm as 0.xxx. */
@@ -280,9 +305,15 @@ void sample_report(void)
 	print_fraction("F_VD", sample_ppm_vd(st));
 	print_fraction("F_DD", sample_ppm_dd(st));
 	kprintf("\n");
-	kprintf("report: sampling: cost %lu exits, %lu TSC ticks in dimvisor, %lu leaves "
-		"re-armed%s\n",
-		st->exits, st->tsc, st->rearms, sampler.active ? " (still sampling)" : "");
+	kprintf("report: sampling: cost %lu exits and %lu single steps, %lu TSC ticks in "
+		"dimvisor, %lu leaves re-armed %s%s\n",
+		st->exits, single_steps, st->tsc, st->rearms,
+		single_steps ? "after each access (monitor trap flag)"
+		: stepped_ever
+			? "when 64 were held: the CPU took the monitor trap flag but never "
+			  "single-stepped (Bochs 2.7 acts on it only for an injected MTF event)"
+			: "when 64 were held (no monitor trap flag)",
+		sampler.active ? " (still sampling)" : "");
 	report_walks();
 	estimates(st, est);
 	kprintf("report: sampling: Table IV (C_n %lu, C_v %lu, Delta_VD %lu, Delta_GD %lu "

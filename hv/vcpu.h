@@ -211,6 +211,9 @@ void vcpu_inject_nmi(struct vcpu *v);
 /* Exit as soon as the guest can take an interrupt / an NMI (on), or not. */
 void vcpu_request_interrupt_window(struct vcpu *v, bool on);
 void vcpu_request_nmi_window(struct vcpu *v, bool on);
+/* Exit right after the guest's next instruction (the monitor trap flag, SDM
+ * Vol. 3C 26.5.2), or stop doing so. False when the CPU has no such flag. */
+bool vcpu_monitor_trap(struct vcpu *v, bool on);
 /* Exit when the host's TSC reaches deadline (0: no timer). False when the
  * CPU has no timer for the guest; then only exits bring time forward. */
 bool vcpu_set_timer(struct vcpu *v, u64 host_tsc_deadline);

@@ -155,6 +155,7 @@ enum vmcs_field {
 #define PROC_NMI_WINDOW		(1u << 22)
 #define PROC_UNCOND_IO_EXITING	(1u << 24)
 #define PROC_USE_IO_BITMAPS	(1u << 25)
+#define PROC_MONITOR_TRAP	(1u << 27)
 #define PROC_USE_MSR_BITMAPS	(1u << 28)
 #define PROC_ACTIVATE_SECONDARY (1u << 31)
 

@@ -76,6 +76,14 @@ void vcpu_request_nmi_window(struct vcpu *v, bool on)
 		set_proc_control(v, PROC_NMI_WINDOW, on);
 }
 
+bool vcpu_monitor_trap(struct vcpu *v, bool on)
+{
+	if (!v->arch->has_monitor_trap)
+		return false;
+	set_proc_control(v, PROC_MONITOR_TRAP, on);
+	return true;
+}
+
 bool vcpu_set_timer(struct vcpu *v, u64 host_tsc_deadline)
 {
 	struct vcpu_arch *a = v->arch;

@@ -89,6 +89,7 @@ static void setup_event_caps(struct vcpu *v)
 	a->has_halt = (c->misc & VMX_MISC_ACTIVITY_HLT) != 0;
 	a->has_nmi_window =
 		(a->pin_controls & PIN_VIRTUAL_NMIS) && ((c->procbased >> 32) & PROC_NMI_WINDOW);
+	a->has_monitor_trap = (c->procbased >> 32) & PROC_MONITOR_TRAP;
 }
 
 /* The CPU's APIC virtualization (SDM Vol. 3C 30): the TPR shadow (CR8 and the

@@ -23,6 +23,7 @@ struct vcpu_arch {
 	unsigned timer_shift; /* it counts down every 2^shift TSC ticks */
 	bool has_halt;	      /* HLT activity state */
 	bool has_nmi_window;
+	bool has_monitor_trap; /* the monitor trap flag (processor-based bit 27) */
 	bool apic_help;
 	/* TPR shadow, APIC-access and APIC-register virtualization */ /* virtual NMIs and
 									  NMI-window exiting

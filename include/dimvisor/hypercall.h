@@ -180,7 +180,8 @@ enum dv_exit_kind {
 	DV_EXIT_KIND_APIC_ACCESS = 21,	    /* an APIC-page access the CPU does not serve */
 	DV_EXIT_KIND_APIC_WRITE = 22,	    /* a write the CPU made to its APIC register page */
 	DV_EXIT_KIND_TPR_BELOW = 23,	    /* the guest lowered its TPR below the threshold */
-	DV_EXIT_KINDS = 24,
+	DV_EXIT_KIND_SINGLE_STEP = 24,	    /* dimvisor's single step (monitor trap flag) */
+	DV_EXIT_KINDS = 25,
 };
 
 #define DV_STATS_EXIT_KINDS 32 /* room in dv_stats for kinds added later */
@@ -244,6 +245,7 @@ struct dv_sample {
 	u64 walked;	  /* data misses walked in every mode */
 	u64 walk_refs[4]; /* memory references of those walks */
 	u64 walk_adds[4]; /* segment additions */
+	u64 single_steps; /* monitor trap exits: each access re-armed right after it */
 };
 
 /* Compaction of host memory for the VMM segment (dv_stats.compact_state). */
