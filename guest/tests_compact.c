@@ -66,6 +66,18 @@ void test_compact(struct test *t)
 		return;
 	test_note(t, "compaction %s, mode asked %u, in effect %u", states[s.compact_state & 3],
 		  info.mode_asked, info.mode_effect);
+	/* requests for the segment on its way: an escape is taken (and applied
+	 * when it exists), a balloon of its pages refused as the segment's are */
+	test_expect(t, "ESCAPE_PAGE while compaction runs", dv_hc_escape_page(gpa + PAGE_SIZE), 0);
+	test_expect(t, "the same ESCAPE_PAGE again", dv_hc_escape_page(gpa + PAGE_SIZE),
+		    -DV_EEXIST);
+	{
+		static u64 list[1];
+
+		list[0] = (gpa + 2 * PAGE_SIZE) >> PAGE_SHIFT;
+		test_expect(t, "BALLOON_INFLATE of a page of the range",
+			    dv_hc_balloon_inflate((u64)list, 1, 0, 0), -DV_EBUSY);
+	}
 	sum_area = test_checksum(AREA_VA, AREA_SIZE);
 	sum_image = test_checksum(image, image_len);
 	while (s.compact_state == DV_COMPACT_RUNNING && polls++ < MAX_POLLS) {
@@ -94,6 +106,9 @@ void test_compact(struct test *t)
 		   "guest memory changed by compaction");
 	test_check(t, info.mode_effect == info.mode_asked && info.vmm.base != info.vmm.limit,
 		   "after compaction: asked %u, in effect %u", info.mode_asked, info.mode_effect);
+	test_check(t, info.escaped_pages == 1,
+		   "%lu escaped pages after compaction, expected the 1 asked for meanwhile",
+		   info.escaped_pages);
 	test_note(t,
 		  "done after %lu polls: %lu pages moved in %lu steps, %lu TSC ticks; mode in "
 		  "effect %u, checksums equal",

@@ -23,6 +23,8 @@ static struct {
 } c;
 
 static u64 held[MAX_SEG_PAGES / 64];
+static u64 pending_escapes[VMM_SEGMENT_MAX_HOLES]; /* asked while compaction ran */
+static unsigned npending;
 static u16 chunk_fixed[MAX_CHUNKS], chunk_guest[MAX_CHUNKS];
 
 /* --- the host as mm/compact.c sees it ---------------------------------------------- */
@@ -150,6 +152,47 @@ static void begin(struct vcpu *v)
 		config_mode_name(c.from));
 }
 
+bool compact_covers(u64 gpa)
+{
+	return c.st.state == DV_COMPACT_RUNNING && gpa - c.plan.gpa0 < c.plan.len;
+}
+
+int compact_defer_escape(u64 gpa)
+{
+	if (c.st.state != DV_COMPACT_RUNNING)
+		return -DV_ENOTSUP;
+	if (!IS_ALIGNED(gpa, PAGE_SIZE))
+		return -DV_EINVAL;
+	if (!compact_covers(gpa))
+		return -DV_ERANGE;
+	for (unsigned i = 0; i < npending; i++)
+		if (pending_escapes[i] == gpa)
+			return -DV_EEXIST;
+	if (npending == VMM_SEGMENT_MAX_HOLES)
+		return -DV_E2BIG;
+	pending_escapes[npending++] = gpa;
+	kinfo("vm: escape of gPA 0x%lx taken while compaction runs: applied when the VMM "
+	      "segment is built\n",
+	      gpa);
+	return 0;
+}
+
+/* The escapes asked for meanwhile, now that the segment exists. */
+static void apply_pending_escapes(struct vcpu *v)
+{
+	for (unsigned i = 0; i < npending; i++) {
+		int err = guestmem_escape_page(v->mem, pending_escapes[i]);
+
+		if (err)
+			kprintf("vm: the escape of gPA 0x%lx asked while compaction ran could not "
+				"be applied (%s)\n",
+				pending_escapes[i], dv_strerror(err));
+	}
+	if (npending)
+		kinfo("vm: %u escapes asked while compaction ran applied\n", npending);
+	npending = 0;
+}
+
 void compact_init(struct vcpu *v, bool allowed, u64 tsc_hz)
 {
 	c.st = (struct compact_stats){.state = DV_COMPACT_IDLE};
@@ -177,6 +220,9 @@ static void finish(struct vcpu *v)
 	}
 	c.st.state = DV_COMPACT_DONE;
 	c.st.upgrades++;
+	apply_pending_escapes(v);
+	vcpu_flush_nested(v);
+	guestmem_release_deferred(v->mem);
 	kprintf("vm: compaction done: %lu pages moved in %lu steps, %lu TSC ticks; VMM segment at "
 		"hPA %016lx (%lu pages copied at the end); mode %s -> %s\n",
 		c.st.pages_moved, c.st.steps, c.st.tsc, v->mem->vseg.hpa, copied,
@@ -226,6 +272,7 @@ void compact_cancel(struct vcpu *v)
 		return;
 	compact_abandon(&c.plan, &ops);
 	c.st.state = DV_COMPACT_IDLE;
+	npending = 0; /* the mode they were asked for is gone */
 	kinfo("vm: compaction stopped by a mode switch after %lu pages moved\n", c.st.pages_moved);
 }
 

@@ -34,6 +34,13 @@ u64 compact_next_event(const struct vcpu *v);
  * compact_mode_changed after it: begin again if the new mode is degraded. */
 void compact_cancel(struct vcpu *v);
 void compact_mode_changed(struct vcpu *v);
+/* While compaction runs, gpa lies in the range the VMM segment will cover. */
+bool compact_covers(u64 gpa);
+/* An escape asked for while compaction runs: taken now (0) and applied when
+ * the segment is built, as the guest would expect of the mode it asked for.
+ * -DV_ERANGE outside the range, -DV_EINVAL misaligned, -DV_EEXIST asked
+ * already, -DV_E2BIG too many; -DV_ENOTSUP when no compaction runs. */
+int compact_defer_escape(u64 gpa);
 const struct compact_stats *compact_stats(void);
 void compact_report(void);
 

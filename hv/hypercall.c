@@ -190,8 +190,12 @@ static s64 hc_segment_info(struct vcpu *v, const struct hc_args *a)
 
 static s64 hc_escape_page(struct vcpu *v, const struct hc_args *a)
 {
-	int rc = guestmem_escape_page(v->mem, a->a1);
+	int rc;
 	u64 hpa = 0;
+
+	if (compact_stats()->state == DV_COMPACT_RUNNING)
+		return compact_defer_escape(a->a1); /* the segment is on its way */
+	rc = guestmem_escape_page(v->mem, a->a1);
 
 	if (rc == 0) {
 		vcpu_flush_nested(v);
@@ -319,6 +323,20 @@ static void balloon_done(struct vcpu *v, const char *when)
 
 /* Checked in this order: flags, count, the list's buffer, the reply's, then
  * the entries (mm/balloon.c); the first failure is the answer. */
+/* While compaction builds the VMM segment, its range is the segment's: its
+ * pages are refused as the segment's are (-DV_EBUSY), the rest balloon. */
+static s64 refuse_compacting(const u64 *pfn, unsigned n, struct balloon_bad *bad)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (pfn[i] < (1ULL << (64 - PAGE_SHIFT)) && compact_covers(pfn[i] << PAGE_SHIFT)) {
+			*bad = (struct balloon_bad){
+				i, -DV_EBUSY, "inside the VMM segment compaction is building"};
+			return -DV_EBUSY;
+		}
+	}
+	return 0;
+}
+
 static s64 hc_balloon_inflate(struct vcpu *v, const struct hc_args *a)
 {
 	struct balloon_bad bad = {0};
@@ -329,6 +347,8 @@ static s64 hc_balloon_inflate(struct vcpu *v, const struct hc_args *a)
 	if (a->a3 & ~(u64)DV_BALLOON_HOTADD)
 		return -DV_EINVAL;
 	rc = read_balloon_list(v, a);
+	if (rc == 0)
+		rc = refuse_compacting(balloon_list, (unsigned)a->a2, &bad);
 	if (rc == 0 && a->a4)
 		rc = balloon_reply_at(v, a->a4, (unsigned)a->a2, &at);
 	if (rc == 0)
@@ -398,7 +418,10 @@ u32 hypercall_features(void)
 	return DV_HC_FEATURE_CONSOLE | DV_HC_FEATURE_STATS | DV_HC_FEATURE_SEGMENT_INFO |
 	       DV_HC_FEATURE_MODE_SET | DV_HC_FEATURE_SAMPLE | DV_HC_FEATURE_BALLOON |
 	       (mode_has_guest_segment(mode_state()->asked) ? DV_HC_FEATURE_GUEST_SEGMENT : 0) |
-	       (mode_state()->mem && mode_state()->mem->vseg_active ? DV_HC_FEATURE_ESCAPE : 0);
+	       ((mode_state()->mem && mode_state()->mem->vseg_active) ||
+				compact_stats()->state == DV_COMPACT_RUNNING
+			? DV_HC_FEATURE_ESCAPE
+			: 0);
 }
 
 const char *hypercall_name(u64 nr)

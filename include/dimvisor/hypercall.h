@@ -56,7 +56,9 @@
 	7 /* (RBX = struct dv_segment_info gVA, RCX = its size >= 8) -> bytes filled */
 /* Escape one page of the VMM segment while the guest runs (the paper's
  * escape filter): its contents move to another host frame, which backs it
- * from then on; the segment's translation skips it. (RBX = gPA, 4 KiB
+ * from then on; the segment's translation skips it. While compaction builds
+ * the segment (dv_stats.compact_state RUNNING) the escape is taken and
+ * applied when the segment exists. (RBX = gPA, 4 KiB
  * aligned) -> 0, or -DV_ENOTSUP (no VMM segment in effect), -DV_EINVAL (not
  * aligned), -DV_ERANGE (outside the VMM segment), -DV_EEXIST (escaped
  * already), -DV_E2BIG (no room for more holes), -DV_ENOMEM. */
