@@ -6,7 +6,7 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 
-#define NAMES_MAX 384
+#define NAMES_MAX 768
 
 struct cmdline_key {
 	const char *name;

@@ -15,7 +15,7 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 
-#define ERR_MAX 512
+#define ERR_MAX 1024
 
 void guest_main(u32 magic, u32 info);
 

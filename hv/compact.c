@@ -129,6 +129,10 @@ static void begin(struct vcpu *v)
 		fail("no RAM below the I/O gap to build it from", -DV_EINVAL);
 		return;
 	}
+	if (!guestmem_is_ram(gm, 0, len)) { /* a segment would back them again */
+		fail("pages of its range are ballooned", -DV_EBUSY);
+		return;
+	}
 	err = compact_choose(&ops, gm->pmm->lo, gm->pmm->hi, len, align, chunk_fixed, chunk_guest,
 			     MAX_CHUNKS, &base, &moves);
 	if (err) {
