@@ -113,39 +113,37 @@ static int apply_wl_ops(const char *value, size_t len, struct guest_options *opt
 			    errlen);
 }
 
+/* key=NO|YES: *out false or true; anything else is refused, naming both. */
+static int apply_either(const char *key, const char *value, size_t len, const char *no,
+			const char *yes, bool *out, char *err, size_t errlen)
+{
+	if (strlen(no) == len && memcmp(value, no, len) == 0) {
+		*out = false;
+		return 0;
+	}
+	if (strlen(yes) == len && memcmp(value, yes, len) == 0) {
+		*out = true;
+		return 0;
+	}
+	ksnprintf(err, errlen, "bad value in '%s=%.*s' (accepted: %s %s)", key, (int)len, value, no,
+		  yes);
+	return -DV_EINVAL;
+}
+
 /* wl-data=primary|outside: in the primary region (large pages, the guest
  * segment where offered) or outside it (4 KiB pages, no segment). */
 static int apply_wl_data(const char *value, size_t len, struct guest_options *opt, char *err,
 			 size_t errlen)
 {
-	if (len == 7 && memcmp(value, "primary", 7) == 0) {
-		opt->wl.outside = false;
-		return 0;
-	}
-	if (len == 7 && memcmp(value, "outside", 7) == 0) {
-		opt->wl.outside = true;
-		return 0;
-	}
-	ksnprintf(err, errlen, "bad value in 'wl-data=%.*s' (accepted: primary outside)", (int)len,
-		  value);
-	return -DV_EINVAL;
+	return apply_either("wl-data", value, len, "primary", "outside", &opt->wl.outside, err,
+			    errlen);
 }
 
 /* wl-sample=gups|chase: the workload the sampling tests run. */
 static int apply_wl_sample(const char *value, size_t len, struct guest_options *opt, char *err,
 			   size_t errlen)
 {
-	if (len == 4 && memcmp(value, "gups", 4) == 0) {
-		opt->wl.chase = false;
-		return 0;
-	}
-	if (len == 5 && memcmp(value, "chase", 5) == 0) {
-		opt->wl.chase = true;
-		return 0;
-	}
-	ksnprintf(err, errlen, "bad value in 'wl-sample=%.*s' (accepted: gups chase)", (int)len,
-		  value);
-	return -DV_EINVAL;
+	return apply_either("wl-sample", value, len, "gups", "chase", &opt->wl.chase, err, errlen);
 }
 
 static const struct cmdline_key keys[] = {

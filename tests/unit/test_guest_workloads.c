@@ -14,31 +14,12 @@
 #include "lib/wl_chase.h"
 #include "lib/wl_layout.h"
 #include "tools/mmusim/workload.h"
+#include "workload_helpers.h"
 
 #define KiB_ (1ULL << 10)
 #define MiB_ (1ULL << 20)
 
 static const u64 footprints[] = {64 * KiB_, 100 * KiB_, MiB_, 16 * MiB_, 64 * MiB_, 100 * MiB_};
-
-static void open_wl(struct workload *wl, const char *name, u64 footprint, u64 seed)
-{
-	struct workload_params p = {.footprint = footprint, .seed = seed};
-	char err[200] = "";
-
-	if (workload_open(wl, name, &p, err, sizeof(err)))
-		fail_msg("%s: %s", name, err);
-}
-
-/* mmusim's next n accesses of wl (the caller frees them). */
-static struct access *take(struct workload *wl, size_t n)
-{
-	struct access *a = calloc(n + ACCESS_BATCH, sizeof(*a));
-	size_t got = 0;
-
-	while (got < n)
-		got += workload_next(wl, a + got, ACCESS_BATCH);
-	return a;
-}
 
 /* The region the guest maps for a workload covers mmusim's whole layout. */
 static void layout_matches_mmusim(void **state)

@@ -14,39 +14,13 @@
 #include "tools/mmusim/kron.h"
 #include "tools/mmusim/rng.h"
 #include "tools/mmusim/workload.h"
+#include "workload_helpers.h"
 #include "lib/fp/zipf.h"
 
 #define MiB_  (1ULL << 20)
 #define N_ACC 20000
 
 static const char *const all_workloads[] = {"gups", "bfs", "cg", "kvs", "chase", "stream"};
-
-/* Open name over footprint with seed; fails the test on error. bfs builds
- * a scale-10 graph (the automatic scale is exercised on its own). */
-static void open_wl(struct workload *wl, const char *name, u64 footprint, u64 seed)
-{
-	struct workload_params p = {.footprint = footprint, .seed = seed, .scale = 10};
-	char err[200] = "";
-
-	if (workload_open(wl, name, &p, err, sizeof(err)))
-		fail_msg("%s: %s", name, err);
-}
-
-/* Exactly n accesses of wl into a (a fresh array the caller frees). */
-static struct access *take(struct workload *wl, size_t n)
-{
-	struct access *a = calloc(n + ACCESS_BATCH, sizeof(*a));
-	size_t got = 0;
-
-	while (got < n) {
-		size_t k = workload_next(wl, a + got, ACCESS_BATCH);
-
-		assert_true(k > 0);
-		assert_true(k <= ACCESS_BATCH);
-		got += k;
-	}
-	return a;
-}
 
 static void same_seed_same_stream(void **state)
 {
