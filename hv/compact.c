@@ -18,7 +18,6 @@ static struct {
 	bool allowed;
 	u64 interval;	   /* guest TSC ticks between steps */
 	u64 next;	   /* guest TSC of the next step */
-	u64 t0;		   /* host TSC at the start */
 	enum dv_mode from; /* the mode granted when it began */
 } c;
 
@@ -101,9 +100,10 @@ const struct compact_stats *compact_stats(void)
 	return &c.st;
 }
 
-static bool degraded(const struct vcpu *v)
+/* The mode asked for runs without its VMM segment (hv/mode.c's rule). */
+static bool degraded(void)
 {
-	return mode_has_vmm_segment(mode_state()->asked) && !v->mem->vseg_active;
+	return mode_granted() != mode_state()->asked;
 }
 
 static void fail(const char *why, int err)
@@ -147,7 +147,6 @@ static void begin(struct vcpu *v)
 	c.st.state = DV_COMPACT_RUNNING;
 	c.st.target = base;
 	c.from = mode_granted();
-	c.t0 = rdtsc();
 	c.next = apic_now(v);
 	kprintf("vm: compaction: freeing host range %016lx-%016lx for the VMM segment (%lu "
 		"guest pages in it to move out, steps of %u pages every %u us); mode %s "
@@ -202,7 +201,7 @@ void compact_init(struct vcpu *v, bool allowed, u64 tsc_hz)
 	c.st = (struct compact_stats){.state = DV_COMPACT_IDLE};
 	c.allowed = allowed;
 	c.interval = tsc_hz / 1000000 * COMPACT_STEP_US;
-	if (allowed && degraded(v))
+	if (allowed && degraded())
 		begin(v);
 }
 
@@ -282,7 +281,7 @@ void compact_cancel(struct vcpu *v)
 
 void compact_mode_changed(struct vcpu *v)
 {
-	if (c.allowed && c.st.state != DV_COMPACT_RUNNING && degraded(v))
+	if (c.allowed && c.st.state != DV_COMPACT_RUNNING && degraded())
 		begin(v);
 }
 

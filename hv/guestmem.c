@@ -306,10 +306,68 @@ u64 guestmem_eptp(const struct guestmem *gm)
 	return ept_pointer(&gm->ept);
 }
 
+/* Copy host memory with rep movsq: Bochs runs it far faster than a loop. */
+static void copy_host(u64 dst, u64 src, u64 len)
+{
+	u64 count = len / 8;
+	void *d = (void *)dst;
+	const void *sp = (const void *)src;
+
+	__asm__ volatile("rep movsq" : "+D"(d), "+S"(sp), "+c"(count) : : "memory");
+}
+
+/* Move gpa's page to host frame to (the caller's), as an extent of kind
+ * (EXTENT_NKINDS: the kind it has): copied, recorded in the map, mapped with a 4 KiB EPT leaf (one
+ * inside a large leaf splits just the tables on its path; the caller flushes) and in the owner map.
+ * The frame it leaves stays allocated, without owner, in *from. All or nothing: -DV_ENOENT,
+ * -DV_E2BIG, -DV_ENOMEM. */
+static int move_page(struct guestmem *gm, u64 gpa, u64 to, enum extent_kind kind, u64 *from)
+{
+	const struct extent *x = extent_lookup(&gm->map, gpa);
+	struct extent removed[2], moved, back;
+	u64 old;
+	int err;
+
+	if (!x || x->hpa == EXTENT_NO_HPA || !IS_ALIGNED(gpa, PAGE_SIZE) ||
+	    !IS_ALIGNED(to, PAGE_SIZE))
+		return -DV_ENOENT;
+	old = x->hpa + (gpa - x->gpa);
+	if (kind == EXTENT_NKINDS)
+		kind = x->kind;
+	moved = (struct extent){.gpa = gpa, .hpa = to, .len = PAGE_SIZE, .kind = kind};
+	back = (struct extent){.gpa = gpa, .hpa = old, .len = PAGE_SIZE, .kind = x->kind};
+	err = extent_remove(&gm->map, gpa, PAGE_SIZE, removed, 2);
+	if (err < 0)
+		return err;
+	err = extent_add(&gm->map, &moved);
+	if (err) {
+		extent_add(&gm->map, &back);
+		return err;
+	}
+	copy_host(to, old, PAGE_SIZE);
+	pt_defer_frees(&gm->ept, &gm->deferred);
+	err = ept_map_extent(&gm->ept, &moved, PT_SIZE_4K);
+	pt_defer_frees(&gm->ept, NULL);
+	if (err) { /* the engine is all or nothing: EPT still maps the old frame */
+		extent_remove(&gm->map, gpa, PAGE_SIZE, removed, 2);
+		extent_add(&gm->map, &back);
+		return err;
+	}
+	pmm_owner_clear(gm->pmm, old, PAGE_SIZE);
+	pmm_owner_set(gm->pmm, to, gpa, PAGE_SIZE);
+	gm->generation++;
+	*from = old;
+	return 0;
+}
+
+int guestmem_migrate_page(struct guestmem *gm, u64 gpa, u64 to, u64 *from)
+{
+	return move_page(gm, gpa, to, EXTENT_NKINDS, from);
+}
+
 int guestmem_escape_page(struct guestmem *gm, u64 gpa)
 {
 	struct vmm_segment *vs = &gm->vseg;
-	struct extent removed[2], hole = {.gpa = gpa, .len = PAGE_SIZE, .kind = EXTENT_HOLE};
 	u64 old_hpa, spare;
 	int err;
 
@@ -326,84 +384,14 @@ int guestmem_escape_page(struct guestmem *gm, u64 gpa)
 	spare = pmm_alloc(gm->pmm, 0);
 	if (spare == PMM_NONE)
 		return -DV_ENOMEM;
-	old_hpa = gpa + vs->regs.offset;
-	memcpy((void *)spare, (const void *)old_hpa, PAGE_SIZE); /* the page keeps its contents */
-	hole.hpa = spare;
-	/* the map: a HOLE where the segment's page was */
-	err = extent_remove(&gm->map, gpa, PAGE_SIZE, removed, 2);
-	if (err >= 0) {
-		err = extent_add(&gm->map, &hole);
-		if (err) /* put the segment's page back as it was */
-			extent_add(&gm->map,
-				   &(struct extent){gpa, old_hpa, PAGE_SIZE, EXTENT_SEGMENT});
-	}
-	if (err < 0) {
+	/* a HOLE where the segment's page was, its contents with it */
+	err = move_page(gm, gpa, spare, EXTENT_HOLE, &old_hpa);
+	if (err) {
 		pmm_free(gm->pmm, spare, 0);
 		return err;
 	}
-	/* EPT: unmapping one page of a large leaf splits just the tables on its path */
-	pt_defer_frees(&gm->ept, &gm->deferred);
-	err = pt_unmap(&gm->ept, gpa, PAGE_SIZE);
-	if (!err)
-		err = ept_map_extent(&gm->ept, &hole, PT_SIZE_4K);
-	pt_defer_frees(&gm->ept, NULL);
-	if (err)
-		return err; /* the EPT engine is all or nothing; this is a broken invariant */
 	vmm_segment_add_hole(vs, gpa, spare); /* room checked above */
-	pmm_owner_clear(gm->pmm, old_hpa, PAGE_SIZE);
-	pmm_owner_set(gm->pmm, spare, gpa, PAGE_SIZE);
 	gm->taken_while_running += PAGE_SIZE;
-	gm->generation++;
-	return 0;
-}
-
-/* Copy host memory with rep movsq: Bochs runs it far faster than a loop. */
-static void copy_host(u64 dst, u64 src, u64 len)
-{
-	u64 count = len / 8;
-	void *d = (void *)dst;
-	const void *sp = (const void *)src;
-
-	__asm__ volatile("rep movsq" : "+D"(d), "+S"(sp), "+c"(count) : : "memory");
-}
-
-int guestmem_migrate_page(struct guestmem *gm, u64 gpa, u64 to, u64 *from)
-{
-	const struct extent *x = extent_lookup(&gm->map, gpa);
-	struct extent removed[2], moved, back;
-	enum extent_kind kind;
-	u64 old;
-	int err;
-
-	if (!x || x->hpa == EXTENT_NO_HPA || !IS_ALIGNED(gpa, PAGE_SIZE) ||
-	    !IS_ALIGNED(to, PAGE_SIZE))
-		return -DV_ENOENT;
-	kind = x->kind;
-	old = x->hpa + (gpa - x->gpa);
-	moved = (struct extent){.gpa = gpa, .hpa = to, .len = PAGE_SIZE, .kind = kind};
-	back = (struct extent){.gpa = gpa, .hpa = old, .len = PAGE_SIZE, .kind = kind};
-	err = extent_remove(&gm->map, gpa, PAGE_SIZE, removed, 2);
-	if (err < 0)
-		return err;
-	err = extent_add(&gm->map, &moved);
-	if (err) {
-		extent_add(&gm->map, &back);
-		return err;
-	}
-	copy_host(to, old, PAGE_SIZE);
-	/* a 4 KiB leaf: one inside a large one splits just the tables on its path */
-	pt_defer_frees(&gm->ept, &gm->deferred);
-	err = ept_map_extent(&gm->ept, &moved, PT_SIZE_4K);
-	pt_defer_frees(&gm->ept, NULL);
-	if (err) { /* the engine is all or nothing: EPT still maps the old frame */
-		extent_remove(&gm->map, gpa, PAGE_SIZE, removed, 2);
-		extent_add(&gm->map, &back);
-		return err;
-	}
-	pmm_owner_clear(gm->pmm, old, PAGE_SIZE);
-	pmm_owner_set(gm->pmm, to, gpa, PAGE_SIZE);
-	gm->generation++;
-	*from = old;
 	return 0;
 }
 

@@ -268,14 +268,13 @@ static void print_ratio(u64 n, u64 d)
 /* The model's walks of the sampled misses, per mode. */
 static void report_walks(void)
 {
-	static const char *const modes[4] = {"base", "vmm-direct", "guest-direct", "dual-direct"};
 	const struct sample_model_totals *w = sample_model_totals();
 
 	kprintf("report: sampling: the model's walks of %lu misses (%lu not walkable), references "
 		"+ segment additions per miss:",
 		w->walked, w->unwalkable);
 	for (unsigned m = 0; m < 4; m++) {
-		kprintf(" %s ", modes[m]);
+		kprintf(" %s ", config_mode_name((enum dv_mode)m)); /* dv_mode_id's order */
 		print_ratio(w->refs[m], w->walked);
 		kprintf(" + ");
 		print_ratio(w->adds[m], w->walked);
