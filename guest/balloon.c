@@ -39,6 +39,12 @@ s64 balloon_give(const u64 *pages, unsigned n, struct dv_mem_range *added)
 	return dv_hc_balloon_inflate((u64)pages, n, DV_BALLOON_HOTADD, (u64)added);
 }
 
+s64 balloon_unplug(const u64 *pages, unsigned n, struct dv_mem_range *added)
+{
+	return dv_hc_balloon_inflate((u64)pages, n, DV_BALLOON_UNPLUG | DV_BALLOON_HOTADD,
+				     (u64)added);
+}
+
 s64 balloon_adopt_segment(u64 va, const struct dv_mem_range *added, unsigned level)
 {
 	int err = paging_map_in(paging_root(), va, added->gpa, added->len, X86_PTE_RW, level);

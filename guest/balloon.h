@@ -26,6 +26,10 @@ unsigned balloon_gather(u64 lo, u64 hi, balloon_in_use_fn in_use, void *ctx, u64
  * *added, or -DV_E* (nothing given). */
 s64 balloon_give(const u64 *pages, unsigned n, struct dv_mem_range *added);
 
+/* Hot-unplug the n pages (the I/O gap) and have the same amount re-added
+ * right above the top of RAM at 4 GiB or more: 0 and *added, or -DV_E*. */
+s64 balloon_unplug(const u64 *pages, unsigned n, struct dv_mem_range *added);
+
 /* Map the hot-added range at gVA va (4 KiB aligned) in the current tables
  * with leaves up to level (1 4 KiB, 2 2 MiB, 3 1 GiB) and register
  * [va, va + len) -> its gPA as the guest segment. 0 or -DV_E*. */

@@ -48,6 +48,15 @@ int bootinfo_parse(u32 magic, u64 info, struct boot_info *bi, char *err, size_t 
  * 4 GiB; 0 when RAM has no such hole. */
 u64 bootinfo_gap_start(const struct boot_info *bi);
 
+/* Hot-unplug and hot-add (guest/bootinfo_hotplug.c): take [base, base + len)
+ * out of the available RAM that holds all of it (-DV_EINVAL otherwise), or add
+ * it as available RAM, joined with the available regions it continues
+ * (-DV_EINVAL for an empty or wrapping range, -DV_EEXIST when it overlaps any
+ * region). Either keeps the regions sorted and ram_bytes and ram_top right;
+ * -DV_E2BIG when a new region would not fit. Nothing changes on error. */
+int bootinfo_remove_ram(struct boot_info *bi, u64 base, u64 len);
+int bootinfo_add_ram(struct boot_info *bi, u64 base, u64 len);
+
 /* Print the loader, the command line and the memory map. */
 void bootinfo_print(const struct boot_info *bi);
 

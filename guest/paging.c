@@ -180,6 +180,21 @@ static int find_table_room(const struct boot_info *bi, char *err, size_t errlen)
 	return -DV_EINVAL;
 }
 
+/* One page past the end is mapped too: the end-of-RAM test reads it. */
+int paging_map_ram(u64 base, u64 len)
+{
+	u64 large = have_1g_pages ? PAGE_1G : PAGE_2M;
+	u64 lo = ALIGN_DOWN(base, large), hi = ALIGN_UP(base + len + PAGE_SIZE, large);
+
+	return paging_map(lo, lo, hi - lo, X86_PTE_RW);
+}
+
+void paging_limit_tables(u64 end)
+{
+	if (end < table_limit)
+		table_limit = MAX(ALIGN_DOWN(end, PAGE_SIZE), next_table);
+}
+
 int paging_init(const struct boot_info *bi, char *err, size_t errlen)
 {
 	struct cpuid_regs ext = cpuid(CPUID_EXT_FEATURES, 0);
@@ -194,14 +209,9 @@ int paging_init(const struct boot_info *bi, char *err, size_t errlen)
 	first_table = next_table;
 	pml4 = alloc_table();
 	rc = pml4 ? paging_map(0, 0, PAGING_LOW_IDENTITY, X86_PTE_RW) : -DV_ENOMEM;
-	for (unsigned i = 0; rc == 0 && i < bi->nregions; i++) {
-		const struct boot_region *r = &bi->regions[i];
-		u64 lo = ALIGN_DOWN(r->base, large);
-		u64 hi = ALIGN_UP(r->base + r->length + PAGE_SIZE, large);
-
-		if (r->type == BOOT_RAM_TYPE)
-			rc = paging_map(lo, lo, hi - lo, X86_PTE_RW);
-	}
+	for (unsigned i = 0; rc == 0 && i < bi->nregions; i++)
+		if (bi->regions[i].type == BOOT_RAM_TYPE)
+			rc = paging_map_ram(bi->regions[i].base, bi->regions[i].length);
 	if (rc) {
 		ksnprintf(err, errlen,
 			  "building the identity map failed (%s): %lu table pages used",

@@ -41,4 +41,12 @@ bool paging_translate(u64 va, u64 *pa);
 /* End of the page-table pages taken so far; [image start, this) is in use. */
 u64 paging_reserved_end(void);
 
+/* Identity-map RAM that arrived after boot (hot-added), as paging_init maps
+ * the boot RAM: with the largest pages, rounded out to them. 0 or -DV_E*. */
+int paging_map_ram(u64 base, u64 len);
+
+/* Page tables are taken below end from now on (memory above it is leaving:
+ * hot-unplug). Tables already taken stay where they are. */
+void paging_limit_tables(u64 end);
+
 #endif

@@ -27,6 +27,9 @@ static const struct test_case test_table[] = {
 	{"balloon", NULL, test_balloon, true, false, true},
 	{"balloon-bad", NULL, test_balloon_bad, true, false, true},
 	{"balloon-enomem", NULL, test_balloon_enomem, true, false, true},
+	/* the same for the I/O gap: the suite runs in Dual Direct above 4 GiB */
+	{"iogap", NULL, test_iogap, true, false, true},
+	{"iogap-bad", NULL, test_iogap_bad, true, false, true},
 	{"cpuid", NULL, test_cpuid, false, false, false},
 	{"ring3", NULL, test_ring3, false, false, false},
 	{"hc-version", "hypercall", test_hc_version, true, false, false},
@@ -72,6 +75,7 @@ static const struct test_case test_table[] = {
 	{"hlt-forever", NULL, test_hlt_forever, true, true, true},
 	{"apic-unemulated", NULL, test_apic_unemulated, true, true, true},
 	{"balloon-touch", NULL, test_balloon_touch, true, true, true},
+	{"iogap-touch", NULL, test_iogap_touch, true, true, true},
 };
 _Static_assert(ARRAY_SIZE(test_table) <= 64, "test_set has 64 bits");
 
@@ -200,7 +204,7 @@ void test_note(struct test *t, const char *fmt, ...)
 	va_end(ap);
 }
 
-int tests_run(test_set set, const struct boot_info *bi, bool dimvisor)
+int tests_run(test_set set, struct boot_info *bi, bool dimvisor)
 {
 	unsigned n = 0, planned = 0, passed = 0, failed = 0, skipped = 0;
 

@@ -13,8 +13,8 @@
 /* One running test: what it may look at, and what it found. */
 struct test {
 	const char *name;
-	bool dimvisor;		      /* running under dimvisor */
-	const struct boot_info *boot; /* memory map, RAM size and top */
+	bool dimvisor;		/* running under dimvisor */
+	struct boot_info *boot; /* memory map, RAM size and top (iogap updates it) */
 	unsigned failures;
 	bool skipped;
 	char reason[TEST_REASON_MAX]; /* the first failure, or why it was skipped */
@@ -49,7 +49,7 @@ void tests_names(char *buf, size_t len);
 
 /* Run the tests in set in table order and print the report. Returns the
  * guest exit status: GUEST_EXIT_PASS or GUEST_EXIT_FAIL. */
-int tests_run(test_set set, const struct boot_info *bi, bool dimvisor);
+int tests_run(test_set set, struct boot_info *bi, bool dimvisor);
 
 /* The name of the test running now, or NULL (for the exception dump). */
 const char *tests_current(void);
@@ -86,6 +86,9 @@ void test_balloon(struct test *t);
 void test_balloon_bad(struct test *t);
 void test_balloon_enomem(struct test *t);
 void test_balloon_touch(struct test *t);
+void test_iogap(struct test *t);
+void test_iogap_bad(struct test *t);
+void test_iogap_touch(struct test *t);
 void test_apic(struct test *t);
 void test_x2apic(struct test *t);
 void test_pit(struct test *t);

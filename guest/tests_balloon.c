@@ -415,7 +415,8 @@ void test_balloon_bad(struct test *t)
 			     dv_hc_balloon_inflate(UNMAPPED_VA, 1, 0, 0), -DV_EFAULT) &&
 		 unchanged(t, "an unmapped list buffer", &s);
 	list[0] = q;
-	kinds += refused(t, "an unknown flag", list, 1, 2, 0, -DV_EINVAL, &s);
+	kinds += refused(t, "an unknown flag", list, 1, (u64)DV_BALLOON_FLAGS + 1, 0, -DV_EINVAL,
+			 &s);
 	kinds += refused(t, "an unmapped reply buffer", list, 1, DV_BALLOON_HOTADD, UNMAPPED_VA,
 			 -DV_EFAULT, &s);
 	kinds += refused(t, "a reply buffer in a page being ballooned", list, 1, DV_BALLOON_HOTADD,

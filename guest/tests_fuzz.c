@@ -124,9 +124,9 @@ static s64 fuzz_balloon(const struct test *t, u64 nr, u64 *a1, u64 *a2, u64 *a3,
 	*a1 = list.gva;
 	*a2 = n;
 	if (rnd_below(2))
-		*a3 = rnd_below(2) ? DV_BALLOON_HOTADD : 0;
+		*a3 = rnd_below(DV_BALLOON_FLAGS + 1); /* every valid combination */
 	*a4 = rnd_below(3) ? reply.gva : 0;
-	if (nr == DV_HC_BALLOON_INFLATE && (*a3 & ~(u64)DV_BALLOON_HOTADD))
+	if (nr == DV_HC_BALLOON_INFLATE && (*a3 & ~(u64)DV_BALLOON_FLAGS))
 		return -DV_EINVAL;
 	if (n == 0 || n > DV_BALLOON_MAX)
 		return -DV_EINVAL;

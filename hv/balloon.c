@@ -13,11 +13,6 @@ static struct extent hot[DV_BALLOON_MAX]; /* host blocks of a hot-add, at most a
 static u64 frames[DV_BALLOON_MAX];
 static struct extent backup[GUEST_MAX_EXTENTS];
 
-static void zero_host(u64 hpa, u64 len)
-{
-	memset((void *)hpa, 0, len);
-}
-
 static unsigned floor_order(u64 pages)
 {
 	unsigned order = 0;
@@ -98,9 +93,46 @@ static void restore_map(struct guestmem *gm, unsigned n)
 	gm->map.n = n;
 }
 
-int balloon_inflate(struct guestmem *gm, const u64 *pfn, unsigned n, bool hotadd,
+/* Where the hot-add goes: re-added memory continues the RAM above 4 GiB,
+ * other hot-added memory starts on a 1 GiB boundary above everything. */
+static int plan_hotadd(const struct guestmem *gm, u64 len, bool unplug, u64 *gpa)
+{
+	return unplug ? balloon_plan_readd(&gm->map, len, PMM_OWNER_MAX, gpa)
+		      : balloon_plan_hotadd(&gm->map, len, PMM_OWNER_MAX, gpa);
+}
+
+/* Remember where the unplugged pages were: a page continuing the last run
+ * extends it, another starts a run while there is room. */
+static void remember_unplugged(struct guestmem *gm, const u64 *pfn, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct guest_range *last =
+			gm->nunplugged ? &gm->unplugged[gm->nunplugged - 1] : NULL;
+		u64 gpa = pfn[i] << PAGE_SHIFT;
+
+		if (last && last->gpa + last->len == gpa)
+			last->len += PAGE_SIZE;
+		else if (gm->nunplugged < GUEST_UNPLUGGED_RUNS)
+			gm->unplugged[gm->nunplugged++] = (struct guest_range){gpa, PAGE_SIZE};
+	}
+}
+
+static void say_inflated(unsigned n, bool unplug, const struct dv_mem_range *added, unsigned nhot)
+{
+	const char *done = unplug ? "unplugged" : "ballooned";
+
+	if (added->len)
+		kinfo("vm: balloon: %u pages %s, gPA 0x%lx-0x%lx %s in %u host block%s\n", n, done,
+		      added->gpa, added->gpa + added->len, unplug ? "re-added" : "hot-added", nhot,
+		      nhot == 1 ? "" : "s");
+	else
+		kinfo("vm: balloon: %u pages %s\n", n, done);
+}
+
+int balloon_inflate(struct guestmem *gm, const u64 *pfn, unsigned n, u32 flags,
 		    struct dv_mem_range *added, struct balloon_bad *bad)
 {
+	bool hotadd = flags & DV_BALLOON_HOTADD, unplug = flags & DV_BALLOON_UNPLUG;
 	unsigned nhot = 0, saved = gm->map.n;
 	u64 gpa = 0, len = (u64)n << PAGE_SHIFT;
 	int err = balloon_check_inflate(&gm->map, pfn, n, scratch, bad);
@@ -109,13 +141,14 @@ int balloon_inflate(struct guestmem *gm, const u64 *pfn, unsigned n, bool hotadd
 	if (err)
 		return err;
 	if (hotadd) {
-		err = balloon_plan_hotadd(&gm->map, len, PMM_OWNER_MAX, &gpa);
+		err = plan_hotadd(gm, len, unplug, &gpa);
 		if (!err)
 			err = hotadd_alloc(gm, gpa, len, &nhot);
 		if (err)
 			return err;
 	}
-	err = balloon_inflate_map(&gm->map, pfn, n, removed, hot, nhot, backup);
+	err = unplug ? balloon_unplug_map(&gm->map, pfn, n, removed, hot, nhot, backup)
+		     : balloon_inflate_map(&gm->map, pfn, n, removed, hot, nhot, backup);
 	if (!err) { /* the map edit restores itself when it fails, not after */
 		err = ept_inflate(gm, n, nhot);
 		if (err)
@@ -130,21 +163,22 @@ int balloon_inflate(struct guestmem *gm, const u64 *pfn, unsigned n, bool hotadd
 	for (unsigned i = 0; i < n; i++)
 		pmm_free_range(gm->pmm, removed[i].hpa, PAGE_SIZE); /* clears the owner */
 	for (unsigned i = 0; i < nhot; i++) {
-		zero_host(hot[i].hpa, hot[i].len);
+		guestmem_zero_host(hot[i].hpa, hot[i].len);
 		pmm_owner_set(gm->pmm, hot[i].hpa, hot[i].gpa, hot[i].len);
 	}
 	/* the balloon gives host memory back on purpose, the hot-add takes it */
 	gm->taken_while_running += (hotadd ? len : 0) - len;
-	gm->hotadded_bytes += hotadd ? len : 0;
+	if (unplug) {
+		remember_unplugged(gm, pfn, n);
+		gm->unplugged_bytes += len;
+		gm->readded_bytes += hotadd ? len : 0;
+	} else {
+		gm->hotadded_bytes += hotadd ? len : 0;
+	}
 	gm->generation++;
 	if (hotadd)
 		*added = (struct dv_mem_range){.gpa = gpa, .len = len};
-	if (hotadd)
-		kinfo("vm: balloon: %u pages ballooned, gPA 0x%lx-0x%lx hot-added in %u host "
-		      "block%s\n",
-		      n, gpa, gpa + len, nhot, nhot == 1 ? "" : "s");
-	else
-		kinfo("vm: balloon: %u pages ballooned\n", n);
+	say_inflated(n, unplug, added, nhot);
 	return 0;
 }
 
@@ -190,7 +224,7 @@ int balloon_deflate(struct guestmem *gm, const u64 *pfn, unsigned n, struct ball
 		return err == -DV_E2BIG ? err : -DV_ENOMEM;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		zero_host(frames[i], PAGE_SIZE);
+		guestmem_zero_host(frames[i], PAGE_SIZE);
 		pmm_owner_set(gm->pmm, frames[i], pfn[i] << PAGE_SHIFT, PAGE_SIZE);
 	}
 	gm->taken_while_running += (u64)n << PAGE_SHIFT;

@@ -15,12 +15,15 @@
 #include "hv/guestmem.h"
 #include "mm/balloon.h"
 
-/* Balloon the n listed pages (page numbers); with hotadd, add n pages of
- * zeroed memory at the planned gPA and say where in *added. 0, or the list's
+/* Balloon the n listed pages (page numbers), or with DV_BALLOON_UNPLUG take
+ * them out of guest memory for good (the I/O gap: they leave the map); with
+ * DV_BALLOON_HOTADD, add n pages of zeroed memory at the planned gPA (re-added
+ * right above the top of RAM when unplugging, else on a 1 GiB boundary above
+ * it) and say where in *added. 0, or the list's
  * error (*bad says which entry and why), -DV_ERANGE (no gPA room for the
  * hot-add), -DV_ENOMEM (the host cannot back the hot-add, or the EPT its
  * tables), -DV_E2BIG (the extent map is full). */
-int balloon_inflate(struct guestmem *gm, const u64 *pfn, unsigned n, bool hotadd,
+int balloon_inflate(struct guestmem *gm, const u64 *pfn, unsigned n, u32 flags,
 		    struct dv_mem_range *added, struct balloon_bad *bad);
 
 /* Give the n listed ballooned pages back, each backed by a zeroed frame. 0,

@@ -10,7 +10,7 @@
 #include <dimvisor/errno.h>
 
 #define MAX_CHUNKS    32768			 /* 64 GiB of host memory for the planner */
-#define MAX_SEG_PAGES ((4ULL << 30) / PAGE_SIZE) /* below the I/O gap: < 4 GiB */
+#define MAX_SEG_PAGES ((4ULL << 30) / PAGE_SIZE) /* segments it builds: up to 4 GiB */
 
 static struct {
 	struct compact_stats st;
@@ -117,7 +117,8 @@ static void begin(struct vcpu *v)
 {
 	struct guestmem *gm = v->mem;
 	struct compact_ops ops = host_ops(gm);
-	u64 len = guestmem_low_ram_bytes(gm), moves = 0, base = 0;
+	struct guest_range run = guestmem_segment_range(gm);
+	u64 len = run.len, moves = 0, base = 0;
 	u64 align = 1ULL << vmm_segment_leaf_shift(len, gm->ept_2m_supported, gm->ept_1g_supported);
 	int err;
 
@@ -126,10 +127,10 @@ static void begin(struct vcpu *v)
 	if (align < COMPACT_CHUNK)
 		align = COMPACT_CHUNK;
 	if (!len || len / PAGE_SIZE > MAX_SEG_PAGES) {
-		fail("no RAM below the I/O gap to build it from", -DV_EINVAL);
+		fail(len ? "its run of RAM is over 4 GiB" : "no RAM to build it from", -DV_EINVAL);
 		return;
 	}
-	if (!guestmem_is_ram(gm, 0, len)) { /* a segment would back them again */
+	if (!guestmem_is_ram(gm, run.gpa, len)) { /* a segment would back them again */
 		fail("pages of its range are ballooned", -DV_EBUSY);
 		return;
 	}
@@ -139,7 +140,7 @@ static void begin(struct vcpu *v)
 		fail("every aligned host range holds memory that cannot move", err);
 		return;
 	}
-	err = compact_begin(&c.plan, &ops, 0, len, base, held);
+	err = compact_begin(&c.plan, &ops, run.gpa, len, base, held);
 	if (err) {
 		fail("the range chosen changed under it", err);
 		return;
@@ -283,6 +284,20 @@ void compact_mode_changed(struct vcpu *v)
 {
 	if (c.allowed && c.st.state != DV_COMPACT_RUNNING && degraded())
 		begin(v);
+}
+
+void compact_memory_changed(struct vcpu *v)
+{
+	struct compact_ops ops = host_ops(v->mem);
+	struct guest_range run = guestmem_segment_range(v->mem);
+
+	if (c.st.state != DV_COMPACT_RUNNING || (run.gpa == c.plan.gpa0 && run.len == c.plan.len))
+		return;
+	compact_abandon(&c.plan, &ops);
+	c.st.state = DV_COMPACT_IDLE;
+	kinfo("vm: compaction starts again: the segment's run is gPA 0x%lx-0x%lx now\n", run.gpa,
+	      run.gpa + run.len);
+	begin(v);
 }
 
 void compact_report(void)

@@ -34,6 +34,10 @@ u64 compact_next_event(const struct vcpu *v);
  * compact_mode_changed after it: begin again if the new mode is degraded. */
 void compact_cancel(struct vcpu *v);
 void compact_mode_changed(struct vcpu *v);
+/* Guest memory changed (a balloon call): when the run the segment is being
+ * built for is no longer the one it should cover (re-added memory lengthened
+ * it), compaction starts again for the new run. */
+void compact_memory_changed(struct vcpu *v);
 /* While compaction runs, gpa lies in the range the VMM segment will cover. */
 bool compact_covers(u64 gpa);
 /* An escape asked for while compaction runs: taken now (0) and applied when

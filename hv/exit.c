@@ -173,6 +173,8 @@ static const char *nested_fault_why(const struct guestmem *gm, u64 gpa)
 
 	if (x && x->kind == EXTENT_BALLOON)
 		return "the page is ballooned: the guest gave it to dimvisor";
+	if (!x && guestmem_was_unplugged(gm, gpa))
+		return "the page was hot-unplugged: it is no longer guest RAM";
 	return guestmem_is_ram(gm, gpa, 1) ? "access not permitted"
 					   : "not guest RAM and no device there";
 }

@@ -28,8 +28,9 @@ static void table_free(void *ctx, u64 phys)
 	pmm_free(in_pool ? gm->pool : gm->pmm, phys, 0);
 }
 
-/* Zero host memory with rep stosq: much faster than a byte loop, in Bochs too. */
-static void zero_host(u64 hpa, u64 len)
+/* Zero host memory with rep stosq: much faster than a word loop, in Bochs
+ * above all (it runs string instructions in bulk). */
+void guestmem_zero_host(u64 hpa, u64 len)
 {
 	u64 count = len / 8;
 	void *dst = (void *)hpa;
@@ -85,7 +86,7 @@ static int back_range(struct guestmem *gm, u64 gpa, u64 len)
 		}
 		/* -DV_ENOSYS without an owner map: nothing to record then */
 		pmm_owner_set(gm->pmm, hpa, gpa, size);
-		zero_host(hpa, size);
+		guestmem_zero_host(hpa, size);
 		gpa += size;
 		len -= size;
 	}
@@ -124,18 +125,18 @@ static void zero_segment(const struct vmm_segment *s, const u64 *bad, unsigned n
 		u64 end = i < nbad ? bad[i] : s->hpa + s->len;
 
 		if (end > hpa)
-			zero_host(hpa, end - hpa);
+			guestmem_zero_host(hpa, end - hpa);
 		hpa = end + PAGE_SIZE;
 	}
 }
 
-/* VMM Direct: [0, len) from one contiguous host range. -DV_ENOMEM when none
+/* VMM Direct: the run r from one contiguous host range. -DV_ENOMEM when none
  * is free (nothing taken: the caller backs the RAM as in base mode). */
-static int lay_out_segment(struct guestmem *gm, u64 len)
+static int lay_out_segment(struct guestmem *gm, struct guest_range r)
 {
-	u64 bad[VMM_SEGMENT_MAX_HOLES];
+	u64 bad[VMM_SEGMENT_MAX_HOLES], len = r.len;
 	unsigned nbad = 0;
-	int err = vmm_segment_claim(&gm->vseg, gm->pmm, 0, len, gm->ept_2m_supported,
+	int err = vmm_segment_claim(&gm->vseg, gm->pmm, r.gpa, len, gm->ept_2m_supported,
 				    gm->ept_1g_supported, bad, &nbad);
 
 	if (err)
@@ -153,25 +154,30 @@ static int lay_out_segment(struct guestmem *gm, u64 len)
 		return err;
 	}
 	for (unsigned i = 0; i < gm->vseg.nholes; i++)
-		zero_host(gm->vseg.hole_spare[i], PAGE_SIZE);
+		guestmem_zero_host(gm->vseg.hole_spare[i], PAGE_SIZE);
 	gm->vseg_active = true;
 	return 0;
 }
 
-/* RAM below the I/O gap (the VMM segment when one is wanted and can be had),
- * then the rest from 4 GiB, into the map. */
+/* RAM below the I/O gap, then the rest from 4 GiB, into the map; the longer
+ * of the two runs (the lower of equals, as guestmem_segment_range picks) is
+ * the VMM segment when one is wanted and can be had. */
 static int lay_out(struct guestmem *gm, u64 mem, u64 iogap)
 {
-	int err = -DV_ENOMEM;
+	const struct guest_range run[2] = {{0, MIN(mem, iogap)},
+					   {GUEST_HIGHMEM_BASE, mem > iogap ? mem - iogap : 0}};
+	unsigned seg = run[1].len > run[0].len;
+	bool in_segment = gm->vseg_wanted && lay_out_segment(gm, run[seg]) == 0;
 
-	if (gm->vseg_wanted)
-		err = lay_out_segment(gm, MIN(mem, iogap));
-	if (err)
-		err = back_range(gm, 0, MIN(mem, iogap));
+	for (unsigned i = 0; i < 2; i++) {
+		int err = run[i].len && !(in_segment && i == seg)
+				  ? back_range(gm, run[i].gpa, run[i].len)
+				  : 0;
 
-	if (!err && mem > iogap)
-		err = back_range(gm, GUEST_HIGHMEM_BASE, mem - iogap);
-	return err;
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int guestmem_init(struct guestmem *gm, struct pmm *pmm, struct pmm *pool, u64 mem, u64 iogap,
@@ -250,6 +256,12 @@ unsigned guestmem_ept_cap(const struct guestmem *gm, enum extent_kind kind)
 u64 guestmem_ram_bytes(const struct guestmem *gm)
 {
 	return extent_bytes(&gm->map, EXTENT_GUEST_MEMORY);
+}
+
+bool guestmem_was_unplugged(const struct guestmem *gm, u64 gpa)
+{
+	return guest_ranges_contain(gm->unplugged, gm->nunplugged, ALIGN_DOWN(gpa, PAGE_SIZE),
+				    PAGE_SIZE);
 }
 
 bool guestmem_is_ram(const struct guestmem *gm, u64 gpa, u64 len)
@@ -395,51 +407,63 @@ int guestmem_escape_page(struct guestmem *gm, u64 gpa)
 	return 0;
 }
 
-/* The map, not the boot ranges: a ballooned page inside low RAM is part of
- * the run (the segment covers it), hot-added memory (at 4 GiB or above) never. */
-u64 guestmem_low_ram_bytes(const struct guestmem *gm)
-{
-	const unsigned low = EXTENT_GUEST_MEMORY | EXTENT_KIND_BIT(EXTENT_BALLOON);
-	u64 end = 0;
+/* Kinds a run of the segment is made of: guest memory, and ballooned pages,
+ * which stay in the run (and make it unusable until they are given back). */
+#define RUN_KINDS (EXTENT_GUEST_MEMORY | EXTENT_KIND_BIT(EXTENT_BALLOON))
+/* Guest memory outside the segment: what a segment can adopt in place. */
+#define PLAIN_KINDS (EXTENT_KIND_BIT(EXTENT_RAM) | EXTENT_KIND_BIT(EXTENT_HOTADD))
 
-	for (const struct extent *x = extent_lookup(&gm->map, 0);
-	     x && x->gpa == end && x->gpa < GUEST_HIGHMEM_BASE && (low & EXTENT_KIND_BIT(x->kind));
-	     x = extent_lookup(&gm->map, end))
-		end = MIN(x->gpa + x->len, GUEST_HIGHMEM_BASE);
-	return end;
+struct guest_range guestmem_segment_range(const struct guestmem *gm)
+{
+	struct guest_range best = {0, 0}, run = {0, 0};
+
+	for (const struct extent *x = extent_next(&gm->map, 0); x;
+	     x = extent_next(&gm->map, x->gpa + x->len)) {
+		if (!(RUN_KINDS & EXTENT_KIND_BIT(x->kind))) {
+			run.len = 0;
+			continue;
+		}
+		if (!run.len || run.gpa + run.len != x->gpa)
+			run = (struct guest_range){x->gpa, 0};
+		run.len += x->len;
+		if (run.len > best.len)
+			best = run;
+	}
+	return best;
 }
 
-static bool low_ram_ballooned(const struct guestmem *gm, u64 end)
+static bool range_ballooned(const struct guestmem *gm, struct guest_range r)
 {
-	for (const struct extent *x = extent_next(&gm->map, 0); x && x->gpa < end;
+	for (const struct extent *x = extent_next(&gm->map, r.gpa); x && x->gpa < r.gpa + r.len;
 	     x = extent_next(&gm->map, x->gpa + x->len))
 		if (x->kind == EXTENT_BALLOON)
 			return true;
 	return false;
 }
 
-/* Whether [0, end) is backed by one host run starting at a multiple of align. */
-static bool low_ram_contiguous(const struct guestmem *gm, u64 end, u64 align, u64 *hpa)
+/* Whether r is backed by one host run starting at a multiple of align. */
+static bool range_contiguous(const struct guestmem *gm, struct guest_range r, u64 align, u64 *hpa)
 {
-	const struct extent *x = extent_lookup(&gm->map, 0);
+	const struct extent *x = extent_lookup(&gm->map, r.gpa);
 	u64 next;
 
-	if (!x || !IS_ALIGNED(x->hpa, align))
+	if (!x || !IS_ALIGNED(x->hpa + (r.gpa - x->gpa), align))
 		return false;
-	*hpa = x->hpa;
-	for (next = 0; next < end; next = x->gpa + x->len) {
+	*hpa = x->hpa + (r.gpa - x->gpa);
+	for (next = r.gpa; next < r.gpa + r.len; next = x->gpa + x->len) {
 		x = extent_lookup(&gm->map, next);
-		if (!x || x->kind != EXTENT_RAM || x->hpa != *hpa + x->gpa)
+		if (!x || !(PLAIN_KINDS & EXTENT_KIND_BIT(x->kind)) ||
+		    x->hpa - *hpa != x->gpa - r.gpa)
 			return false;
 	}
 	return true;
 }
 
-/* Map every extent in [0, end) again with its kind's cap (ballooned pages
- * stay unmapped). */
-static int remap_low(struct guestmem *gm, u64 end)
+/* Map every extent in r again with its kind's cap (ballooned pages stay
+ * unmapped). */
+static int remap_range(struct guestmem *gm, struct guest_range r)
 {
-	for (const struct extent *x = extent_next(&gm->map, 0); x && x->gpa < end;
+	for (const struct extent *x = extent_next(&gm->map, r.gpa); x && x->gpa < r.gpa + r.len;
 	     x = extent_next(&gm->map, x->gpa + x->len)) {
 		unsigned cap = guestmem_ept_cap(gm, x->kind);
 		int err = cap ? ept_map_extent(&gm->ept, x, cap) : 0;
@@ -450,40 +474,38 @@ static int remap_low(struct guestmem *gm, u64 end)
 	return 0;
 }
 
-int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied)
+/* The run already lies in one host range aligned for its leaves (a segment
+ * turned off before, compaction's work, lucky boot blocks): only the kinds
+ * and the mappings change. */
+static int adopt_in_place(struct guestmem *gm, struct guest_range r, u64 hpa, unsigned shift)
+{
+	int err;
+
+	vmm_segment_adopt(&gm->vseg, r.gpa, r.len, hpa, shift);
+	for (unsigned i = 0; i < extent_count(&gm->map); i++)
+		if (gm->map.e[i].gpa - r.gpa < r.len)
+			gm->map.e[i].kind = EXTENT_SEGMENT;
+	gm->vseg_active = true;
+	pt_defer_frees(&gm->ept, &gm->deferred);
+	err = remap_range(gm, r);
+	pt_defer_frees(&gm->ept, NULL);
+	return err;
+}
+
+/* Claim a contiguous host range for the run, copy the run into it and free
+ * the frames it leaves. */
+static int copy_into_segment(struct guestmem *gm, struct guest_range r, u64 *pages_copied)
 {
 	static struct extent old[GUEST_MAX_EXTENTS];
-	u64 end = guestmem_low_ram_bytes(gm), bad[VMM_SEGMENT_MAX_HOLES], hpa = 0;
-	unsigned nbad = 0, shift;
-	int nold, err;
+	u64 bad[VMM_SEGMENT_MAX_HOLES];
+	unsigned nbad = 0;
+	int nold, err = vmm_segment_claim(&gm->vseg, gm->pmm, r.gpa, r.len, gm->ept_2m_supported,
+					  gm->ept_1g_supported, bad, &nbad);
 
-	*pages_copied = 0;
-	if (gm->vseg_active)
-		return 0;
-	gm->generation++;
-	if (!end)
-		return -DV_ENOMEM;
-	if (low_ram_ballooned(gm, end))
-		return -DV_EBUSY; /* the segment would silently back them again */
-	/* Already one aligned run (a segment turned off before): kinds only. */
-	shift = vmm_segment_leaf_shift(end, gm->ept_2m_supported, gm->ept_1g_supported);
-	if (low_ram_contiguous(gm, end, 1ULL << shift, &hpa)) {
-		vmm_segment_adopt(&gm->vseg, 0, end, hpa, shift);
-		for (unsigned i = 0; i < extent_count(&gm->map); i++)
-			if (gm->map.e[i].gpa < end)
-				gm->map.e[i].kind = EXTENT_SEGMENT;
-		gm->vseg_active = true;
-		pt_defer_frees(&gm->ept, &gm->deferred);
-		err = remap_low(gm, end);
-		pt_defer_frees(&gm->ept, NULL);
-		return err;
-	}
-	err = vmm_segment_claim(&gm->vseg, gm->pmm, 0, end, gm->ept_2m_supported,
-				gm->ept_1g_supported, bad, &nbad);
 	if (err)
 		return err;
 	/* the old extents, their contents copied to where the segment puts them */
-	nold = extent_remove(&gm->map, 0, end, old, GUEST_MAX_EXTENTS);
+	nold = extent_remove(&gm->map, r.gpa, r.len, old, GUEST_MAX_EXTENTS);
 	if (nold < 0) {
 		vmm_segment_release(&gm->vseg, gm->pmm);
 		return nold;
@@ -503,16 +525,36 @@ int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied)
 	}
 	gm->vseg_active = true;
 	pt_defer_frees(&gm->ept, &gm->deferred);
-	err = pt_unmap(&gm->ept, 0, end);
+	err = pt_unmap(&gm->ept, r.gpa, r.len);
 	if (!err)
-		err = remap_low(gm, end);
+		err = remap_range(gm, r);
 	pt_defer_frees(&gm->ept, NULL);
 	return err;
 }
 
+int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied)
+{
+	struct guest_range r = guestmem_segment_range(gm);
+	unsigned shift;
+	u64 hpa = 0;
+
+	*pages_copied = 0;
+	if (gm->vseg_active)
+		return 0;
+	gm->generation++;
+	if (!r.len)
+		return -DV_ENOMEM;
+	if (range_ballooned(gm, r))
+		return -DV_EBUSY; /* the segment would silently back them again */
+	shift = vmm_segment_leaf_shift(r.len, gm->ept_2m_supported, gm->ept_1g_supported);
+	if (range_contiguous(gm, r, 1ULL << shift, &hpa))
+		return adopt_in_place(gm, r, hpa, shift);
+	return copy_into_segment(gm, r, pages_copied);
+}
+
 void guestmem_segment_off(struct guestmem *gm)
 {
-	u64 end = gm->vseg.regs.limit;
+	struct guest_range r = {gm->vseg.regs.base, gm->vseg.regs.limit - gm->vseg.regs.base};
 
 	if (!gm->vseg_active)
 		return;
@@ -524,8 +566,16 @@ void guestmem_segment_off(struct guestmem *gm)
 	memset(&gm->vseg, 0, sizeof(gm->vseg));
 	gm->vseg_active = false;
 	pt_defer_frees(&gm->ept, &gm->deferred);
-	remap_low(gm, end);
+	remap_range(gm, r);
 	pt_defer_frees(&gm->ept, NULL);
+}
+
+bool guestmem_segment_misplaced(const struct guestmem *gm)
+{
+	struct guest_range r = guestmem_segment_range(gm);
+
+	return gm->vseg_active &&
+	       (r.gpa != gm->vseg.regs.base || r.len != gm->vseg.regs.limit - gm->vseg.regs.base);
 }
 
 void guestmem_release_deferred(struct guestmem *gm)

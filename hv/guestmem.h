@@ -21,6 +21,7 @@
 #define GUEST_HIGHMEM_BASE   (4ULL << 30)
 #define GUEST_MAX_RAM_RANGES 2
 #define GUEST_MAX_EXTENTS    4096 /* extents of the guest-physical map */
+#define GUEST_UNPLUGGED_RUNS 16	  /* runs of unplugged pages remembered by address */
 
 struct guest_range {
 	u64 gpa, len;
@@ -63,14 +64,19 @@ struct guestmem {
 	struct pmm *pool;	 /* EPT tables come from here first (NULL: from pmm) */
 	u64 tables_outside_pool; /* tables taken from pmm because the pool was empty */
 	bool ept_1g_supported, ept_2m_supported;
-	/* VMM Direct: RAM below the I/O gap is one contiguous host range */
+	/* VMM Direct: the longest run of guest RAM is one contiguous host range */
 	bool vseg_wanted, vseg_active;
 	struct vmm_segment vseg;
 	/* Host bytes taken after the layout (live escapes, hot-add) minus those given
 	 * back (ballooned pages): modulo 2^64, so it may read as negative. */
 	u64 taken_while_running;
 	u64 deflated_bytes, hotadded_bytes; /* by the balloon, since boot */
-	u64 balloon_refusals;		    /* balloon calls refused */
+	u64 unplugged_bytes, readded_bytes; /* hot-unplugged, and re-added above 4 GiB */
+	/* Where unplugged pages were, for the report on a guest that touches one
+	 * (runs of adjacent pages; what does not fit is only counted above). */
+	struct guest_range unplugged[GUEST_UNPLUGGED_RUNS];
+	unsigned nunplugged;
+	u64 balloon_refusals;	     /* balloon calls refused */
 	u64 generation;		     /* bumped by every change to the map or the EPT after boot */
 	struct pt_deferred deferred; /* EPT tables unlinked by live changes, until the flush */
 	struct vseg_footprint footprint; /* cache: guestmem_segment_footprint */
@@ -88,11 +94,16 @@ void guestmem_destroy(struct guestmem *gm);
  * ballooned pages, plus hot-added memory. */
 u64 guestmem_ram_bytes(const struct guestmem *gm);
 
+/* Whether gpa lies in a page the guest hot-unplugged (as far as remembered). */
+bool guestmem_was_unplugged(const struct guestmem *gm, u64 gpa);
+
 /* True when [gpa, gpa+len) lies entirely inside guest RAM. */
 bool guestmem_is_ram(const struct guestmem *gm, u64 gpa, u64 len);
 /* Host pointer to guest RAM at gpa for len bytes within one 4 KiB page, or
  * NULL when that is not guest RAM. */
 void *guestmem_ptr(const struct guestmem *gm, u64 gpa, u64 len);
+/* Zero [hpa, hpa + len) of host memory (len a multiple of 8), fast. */
+void guestmem_zero_host(u64 hpa, u64 len);
 /* Copy to (or zero) guest RAM; -DV_EFAULT (and nothing written) unless the
  * whole range is guest RAM. */
 int guestmem_write(const struct guestmem *gm, u64 gpa, const void *src, u64 len);
@@ -112,12 +123,12 @@ int guestmem_escape_page(struct guestmem *gm, u64 gpa);
 int guestmem_map_device_page(struct guestmem *gm, u64 gpa, u64 hpa);
 void guestmem_unmap_device_page(struct guestmem *gm, u64 gpa);
 
-/* Live mode switches. guestmem_segment_on makes RAM below the I/O gap the
- * VMM segment while the guest is stopped in an exit: when that RAM already
+/* Live mode switches. guestmem_segment_on makes the run of guestmem_segment_range
+ * the VMM segment while the guest is stopped in an exit: when that RAM already
  * lies in one suitably aligned host range only the kinds and mappings
  * change; otherwise a contiguous range is claimed and the RAM copied into it
  * (*pages_copied says how many pages), and the old frames are freed.
- * -DV_ENOMEM when no range is free, -DV_EBUSY when pages of that RAM are
+ * -DV_ENOMEM when no range is free, -DV_EBUSY when pages of that run are
  * ballooned (the segment would back them again); nothing changed: the caller
  * degrades.
  * guestmem_segment_off makes the segment ordinary RAM again: the same frames,
@@ -133,9 +144,15 @@ void guestmem_segment_off(struct guestmem *gm);
  * (gpa has no frame), -DV_E2BIG (the map is full), -DV_ENOMEM (an EPT table);
  * nothing changes on error. */
 int guestmem_migrate_page(struct guestmem *gm, u64 gpa, u64 to, u64 *from);
-/* The guest-physical bytes from gPA 0 up to the I/O gap that are RAM or
- * ballooned pages of it: what the VMM segment covers (or would). */
-u64 guestmem_low_ram_bytes(const struct guestmem *gm);
+/* What the VMM segment covers, or would: the longest run of gPA-contiguous
+ * guest memory, the lowest of equals. Ballooned pages stay part of a run
+ * (they make it unusable until given back); unplugged pages end it. At boot
+ * that is RAM below the I/O gap unless more lies above 4 GiB; after hot-unplug
+ * and re-adding (the paper's I/O gap), the RAM above 4 GiB. */
+struct guest_range guestmem_segment_range(const struct guestmem *gm);
+/* The segment is active but no longer covers guestmem_segment_range (memory
+ * was re-added next to it): MODE_SET moves it. */
+bool guestmem_segment_misplaced(const struct guestmem *gm);
 /* The VMM segment's footprint (only meaningful while it is active). */
 const struct vseg_footprint *guestmem_segment_footprint(struct guestmem *gm);
 

@@ -93,6 +93,8 @@ static s64 hc_stats(struct vcpu *v, const struct hc_args *a)
 	s.ballooned_bytes = balloon_bytes(v->mem);
 	s.deflated_bytes = v->mem->deflated_bytes;
 	s.hotadded_bytes = v->mem->hotadded_bytes;
+	s.unplugged_bytes = v->mem->unplugged_bytes;
+	s.readded_bytes = v->mem->readded_bytes;
 	s.extents = extent_count(&v->mem->map);
 	s.compact_state = compact_stats()->state;
 	s.compact_pages_moved = compact_stats()->pages_moved;
@@ -344,7 +346,7 @@ static s64 hc_balloon_inflate(struct vcpu *v, const struct hc_args *a)
 	struct reply_at at = {{0}, {0}};
 	s64 rc;
 
-	if (a->a3 & ~(u64)DV_BALLOON_HOTADD)
+	if (a->a3 & ~(u64)DV_BALLOON_FLAGS)
 		return -DV_EINVAL;
 	rc = read_balloon_list(v, a);
 	if (rc == 0)
@@ -352,8 +354,8 @@ static s64 hc_balloon_inflate(struct vcpu *v, const struct hc_args *a)
 	if (rc == 0 && a->a4)
 		rc = balloon_reply_at(v, a->a4, (unsigned)a->a2, &at);
 	if (rc == 0)
-		rc = balloon_inflate(v->mem, balloon_list, (unsigned)a->a2,
-				     a->a3 & DV_BALLOON_HOTADD, &added, &bad);
+		rc = balloon_inflate(v->mem, balloon_list, (unsigned)a->a2, (u32)a->a3, &added,
+				     &bad);
 	if (rc < 0) {
 		balloon_refused(v->mem, "inflate", &bad, (int)rc);
 		return rc;
@@ -362,6 +364,7 @@ static s64 hc_balloon_inflate(struct vcpu *v, const struct hc_args *a)
 		guestmem_write(v->mem, at.gpa[i], (const u8 *)&added + (i ? at.len[0] : 0),
 			       at.len[i]);
 	balloon_done(v, "balloon inflate");
+	compact_memory_changed(v);
 	return 0;
 }
 

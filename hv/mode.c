@@ -30,7 +30,7 @@ static void say_if_degraded(enum dv_mode asked)
 		return;
 	kprintf("vm: mode=%s: no contiguous host range for the VMM segment (%lu MiB asked, largest "
 		"free range %lu KiB); running in mode %s\n",
-		config_mode_name(asked), guestmem_low_ram_bytes(mode.mem) >> 20,
+		config_mode_name(asked), guestmem_segment_range(mode.mem).len >> 20,
 		pmm_largest_free_range(mode.mem->pmm, NULL) >> 10,
 		config_mode_name(mode_granted()));
 }
@@ -66,11 +66,26 @@ enum dv_mode mode_granted(void)
 	return mode.asked;
 }
 
+/* The VMM segment onto the run it should cover, which re-added memory may
+ * have moved: off (nothing copied), then on over the new run. */
+static void move_segment(struct guestmem *mem)
+{
+	struct segment was = mem->vseg.regs;
+	struct guest_range r = guestmem_segment_range(mem);
+
+	guestmem_segment_off(mem);
+	kprintf("vm: VMM segment moves from gPA 0x%lx-0x%lx to the longest run of RAM, gPA "
+		"0x%lx-0x%lx\n",
+		was.base, was.limit, r.gpa, r.gpa + r.len);
+}
+
 void mode_switch(enum dv_mode to, struct guestmem *mem)
 {
 	u64 t0 = rdtsc(), copied = 0;
 	int err = 0;
 
+	if (mode_has_vmm_segment(to) && guestmem_segment_misplaced(mem))
+		move_segment(mem);
 	if (mode_has_vmm_segment(to) && !mem->vseg_active)
 		err = guestmem_segment_on(mem, &copied); /* no range: said below */
 	else if (!mode_has_vmm_segment(to) && mem->vseg_active)
@@ -78,12 +93,16 @@ void mode_switch(enum dv_mode to, struct guestmem *mem)
 	if (!mode_has_guest_segment(to))
 		memset(&mode.guest, 0, sizeof(mode.guest));
 	mode.asked = to;
-	if (err == -DV_EBUSY)
-		kprintf("vm: mode=%s: pages below the I/O gap are ballooned and the VMM segment "
-			"would back them again; running in mode %s\n",
-			config_mode_name(to), config_mode_name(mode_granted()));
-	else
+	if (err == -DV_EBUSY) {
+		struct guest_range r = guestmem_segment_range(mem);
+
+		kprintf("vm: mode=%s: pages of gPA 0x%lx-0x%lx, the VMM segment's run, are "
+			"ballooned and the segment would back them again; running in mode %s\n",
+			config_mode_name(to), r.gpa, r.gpa + r.len,
+			config_mode_name(mode_granted()));
+	} else {
 		say_if_degraded(to);
+	}
 	mode.switches++;
 	mode.pages_copied += copied;
 	mode.switch_tsc += rdtsc() - t0;

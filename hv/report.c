@@ -140,12 +140,16 @@ static void report_balloon(const struct vcpu *v)
 		extent_count(&gm->map));
 	if (gm->balloon_refusals)
 		kprintf("report: balloon calls refused %lu\n", gm->balloon_refusals);
-	if (!ballooned && !gm->deflated_bytes && !gm->hotadded_bytes)
+	if (!ballooned && !gm->deflated_bytes && !gm->hotadded_bytes && !gm->unplugged_bytes)
 		return;
 	kprintf("report: balloon: %lu KiB ballooned, %lu KiB deflated, %lu KiB hot-added; host "
 		"memory taken while running %ld KiB\n",
 		ballooned >> 10, gm->deflated_bytes >> 10, gm->hotadded_bytes >> 10,
 		(s64)gm->taken_while_running / 1024);
+	if (gm->unplugged_bytes)
+		kprintf("report: I/O gap: %lu KiB hot-unplugged, %lu KiB re-added above the top of "
+			"RAM\n",
+			gm->unplugged_bytes >> 10, gm->readded_bytes >> 10);
 	balloon_memory_map(&gm->map, 0, &map);
 	for (unsigned i = 0; i < map.n; i++)
 		kprintf("report:   gPA %016lx-%016lx %s\n", map.e[i].gpa,

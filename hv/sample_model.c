@@ -48,8 +48,10 @@ static bool configure(struct vcpu *v, u64 cr3, const struct segment *gseg)
 	struct walk_env env;
 	/* the model reads guest tables by gPA (gva.c's reader, through the extent
 	 * map), so a would-be segment needs no host range behind it */
+	struct guest_range run = guestmem_segment_range(gm);
 	struct segment vseg =
-		gm->vseg_active ? vs->regs : (struct segment){0, guestmem_low_ram_bytes(gm), 0};
+		gm->vseg_active ? vs->regs
+				: (struct segment){.base = run.gpa, .limit = run.gpa + run.len};
 
 	if (gva_guest_tables(v, &guest, &env) < 0)
 		return false;

@@ -1,7 +1,7 @@
 /* What each sampled TLB miss would cost in each mode: the MMU model's walker
  * (mm/model) run over the guest's live page tables and the live EPT, once per
  * mode, for the miss's address. The VMM segment is the real one while it is
- * in effect, else a would-be one over RAM below the I/O gap; the guest
+ * in effect, else a would-be one over the run it would cover; the guest
  * segment is the current address space's triple, when it has one. While
  * sampling, EPT is split to 4 KiB leaves (hv/sample.h), so the nested walks
  * are 4-level walks to 4 KiB leaves. One data miss in SAMPLE_MODEL_EVERY is

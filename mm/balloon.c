@@ -114,19 +114,33 @@ int balloon_check_deflate(const struct extent_map *m, const u64 *pfn, unsigned n
 	return check_list(m, pfn, n, scratch, false, bad);
 }
 
-int balloon_plan_hotadd(const struct extent_map *m, u64 len, u64 limit, u64 *gpa)
+/* The end of the highest extent, but not below the hot-add floor. */
+static u64 top_of_memory(const struct extent_map *m)
 {
-	u64 top = BALLOON_HOTADD_FLOOR, base;
-
-	limit = MIN(limit, EXTENT_GPA_LIMIT);
+	u64 top = BALLOON_HOTADD_FLOOR;
 
 	for (unsigned i = 0; i < m->n; i++)
 		top = MAX(top, m->e[i].gpa + m->e[i].len);
-	base = ALIGN_UP(top, BALLOON_HOTADD_ALIGN);
+	return top;
+}
+
+static int place(u64 base, u64 len, u64 limit, u64 *gpa)
+{
+	limit = MIN(limit, EXTENT_GPA_LIMIT);
 	if (len == 0 || !IS_ALIGNED(len, PAGE_SIZE) || base >= limit || len > limit - base)
 		return -DV_ERANGE;
 	*gpa = base;
 	return 0;
+}
+
+int balloon_plan_hotadd(const struct extent_map *m, u64 len, u64 limit, u64 *gpa)
+{
+	return place(ALIGN_UP(top_of_memory(m), BALLOON_HOTADD_ALIGN), len, limit, gpa);
+}
+
+int balloon_plan_readd(const struct extent_map *m, u64 len, u64 limit, u64 *gpa)
+{
+	return place(top_of_memory(m), len, limit, gpa);
 }
 
 static void map_save(const struct extent_map *m, struct extent *backup)
@@ -152,8 +166,19 @@ static int replace_page(struct extent_map *m, const struct extent *x, struct ext
 	return got < 0 ? got : extent_add(m, x);
 }
 
-int balloon_inflate_map(struct extent_map *m, const u64 *pfn, unsigned n, struct extent *removed,
-			const struct extent *hot, unsigned nhot, struct extent *backup)
+/* Take page gpa out of the map: its piece goes to removed. */
+static int remove_page(struct extent_map *m, u64 gpa, struct extent *removed)
+{
+	int got = extent_remove(m, gpa, PAGE_SIZE, removed, 1);
+
+	return got < 0 ? got : 0;
+}
+
+/* The listed pages become ballooned pages, or leave the map (unplug); then
+ * the hot-added extents join it. All or nothing. */
+static int give_pages(struct extent_map *m, const u64 *pfn, unsigned n, bool unplug,
+		      struct extent *removed, const struct extent *hot, unsigned nhot,
+		      struct extent *backup)
 {
 	unsigned saved = m->n;
 	int err = 0;
@@ -165,11 +190,24 @@ int balloon_inflate_map(struct extent_map *m, const u64 *pfn, unsigned n, struct
 				   .len = PAGE_SIZE,
 				   .kind = EXTENT_BALLOON};
 
-		err = replace_page(m, &b, &removed[i]);
+		err = unplug ? remove_page(m, b.gpa, &removed[i])
+			     : replace_page(m, &b, &removed[i]);
 	}
 	for (unsigned i = 0; i < nhot && !err; i++)
 		err = extent_add(m, &hot[i]);
 	return err ? map_restore(m, backup, saved, err) : 0;
+}
+
+int balloon_inflate_map(struct extent_map *m, const u64 *pfn, unsigned n, struct extent *removed,
+			const struct extent *hot, unsigned nhot, struct extent *backup)
+{
+	return give_pages(m, pfn, n, false, removed, hot, nhot, backup);
+}
+
+int balloon_unplug_map(struct extent_map *m, const u64 *pfn, unsigned n, struct extent *removed,
+		       const struct extent *hot, unsigned nhot, struct extent *backup)
+{
+	return give_pages(m, pfn, n, true, removed, hot, nhot, backup);
 }
 
 int balloon_deflate_map(struct extent_map *m, const u64 *pfn, unsigned n, const u64 *hpa,

@@ -42,6 +42,12 @@ int balloon_check_deflate(const struct extent_map *m, const u64 *pfn, unsigned n
  * map records gPAs below PMM_OWNER_MAX only). */
 int balloon_plan_hotadd(const struct extent_map *m, u64 len, u64 limit, u64 *gpa);
 
+/* Where len bytes re-added for unplugged memory go (the paper's I/O gap): right
+ * after the top of guest memory (the end of the highest extent of any kind),
+ * but not below 4 GiB, so that they continue the RAM above the I/O gap and
+ * one segment can cover both. 0 and *gpa, or -DV_ERANGE as above. */
+int balloon_plan_readd(const struct extent_map *m, u64 len, u64 limit, u64 *gpa);
+
 /* Inflate in the map: each listed page (checked) becomes an EXTENT_BALLOON
  * page (merged with ballooned neighbours); what backed it goes to
  * removed[i] for the caller to unmap and free; then the nhot extents of
@@ -50,6 +56,12 @@ int balloon_plan_hotadd(const struct extent_map *m, u64 len, u64 limit, u64 *gpa
  * -DV_EINVAL from a bad hot-add extent). */
 int balloon_inflate_map(struct extent_map *m, const u64 *pfn, unsigned n, struct extent *removed,
 			const struct extent *hot, unsigned nhot, struct extent *backup);
+
+/* Hot-unplug in the map: as balloon_inflate_map (the same checks first), but
+ * each listed page leaves the map altogether, as if it were part of the I/O
+ * gap: not guest memory, never given back, absent from the memory map. */
+int balloon_unplug_map(struct extent_map *m, const u64 *pfn, unsigned n, struct extent *removed,
+		       const struct extent *hot, unsigned nhot, struct extent *backup);
 
 /* Deflate in the map: each listed page (checked: ballooned) becomes kind,
  * backed by hpa[i]. All or nothing as above. */

@@ -31,8 +31,9 @@
 
 /* 2: dv_stats counts exits by vendor-neutral kind (DV_EXIT_KIND_*), not by
  * VMX exit reason. 3: ballooning, the memory map, compaction statistics,
- * TLB-miss sampling. */
-#define DV_ABI_VERSION 3
+ * TLB-miss sampling. 4: hot-unplug (DV_BALLOON_UNPLUG), and the VMM segment
+ * covers the longest run of guest RAM, which need not start at gPA 0. */
+#define DV_ABI_VERSION 4
 
 /* Call numbers. */
 #define DV_HC_VERSION  0 /* () -> (major << 16) | minor of dimvisor */
@@ -64,9 +65,13 @@
  * already), -DV_E2BIG (no room for more holes), -DV_ENOMEM. */
 #define DV_HC_ESCAPE_PAGE 8
 /* Switch mode while the guest runs, any mode to any other (the paper's open
- * question). Guest memory is preserved: into a mode with the VMM segment, RAM
- * below the I/O gap is copied into one contiguous host range unless it lies
- * in one already; out of it, only the mappings change. Leaving the modes with
+ * question). Guest memory is preserved: into a mode with the VMM segment, the
+ * segment covers the longest gPA-contiguous run of guest RAM (the lowest of
+ * equals: RAM below the I/O gap, unless hot-unplug and re-adding made the RAM
+ * above 4 GiB longer), copied into one contiguous host range unless it lies in
+ * one already; out of it, only the mappings change. Asking again for the mode
+ * in effect moves the segment onto that run when the run has changed (after a
+ * re-add, say), else changes nothing. Leaving the modes with
  * a guest segment forgets every guest triple. (RBX = enum dv_mode_id) -> the
  * mode granted: the one asked for, or without the VMM segment when no
  * contiguous range could be had (Dual Direct: Guest Direct; VMM Direct: base);
@@ -88,7 +93,9 @@
  * (dimvisor's map of guest memory is full).
  * (RBX = u64 list gVA, RCX = entries, RDX = DV_BALLOON_* flags, RSI = struct
  * dv_mem_range gVA for the hot-added range, or 0) -> 0.
- * A ballooned page is gone: touching it stops the guest with a report. */
+ * A ballooned page is gone: touching it stops the guest with a report.
+ * With DV_BALLOON_UNPLUG (the I/O gap) the pages leave guest memory instead,
+ * and the hot-add continues the RAM above 4 GiB (see the flag). */
 #define DV_HC_BALLOON_INFLATE 10
 /* Give ballooned pages back, zeroed, as RAM (RBX = list gVA, RCX = entries)
  * -> 0, -DV_EINVAL (count, an entry not ballooned or listed twice), -DV_EFAULT
@@ -112,6 +119,13 @@
 
 #define DV_BALLOON_MAX	  16384	    /* list entries per call: 64 MiB of 4 KiB pages */
 #define DV_BALLOON_HOTADD (1u << 0) /* add the same amount back, contiguous, above RAM */
+/* Hot-unplug (the paper's I/O gap): the pages leave guest memory for good, as
+ * if they were part of the gap (absent from the memory map, never deflated;
+ * touching one stops the guest); with DV_BALLOON_HOTADD the same amount is
+ * re-added right after the top of RAM at or above 4 GiB, so that it continues
+ * the RAM above the gap (no 1 GiB boundary) and one segment can cover both. */
+#define DV_BALLOON_UNPLUG (1u << 1)
+#define DV_BALLOON_FLAGS  (DV_BALLOON_HOTADD | DV_BALLOON_UNPLUG)
 
 #define DV_CONSOLE_MAX 4096 /* longest console write in one call */
 
@@ -203,8 +217,8 @@ struct dv_stats {
 	u64 ballooned_bytes;	 /* given by the guest's balloon, not given back */
 	u64 deflated_bytes;	 /* given back to the guest by DEFLATE */
 	u64 hotadded_bytes;	 /* added above the top of RAM for ballooned memory */
-	u64 unplugged_bytes;	 /* RAM below the I/O gap taken away */
-	u64 readded_bytes;	 /* and added back above 4 GiB */
+	u64 unplugged_bytes;	 /* hot-unplugged (DV_BALLOON_UNPLUG), since boot */
+	u64 readded_bytes;	 /* and re-added above the top of RAM for it */
 	u64 extents;		 /* pieces of the guest-physical map */
 	u64 compact_state;	 /* enum dv_compact_state */
 	u64 compact_pages_moved; /* guest pages migrated by compaction */

@@ -16,7 +16,7 @@
 #define GiB (1ULL << 30)
 
 struct fx {
-	struct extent slots[CAP], before[CAP], backup[CAP], removed[8];
+	struct extent slots[CAP], before[CAP], backup[CAP], removed[CAP];
 	struct extent_map m;
 	unsigned nbefore;
 	u64 scratch[DV_BALLOON_MAX];
@@ -236,6 +236,87 @@ static void hotadd_past_a_lower_limit_is_refused(void **state)
 	assert_int_equal(balloon_plan_hotadd(&fx.m, PAGE_SIZE, 5 * GiB, &gpa), -DV_ERANGE);
 }
 
+static void readd_continues_high_ram(void **state)
+{
+	u64 gpa = 0;
+
+	(void)state;
+	add(4 * GiB, 1 * GiB, 256 * MiB + PAGE_SIZE, EXTENT_RAM); /* RAM above the gap */
+	assert_int_equal(balloon_plan_readd(&fx.m, 8 * PAGE_SIZE, EXTENT_GPA_LIMIT, &gpa), 0);
+	assert_int_equal(gpa, 4 * GiB + 256 * MiB + PAGE_SIZE); /* no alignment: adjacent */
+}
+
+static void readd_without_high_ram_starts_at_4g(void **state)
+{
+	u64 gpa = 0;
+
+	(void)state;
+	assert_int_equal(balloon_plan_readd(&fx.m, 64 * MiB, EXTENT_GPA_LIMIT, &gpa), 0);
+	assert_int_equal(gpa, 4 * GiB);
+}
+
+static void readd_past_the_limit_is_refused(void **state)
+{
+	u64 gpa = 0;
+
+	(void)state;
+	add(4 * GiB, 1 * GiB, GiB - PAGE_SIZE, EXTENT_RAM);
+	assert_int_equal(balloon_plan_readd(&fx.m, PAGE_SIZE, 5 * GiB, &gpa), 0);
+	assert_int_equal(gpa, 5 * GiB - PAGE_SIZE);
+	assert_int_equal(balloon_plan_readd(&fx.m, 2 * PAGE_SIZE, 5 * GiB, &gpa), -DV_ERANGE);
+	assert_int_equal(balloon_plan_readd(&fx.m, 0, 5 * GiB, &gpa), -DV_ERANGE);
+}
+
+/* Unplugged pages leave the map: no ballooned piece, no memory-map entry;
+ * what backed them goes to removed[], and the re-added range continues the
+ * RAM above 4 GiB as one piece of the memory map's RAM and hot-added kinds. */
+static void unplug_removes_pages_and_readds_adjacent(void **state)
+{
+	const u64 pfn[] = {4094, 4095, 4093};
+	const struct extent hot[] = {{4 * GiB + 64 * MiB, 2 * GiB, 3 * PAGE_SIZE, EXTENT_HOTADD}};
+	static struct dv_memory_map mm;
+	u64 gpa = 0;
+
+	(void)state;
+	add(4 * GiB, 1 * GiB, 64 * MiB, EXTENT_RAM);
+	assert_int_equal(balloon_plan_readd(&fx.m, 3 * PAGE_SIZE, EXTENT_GPA_LIMIT, &gpa), 0);
+	assert_int_equal(gpa, hot[0].gpa);
+	assert_int_equal(check_inflate(pfn, 3), 0);
+	assert_int_equal(balloon_unplug_map(&fx.m, pfn, 3, fx.removed, hot, 1, fx.backup), 0);
+	assert_int_equal(fx.m.n, 3);
+	expect_extent(0, 0, 256 * MiB, 16 * MiB - 3 * PAGE_SIZE, EXTENT_RAM);
+	expect_extent(2, 4 * GiB + 64 * MiB, 2 * GiB, 3 * PAGE_SIZE, EXTENT_HOTADD);
+	assert_int_equal(fx.removed[0].hpa, 256 * MiB + 4094 * PAGE_SIZE);
+	assert_int_equal(fx.removed[2].hpa, 256 * MiB + 4093 * PAGE_SIZE);
+	assert_int_equal(extent_bytes(&fx.m, EXTENT_KIND_BIT(EXTENT_BALLOON)), 0);
+	assert_int_equal(extent_bytes(&fx.m, EXTENT_GUEST_MEMORY), 16 * MiB + 64 * MiB);
+	assert_null(extent_lookup(&fx.m, 4095 * PAGE_SIZE));
+	balloon_memory_map(&fx.m, 0, &mm);
+	assert_int_equal(mm.total, 3);
+	assert_int_equal(mm.e[0].len, 16 * MiB - 3 * PAGE_SIZE);
+	assert_int_equal(mm.e[1].gpa, 4 * GiB);
+	assert_int_equal(mm.e[1].kind, DV_MEM_RAM);
+	assert_int_equal(mm.e[2].gpa, 4 * GiB + 64 * MiB);
+	assert_int_equal(mm.e[2].kind, DV_MEM_HOTADDED);
+	/* gone for good: nothing to deflate */
+	assert_int_equal(balloon_check_deflate(&fx.m, pfn, 1, fx.scratch, &fx.bad), -DV_EINVAL);
+	assert_string_equal(fx.bad.why, "not guest memory");
+}
+
+static void unplug_on_a_full_map_changes_nothing(void **state)
+{
+	u64 pfn[CAP];
+
+	(void)state;
+	for (unsigned i = 0; i < CAP; i++)
+		pfn[i] = 2 * i + 1; /* each splits the RAM extent */
+	remember();
+	assert_int_equal(check_inflate(pfn, CAP), 0);
+	assert_int_equal(balloon_unplug_map(&fx.m, pfn, CAP, fx.removed, NULL, 0, fx.backup),
+			 -DV_E2BIG);
+	assert_unchanged();
+}
+
 static void inflate_with_hotadd_adds_the_range(void **state)
 {
 	const u64 pfn[] = {2, 3};
@@ -385,6 +466,11 @@ int main(void)
 		T(hotadd_goes_above_high_ram),
 		T(hotadd_past_the_limit_is_refused),
 		T(hotadd_past_a_lower_limit_is_refused),
+		T(readd_continues_high_ram),
+		T(readd_without_high_ram_starts_at_4g),
+		T(readd_past_the_limit_is_refused),
+		T(unplug_removes_pages_and_readds_adjacent),
+		T(unplug_on_a_full_map_changes_nothing),
 		T(inflate_with_hotadd_adds_the_range),
 		T(bad_hotadd_extent_undoes_the_balloon),
 		T(deflate_backs_pages_again),
