@@ -415,21 +415,10 @@ int guestmem_escape_page(struct guestmem *gm, u64 gpa)
 
 struct guest_range guestmem_segment_range(const struct guestmem *gm)
 {
-	struct guest_range best = {0, 0}, run = {0, 0};
+	struct guest_range r;
 
-	for (const struct extent *x = extent_next(&gm->map, 0); x;
-	     x = extent_next(&gm->map, x->gpa + x->len)) {
-		if (!(RUN_KINDS & EXTENT_KIND_BIT(x->kind))) {
-			run.len = 0;
-			continue;
-		}
-		if (!run.len || run.gpa + run.len != x->gpa)
-			run = (struct guest_range){x->gpa, 0};
-		run.len += x->len;
-		if (run.len > best.len)
-			best = run;
-	}
-	return best;
+	r.len = extent_longest_run(&gm->map, RUN_KINDS, &r.gpa);
+	return r;
 }
 
 static bool range_ballooned(const struct guestmem *gm, struct guest_range r)

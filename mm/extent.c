@@ -223,6 +223,31 @@ u64 extent_bytes(const struct extent_map *m, unsigned kinds)
 	return sum;
 }
 
+u64 extent_longest_run(const struct extent_map *m, unsigned kinds, u64 *gpa)
+{
+	u64 best = 0, start = 0, len = 0;
+
+	*gpa = 0;
+	for (unsigned i = 0; i < m->n; i++) {
+		const struct extent *x = &m->e[i];
+
+		if (!(kinds & EXTENT_KIND_BIT(x->kind))) {
+			len = 0;
+			continue;
+		}
+		if (!len || start + len != x->gpa) {
+			start = x->gpa;
+			len = 0;
+		}
+		len += x->len;
+		if (len > best) {
+			best = len;
+			*gpa = start;
+		}
+	}
+	return best;
+}
+
 unsigned extent_count(const struct extent_map *m)
 {
 	return m->n;

@@ -74,6 +74,9 @@ int extent_translate(const struct extent_map *m, u64 gpa, u64 *hpa);
 bool extent_covers(const struct extent_map *m, u64 gpa, u64 len, unsigned kinds);
 /* Total bytes of the extents whose kinds are in the mask. */
 u64 extent_bytes(const struct extent_map *m, unsigned kinds);
+/* The longest run of gPA-contiguous extents whose kinds are in the mask: its
+ * length, and its start in *gpa (the lowest of equals; 0 and 0 when none). */
+u64 extent_longest_run(const struct extent_map *m, unsigned kinds, u64 *gpa);
 /* Number of extents. */
 unsigned extent_count(const struct extent_map *m);
 

@@ -335,6 +335,40 @@ static void test_bytes_by_kind(void **state)
 	assert_int_equal(extent_bytes(&f.m, EXTENT_KIND_BIT(EXTENT_HOLE)), 0);
 }
 
+/* The VMM segment's run (hv/guestmem.c): contiguous extents of the kinds,
+ * across kinds and host ranges; another kind or a gap ends a run; the lowest
+ * of equals wins. */
+static void test_longest_run(void **state)
+{
+	const unsigned kinds = EXTENT_GUEST_MEMORY | EXTENT_KIND_BIT(EXTENT_BALLOON);
+	struct fx f;
+	u64 gpa = 1;
+	(void)state;
+
+	fx_init(&f);
+	assert_int_equal(extent_longest_run(&f.m, kinds, &gpa), 0);
+	assert_int_equal(gpa, 0);
+	assert_int_equal(add(&f, 0, 0x100000, 256 * MiB, EXTENT_RAM), 0);
+	assert_int_equal(add(&f, 256 * MiB, EXTENT_NO_HPA, 2 * MiB, EXTENT_BALLOON), 0);
+	assert_int_equal(add(&f, 258 * MiB, 0x40000000, 2 * MiB, EXTENT_RAM), 0);
+	assert_int_equal(add(&f, 4 * GiB, 0x80000000, 260 * MiB, EXTENT_RAM), 0);
+	/* a tie: 260 MiB at 0 (ballooned pages inside) and at 4 GiB */
+	assert_int_equal(extent_longest_run(&f.m, kinds, &gpa), 260 * MiB);
+	assert_int_equal(gpa, 0);
+	/* without ballooned pages in the mask, the low run breaks */
+	assert_int_equal(extent_longest_run(&f.m, EXTENT_GUEST_MEMORY, &gpa), 260 * MiB);
+	assert_int_equal(gpa, 4 * GiB);
+	/* re-added right above: the high run is longer, whatever backs it */
+	assert_int_equal(add(&f, 4 * GiB + 260 * MiB, 0xc0000000, 4 * KiB, EXTENT_HOTADD), 0);
+	assert_int_equal(extent_longest_run(&f.m, kinds, &gpa), 260 * MiB + 4 * KiB);
+	assert_int_equal(gpa, 4 * GiB);
+	/* a gap ends a run: 1 GiB at 8 GiB, apart from the rest */
+	assert_int_equal(add(&f, 4 * GiB + 261 * MiB, 0xd0000000, 1 * GiB, EXTENT_RAM), 0);
+	assert_int_equal(extent_longest_run(&f.m, kinds, &gpa), 1 * GiB);
+	assert_int_equal(gpa, 4 * GiB + 261 * MiB);
+	assert_int_equal(extent_longest_run(&f.m, EXTENT_KIND_BIT(EXTENT_HOLE), &gpa), 0);
+}
+
 static void test_kind_names(void **state)
 {
 	(void)state;
@@ -363,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_next_iterates_in_gpa_order),
 		cmocka_unit_test(test_covers_needs_every_byte_of_the_right_kinds),
 		cmocka_unit_test(test_bytes_by_kind),
+		cmocka_unit_test(test_longest_run),
 		cmocka_unit_test(test_kind_names),
 	};
 
