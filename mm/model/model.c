@@ -717,8 +717,10 @@ int model_access_slow(struct model *m, u64 gva, bool is_write)
 		struct model_recent *r = &m->recent[i];
 
 		if (((gva ^ r->base) & r->mask) == 0 && (unsigned)is_write < r->ok) {
-			if (r->array->stamp[r->index] != r->array->clock)
-				r->array->stamp[r->index] = tlb_array_tick(r->array);
+			u32 *stamp = &tlb_stamps(r->array)[r->index];
+
+			if (*stamp != r->array->clock)
+				*stamp = tlb_array_tick(r->array);
 			m->fast.base = r->base;
 			m->fast.mask = r->mask;
 			m->fast.ok = r->ok;
