@@ -234,6 +234,7 @@ static inline unsigned tlb_victim(struct tlb_array *a, u32 base, u64 tag, unsign
 	unsigned w, victim = 0;
 	u64 best = ~0ULL;
 
+#pragma GCC unroll 4
 	for (w = 0; w < ways; w++) {
 		u64 same = -(u64)(tlb_tags(a)[base + w] == tag);
 		u64 key = ~same & ((u64)tlb_stamps(a)[base + w] + 1);

@@ -148,6 +148,8 @@ static inline u64 tlb_set_match(const u64 *set, u64 tag, unsigned ways)
 	u64 hits = 0;
 	unsigned w;
 
+	/* -O2 does not unroll even a constant 4 iterations by itself. */
+#pragma GCC unroll 4
 	for (w = 0; w < ways; w++)
 		hits |= (u64)(set[w] == tag) << w;
 	return hits;
