@@ -131,6 +131,9 @@ int model_init(struct model *m, const struct model_config *c)
 	m->memo = NULL;
 	m->memo_mask = 0;
 	m->memo_gen = 1;
+	m->tcache = NULL;
+	m->tcache_mask = 0;
+	m->tcache_gen = 1;
 	m->fault = (struct walk_fault){0};
 	model_stats_reset(m);
 	return 0;
@@ -164,6 +167,32 @@ static void model_memo_forget(struct model *m)
 	model_set_memo(m, m->memo, m->memo_mask + 1);
 }
 
+/* ---- table-translation cache ------------------------------------------------ */
+
+#define TCACHE_GEN_BITS 24
+
+int model_set_table_cache(struct model *m, struct model_tcache_slot *slots, u64 n)
+{
+	u64 i;
+
+	if (slots && (n == 0 || (n & (n - 1))))
+		return -DV_EINVAL;
+	m->tcache = slots;
+	m->tcache_mask = slots ? n - 1 : 0;
+	m->tcache_gen = 1;
+	for (i = 0; slots && i < n; i++)
+		slots[i].key = 0;
+	return 0;
+}
+
+/* Forget every slot: a new generation makes old keys unequal. */
+static void model_tcache_forget(struct model *m)
+{
+	if (++m->tcache_gen < (1ULL << TCACHE_GEN_BITS))
+		return;
+	model_set_table_cache(m, m->tcache, m->tcache_mask + 1);
+}
+
 /* An entry was filled or flushed: a recent hit may be gone, or no longer
  * the first the lookup finds. */
 static void model_forget_recent(struct model *m)
@@ -177,6 +206,8 @@ void model_flush(struct model *m)
 	model_forget_recent(m);
 	if (m->memo)
 		model_memo_forget(m);
+	if (m->tcache)
+		model_tcache_forget(m);
 	tlb_flush(&m->tlb);
 	pwc_flush(&m->gpwc);
 	pwc_flush(&m->npwc);
@@ -367,11 +398,9 @@ struct model_walk {
 
 /* gPA -> hPA inside a walk, Table I row "PTW: gPA -> hPA": the VMM segment
  * (an add), else the nested TLB, else the nested walk (with its caches). */
-static int model_nested_translate(void *ctx, u64 gpa, bool is_table, u32 acc,
-				  struct walk_refs *refs, struct walk_leaf *out,
-				  struct walk_fault *f)
+static int model_nested_walk(struct model_walk *w, u64 gpa, bool is_table, u32 acc,
+			     struct walk_refs *refs, struct walk_leaf *out, struct walk_fault *f)
 {
-	struct model_walk *w = ctx;
 	struct model *m = w->m;
 	u64 *e;
 	int err;
@@ -408,6 +437,110 @@ static int model_nested_translate(void *ctx, u64 gpa, bool is_table, u32 acc,
 		tlb_array_fill(&m->ntlb, gpa, model_size_of_shift(out->shift),
 			       ALIGN_DOWN(out->pa, 1ULL << out->shift) | out->rights);
 	return err;
+}
+
+/* The table-translation cache's slot data: what a successful translation
+ * of a guest table's gPA added to the references and what it produced.
+ *   bits 2:0   EPT rights          bits 4:3  level of the leaf (0: segment)
+ *   bits 6:5   page size (TLB_*)   bit 7     a VMM-segment add
+ *   bit 8      a real escape       bit 9     an escape-filter false positive
+ *   bits 63:12 hPA of the page (bits 51:12 of an address, shifted up 12)
+ * The EPT reads are levels 4 down to the leaf's level, when it is not 0. */
+#define TC_LEVEL_SHIFT 3
+#define TC_SIZE_SHIFT  5
+#define TC_SEG_ADD     (1ULL << 7)
+#define TC_ESC_HIT     (1ULL << 8)
+#define TC_ESC_FP      (1ULL << 9)
+
+static u64 model_tcache_key(const struct model *m, u64 gpa)
+{
+	return ((gpa >> PAGE_SHIFT) << TCACHE_GEN_BITS) | m->tcache_gen;
+}
+
+static struct model_tcache_slot *model_tcache_slot(const struct model *m, u64 gpa)
+{
+	/* Table pages are allocated one after another: the page number's low
+	 * bits spread them over the slots without a hash. */
+	return &m->tcache[(gpa >> PAGE_SHIFT) & m->tcache_mask];
+}
+
+/* Pack what one translation did; before is refs as it was ahead of it. */
+static u64 model_tcache_pack(const struct walk_refs *before, const struct walk_refs *after,
+			     const struct walk_leaf *out)
+{
+	u64 d = (out->rights & EPT_RWX) | (u64)out->level << TC_LEVEL_SHIFT |
+		(u64)model_size_of_shift(out->shift) << TC_SIZE_SHIFT |
+		(ALIGN_DOWN(out->pa, PAGE_SIZE) << PAGE_SHIFT);
+
+	if (after->seg_adds != before->seg_adds)
+		d |= TC_SEG_ADD;
+	if (after->escape_hits != before->escape_hits)
+		d |= TC_ESC_HIT;
+	if (after->escape_fp != before->escape_fp)
+		d |= TC_ESC_FP;
+	return d;
+}
+
+/* Replay a packed translation of gpa: the same counts, the same result. */
+static void model_tcache_replay(u64 d, u64 gpa, struct walk_refs *refs, struct walk_leaf *out)
+{
+	unsigned leaf = (d >> TC_LEVEL_SHIFT) & 3, lvl;
+
+	out->rights = d & EPT_RWX;
+	out->level = (u8)leaf;
+	out->shift = tlb_shift[(d >> TC_SIZE_SHIFT) & 3];
+	out->pa = (d >> PAGE_SHIFT & ~(PAGE_SIZE - 1)) | (gpa & (PAGE_SIZE - 1));
+	out->gpa = gpa;
+	refs->seg_adds += (d & TC_SEG_ADD) != 0;
+	refs->escape_hits += (d & TC_ESC_HIT) != 0;
+	refs->escape_fp += (d & TC_ESC_FP) != 0;
+	if (!leaf)
+		return;
+	for (lvl = leaf; lvl <= 4; lvl++)
+		refs->n[WALK_REF(WALK_REF_NESTED, lvl)]++;
+	refs->total += (u8)(5 - leaf);
+}
+
+/* The translation of a guest table's gPA, through the cache when the
+ * model has one and no page-walk cache is on (a walk then changes nothing
+ * but the counts). Everything it counts or produces is a function of the
+ * page of gpa: the EPT walk reads no bit below 12, the segment and escape
+ * filter work on 4 KiB pages. */
+static int model_table_translate(struct model_walk *w, u64 gpa, struct walk_refs *refs,
+				 struct walk_leaf *out, struct walk_fault *f)
+{
+	struct model *m = w->m;
+	struct model_tcache_slot *s;
+	struct walk_refs before;
+	int err;
+
+	if (!m->tcache || m->cfg.pwc)
+		return model_nested_walk(w, gpa, true, 0, refs, out, f);
+	s = model_tcache_slot(m, gpa);
+	if (s->key == model_tcache_key(m, gpa)) {
+		model_tcache_replay(s->data, gpa, refs, out);
+		return 0;
+	}
+	before = *refs;
+	err = model_nested_walk(w, gpa, true, 0, refs, out, f);
+	if (!err) {
+		s->key = model_tcache_key(m, gpa);
+		s->data = model_tcache_pack(&before, refs, out);
+	}
+	return err;
+}
+
+/* The walker's hook: a guest table's gPA (through the cache) or the final
+ * gPA. */
+static int model_nested_translate(void *ctx, u64 gpa, bool is_table, u32 acc,
+				  struct walk_refs *refs, struct walk_leaf *out,
+				  struct walk_fault *f)
+{
+	struct model_walk *w = ctx;
+
+	if (is_table)
+		return model_table_translate(w, gpa, refs, out, f);
+	return model_nested_walk(w, gpa, false, acc, refs, out, f);
 }
 
 /* ---- the translation ----------------------------------------------------------------- */
@@ -465,7 +598,7 @@ static int model_walk_gseg(struct model *m, u64 gva, u32 acc, struct model_walk 
 
 	r->refs.seg_adds++;
 	w->skip_vseg = m->use_vseg;
-	err = model_nested_translate(w, gpa, false, acc, &r->refs, &nl, f);
+	err = model_nested_walk(w, gpa, false, acc, &r->refs, &nl, f);
 	if (err) {
 		f->va = gva;
 		f->on_table = false;
@@ -717,8 +850,10 @@ int model_access_slow(struct model *m, u64 gva, bool is_write)
 		struct model_recent *r = &m->recent[i];
 
 		if (((gva ^ r->base) & r->mask) == 0 && (unsigned)is_write < r->ok) {
-			if (r->array->stamp[r->index] != r->array->clock)
-				r->array->stamp[r->index] = tlb_array_tick(r->array);
+			u32 *stamp = &tlb_stamps(r->array)[r->index];
+
+			if (*stamp != r->array->clock)
+				*stamp = tlb_array_tick(r->array);
 			m->fast.base = r->base;
 			m->fast.mask = r->mask;
 			m->fast.ok = r->ok;

@@ -122,6 +122,14 @@ struct model_memo_slot {
 	u8 pad[6];
 };
 
+/* One slot of the optional table-translation cache (model_set_table_cache):
+ * how the gPA -> hPA translation of one 4 KiB page of guest page tables
+ * went, packed (see model.c). 16 bytes. */
+struct model_tcache_slot {
+	u64 key;  /* gPA bits 51:12 << 24 | generation; 0 = empty */
+	u64 data; /* hPA page, its page size, rights, and the references made */
+};
+
 /* Everything below is private to mm/model; read it through the functions. */
 struct model_fast {
 	u64 base; /* page base of the last L1 hit, which is MRU in its set */
@@ -161,6 +169,9 @@ struct model {
 	struct model_memo_slot *memo; /* caller's storage, or NULL */
 	u64 memo_mask;		      /* slots - 1 */
 	u64 memo_gen;		      /* generation in keys, from 1 */
+	struct model_tcache_slot *tcache; /* caller's storage, or NULL */
+	u64 tcache_mask;		  /* slots - 1 */
+	u64 tcache_gen;			  /* generation in keys, from 1 */
 };
 
 /* Defaults for mode: Sandy Bridge TLBs, caches off, segments disabled,
@@ -201,6 +212,20 @@ int model_translate(struct model *m, u64 gva, u32 acc, struct model_xlat *x);
  * one needs nothing, as only successful walks are kept. slots = NULL
  * turns it off. -DV_EINVAL if n is not a power of two. */
 int model_set_memo(struct model *m, struct model_memo_slot *slots, u64 n);
+
+/* Optional cache of the nested translations of guest page-table pages, a
+ * pure speed-up: a 2D walk translates the gPA of each guest table it reads
+ * (16 of the 24 references of a 4 KiB + 4 KiB walk), and those pages are
+ * few and read over and over. A slot keeps how one page's translation went
+ * (its references, segment add, escape-filter outcome, hPA) and a later
+ * walk adds the same counts without reading EPT. Used only with the
+ * page-walk caches off, where that translation depends on the tables, the
+ * VMM segment and the escape filter alone. The same contract as the TLBs:
+ * model_flush (which every change of segments, escapes or tables makes)
+ * forgets it; adding mappings needs nothing, as only translations that
+ * succeeded are kept. slots (a power of two, caller's storage) = NULL turns
+ * it off. -DV_EINVAL if n is not a power of two. */
+int model_set_table_cache(struct model *m, struct model_tcache_slot *slots, u64 n);
 
 /* Slot of the memo for gva (private; used by model_prefetch). */
 static inline struct model_memo_slot *model_memo_slot_of(const struct model *m, u64 gva)

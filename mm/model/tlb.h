@@ -50,19 +50,44 @@ struct tlb_geometry {
 #define TLB_NO_EXEC  (1ULL << 11) /* EPT denies fetches */
 #define TLB_RIGHTS   (X86_PTE_RW | X86_PTE_US | X86_PTE_NX | TLB_NO_READ | TLB_NO_WRITE | TLB_NO_EXEC)
 
-/* Tags, data and stamps in separate arrays: a lookup compares the tags of
- * one set, which then lie side by side (32 bytes for 4 ways) and are read
- * without touching data or stamps. */
+/* Tags, data and stamps in separate runs: a lookup compares the tags of one
+ * set, which then lie side by side (32 bytes for 4 ways) and are read
+ * without touching data or stamps. The runs are packed for the array's own
+ * size at the start of mem (after a colour, below), not spread over the
+ * room for the largest array: fixed runs of TLB_MAX_ENTRIES put entry i's
+ * tag, data and stamp, and the header, 16 or 8 KiB apart, so in the same
+ * set of the host's L1 data cache for every array, and a few small arrays
+ * then evicted one another on every access. */
+#define TLB_ARRAY_WORDS	 (TLB_MAX_ENTRIES * 5 / 2) /* tag + data + stamp/2 per entry */
+#define TLB_COLOUR_WORDS (4096 / 8)		   /* a host page of shift at most */
 struct tlb_array {
-	u64 tag[TLB_MAX_ENTRIES];   /* per entry; 0 = empty */
-	u64 data[TLB_MAX_ENTRIES];  /* page base | rights */
-	u32 stamp[TLB_MAX_ENTRIES]; /* when it was last used */
 	u32 set_mask;
 	u16 ways;
 	u8 sizes;
-	u32 clock; /* last stamp given; 0 marks an empty way */
-	u32 valid; /* entries in use: an empty array is not probed */
+	u32 clock;    /* last stamp given; 0 marks an empty way */
+	u32 valid;    /* entries in use: an empty array is not probed */
+	u32 tag_at;   /* word offset of the tags in mem (the colour) */
+	u32 data_at;  /* of the data */
+	u32 stamp_at; /* of the stamps */
+	u64 mem[TLB_ARRAY_WORDS + TLB_COLOUR_WORDS];
 };
+
+/* The runs of a: tags (0 = empty), data (page base | rights), stamps (when
+ * each entry was last used). */
+static inline u64 *tlb_tags(struct tlb_array *a)
+{
+	return &a->mem[a->tag_at];
+}
+
+static inline u64 *tlb_data(struct tlb_array *a)
+{
+	return &a->mem[a->data_at];
+}
+
+static inline u32 *tlb_stamps(struct tlb_array *a)
+{
+	return (u32 *)&a->mem[a->stamp_at];
+}
 
 struct tlb_probe {
 	u8 array;
@@ -84,7 +109,7 @@ struct tlb_hit {
 	u64 data;
 	u8 size;
 	struct tlb_array *array;
-	u32 index; /* in array's tag/data/stamp */
+	u32 index; /* in array's tags, data and stamps */
 };
 
 extern const u8 tlb_shift[TLB_NSIZES]; /* 12, 21, 30 */
@@ -123,6 +148,8 @@ static inline u64 tlb_set_match(const u64 *set, u64 tag, unsigned ways)
 	u64 hits = 0;
 	unsigned w;
 
+	/* -O2 does not unroll even a constant 4 iterations by itself. */
+#pragma GCC unroll 4
 	for (w = 0; w < ways; w++)
 		hits |= (u64)(set[w] == tag) << w;
 	return hits;
@@ -144,13 +171,13 @@ static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
 	 * configuration) cost a well-predicted branch, not a set compare. */
 	if (!a->valid)
 		return NULL;
-	hits = a->ways == 4 ? tlb_set_match(&a->tag[base], tag, 4)
-			    : tlb_set_match(&a->tag[base], tag, a->ways);
+	hits = a->ways == 4 ? tlb_set_match(&tlb_tags(a)[base], tag, 4)
+			    : tlb_set_match(&tlb_tags(a)[base], tag, a->ways);
 	if (!hits)
 		return NULL;
 	way = (unsigned)__builtin_ctzll(hits);
-	a->stamp[base + way] = tlb_array_tick(a);
-	return &a->data[base + way];
+	tlb_stamps(a)[base + way] = tlb_array_tick(a);
+	return &tlb_data(a)[base + way];
 }
 
 /* Look va up in every first-level array. */
@@ -167,7 +194,7 @@ static inline bool tlb_lookup_l1(struct tlb *t, u64 va, struct tlb_hit *hit)
 			hit->data = *e;
 			hit->size = p->size;
 			hit->array = a;
-			hit->index = (u32)(e - a->data);
+			hit->index = (u32)(e - tlb_data(a));
 			return true;
 		}
 	}

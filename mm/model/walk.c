@@ -12,10 +12,17 @@ static u64 walk_rsvd_phys(const struct walk_env *env)
 	return PTE_ADDR_MASK & ~((1ULL << env->maxphyaddr) - 1);
 }
 
-static void walk_count(struct walk_refs *refs, unsigned kind)
+/* Count the reads of levels top down to bottom (top >= bottom), once per
+ * walk rather than per level: the counters are bytes, and a byte store may
+ * alias anything, so counting inside the loop made the compiler reload the
+ * tables and the environment after every level. */
+static void walk_count(struct walk_refs *refs, unsigned base, unsigned top, unsigned bottom)
 {
-	refs->n[kind]++;
-	refs->total++;
+	unsigned lvl;
+
+	for (lvl = bottom; lvl <= top; lvl++)
+		refs->n[WALK_REF(base, lvl)]++;
+	refs->total += (u8)(top + 1 - bottom);
 }
 
 static int walk_fail(struct walk_fault *f, u8 kind, u8 stage, u8 level, u32 code)
@@ -32,11 +39,11 @@ static int walk_fail(struct walk_fault *f, u8 kind, u8 stage, u8 level, u32 code
 /* Reserved bits of a present entry of level lvl. SDM Vol. 3A Tables
  * 4-15..4-20: PS is reserved in a PML4E; a 1 GiB leaf reserves bits 29:13
  * and a 2 MiB leaf bits 20:13 (bit 12 is PAT); XD is reserved without NXE. */
-static bool x86_reserved(u64 pte, unsigned lvl, const struct walk_env *env)
+static bool x86_reserved(u64 pte, unsigned lvl, u64 rsvd, bool nxe)
 {
-	if (pte & walk_rsvd_phys(env))
+	if (pte & rsvd)
 		return true;
-	if ((pte & X86_PTE_NX) && !env->nxe)
+	if ((pte & X86_PTE_NX) && !nxe)
 		return true;
 	if (lvl == 4 && (pte & X86_PTE_PS))
 		return true;
@@ -101,8 +108,9 @@ static int walk_x86_common(const struct walk_tables *t, const struct walk_nested
 			   struct walk_refs *refs, struct walk_leaf *leaf, struct walk_fault *f)
 {
 	u64 table = t->root & PTE_ADDR_MASK, rights = X86_PTE_RW | X86_PTE_US, pte, pa;
-	unsigned lvl = 4;
-	bool skip_nested = false;
+	u64 rsvd = walk_rsvd_phys(env);
+	unsigned lvl = 4, top;
+	bool skip_nested = false, nxe = env->nxe;
 	struct walk_leaf nl;
 	int err;
 
@@ -120,23 +128,29 @@ static int walk_x86_common(const struct walk_tables *t, const struct walk_nested
 			rights = X86_PTE_RW | X86_PTE_US;
 		}
 	}
-	for (;; lvl--) {
+	for (top = lvl;; lvl--) {
 		u64 entry = table + PT_INDEX(va, lvl) * sizeof(u64);
 
 		if (nested && !skip_nested) {
 			err = walk_through_nested(nested, va, entry, true, 0, refs, &nl, f);
-			if (err)
+			if (err) {
+				if (lvl < top)
+					walk_count(refs, WALK_REF_GUEST, top, lvl + 1);
 				return err;
+			}
 		}
 		skip_nested = false;
 		pte = walk_read(t, entry);
-		walk_count(refs, WALK_REF(WALK_REF_GUEST, lvl));
-		if (!(pte & X86_PTE_P))
+		if (!(pte & X86_PTE_P)) {
+			walk_count(refs, WALK_REF_GUEST, top, lvl);
 			return walk_fail(f, WALK_NOT_PRESENT, WALK_STAGE_GUEST, lvl,
 					 x86_acc_code(acc, env));
-		if (x86_reserved(pte, lvl, env))
+		}
+		if (x86_reserved(pte, lvl, rsvd, nxe)) {
+			walk_count(refs, WALK_REF_GUEST, top, lvl);
 			return walk_fail(f, WALK_RESERVED, WALK_STAGE_GUEST, lvl,
 					 WALK_PF_P | WALK_PF_RSVD | x86_acc_code(acc, env));
+		}
 		rights &= pte | X86_PTE_NX;
 		rights |= pte & X86_PTE_NX;
 		if (lvl == 1 || (pte & X86_PTE_PS))
@@ -145,6 +159,7 @@ static int walk_x86_common(const struct walk_tables *t, const struct walk_nested
 		if (pwc)
 			pwc_fill(pwc, lvl, va, table, rights);
 	}
+	walk_count(refs, WALK_REF_GUEST, top, lvl);
 	if (!x86_allows(rights, acc, env))
 		return walk_fail(f, WALK_PROTECTION, WALK_STAGE_GUEST, lvl,
 				 WALK_PF_P | x86_acc_code(acc, env));
@@ -187,13 +202,13 @@ int walk_x86_nested(const struct walk_tables *guest, const struct walk_nested *n
  * without read; reserved bits (51:MAXPHYADDR; bits 7:3 of a PML4E; bits 6:3
  * of a non-leaf PDPTE/PDE; 29:12 of a 1 GiB and 20:12 of a 2 MiB leaf);
  * memory type 2, 3 or 7 in a leaf. */
-static bool ept_misconfigured(u64 pte, unsigned lvl, bool leaf, const struct walk_env *env)
+static bool ept_misconfigured(u64 pte, unsigned lvl, bool leaf, u64 rsvd)
 {
 	u64 mt = (pte & EPT_MEMTYPE_MASK) >> EPT_MEMTYPE_SHIFT;
 
 	if ((pte & EPT_W) && !(pte & EPT_R))
 		return true;
-	if (pte & walk_rsvd_phys(env))
+	if (pte & rsvd)
 		return true;
 	if (lvl == 4)
 		return (pte & 0xf8ULL) != 0;
@@ -244,7 +259,8 @@ int walk_ept(const struct walk_tables *t, u64 gpa, u32 acc, const struct walk_en
 	     struct walk_leaf *leaf, struct walk_fault *f)
 {
 	u64 table = t->root & PTE_ADDR_MASK, rights = EPT_RWX, pte;
-	unsigned lvl = 4;
+	u64 rsvd = walk_rsvd_phys(env);
+	unsigned lvl = 4, top;
 	bool is_leaf;
 
 	if (pwc) {
@@ -254,14 +270,17 @@ int walk_ept(const struct walk_tables *t, u64 gpa, u32 acc, const struct walk_en
 		else
 			rights = EPT_RWX;
 	}
-	for (;; lvl--) {
+	for (top = lvl;; lvl--) {
 		pte = walk_read(t, table + PT_INDEX(gpa, lvl) * sizeof(u64));
-		walk_count(refs, WALK_REF(ref_base, lvl));
-		if (!(pte & EPT_RWX))
+		if (!(pte & EPT_RWX)) {
+			walk_count(refs, ref_base, top, lvl);
 			return ept_fail(f, gpa, WALK_NOT_PRESENT, lvl, ept_qual(acc, 0));
+		}
 		is_leaf = lvl == 1 || (lvl <= 3 && (pte & EPT_PS));
-		if (ept_misconfigured(pte, lvl, is_leaf, env))
+		if (ept_misconfigured(pte, lvl, is_leaf, rsvd)) {
+			walk_count(refs, ref_base, top, lvl);
 			return ept_fail(f, gpa, WALK_RESERVED, lvl, 0);
+		}
 		rights &= pte & EPT_RWX;
 		if (is_leaf)
 			break;
@@ -269,6 +288,7 @@ int walk_ept(const struct walk_tables *t, u64 gpa, u32 acc, const struct walk_en
 		if (pwc)
 			pwc_fill(pwc, lvl, gpa, table, rights);
 	}
+	walk_count(refs, ref_base, top, lvl);
 	if ((rights & ept_needed(acc)) != ept_needed(acc))
 		return ept_fail(f, gpa, WALK_PROTECTION, lvl, ept_qual(acc, rights));
 	leaf->shift = PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1);

@@ -239,6 +239,12 @@ static int set_no_prefetch(struct options *o, const char *a, char *err, size_t e
 	return 0;
 }
 
+static int set_no_table_cache(struct options *o, const char *a, char *err, size_t errlen)
+{
+	o->sim.table_cache_slots = 0;
+	return 0;
+}
+
 static int set_prefetch_distance(struct options *o, const char *a, char *err, size_t errlen)
 {
 	u32 v;
@@ -301,6 +307,9 @@ static const struct cli_option cli_options[] = {
 	 "threads running configurations (default: the number of cores; same counts)", set_jobs},
 	{"no-prefetch", false, NULL, "no pipelined walks (speed only, same counts)",
 	 set_no_prefetch},
+	{"no-table-cache", false, NULL,
+	 "2D walks re-walk EPT for every guest table (speed only, same counts)",
+	 set_no_table_cache},
 	{"prefetch-distance", true, "N",
 	 "pipelined walks: prefetch N accesses ahead (even; default 16)", set_prefetch_distance},
 	{"generate-only", false, NULL, "only produce the access stream (speed baseline)",

@@ -29,6 +29,7 @@ void sim_options_default(struct sim_options *o)
 	cost_ref_params_default(&o->ref);
 	o->lin = (struct cost_linear_params){-1, -1, -1, -1};
 	o->prefetch = SIM_PREFETCH_DEFAULT;
+	o->table_cache_slots = SIM_TABLE_CACHE_DEFAULT;
 }
 
 /* Give the model its walk memo. 0 or -DV_ENOMEM. */
@@ -40,6 +41,18 @@ static int sim_memo(struct sim *s, const struct sim_options *o)
 	if (!s->memo)
 		return -DV_ENOMEM;
 	return model_set_memo(s->m, s->memo, o->memo_slots);
+}
+
+/* Give a virtualized configuration its table-translation cache. 0 or
+ * -DV_ENOMEM. */
+static int sim_table_cache(struct sim *s, const struct sim_options *o)
+{
+	if (!o->table_cache_slots || o->pwc || !s->spec.virt)
+		return 0;
+	s->tcache = aligned_alloc(64, o->table_cache_slots * sizeof(*s->tcache));
+	if (!s->tcache)
+		return -DV_ENOMEM;
+	return model_set_table_cache(s->m, s->tcache, o->table_cache_slots);
 }
 
 /* Walk levels of a page policy: 4, 3, 2; THP counts as 2 MiB (most pages
@@ -117,6 +130,8 @@ int sim_init(struct sim *s, const struct config_spec *spec, struct layout *l,
 		rc = model_escape_page(s->m, l->geo.escaped[i]);
 	if (rc == 0)
 		rc = sim_memo(s, o);
+	if (rc == 0)
+		rc = sim_table_cache(s, o);
 	if (rc) {
 		snprintf(err, errlen, "%s: the model refused the configuration (%s)", spec->name,
 			 dv_strerror(-rc));
@@ -133,8 +148,10 @@ void sim_fini(struct sim *s)
 {
 	free(s->m);
 	free(s->memo);
+	free(s->tcache);
 	s->m = NULL;
 	s->memo = NULL;
+	s->tcache = NULL;
 }
 
 /* The arenas grow, and may move, as tables are made (by this configuration

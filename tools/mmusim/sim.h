@@ -28,7 +28,16 @@ struct sim_options {
 	 * the EPT entry of its table page), those of access i + prefetch / 2
 	 * read and the data's EPT entry prefetched, before access i runs. */
 	unsigned prefetch;
+	/* Slots of the model's cache of guest-table translations (a power of
+	 * two; 0 = off): counts are identical, 2D walks skip re-walking EPT
+	 * for the guest tables' gPAs. Not used with page-walk caches. */
+	u64 table_cache_slots;
 };
+
+/* Enough for the guest tables of 8 GiB of 4 KiB pages (4096 + 10 pages),
+ * 64 KiB per virtualized configuration: small enough to stay in the host's
+ * L2 cache. See docs/mmusim.md. */
+#define SIM_TABLE_CACHE_DEFAULT 4096
 
 #define SIM_PREFETCH_DEFAULT 16 /* look-ahead in accesses; see docs/mmusim.md */
 
@@ -51,6 +60,7 @@ struct sim {
 	struct etables *e;	       /* NULL for native configurations */
 	struct walk_tables gw, ew;     /* what the model reads now (arenas grow) */
 	struct model_memo_slot *memo;  /* walk memo storage, or NULL */
+	struct model_tcache_slot *tcache; /* table-translation cache, or NULL */
 	struct cost_linear_params lin; /* the parameters this configuration uses */
 	double seconds;		       /* time spent in this configuration's model */
 	double cpu_seconds;	       /* of which its thread ran (CPU time) */
