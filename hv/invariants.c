@@ -70,6 +70,26 @@ static void check_ballooned(const struct guestmem *gm, const struct extent *x, c
 	}
 }
 
+/* A hot-unplugged page (as far as remembered) that is in no extent must be
+ * unmapped in EPT; checked at a stride, as ballooned extents are. (One that
+ * is in the map again was re-added: a later re-add can land on unplugged
+ * pages at the top of RAM, and check_extent covers it.) */
+static void check_unplugged(const struct guestmem *gm, const struct guest_range *r,
+			    const char *when)
+{
+	u64 stride = r->len > 64 * PAGE_SIZE ? (r->len / 64) & ~(PAGE_SIZE - 1) : PAGE_SIZE;
+
+	for (u64 off = 0; off < r->len; off += stride) {
+		u64 at = off + stride >= r->len ? r->len - PAGE_SIZE : off, hpa = 0;
+
+		if (!extent_lookup(&gm->map, r->gpa + at) &&
+		    ept_translate(&gm->ept, r->gpa + at, &hpa) != -DV_ENOENT)
+			panic("invariant broken (%s): unplugged gPA 0x%lx is mapped in EPT (to "
+			      "0x%lx)",
+			      when, r->gpa + at, hpa);
+	}
+}
+
 void invariants_check(const struct vcpu *v, const char *when)
 {
 	const struct guestmem *gm = v->mem;
@@ -86,6 +106,8 @@ void invariants_check(const struct vcpu *v, const char *when)
 		check_extent(gm, x, when);
 		backed += x->len;
 	}
+	for (unsigned i = 0; i < gm->nunplugged; i++)
+		check_unplugged(gm, &gm->unplugged[i], when);
 	if (backed != guestmem_ram_bytes(gm))
 		panic("invariant broken (%s): %lu bytes backed, %lu bytes of guest RAM", when,
 		      backed, guestmem_ram_bytes(gm));
