@@ -135,8 +135,25 @@ int model_init(struct model *m, const struct model_config *c)
 	m->tcache_mask = 0;
 	m->tcache_gen = 1;
 	m->fault = (struct walk_fault){0};
+	m->fast_checked = 0;
+	m->fast_mismatches = 0;
+	model_set_fast(m, MODEL_FAST_ON);
 	model_stats_reset(m);
 	return 0;
+}
+
+void model_set_fast(struct model *m, enum model_fast_mode mode)
+{
+	/* The page-walk caches make a walk change more than its counts: only
+	 * the generic walkers fill them. */
+	m->fast_walk = m->cfg.pwc ? MODEL_FAST_OFF : mode;
+}
+
+u64 model_fast_mismatches(const struct model *m, u64 *checked)
+{
+	if (checked)
+		*checked = m->fast_checked;
+	return m->fast_mismatches;
 }
 
 /* ---- walk memo ---------------------------------------------------------------- */
@@ -614,8 +631,182 @@ static int model_walk_gseg(struct model *m, u64 gva, u32 acc, struct model_walk 
 	return 0;
 }
 
+/* ---- specialised walks ---------------------------------------------------------- */
+
+/* With the page-walk caches off, a walk reads the tables and changes
+ * nothing but its counts (and the table cache, whose every slot is exact),
+ * so it can be done by code written for the configuration: levels without
+ * per-level bookkeeping, the nested translations inline rather than through
+ * the walkers' hook, counts in locals. These walkers produce exactly what
+ * model_walk would for a walk that succeeds, and give up, having changed
+ * nothing the counts see, on anything else (a fault of any kind): model_walk
+ * then walks again with the generic walkers, which produce the fault. Faults
+ * only happen while mmusim materialises its tables. */
+
+/* Count one read per level from 4 down to lvl at WALK_REF(base, lvl). */
+static inline void model_count_down(struct walk_refs *refs, unsigned base, unsigned lvl)
+{
+	for (unsigned l = lvl; l <= 4; l++)
+		refs->n[WALK_REF(base, l)]++;
+}
+
+/* The nested translation of a guest table's gPA, as model_table_translate
+ * makes it without page-walk caches: the table cache, else the VMM
+ * segment, else an EPT walk (the outcome then goes into the cache). False
+ * where that would fault. */
+static inline bool model_table_fast(struct model *m, u64 gpa, u64 rsvd, struct walk_refs *refs)
+{
+	struct model_tcache_slot *s = NULL;
+	struct walk_refs before;
+	struct walk_leaf out;
+
+	if (m->tcache) {
+		s = model_tcache_slot(m, gpa);
+		if (s->key == model_tcache_key(m, gpa)) {
+			model_tcache_replay(s->data, gpa, refs, &out);
+			return true;
+		}
+		before = *refs;
+	}
+	if (m->use_vseg && model_vseg_hit(m, gpa, refs)) {
+		refs->seg_adds++;
+		out.pa = gpa + m->cfg.vseg.offset;
+		out.shift = model_vseg_shift(m, gpa);
+		out.rights = EPT_RWX;
+		out.level = 0;
+	} else {
+		if (!walk_ept_fast(&m->cfg.nested, gpa, EPT_R, rsvd, &out))
+			return false;
+		model_count_down(refs, WALK_REF_NESTED, out.level);
+	}
+	if (s) {
+		s->key = model_tcache_key(m, gpa);
+		s->data = model_tcache_pack(&before, refs, &out);
+	}
+	return true;
+}
+
+/* The final gPA's nested translation inside a walk (model_nested_walk with
+ * is_table false, no page-walk caches): the VMM segment unless skip_vseg,
+ * else EPT. *by_vseg says which. */
+static inline bool model_final_fast(struct model *m, u64 gpa, u32 acc, u64 rsvd, bool skip_vseg,
+				    struct walk_refs *refs, struct walk_leaf *out, bool *by_vseg)
+{
+	*by_vseg = false;
+	if (m->use_vseg && !skip_vseg && model_vseg_hit(m, gpa, refs)) {
+		refs->seg_adds++;
+		out->pa = gpa + m->cfg.vseg.offset;
+		out->shift = model_vseg_shift(m, gpa);
+		out->rights = EPT_RWX;
+		*by_vseg = true;
+		return true;
+	}
+	if (!walk_ept_fast(&m->cfg.nested, gpa, ept_needed_rights(acc), rsvd, out))
+		return false;
+	model_count_down(refs, WALK_REF_FINAL, out->level);
+	return true;
+}
+
+static u8 model_refs_total(const struct walk_refs *refs)
+{
+	unsigned k, t = 0;
+
+	for (k = 0; k < WALK_REF_KINDS; k++)
+		t += refs->n[k];
+	return (u8)t;
+}
+
+/* The x86 walk of gva (native, or the guest dimension of a 2D walk with
+ * each table's gPA translated as model_table_fast does), as
+ * walk_x86_common makes it without page-walk caches. On success *pte is
+ * the leaf entry, *rights the effective rights and the return value the
+ * leaf's level; 0 where walk_x86_common would fault. */
+static inline unsigned model_x86_fast(struct model *m, u64 gva, u32 acc, bool nested, u64 rsvd,
+				      struct walk_refs *refs, u64 *pte_out, u64 *rights_out)
+{
+	const struct walk_tables *g = &m->cfg.guest;
+	u64 table = g->root & PTE_ADDR_MASK, rights = X86_PTE_RW | X86_PTE_US, pte;
+	bool nxe = m->cfg.env.nxe;
+	unsigned lvl;
+
+	/* What walk_x86_common leaves in the fault record on any walk. */
+	m->fault.va = gva;
+	m->fault.pa = 0;
+	m->fault.on_table = false;
+	for (lvl = 4;; lvl--) {
+		u64 entry = table + PT_INDEX(gva, lvl) * sizeof(u64);
+
+		if (nested && !model_table_fast(m, entry, rsvd, refs))
+			return 0;
+		pte = walk_read(g, entry);
+		if (!(pte & X86_PTE_P) || walk_x86_reserved(pte, lvl, rsvd, nxe))
+			return 0;
+		rights &= pte | X86_PTE_NX;
+		rights |= pte & X86_PTE_NX;
+		if (lvl == 1 || (pte & X86_PTE_PS))
+			break;
+		table = pte & PTE_ADDR_MASK;
+	}
+	if (!model_rights_allow(m, rights, acc))
+		return 0;
+	model_count_down(refs, WALK_REF_GUEST, lvl);
+	*pte_out = pte;
+	*rights_out = rights;
+	return lvl;
+}
+
+/* model_walk by the fast walkers: 0 with *r as model_walk makes it, or
+ * -DV_EFAULT (r untouched) where model_walk must walk. */
+static int model_walk_fast(struct model *m, u64 gva, u32 acc, struct model_miss *r)
+{
+	u64 rsvd = walk_rsvd_phys(&m->cfg.env), pte, rights, gpa, mask, data;
+	struct walk_refs refs = {0};
+	struct walk_leaf nl;
+	unsigned lvl;
+	bool by_vseg;
+	u8 shift;
+
+	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
+		/* model_walk_gseg: the nested walk of gVA + OFFSET_g. */
+		if (!m->virt)
+			return -DV_EFAULT; /* the L1-miss path translated it */
+		gpa = gva + m->cfg.gseg.offset;
+		refs.seg_adds = 1;
+		if (!model_final_fast(m, gpa, acc, rsvd, true, &refs, &nl, &by_vseg))
+			return -DV_EFAULT;
+		shift = MIN(segment_span_shift(&m->cfg.gseg, gva, PAGE_1G_SHIFT), nl.shift);
+		data = MODEL_SEG_RIGHTS | model_ept_denials(nl.rights);
+		r->seg_data = true;
+	} else {
+		lvl = model_x86_fast(m, gva, acc, m->virt, rsvd, &refs, &pte, &rights);
+		if (!lvl)
+			return -DV_EFAULT;
+		shift = (u8)(PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1));
+		mask = (1ULL << shift) - 1;
+		gpa = (pte & PTE_ADDR_MASK & ~mask) | (gva & mask);
+		data = rights;
+		nl.pa = gpa;
+		if (m->virt) {
+			if (!model_final_fast(m, gpa, acc, rsvd, false, &refs, &nl, &by_vseg))
+				return -DV_EFAULT;
+			data |= model_ept_denials(nl.rights);
+			shift = MIN(shift, nl.shift);
+			r->seg_data = by_vseg;
+		}
+	}
+	refs.total = model_refs_total(&refs);
+	r->refs = refs;
+	r->path = MODEL_PATH_WALK;
+	r->pa = nl.pa;
+	r->gpa = m->virt ? gpa : 0;
+	r->shift = shift;
+	r->have_gpa = m->virt;
+	r->data = data | ALIGN_DOWN(r->pa, 1ULL << shift);
+	return 0;
+}
+
 /* L2 miss: the page walk, Table I rows "PTW". */
-static int model_walk(struct model *m, u64 gva, u32 acc, struct model_miss *r)
+static int model_walk_generic(struct model *m, u64 gva, u32 acc, struct model_miss *r)
 {
 	struct model_walk w = {m, false, false};
 	struct walk_nested hook = {model_nested_translate, &w};
@@ -623,6 +814,8 @@ static int model_walk(struct model *m, u64 gva, u32 acc, struct model_miss *r)
 	struct walk_leaf leaf;
 	int err;
 
+	if (m->fast_walk == MODEL_FAST_ON && !model_walk_fast(m, gva, acc, r))
+		return 0;
 	r->path = MODEL_PATH_WALK;
 	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
 		err = model_walk_gseg(m, gva, acc, &w, r, &m->fault);
@@ -646,6 +839,47 @@ static int model_walk(struct model *m, u64 gva, u32 acc, struct model_miss *r)
 	r->have_gpa = m->virt;
 	r->data |= ALIGN_DOWN(r->pa, 1ULL << r->shift);
 	return 0;
+}
+
+static bool model_refs_equal(const struct walk_refs *a, const struct walk_refs *b)
+{
+	for (unsigned k = 0; k < WALK_REF_KINDS; k++)
+		if (a->n[k] != b->n[k])
+			return false;
+	return a->total == b->total && a->seg_adds == b->seg_adds &&
+	       a->pwc_hits == b->pwc_hits && a->ntlb_hits == b->ntlb_hits &&
+	       a->escape_fp == b->escape_fp && a->escape_hits == b->escape_hits;
+}
+
+/* The fast walk's outcome against the generic walk's. */
+static bool model_miss_equal(const struct model_miss *a, const struct model_miss *b)
+{
+	return a->pa == b->pa && a->gpa == b->gpa && a->data == b->data && a->shift == b->shift &&
+	       a->path == b->path && a->have_gpa == b->have_gpa && a->seg_data == b->seg_data &&
+	       model_refs_equal(&a->refs, &b->refs);
+}
+
+/* The walk of an L2 miss: by the fast walkers where they apply, else (and
+ * for every fault) by the generic ones. In check mode both, the generic
+ * one's outcome used, and every difference counted (model_fast_mismatches). */
+static int model_walk(struct model *m, u64 gva, u32 acc, struct model_miss *r)
+{
+	struct walk_fault fault;
+	struct model_miss fr;
+	int err;
+
+	if (m->fast_walk != MODEL_FAST_CHECK)
+		return model_walk_generic(m, gva, acc, r);
+	fr = *r;
+	err = model_walk_generic(m, gva, acc, r);
+	fault = m->fault; /* the fast walker's record of a walk would hide a fault */
+	if (!model_walk_fast(m, gva, acc, &fr)) {
+		m->fast_checked++;
+		if (err || !model_miss_equal(r, &fr))
+			m->fast_mismatches++;
+	}
+	m->fault = fault;
+	return err;
 }
 
 static void model_commit(struct model *m, u64 gva, const struct model_miss *r)
