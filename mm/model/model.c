@@ -147,6 +147,8 @@ void model_set_fast(struct model *m, enum model_fast_mode mode)
 	/* The page-walk caches make a walk change more than its counts: only
 	 * the generic walkers fill them. */
 	m->fast_walk = m->cfg.pwc ? MODEL_FAST_OFF : mode;
+	m->fast_rsvd = walk_rsvd_phys(&m->cfg.env);
+	m->fast_rsvd_x = m->fast_rsvd | (m->cfg.env.nxe ? 0 : X86_PTE_NX);
 }
 
 u64 model_fast_mismatches(const struct model *m, u64 *checked)
@@ -356,7 +358,8 @@ static bool model_vseg_hit(const struct model *m, u64 gpa, struct walk_refs *ref
 {
 	if (!segment_contains(&m->cfg.vseg, gpa))
 		return false;
-	if (escape_may_contain(&m->escape, gpa)) {
+	/* An empty filter has every bit clear: no call to ask it. */
+	if (!escape_empty(&m->escape) && escape_may_contain(&m->escape, gpa)) {
 		if (escape_contains(&m->escape, gpa))
 			refs->escape_hits++;
 		else
@@ -392,7 +395,7 @@ static u8 model_classify(const struct model *m, u64 gva, u64 gpa, bool have_gpa)
 	if (segment_contains(&m->cfg.gseg, gva))
 		cls |= MODEL_IN_GSEG;
 	if (m->virt && have_gpa && segment_contains(&m->cfg.vseg, gpa) &&
-	    !escape_may_contain(&m->escape, gpa))
+	    (escape_empty(&m->escape) || !escape_may_contain(&m->escape, gpa)))
 		cls |= MODEL_IN_VSEG;
 	return cls;
 }
@@ -643,103 +646,215 @@ static int model_walk_gseg(struct model *m, u64 gva, u32 acc, struct model_walk 
  * then walks again with the generic walkers, which produce the fault. Faults
  * only happen while mmusim materialises its tables. */
 
-/* Count one read per level from 4 down to lvl at WALK_REF(base, lvl). */
-static inline void model_count_down(struct walk_refs *refs, unsigned base, unsigned lvl)
+/* The fast walks count references in byte lanes, lane k for WALK_REF
+ * kind k: kinds 0-7 (guest, nested) in one u64, 8-11 (final) in a u32, so
+ * that "one read per level from 4 down to lvl" is one add of a constant
+ * (no lane reaches 256: a walk makes at most 24 reads). */
+struct model_lanes {
+	u64 lo; /* lanes 0-7: WALK_REF_GUEST and WALK_REF_NESTED levels 1-4 */
+	u32 hi; /* lanes 8-11: WALK_REF_FINAL levels 1-4 */
+};
+
+/* Lanes of levels lvl..4 of one kind (index: lvl; 0: none). */
+static const u32 model_down_from[5] = {0, 0x01010101u, 0x01010100u, 0x01010000u, 0x01000000u};
+
+__attribute__((always_inline)) static inline bool model_x86_entry_ok(u64 pte, unsigned lvl,
+								     u64 rsvd_x)
 {
-	for (unsigned l = lvl; l <= 4; l++)
-		refs->n[WALK_REF(base, l)]++;
+	/* Present and no reserved bit (rsvd_x has XD when NXE is off), as
+	 * walk_x86_reserved says; PS is reserved in a PML4E. */
+	if ((pte & (X86_PTE_P | rsvd_x)) != X86_PTE_P)
+		return false;
+	if (lvl == 4)
+		return !(pte & X86_PTE_PS);
+	if (lvl == 3 && (pte & X86_PTE_PS))
+		return !(pte & 0x3fffe000ULL);
+	if (lvl == 2 && (pte & X86_PTE_PS))
+		return !(pte & 0x1fe000ULL);
+	return true;
 }
 
-/* The nested translation of a guest table's gPA, as model_table_translate
- * makes it without page-walk caches: the table cache, else the VMM
- * segment, else an EPT walk (the outcome then goes into the cache). False
- * where that would fault. */
-static inline bool model_table_fast(struct model *m, u64 gpa, u64 rsvd, struct walk_refs *refs)
+/* An EPT entry the fast walk accepts: readable (so present, and not W
+ * without R) and not misconfigured (walk_ept_misconfigured). Entries
+ * without R are rare (execute-only) and left to the generic walker. */
+__attribute__((always_inline)) static inline bool model_ept_entry_ok(u64 pte, unsigned lvl,
+								     bool leaf, u64 rsvd)
 {
-	struct model_tcache_slot *s = NULL;
-	struct walk_refs before;
-	struct walk_leaf out;
+	unsigned mt = (unsigned)((pte & EPT_MEMTYPE_MASK) >> EPT_MEMTYPE_SHIFT);
 
-	if (m->tcache) {
-		s = model_tcache_slot(m, gpa);
-		if (s->key == model_tcache_key(m, gpa)) {
-			model_tcache_replay(s->data, gpa, refs, &out);
-			return true;
-		}
-		before = *refs;
+	if (!(pte & EPT_R))
+		return false;
+	if (lvl == 4)
+		return !(pte & (rsvd | 0xf8ULL));
+	if (!leaf)
+		return !(pte & (rsvd | 0x78ULL));
+	if ((0x8cu >> mt) & 1) /* memory types 2, 3 and 7 */
+		return false;
+	if (lvl == 3)
+		return !(pte & (rsvd | 0x3ffff000ULL));
+	if (lvl == 2)
+		return !(pte & (rsvd | 0x1ff000ULL));
+	return !(pte & rsvd);
+}
+
+/* walk_ept_fast, unrolled: the leaf's level (0: left to the generic
+ * walker), its translation and rights. */
+__attribute__((always_inline)) static inline unsigned
+model_ept_fast(const struct walk_tables *t, u64 gpa, u64 need, u64 rsvd, u64 *pa, u64 *rights_out)
+{
+	u64 table = t->root & PTE_ADDR_MASK, rights = EPT_RWX, pte = 0, mask;
+	unsigned lvl;
+
+#pragma GCC unroll 4
+	for (lvl = 4; lvl >= 1; lvl--) {
+		bool leaf;
+
+		pte = walk_read(t, table + PT_INDEX(gpa, lvl) * sizeof(u64));
+		leaf = lvl == 1 || (lvl <= 3 && (pte & EPT_PS));
+		if (!model_ept_entry_ok(pte, lvl, leaf, rsvd))
+			return 0;
+		rights &= pte;
+		if (leaf)
+			break;
+		table = pte & PTE_ADDR_MASK;
 	}
-	if (m->use_vseg && model_vseg_hit(m, gpa, refs)) {
-		refs->seg_adds++;
+	rights &= EPT_RWX;
+	if ((rights & need) != need)
+		return 0;
+	mask = (1ULL << (PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1))) - 1;
+	*pa = (pte & PTE_ADDR_MASK & ~mask) | (gpa & mask);
+	*rights_out = rights;
+	return lvl;
+}
+
+/* The table-cache data (model_tcache_pack's format) of the nested
+ * translation of the guest table page at gpa, made as model_nested_walk
+ * makes it (VMM segment, else EPT) and kept in the cache if there is one.
+ * False where it would fault. Out of line: the cache answers nearly every
+ * call. */
+static __attribute__((noinline)) bool model_table_make(struct model *m, u64 gpa, u64 *d)
+{
+	struct walk_refs before = {0}, after = {0};
+	struct walk_leaf out;
+	u64 rights, pa;
+	unsigned lvl;
+
+	if (m->use_vseg && model_vseg_hit(m, gpa, &after)) {
+		after.seg_adds++;
 		out.pa = gpa + m->cfg.vseg.offset;
 		out.shift = model_vseg_shift(m, gpa);
 		out.rights = EPT_RWX;
 		out.level = 0;
 	} else {
-		if (!walk_ept_fast(&m->cfg.nested, gpa, EPT_R, rsvd, &out))
+		lvl = model_ept_fast(&m->cfg.nested, gpa, EPT_R, m->fast_rsvd, &pa, &rights);
+		if (!lvl)
 			return false;
-		model_count_down(refs, WALK_REF_NESTED, out.level);
+		out.pa = pa;
+		out.shift = (u8)(PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1));
+		out.rights = rights;
+		out.level = (u8)lvl;
 	}
-	if (s) {
+	*d = model_tcache_pack(&before, &after, &out);
+	if (m->tcache) {
+		struct model_tcache_slot *s = model_tcache_slot(m, gpa);
+
 		s->key = model_tcache_key(m, gpa);
-		s->data = model_tcache_pack(&before, refs, &out);
+		s->data = *d;
 	}
+	return true;
+}
+
+/* Counts of one walk besides the lanes. */
+struct model_fast_counts {
+	struct model_lanes lanes;
+	u32 seg_adds, escape_hits, escape_fp;
+};
+
+/* The nested translation of a guest table's gPA, counted as
+ * model_tcache_replay counts it. */
+__attribute__((always_inline)) static inline bool model_table_fast(struct model *m, u64 gpa,
+								   struct model_fast_counts *c)
+{
+	u64 d;
+
+	if (m->tcache) {
+		const struct model_tcache_slot *s = model_tcache_slot(m, gpa);
+
+		if (s->key == model_tcache_key(m, gpa)) {
+			d = s->data;
+			goto replay;
+		}
+	}
+	if (!model_table_make(m, gpa, &d))
+		return false;
+replay:
+	c->lanes.lo += (u64)model_down_from[(d >> TC_LEVEL_SHIFT) & 3] << 32;
+	c->seg_adds += (d & TC_SEG_ADD) != 0;
+	c->escape_hits += (d & TC_ESC_HIT) != 0;
+	c->escape_fp += (d & TC_ESC_FP) != 0;
 	return true;
 }
 
 /* The final gPA's nested translation inside a walk (model_nested_walk with
  * is_table false, no page-walk caches): the VMM segment unless skip_vseg,
- * else EPT. *by_vseg says which. */
-static inline bool model_final_fast(struct model *m, u64 gpa, u32 acc, u64 rsvd, bool skip_vseg,
-				    struct walk_refs *refs, struct walk_leaf *out, bool *by_vseg)
+ * else EPT. *by_vseg says which; *shift is the translation's page size. */
+__attribute__((always_inline)) static inline bool
+model_final_fast(struct model *m, u64 gpa, u32 acc, bool skip_vseg, struct model_fast_counts *c,
+		 u64 *pa, u64 *rights, u8 *shift, bool *by_vseg)
 {
+	struct walk_refs esc = {0};
+	unsigned lvl;
+
 	*by_vseg = false;
-	if (m->use_vseg && !skip_vseg && model_vseg_hit(m, gpa, refs)) {
-		refs->seg_adds++;
-		out->pa = gpa + m->cfg.vseg.offset;
-		out->shift = model_vseg_shift(m, gpa);
-		out->rights = EPT_RWX;
-		*by_vseg = true;
-		return true;
+	if (m->use_vseg && !skip_vseg) {
+		bool hit = model_vseg_hit(m, gpa, &esc);
+
+		c->escape_hits += esc.escape_hits;
+		c->escape_fp += esc.escape_fp;
+		if (hit) {
+			c->seg_adds++;
+			*pa = gpa + m->cfg.vseg.offset;
+			*shift = model_vseg_shift(m, gpa);
+			*rights = EPT_RWX;
+			*by_vseg = true;
+			return true;
+		}
 	}
-	if (!walk_ept_fast(&m->cfg.nested, gpa, ept_needed_rights(acc), rsvd, out))
+	lvl = model_ept_fast(&m->cfg.nested, gpa, ept_needed_rights(acc), m->fast_rsvd, pa, rights);
+	if (!lvl)
 		return false;
-	model_count_down(refs, WALK_REF_FINAL, out->level);
+	c->lanes.hi += model_down_from[lvl];
+	*shift = (u8)(PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1));
 	return true;
-}
-
-static u8 model_refs_total(const struct walk_refs *refs)
-{
-	unsigned k, t = 0;
-
-	for (k = 0; k < WALK_REF_KINDS; k++)
-		t += refs->n[k];
-	return (u8)t;
 }
 
 /* The x86 walk of gva (native, or the guest dimension of a 2D walk with
  * each table's gPA translated as model_table_fast does), as
  * walk_x86_common makes it without page-walk caches. On success *pte is
  * the leaf entry, *rights the effective rights and the return value the
- * leaf's level; 0 where walk_x86_common would fault. */
-static inline unsigned model_x86_fast(struct model *m, u64 gva, u32 acc, bool nested, u64 rsvd,
-				      struct walk_refs *refs, u64 *pte_out, u64 *rights_out)
+ * leaf's level; 0 where walk_x86_common would fault (or an entry is one
+ * the fast walk leaves to it). */
+__attribute__((always_inline)) static inline unsigned
+model_x86_fast(struct model *m, u64 gva, u32 acc, bool nested, struct model_fast_counts *c,
+	       u64 *pte_out, u64 *rights_out)
 {
 	const struct walk_tables *g = &m->cfg.guest;
-	u64 table = g->root & PTE_ADDR_MASK, rights = X86_PTE_RW | X86_PTE_US, pte;
-	bool nxe = m->cfg.env.nxe;
+	u64 table = g->root & PTE_ADDR_MASK, rights = X86_PTE_RW | X86_PTE_US, pte = 0;
+	u64 rsvd_x = m->fast_rsvd_x;
 	unsigned lvl;
 
 	/* What walk_x86_common leaves in the fault record on any walk. */
 	m->fault.va = gva;
 	m->fault.pa = 0;
 	m->fault.on_table = false;
-	for (lvl = 4;; lvl--) {
+#pragma GCC unroll 4
+	for (lvl = 4; lvl >= 1; lvl--) {
 		u64 entry = table + PT_INDEX(gva, lvl) * sizeof(u64);
 
-		if (nested && !model_table_fast(m, entry, rsvd, refs))
+		if (nested && !model_table_fast(m, entry, c))
 			return 0;
 		pte = walk_read(g, entry);
-		if (!(pte & X86_PTE_P) || walk_x86_reserved(pte, lvl, rsvd, nxe))
+		if (!model_x86_entry_ok(pte, lvl, rsvd_x))
 			return 0;
 		rights &= pte | X86_PTE_NX;
 		rights |= pte & X86_PTE_NX;
@@ -749,59 +864,78 @@ static inline unsigned model_x86_fast(struct model *m, u64 gva, u32 acc, bool ne
 	}
 	if (!model_rights_allow(m, rights, acc))
 		return 0;
-	model_count_down(refs, WALK_REF_GUEST, lvl);
+	c->lanes.lo += model_down_from[lvl];
 	*pte_out = pte;
 	*rights_out = rights;
 	return lvl;
 }
 
+/* The walk's counts into refs (which were zero). */
+static inline void model_fast_refs(const struct model_fast_counts *c, struct walk_refs *refs)
+{
+	u64 lo = c->lanes.lo;
+	u32 hi = c->lanes.hi;
+
+	__builtin_memcpy(&refs->n[0], &lo, sizeof(lo));
+	__builtin_memcpy(&refs->n[8], &hi, sizeof(hi));
+	/* The sum of the bytes (each < 256, and so is their sum). */
+	refs->total = (u8)(((lo * 0x0101010101010101ULL) >> 56) + ((hi * 0x01010101u) >> 24));
+	refs->seg_adds = (u8)c->seg_adds;
+	refs->escape_hits = (u8)c->escape_hits;
+	refs->escape_fp = (u8)c->escape_fp;
+}
+
 /* model_walk by the fast walkers: 0 with *r as model_walk makes it, or
- * -DV_EFAULT (r untouched) where model_walk must walk. */
+ * -DV_EFAULT (r untouched) where model_walk must walk. The byte order of
+ * walk_refs' lanes is the host's: little-endian x86 in both builds. */
 static int model_walk_fast(struct model *m, u64 gva, u32 acc, struct model_miss *r)
 {
-	u64 rsvd = walk_rsvd_phys(&m->cfg.env), pte, rights, gpa, mask, data;
-	struct walk_refs refs = {0};
-	struct walk_leaf nl;
+	struct model_fast_counts c = {{0, 0}, 0, 0, 0};
+	u64 pte, rights, gpa, mask, data, pa, nrights;
 	unsigned lvl;
 	bool by_vseg;
-	u8 shift;
+	u8 shift, nshift;
 
 	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
 		/* model_walk_gseg: the nested walk of gVA + OFFSET_g. */
 		if (!m->virt)
 			return -DV_EFAULT; /* the L1-miss path translated it */
 		gpa = gva + m->cfg.gseg.offset;
-		refs.seg_adds = 1;
-		if (!model_final_fast(m, gpa, acc, rsvd, true, &refs, &nl, &by_vseg))
+		c.seg_adds = 1;
+		if (!model_final_fast(m, gpa, acc, true, &c, &pa, &nrights, &nshift, &by_vseg))
 			return -DV_EFAULT;
-		shift = MIN(segment_span_shift(&m->cfg.gseg, gva, PAGE_1G_SHIFT), nl.shift);
-		data = MODEL_SEG_RIGHTS | model_ept_denials(nl.rights);
+		shift = MIN(segment_span_shift(&m->cfg.gseg, gva, PAGE_1G_SHIFT), nshift);
+		data = MODEL_SEG_RIGHTS | model_ept_denials(nrights);
 		r->seg_data = true;
-	} else {
-		lvl = model_x86_fast(m, gva, acc, m->virt, rsvd, &refs, &pte, &rights);
+	} else if (m->virt) {
+		lvl = model_x86_fast(m, gva, acc, true, &c, &pte, &rights);
 		if (!lvl)
 			return -DV_EFAULT;
 		shift = (u8)(PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1));
 		mask = (1ULL << shift) - 1;
 		gpa = (pte & PTE_ADDR_MASK & ~mask) | (gva & mask);
+		if (!model_final_fast(m, gpa, acc, false, &c, &pa, &nrights, &nshift, &by_vseg))
+			return -DV_EFAULT;
+		data = rights | model_ept_denials(nrights);
+		shift = MIN(shift, nshift);
+		r->seg_data = by_vseg;
+	} else {
+		lvl = model_x86_fast(m, gva, acc, false, &c, &pte, &rights);
+		if (!lvl)
+			return -DV_EFAULT;
+		shift = (u8)(PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1));
+		mask = (1ULL << shift) - 1;
+		pa = (pte & PTE_ADDR_MASK & ~mask) | (gva & mask);
+		gpa = 0;
 		data = rights;
-		nl.pa = gpa;
-		if (m->virt) {
-			if (!model_final_fast(m, gpa, acc, rsvd, false, &refs, &nl, &by_vseg))
-				return -DV_EFAULT;
-			data |= model_ept_denials(nl.rights);
-			shift = MIN(shift, nl.shift);
-			r->seg_data = by_vseg;
-		}
 	}
-	refs.total = model_refs_total(&refs);
-	r->refs = refs;
+	model_fast_refs(&c, &r->refs);
 	r->path = MODEL_PATH_WALK;
-	r->pa = nl.pa;
-	r->gpa = m->virt ? gpa : 0;
+	r->pa = pa;
+	r->gpa = gpa;
 	r->shift = shift;
 	r->have_gpa = m->virt;
-	r->data = data | ALIGN_DOWN(r->pa, 1ULL << shift);
+	r->data = data | ALIGN_DOWN(pa, 1ULL << shift);
 	return 0;
 }
 
