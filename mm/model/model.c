@@ -1256,12 +1256,16 @@ static void model_prefetch_entry(const struct walk_tables *t, u64 pa)
  * (read_leaf), else 0; *last gets the address of the last-level table
  * when the walk reached it (may be NULL). ept selects EPT's present and
  * leaf bits. */
-static u64 model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool read_leaf, u64 *last)
+__attribute__((always_inline)) static inline u64
+model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool read_leaf, u64 *last)
 {
 	u64 table = t->root & PTE_ADDR_MASK;
 	unsigned lvl;
 
-	for (lvl = 4;; lvl--) {
+	/* Inline and unrolled: each caller's ept and read_leaf are constants,
+	 * and so is lvl, which leaves little but the reads. */
+#pragma GCC unroll 4
+	for (lvl = 4; lvl >= 1; lvl--) {
 		u64 entry = table + PT_INDEX(a, lvl) * sizeof(u64), pte, shift;
 
 		if (lvl == 1 && last)
@@ -1280,6 +1284,7 @@ static u64 model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool r
 		shift = PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1);
 		return (pte & PTE_ADDR_MASK & ~((1ULL << shift) - 1)) | (a & ((1ULL << shift) - 1));
 	}
+	return 0; /* not reached: level 1 always returns */
 }
 
 /* Does the nested walk of gpa happen (no VMM-segment translation)? The
