@@ -82,6 +82,17 @@ static void model_apply_mode(struct model *m)
 	m->acc_base = m->cfg.user ? WALK_ACC_USER : 0;
 }
 
+/* The segment path written for native-ds and dual-direct (in
+ * model_access_slow): with the fast walkers on, in those modes, while no
+ * page is escaped (the filter would have to be asked). */
+static void model_fast_seg_update(struct model *m)
+{
+	enum model_mode e = model_effective_mode(m);
+
+	m->fast_seg = m->fast_walk == MODEL_FAST_ON && escape_empty(&m->escape) &&
+		      (e == MODEL_NATIVE_DS || e == MODEL_DUAL_DIRECT);
+}
+
 /* ---- set-up ------------------------------------------------------------------ */
 
 void model_config_init(struct model_config *c, enum model_mode mode)
@@ -147,6 +158,7 @@ void model_set_fast(struct model *m, enum model_fast_mode mode)
 	/* The page-walk caches make a walk change more than its counts: only
 	 * the generic walkers fill them. */
 	m->fast_walk = m->cfg.pwc ? MODEL_FAST_OFF : mode;
+	model_fast_seg_update(m);
 	m->fast_rsvd = walk_rsvd_phys(&m->cfg.env);
 	m->fast_rsvd_x = m->fast_rsvd | (m->cfg.env.nxe ? 0 : X86_PTE_NX);
 }
@@ -252,6 +264,7 @@ int model_set_mode(struct model *m, enum model_mode mode)
 		return -DV_EINVAL;
 	m->cfg.mode = mode;
 	model_apply_mode(m);
+	model_fast_seg_update(m);
 	model_flush(m);
 	return 0;
 }
@@ -263,6 +276,7 @@ int model_set_segments(struct model *m, const struct segment *gseg, const struct
 	m->cfg.gseg = *gseg;
 	m->cfg.vseg = *vseg;
 	model_apply_mode(m);
+	model_fast_seg_update(m);
 	model_flush(m);
 	return 0;
 }
@@ -287,8 +301,10 @@ int model_escape_page(struct model *m, u64 gpa)
 	int err = escape_add(&m->escape, gpa);
 
 	/* Entries made through the segment may cover the new hole. */
-	if (!err)
+	if (!err) {
+		model_fast_seg_update(m);
 		model_flush(m);
+	}
 	return err;
 }
 
@@ -1209,8 +1225,63 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 	return 0;
 }
 
+/* The L1 entry of a segment translation (model_l1_segments' data). */
+static void model_segment_fill(struct model *m, u64 gva, u64 gpa, struct tlb_hit *filled)
+{
+	u8 shift = segment_span_shift(&m->cfg.gseg, gva, PAGE_1G_SHIFT);
+	u64 pa = gpa;
+
+	if (m->virt) {
+		pa = gpa + m->cfg.vseg.offset;
+		shift = MIN(shift, segment_span_shift(&m->cfg.vseg, gpa, PAGE_1G_SHIFT));
+	}
+	tlb_fill_l1_at(&m->tlb, gva, model_size_of_shift(shift),
+		       ALIGN_DOWN(pa, 1ULL << shift) | MODEL_SEG_RIGHTS, filled);
+}
+
+/* The access of native-ds or dual-direct to an address both segments
+ * translate (no escaped page): what model_do does, written for it. The L1
+ * lookup as there; a miss is the segment path (Table I "Both"), filled in
+ * L1 and counted with its classification known: in the guest segment, and
+ * under virtualization in the VMM one. */
+static int model_segment_access(struct model *m, u64 gva, u64 gpa, u32 acc)
+{
+	struct model_stats *s = &m->stats;
+	struct tlb_hit hit, filled;
+
+	m->fast.ok = 0;
+	if (tlb_lookup_l1(&m->tlb, gva, &hit)) {
+		if (model_rights_allow(m, hit.data, acc)) {
+			s->accesses++;
+			model_remember(m, gva, &hit);
+			return 0;
+		}
+		model_forget_recent(m);
+		model_segment_fill(m, gva, gpa, &filled);
+	} else {
+		model_forget_recent(m);
+		model_segment_fill(m, gva, gpa, &filled);
+		model_remember(m, gva, &filled);
+	}
+	s->accesses++;
+	s->l1_misses++;
+	s->segment_l1++;
+	s->segment_hits++;
+	s->miss.m_n++;
+	if (m->virt) {
+		s->seg_adds += 2;
+		s->miss.both++;
+	} else {
+		s->seg_adds++;
+		s->miss.guest_only++;
+	}
+	return 0;
+}
+
 int model_access_slow(struct model *m, u64 gva, bool is_write)
 {
+	u32 acc;
+
 	/* A recent L1 hit again: what the lookup would do, renew its stamp
 	 * (unless it is already the newest of its array), and it becomes the
 	 * inline fast path's entry, MRU in its set. */
@@ -1229,7 +1300,15 @@ int model_access_slow(struct model *m, u64 gva, bool is_write)
 			return 0;
 		}
 	}
-	return model_do(m, gva, m->acc_base | (is_write ? WALK_ACC_WRITE : 0), NULL, true);
+	acc = m->acc_base | (is_write ? WALK_ACC_WRITE : 0);
+	if (m->fast_seg && segment_contains(&m->cfg.gseg, gva) && walk_canonical(gva)) {
+		u64 gpa = gva + m->cfg.gseg.offset;
+
+		/* Both segments translate it (no escape to ask about). */
+		if (!m->virt || segment_contains(&m->cfg.vseg, gpa))
+			return model_segment_access(m, gva, gpa, acc);
+	}
+	return model_do(m, gva, acc, NULL, true);
 }
 
 int model_translate(struct model *m, u64 gva, u32 acc, struct model_xlat *x)

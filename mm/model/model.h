@@ -180,6 +180,7 @@ struct model {
 	u64 tcache_mask;		  /* slots - 1 */
 	u64 tcache_gen;			  /* generation in keys, from 1 */
 	u8 fast_walk;			  /* enum model_fast_mode in effect */
+	bool fast_seg;			  /* the native-ds / dual-direct segment path */
 	u64 fast_rsvd;			  /* walk_rsvd_phys(&cfg.env) */
 	u64 fast_rsvd_x;		  /* ... and XD when NXE is off */
 	u64 fast_checked;		  /* walks compared in MODEL_FAST_CHECK */
