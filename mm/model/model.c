@@ -1278,10 +1278,23 @@ static int model_segment_access(struct model *m, u64 gva, u64 gpa, u32 acc)
 	return 0;
 }
 
+/* model_access past the recent hits. Out of line, so that the recent-hit
+ * path above saves no registers for it (stream: 3% more instructions and
+ * 25% slower when it was inline). */
+static __attribute__((noinline)) int model_access_lookup(struct model *m, u64 gva, u32 acc)
+{
+	if (m->fast_seg && segment_contains(&m->cfg.gseg, gva) && walk_canonical(gva)) {
+		u64 gpa = gva + m->cfg.gseg.offset;
+
+		/* Both segments translate it (no escape to ask about). */
+		if (!m->virt || segment_contains(&m->cfg.vseg, gpa))
+			return model_segment_access(m, gva, gpa, acc);
+	}
+	return model_do(m, gva, acc, NULL, true);
+}
+
 int model_access_slow(struct model *m, u64 gva, bool is_write)
 {
-	u32 acc;
-
 	/* A recent L1 hit again: what the lookup would do, renew its stamp
 	 * (unless it is already the newest of its array), and it becomes the
 	 * inline fast path's entry, MRU in its set. */
@@ -1300,15 +1313,7 @@ int model_access_slow(struct model *m, u64 gva, bool is_write)
 			return 0;
 		}
 	}
-	acc = m->acc_base | (is_write ? WALK_ACC_WRITE : 0);
-	if (m->fast_seg && segment_contains(&m->cfg.gseg, gva) && walk_canonical(gva)) {
-		u64 gpa = gva + m->cfg.gseg.offset;
-
-		/* Both segments translate it (no escape to ask about). */
-		if (!m->virt || segment_contains(&m->cfg.vseg, gpa))
-			return model_segment_access(m, gva, gpa, acc);
-	}
-	return model_do(m, gva, acc, NULL, true);
+	return model_access_lookup(m, gva, m->acc_base | (is_write ? WALK_ACC_WRITE : 0));
 }
 
 int model_translate(struct model *m, u64 gva, u32 acc, struct model_xlat *x)
