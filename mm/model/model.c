@@ -850,9 +850,10 @@ model_final_fast(struct model *m, u64 gpa, u32 acc, bool skip_vseg, struct model
  * the leaf entry, *rights the effective rights and the return value the
  * leaf's level; 0 where walk_x86_common would fault (or an entry is one
  * the fast walk leaves to it). */
-__attribute__((always_inline)) static inline unsigned
-model_x86_fast(struct model *m, u64 gva, u32 acc, bool nested, struct model_fast_counts *c,
-	       u64 *pte_out, u64 *rights_out)
+__attribute__((always_inline)) static inline unsigned model_x86_fast(struct model *m, u64 gva,
+								     u32 acc, bool nested,
+								     struct model_fast_counts *c,
+								     u64 *pte_out, u64 *rights_out)
 {
 	const struct walk_tables *g = &m->cfg.guest;
 	u64 table = g->root & PTE_ADDR_MASK, rights = X86_PTE_RW | X86_PTE_US, pte = 0;
@@ -996,9 +997,9 @@ static bool model_refs_equal(const struct walk_refs *a, const struct walk_refs *
 	for (unsigned k = 0; k < WALK_REF_KINDS; k++)
 		if (a->n[k] != b->n[k])
 			return false;
-	return a->total == b->total && a->seg_adds == b->seg_adds &&
-	       a->pwc_hits == b->pwc_hits && a->ntlb_hits == b->ntlb_hits &&
-	       a->escape_fp == b->escape_fp && a->escape_hits == b->escape_hits;
+	return a->total == b->total && a->seg_adds == b->seg_adds && a->pwc_hits == b->pwc_hits &&
+	       a->ntlb_hits == b->ntlb_hits && a->escape_fp == b->escape_fp &&
+	       a->escape_hits == b->escape_hits;
 }
 
 /* The fast walk's outcome against the generic walk's. */

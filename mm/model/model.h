@@ -173,9 +173,9 @@ struct model {
 	struct pwc npwc;       /* EPT paging-structure caches */
 	struct tlb_array ntlb; /* nested TLB */
 	struct escape_filter escape;
-	struct model_memo_slot *memo; /* caller's storage, or NULL */
-	u64 memo_mask;		      /* slots - 1 */
-	u64 memo_gen;		      /* generation in keys, from 1 */
+	struct model_memo_slot *memo;	  /* caller's storage, or NULL */
+	u64 memo_mask;			  /* slots - 1 */
+	u64 memo_gen;			  /* generation in keys, from 1 */
 	struct model_tcache_slot *tcache; /* caller's storage, or NULL */
 	u64 tcache_mask;		  /* slots - 1 */
 	u64 tcache_gen;			  /* generation in keys, from 1 */

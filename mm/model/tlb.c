@@ -274,8 +274,8 @@ u32 tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
 	u32 base = (u32)(vpn & a->set_mask) * a->ways;
 	u64 *tags = tlb_tags(a) + base;
 	u32 *stamps = tlb_stamps(a) + base;
-	unsigned victim = a->ways == 4 ? tlb_victim4(tags, stamps, tag)
-				       : tlb_victim(a, base, tag, a->ways);
+	unsigned victim =
+		a->ways == 4 ? tlb_victim4(tags, stamps, tag) : tlb_victim(a, base, tag, a->ways);
 	u32 stamp = tlb_array_tick(a);
 
 	a->valid += tags[victim] == 0;

@@ -321,7 +321,8 @@ static int sim_feed_batch(struct sim *s, const struct access *a, size_t n, char 
 	}
 	s->walking = (model_stats(m)->walks - walks) * SIM_PREFETCH_MIN_SHARE >= n;
 	if (rc == 0 && model_fast_mismatches(m, NULL)) {
-		snprintf(err, errlen, "%s: the fast walkers differ from the generic ones on %llu walks",
+		snprintf(err, errlen,
+			 "%s: the fast walkers differ from the generic ones on %llu walks",
 			 s->spec.name, (unsigned long long)model_fast_mismatches(m, NULL));
 		rc = -DV_EINVAL;
 	}

@@ -60,16 +60,16 @@ struct sim {
 	void *map_ctx;
 	struct model *m;
 	struct gtables *g;
-	struct etables *e;	       /* NULL for native configurations */
-	struct walk_tables gw, ew;     /* what the model reads now (arenas grow) */
-	struct model_memo_slot *memo;  /* walk memo storage, or NULL */
+	struct etables *e;		  /* NULL for native configurations */
+	struct walk_tables gw, ew;	  /* what the model reads now (arenas grow) */
+	struct model_memo_slot *memo;	  /* walk memo storage, or NULL */
 	struct model_tcache_slot *tcache; /* table-translation cache, or NULL */
-	struct cost_linear_params lin; /* the parameters this configuration uses */
-	double seconds;		       /* time spent in this configuration's model */
-	double cpu_seconds;	       /* of which its thread ran (CPU time) */
-	u64 walks_before;	       /* walks before the last batch */
-	bool walking;		       /* the last batch walked often: prefetch */
-	unsigned prefetch;	       /* look-ahead (even), 0 = off */
+	struct cost_linear_params lin;	  /* the parameters this configuration uses */
+	double seconds;			  /* time spent in this configuration's model */
+	double cpu_seconds;		  /* of which its thread ran (CPU time) */
+	u64 walks_before;		  /* walks before the last batch */
+	bool walking;			  /* the last batch walked often: prefetch */
+	unsigned prefetch;		  /* look-ahead (even), 0 = off */
 };
 
 /* Set up s for spec over layout l. 0, or a negative error with a message. */
