@@ -149,6 +149,13 @@ struct model_recent {
 	u8 ok;	   /* as in model_fast */
 };
 
+/* The walkers written for the configuration (model_set_fast). */
+enum model_fast_mode {
+	MODEL_FAST_OFF = 0, /* generic walkers only */
+	MODEL_FAST_ON,	    /* the fast walkers where they apply (the default) */
+	MODEL_FAST_CHECK,   /* both, every outcome compared (a test mode) */
+};
+
 struct model {
 	struct model_fast fast; /* first: the hit path touches little else */
 	struct model_recent recent[MODEL_RECENT];
@@ -172,6 +179,12 @@ struct model {
 	struct model_tcache_slot *tcache; /* caller's storage, or NULL */
 	u64 tcache_mask;		  /* slots - 1 */
 	u64 tcache_gen;			  /* generation in keys, from 1 */
+	u8 fast_walk;			  /* enum model_fast_mode in effect */
+	bool fast_seg;			  /* the native-ds / dual-direct segment path */
+	u64 fast_rsvd;			  /* walk_rsvd_phys(&cfg.env) */
+	u64 fast_rsvd_x;		  /* ... and XD when NXE is off */
+	u64 fast_checked;		  /* walks compared in MODEL_FAST_CHECK */
+	u64 fast_mismatches;		  /* ... that differed */
 };
 
 /* Defaults for mode: Sandy Bridge TLBs, caches off, segments disabled,
@@ -226,6 +239,18 @@ int model_set_memo(struct model *m, struct model_memo_slot *slots, u64 n);
  * succeeded are kept. slots (a power of two, caller's storage) = NULL turns
  * it off. -DV_EINVAL if n is not a power of two. */
 int model_set_table_cache(struct model *m, struct model_tcache_slot *slots, u64 n);
+
+/* Walks (L2 misses) by walkers written for the configuration: the 2D walk
+ * and the native walk without page-walk caches, with the guest tables' and
+ * the final gPA's nested translations inline. A pure speed-up: a walk that
+ * would fault is made again by the generic walkers, which produce the
+ * fault. MODEL_FAST_ON by default; with page-walk caches always off.
+ * MODEL_FAST_CHECK makes every walk both ways and counts the walks whose
+ * outcomes (references, translation, rights) differ. */
+void model_set_fast(struct model *m, enum model_fast_mode mode);
+/* Walks that differed in MODEL_FAST_CHECK; *checked (may be NULL) gets the
+ * walks compared. */
+u64 model_fast_mismatches(const struct model *m, u64 *checked);
 
 /* Slot of the memo for gva (private; used by model_prefetch). */
 static inline struct model_memo_slot *model_memo_slot_of(const struct model *m, u64 gva)

@@ -246,18 +246,42 @@ static inline unsigned tlb_victim(struct tlb_array *a, u32 base, u64 tag, unsign
 	return victim;
 }
 
+/* tlb_victim for 4 ways: the tag's way if the set holds it, else the way
+ * with the smallest stamp, the first of equals. An empty way has stamp 0
+ * (fills stamp from 1; flushes, drops and renumbering give 0 to empty ways
+ * only), so the smallest stamp is the first empty way, else the least
+ * recently used: the way tlb_victim picks. A tournament of three compares
+ * that keeps the left way on ties, rather than a pass over the four. */
+static inline unsigned tlb_victim4(const u64 *tags, const u32 *stamps, u64 tag)
+{
+	u64 same = tlb_set_match(tags, tag, 4);
+	unsigned w01, w23;
+	u32 s01, s23;
+
+	if (same)
+		return (unsigned)__builtin_ctzll(same);
+	w01 = stamps[1] < stamps[0];
+	s01 = w01 ? stamps[1] : stamps[0];
+	w23 = 2 + (stamps[3] < stamps[2]);
+	s23 = stamps[3] < stamps[2] ? stamps[3] : stamps[2];
+	return s23 < s01 ? w23 : w01;
+}
+
 u32 tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
 {
 	u64 vpn = va >> tlb_shift[size];
 	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
 	u32 base = (u32)(vpn & a->set_mask) * a->ways;
+	u64 *tags = tlb_tags(a) + base;
+	u32 *stamps = tlb_stamps(a) + base;
 	unsigned victim =
-		a->ways == 4 ? tlb_victim(a, base, tag, 4) : tlb_victim(a, base, tag, a->ways);
+		a->ways == 4 ? tlb_victim4(tags, stamps, tag) : tlb_victim(a, base, tag, a->ways);
+	u32 stamp = tlb_array_tick(a);
 
-	a->valid += tlb_tags(a)[base + victim] == 0;
-	tlb_tags(a)[base + victim] = tag;
+	a->valid += tags[victim] == 0;
+	tags[victim] = tag;
 	tlb_data(a)[base + victim] = data;
-	tlb_stamps(a)[base + victim] = tlb_array_tick(a);
+	stamps[victim] = stamp;
 	return base + victim;
 }
 

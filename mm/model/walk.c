@@ -5,13 +5,6 @@
 
 #define X86_RIGHTS (X86_PTE_RW | X86_PTE_US | X86_PTE_NX)
 
-/* Bits 51:MAXPHYADDR, reserved in every entry of both formats.
- * SDM Vol. 3A Table 4-20 and Vol. 3C Tables 29-1..29-6. */
-static u64 walk_rsvd_phys(const struct walk_env *env)
-{
-	return PTE_ADDR_MASK & ~((1ULL << env->maxphyaddr) - 1);
-}
-
 /* Count the reads of levels top down to bottom (top >= bottom), once per
  * walk rather than per level: the counters are bytes, and a byte store may
  * alias anything, so counting inside the loop made the compiler reload the
@@ -35,24 +28,6 @@ static int walk_fail(struct walk_fault *f, u8 kind, u8 stage, u8 level, u32 code
 }
 
 /* ---- x86-64 paging ---------------------------------------------------- */
-
-/* Reserved bits of a present entry of level lvl. SDM Vol. 3A Tables
- * 4-15..4-20: PS is reserved in a PML4E; a 1 GiB leaf reserves bits 29:13
- * and a 2 MiB leaf bits 20:13 (bit 12 is PAT); XD is reserved without NXE. */
-static bool x86_reserved(u64 pte, unsigned lvl, u64 rsvd, bool nxe)
-{
-	if (pte & rsvd)
-		return true;
-	if ((pte & X86_PTE_NX) && !nxe)
-		return true;
-	if (lvl == 4 && (pte & X86_PTE_PS))
-		return true;
-	if (lvl == 3 && (pte & X86_PTE_PS) && (pte & 0x3fffe000ULL))
-		return true;
-	if (lvl == 2 && (pte & X86_PTE_PS) && (pte & 0x1fe000ULL))
-		return true;
-	return false;
-}
 
 /* #PF error code bits that describe the access. SDM Vol. 3A 4.7. */
 static u32 x86_acc_code(u32 acc, const struct walk_env *env)
@@ -146,7 +121,7 @@ static int walk_x86_common(const struct walk_tables *t, const struct walk_nested
 			return walk_fail(f, WALK_NOT_PRESENT, WALK_STAGE_GUEST, lvl,
 					 x86_acc_code(acc, env));
 		}
-		if (x86_reserved(pte, lvl, rsvd, nxe)) {
+		if (walk_x86_reserved(pte, lvl, rsvd, nxe)) {
 			walk_count(refs, WALK_REF_GUEST, top, lvl);
 			return walk_fail(f, WALK_RESERVED, WALK_STAGE_GUEST, lvl,
 					 WALK_PF_P | WALK_PF_RSVD | x86_acc_code(acc, env));
@@ -197,31 +172,6 @@ int walk_x86_nested(const struct walk_tables *guest, const struct walk_nested *n
 }
 
 /* ---- EPT ------------------------------------------------------------------ */
-
-/* EPT misconfiguration of a present entry. SDM Vol. 3C 29.3.3.1: write
- * without read; reserved bits (51:MAXPHYADDR; bits 7:3 of a PML4E; bits 6:3
- * of a non-leaf PDPTE/PDE; 29:12 of a 1 GiB and 20:12 of a 2 MiB leaf);
- * memory type 2, 3 or 7 in a leaf. */
-static bool ept_misconfigured(u64 pte, unsigned lvl, bool leaf, u64 rsvd)
-{
-	u64 mt = (pte & EPT_MEMTYPE_MASK) >> EPT_MEMTYPE_SHIFT;
-
-	if ((pte & EPT_W) && !(pte & EPT_R))
-		return true;
-	if (pte & rsvd)
-		return true;
-	if (lvl == 4)
-		return (pte & 0xf8ULL) != 0;
-	if (!leaf)
-		return (pte & 0x78ULL) != 0;
-	if (mt == 2 || mt == 3 || mt == 7)
-		return true;
-	if (lvl == 3 && (pte & 0x3ffff000ULL))
-		return true;
-	if (lvl == 2 && (pte & 0x1ff000ULL))
-		return true;
-	return false;
-}
 
 /* EPT rights an access needs: R for reads (guest table reads included), W for
  * writes, X for fetches. */
@@ -277,7 +227,7 @@ int walk_ept(const struct walk_tables *t, u64 gpa, u32 acc, const struct walk_en
 			return ept_fail(f, gpa, WALK_NOT_PRESENT, lvl, ept_qual(acc, 0));
 		}
 		is_leaf = lvl == 1 || (lvl <= 3 && (pte & EPT_PS));
-		if (ept_misconfigured(pte, lvl, is_leaf, rsvd)) {
+		if (walk_ept_misconfigured(pte, lvl, is_leaf, rsvd)) {
 			walk_count(refs, ref_base, top, lvl);
 			return ept_fail(f, gpa, WALK_RESERVED, lvl, 0);
 		}

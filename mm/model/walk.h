@@ -13,6 +13,7 @@
 #define MM_MODEL_WALK_H
 
 #include <dimvisor/types.h>
+#include "arch/x86_64/pte.h"
 #include "mm/model/pwc.h"
 
 /* Reads the 8-byte entry at physical address pa. pa is in the tables' own
@@ -168,6 +169,92 @@ static inline u64 walk_read(const struct walk_tables *t, u64 pa)
 		return v;
 	}
 	return t->read ? t->read(t->ctx, pa) : 0;
+}
+
+/* Bits 51:MAXPHYADDR, reserved in every entry of both formats.
+ * SDM Vol. 3A Table 4-20 and Vol. 3C Tables 29-1..29-6. */
+static inline u64 walk_rsvd_phys(const struct walk_env *env)
+{
+	return PTE_ADDR_MASK & ~((1ULL << env->maxphyaddr) - 1);
+}
+
+/* Reserved bits of a present x86 entry of level lvl. SDM Vol. 3A Tables
+ * 4-15..4-20: PS is reserved in a PML4E; a 1 GiB leaf reserves bits 29:13
+ * and a 2 MiB leaf bits 20:13 (bit 12 is PAT); XD is reserved without NXE.
+ * Shared by the generic walkers and the model's fast ones, so both fault
+ * on exactly the same entries. */
+static inline bool walk_x86_reserved(u64 pte, unsigned lvl, u64 rsvd, bool nxe)
+{
+	if (pte & rsvd)
+		return true;
+	if ((pte & X86_PTE_NX) && !nxe)
+		return true;
+	if (lvl == 4 && (pte & X86_PTE_PS))
+		return true;
+	if (lvl == 3 && (pte & X86_PTE_PS) && (pte & 0x3fffe000ULL))
+		return true;
+	if (lvl == 2 && (pte & X86_PTE_PS) && (pte & 0x1fe000ULL))
+		return true;
+	return false;
+}
+
+/* EPT misconfiguration of a present entry. SDM Vol. 3C 29.3.3.1: write
+ * without read; reserved bits (51:MAXPHYADDR; bits 7:3 of a PML4E; bits 6:3
+ * of a non-leaf PDPTE/PDE; 29:12 of a 1 GiB and 20:12 of a 2 MiB leaf);
+ * memory type 2, 3 or 7 in a leaf. */
+static inline bool walk_ept_misconfigured(u64 pte, unsigned lvl, bool leaf, u64 rsvd)
+{
+	u64 mt = (pte & EPT_MEMTYPE_MASK) >> EPT_MEMTYPE_SHIFT;
+
+	if ((pte & EPT_W) && !(pte & EPT_R))
+		return true;
+	if (pte & rsvd)
+		return true;
+	if (lvl == 4)
+		return (pte & 0xf8ULL) != 0;
+	if (!leaf)
+		return (pte & 0x78ULL) != 0;
+	if (mt == 2 || mt == 3 || mt == 7)
+		return true;
+	if (lvl == 3 && (pte & 0x3ffff000ULL))
+		return true;
+	if (lvl == 2 && (pte & 0x1ff000ULL))
+		return true;
+	return false;
+}
+
+/* walk_ept without page-walk caches, for a caller that walks again with
+ * walk_ept when this one fails: true with *leaf filled exactly as walk_ept
+ * fills it, or false wherever walk_ept would fault (nothing is counted or
+ * changed here). The references are one per level from 4 down to
+ * leaf->level, which the caller counts. need: the EPT rights the access
+ * needs (EPT_R for a guest table read). */
+static inline bool walk_ept_fast(const struct walk_tables *t, u64 gpa, u64 need, u64 rsvd,
+				 struct walk_leaf *leaf)
+{
+	u64 table = t->root & PTE_ADDR_MASK, rights = EPT_RWX, pte;
+	unsigned lvl, shift;
+	bool is_leaf;
+
+	for (lvl = 4;; lvl--) {
+		pte = walk_read(t, table + PT_INDEX(gpa, lvl) * sizeof(u64));
+		is_leaf = lvl == 1 || (lvl <= 3 && (pte & EPT_PS));
+		if (!(pte & EPT_RWX) || walk_ept_misconfigured(pte, lvl, is_leaf, rsvd))
+			return false;
+		rights &= pte & EPT_RWX;
+		if (is_leaf)
+			break;
+		table = pte & PTE_ADDR_MASK;
+	}
+	if ((rights & need) != need)
+		return false;
+	shift = PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1);
+	leaf->shift = (u8)shift;
+	leaf->level = (u8)lvl;
+	leaf->rights = rights;
+	leaf->pa = (pte & PTE_ADDR_MASK & ~((1ULL << shift) - 1)) | (gpa & ((1ULL << shift) - 1));
+	leaf->gpa = gpa;
+	return true;
 }
 
 #endif

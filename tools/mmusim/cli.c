@@ -239,6 +239,18 @@ static int set_no_prefetch(struct options *o, const char *a, char *err, size_t e
 	return 0;
 }
 
+static int set_no_fast(struct options *o, const char *a, char *err, size_t errlen)
+{
+	o->sim.fast = MODEL_FAST_OFF;
+	return 0;
+}
+
+static int set_check_fast(struct options *o, const char *a, char *err, size_t errlen)
+{
+	o->sim.fast = MODEL_FAST_CHECK;
+	return 0;
+}
+
 static int set_no_table_cache(struct options *o, const char *a, char *err, size_t errlen)
 {
 	o->sim.table_cache_slots = 0;
@@ -307,6 +319,10 @@ static const struct cli_option cli_options[] = {
 	 "threads running configurations (default: the number of cores; same counts)", set_jobs},
 	{"no-prefetch", false, NULL, "no pipelined walks (speed only, same counts)",
 	 set_no_prefetch},
+	{"no-fast", false, NULL, "generic walkers only (speed only, same counts)", set_no_fast},
+	{"check-fast", false, NULL,
+	 "walk with the fast and the generic walkers, fail if they differ (a test)",
+	 set_check_fast},
 	{"no-table-cache", false, NULL,
 	 "2D walks re-walk EPT for every guest table (speed only, same counts)",
 	 set_no_table_cache},

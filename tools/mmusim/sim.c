@@ -30,6 +30,7 @@ void sim_options_default(struct sim_options *o)
 	o->lin = (struct cost_linear_params){-1, -1, -1, -1};
 	o->prefetch = SIM_PREFETCH_DEFAULT;
 	o->table_cache_slots = SIM_TABLE_CACHE_DEFAULT;
+	o->fast = MODEL_FAST_ON;
 }
 
 /* Give the model its walk memo. 0 or -DV_ENOMEM. */
@@ -126,6 +127,8 @@ int sim_init(struct sim *s, const struct config_spec *spec, struct layout *l,
 	s->gw = c.guest;
 	s->ew = c.nested;
 	rc = model_init(s->m, &c);
+	if (rc == 0)
+		model_set_fast(s->m, o->fast);
 	for (unsigned i = 0; rc == 0 && i < l->geo.nescaped; i++)
 		rc = model_escape_page(s->m, l->geo.escaped[i]);
 	if (rc == 0)
@@ -317,6 +320,12 @@ static int sim_feed_batch(struct sim *s, const struct access *a, size_t n, char 
 		}
 	}
 	s->walking = (model_stats(m)->walks - walks) * SIM_PREFETCH_MIN_SHARE >= n;
+	if (rc == 0 && model_fast_mismatches(m, NULL)) {
+		snprintf(err, errlen,
+			 "%s: the fast walkers differ from the generic ones on %llu walks",
+			 s->spec.name, (unsigned long long)model_fast_mismatches(m, NULL));
+		rc = -DV_EINVAL;
+	}
 	return rc;
 }
 

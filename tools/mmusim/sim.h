@@ -32,6 +32,9 @@ struct sim_options {
 	 * two; 0 = off): counts are identical, 2D walks skip re-walking EPT
 	 * for the guest tables' gPAs. Not used with page-walk caches. */
 	u64 table_cache_slots;
+	/* The model's walkers written for the configuration (model_set_fast):
+	 * on by default; off, or checked against the generic ones. */
+	enum model_fast_mode fast;
 };
 
 /* Enough for the guest tables of 8 GiB of 4 KiB pages (4096 + 10 pages),
