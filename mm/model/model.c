@@ -737,6 +737,9 @@ model_ept_fast(const struct walk_tables *t, u64 gpa, u64 need, u64 rsvd, u64 *pa
 	rights &= EPT_RWX;
 	if ((rights & need) != need)
 		return 0;
+	/* lvl is 1..4 here: level 1 is always a leaf, so the loop breaks
+	 * before lvl reaches 0 (cppcheck cannot see that) */
+	/* cppcheck-suppress shiftTooManyBits */
 	mask = (1ULL << (PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1))) - 1;
 	*pa = (pte & PTE_ADDR_MASK & ~mask) | (gpa & mask);
 	*rights_out = rights;
