@@ -421,15 +421,6 @@ struct guest_range guestmem_segment_range(const struct guestmem *gm)
 	return r;
 }
 
-static bool range_ballooned(const struct guestmem *gm, struct guest_range r)
-{
-	for (const struct extent *x = extent_next(&gm->map, r.gpa); x && x->gpa < r.gpa + r.len;
-	     x = extent_next(&gm->map, x->gpa + x->len))
-		if (x->kind == EXTENT_BALLOON)
-			return true;
-	return false;
-}
-
 /* Whether r is backed by one host run starting at a multiple of align. */
 static bool range_contiguous(const struct guestmem *gm, struct guest_range r, u64 align, u64 *hpa)
 {
@@ -533,17 +524,24 @@ int guestmem_segment_on(struct guestmem *gm, u64 *pages_copied)
 	gm->generation++;
 	if (!r.len)
 		return -DV_ENOMEM;
-	if (range_ballooned(gm, r))
-		return -DV_EBUSY; /* the segment would silently back them again */
+	/* ballooned pages in the run: the segment would silently back them again */
+	if (!guestmem_is_ram(gm, r.gpa, r.len))
+		return -DV_EBUSY;
 	shift = vmm_segment_leaf_shift(r.len, gm->ept_2m_supported, gm->ept_1g_supported);
 	if (range_contiguous(gm, r, 1ULL << shift, &hpa))
 		return adopt_in_place(gm, r, hpa, shift);
 	return copy_into_segment(gm, r, pages_copied);
 }
 
+/* The gPA range the active segment covers. */
+static struct guest_range segment_covers(const struct vmm_segment *vs)
+{
+	return (struct guest_range){vs->regs.base, vs->regs.limit - vs->regs.base};
+}
+
 void guestmem_segment_off(struct guestmem *gm)
 {
-	struct guest_range r = {gm->vseg.regs.base, gm->vseg.regs.limit - gm->vseg.regs.base};
+	struct guest_range r = segment_covers(&gm->vseg);
 
 	if (!gm->vseg_active)
 		return;
@@ -561,10 +559,9 @@ void guestmem_segment_off(struct guestmem *gm)
 
 bool guestmem_segment_misplaced(const struct guestmem *gm)
 {
-	struct guest_range r = guestmem_segment_range(gm);
+	struct guest_range r = guestmem_segment_range(gm), now = segment_covers(&gm->vseg);
 
-	return gm->vseg_active &&
-	       (r.gpa != gm->vseg.regs.base || r.len != gm->vseg.regs.limit - gm->vseg.regs.base);
+	return gm->vseg_active && (r.gpa != now.gpa || r.len != now.len);
 }
 
 void guestmem_release_deferred(struct guestmem *gm)
