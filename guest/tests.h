@@ -111,6 +111,8 @@ void test_modules(struct test *t);
 u64 test_checksum(u64 start, u64 len);
 /* DV_HC_SEGMENT_INFO into *i, checked to fill the whole struct. */
 bool test_segment_info(struct test *t, struct dv_segment_info *i);
+/* DV_HC_STATS into *s, checked to fill the whole struct. */
+bool test_stats(struct test *t, struct dv_stats *s);
 /* gseg=: the leaf level (1..3) of the primary region test_gseg maps. */
 void test_gseg_configure(unsigned level);
 /* fuzz=: how many hypercalls test_hc_fuzz makes (a multiple of its batch). */

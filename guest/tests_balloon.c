@@ -138,11 +138,6 @@ static bool map_walk(struct test *t, struct map_summary *sum, const u64 *pg, uns
 	return true;
 }
 
-static bool get_stats(struct test *t, struct dv_stats *s)
-{
-	return test_expect(t, "STATS", dv_hc_stats((u64)s, sizeof(*s)), sizeof(*s));
-}
-
 /* The first gathered pages are exactly the scattered ones: even pages of the
  * fragmented part, in order; the rest come from the run. */
 static bool gathered_fragments_first(struct test *t, u64 lo, unsigned n)
@@ -170,7 +165,7 @@ static void map_and_stats_agree(struct test *t, const struct dv_stats *before,
 	struct map_summary now;
 	struct dv_stats s;
 
-	if (!map_walk(t, &now, pages, GIVE_PAGES, added) || !get_stats(t, &s))
+	if (!map_walk(t, &now, pages, GIVE_PAGES, added) || !test_stats(t, &s))
 		return;
 	test_check(t, now.not_ballooned == 0, "%u given pages are not ballooned in MEMORY_MAP",
 		   now.not_ballooned);
@@ -252,7 +247,7 @@ static void deflate_back(struct test *t, const struct dv_stats *before)
 	}
 	test_check(t, nonzero == 0, "%lu words of deflated pages were not zero", nonzero);
 	test_check(t, wrong == 0, "%lu words of deflated pages read back wrong", wrong);
-	if (get_stats(t, &s))
+	if (test_stats(t, &s))
 		test_check(t, s.deflated_bytes == before->deflated_bytes + BACK_EARLY * PAGE_SIZE,
 			   "stats: deflated_bytes %lu, was %lu", s.deflated_bytes,
 			   before->deflated_bytes);
@@ -260,7 +255,7 @@ static void deflate_back(struct test *t, const struct dv_stats *before)
 		    -DV_EINVAL);
 	test_expect(t, "DEFLATE of the rest",
 		    dv_hc_balloon_deflate((u64)&pages[BACK_EARLY], GIVE_PAGES - BACK_EARLY), 0);
-	if (get_stats(t, &s))
+	if (test_stats(t, &s))
 		test_check(t, s.ballooned_bytes == before->ballooned_bytes,
 			   "stats: ballooned_bytes %lu after giving all back, %lu before",
 			   s.ballooned_bytes, before->ballooned_bytes);
@@ -292,7 +287,7 @@ void test_balloon(struct test *t)
 	test_note(t, "area gPA 0x%lx-0x%lx: %u scattered free pages given first, then %u of a run",
 		  lo, lo + (u64)(AREA_PAGES * PAGE_SIZE), FRAG_PAGES / 2,
 		  GIVE_PAGES - FRAG_PAGES / 2);
-	if (!get_stats(t, &before) || !map_walk(t, &then, NULL, 0, NULL))
+	if (!test_stats(t, &before) || !map_walk(t, &then, NULL, 0, NULL))
 		return;
 	if (!test_expect(t, "INFLATE with hot-add", balloon_give(pages, n, &added), 0))
 		return;
@@ -326,7 +321,7 @@ static bool unchanged(struct test *t, const char *what, const struct dv_stats *s
 	struct map_summary map_now;
 	struct dv_stats now;
 
-	if (!map_walk(t, &map_now, NULL, 0, NULL) || !get_stats(t, &now))
+	if (!map_walk(t, &map_now, NULL, 0, NULL) || !test_stats(t, &now))
 		return false;
 	return test_check(t,
 			  map_now.hash == map_then.hash && map_now.pieces == map_then.pieces &&
@@ -391,7 +386,7 @@ void test_balloon_bad(struct test *t)
 	if (!test_expect(t, "INFLATE of one good page (no hot-add)",
 			 dv_hc_balloon_inflate((u64)list, 1, 0, 0), 0))
 		return;
-	if (!map_walk(t, &map_then, NULL, 0, NULL) || !get_stats(t, &s))
+	if (!map_walk(t, &map_then, NULL, 0, NULL) || !test_stats(t, &s))
 		return;
 	list[0] = top;
 	kinds += refused(t, "a page past the top of RAM", list, 1, 0, 0, -DV_EINVAL, &s);
@@ -459,7 +454,7 @@ static bool enomem_round(struct test *t, unsigned round, bool *out_of_memory)
 	struct dv_stats s;
 	s64 rc;
 
-	if (!map_walk(t, &then, NULL, 0, NULL) || !get_stats(t, &s))
+	if (!map_walk(t, &then, NULL, 0, NULL) || !test_stats(t, &s))
 		return false;
 	rc = dv_hc_balloon_inflate((u64)big_list, ENOMEM_PAGES, DV_BALLOON_HOTADD, (u64)&range);
 	if (rc == -DV_ENOMEM) {

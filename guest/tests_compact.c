@@ -21,11 +21,6 @@ static const char *const states[] = {"idle", "running", "done", "failed"};
 
 extern u8 __image_start[], __user_start[];
 
-static bool stats(struct test *t, struct dv_stats *s)
-{
-	return test_expect(t, "STATS", dv_hc_stats((u64)s, sizeof(*s)), sizeof(*s));
-}
-
 /* The data area, at the top of RAM below the gap, mapped with 4 KiB pages
  * (and registered as the guest segment where the mode has one). */
 static bool map_area(struct test *t, u64 *gpa)
@@ -47,7 +42,7 @@ void test_compact(struct test *t)
 	struct dv_segment_info info;
 	struct dv_stats s;
 
-	if (!stats(t, &s) || !test_segment_info(t, &info))
+	if (!test_stats(t, &s) || !test_segment_info(t, &info))
 		return;
 	if (s.compact_state == DV_COMPACT_IDLE) {
 		test_skip(t, "no compaction running (mode %u, a VMM segment already or none asked)",
@@ -93,7 +88,7 @@ void test_compact(struct test *t)
 				"moved)",
 				polls, s.compact_pages_moved))
 			return;
-		if (!stats(t, &s))
+		if (!test_stats(t, &s))
 			return;
 	}
 	if (!test_check(t, s.compact_state == DV_COMPACT_DONE, "compaction %s after %lu polls",
@@ -124,7 +119,7 @@ void test_compact_switch(struct test *t)
 	struct dv_segment_info info;
 	struct dv_stats s;
 
-	if (!stats(t, &s) || s.compact_state != DV_COMPACT_RUNNING) {
+	if (!test_stats(t, &s) || s.compact_state != DV_COMPACT_RUNNING) {
 		test_skip(t, "no compaction running");
 		return;
 	}
@@ -135,14 +130,14 @@ void test_compact_switch(struct test *t)
 	for (u64 a = 0; a < AREA_SIZE; a += 8)
 		*(volatile u64 *)(AREA_VA + a) = a ^ 0x5a5a5a5a5a5a5a5aUL;
 	sum = test_checksum(AREA_VA, AREA_SIZE);
-	if (!stats(t, &s) ||
+	if (!test_stats(t, &s) ||
 	    !test_check(t, s.compact_state == DV_COMPACT_IDLE,
 			"compaction %s after a switch to base", states[s.compact_state & 3]))
 		return;
 	moved_before = s.compact_pages_moved;
 	test_expect(t, "MODE_SET(vmm-direct)", dv_hc_mode_set(DV_MODE_VMM_DIRECT),
 		    DV_MODE_VMM_DIRECT);
-	while (stats(t, &s) && s.compact_state == DV_COMPACT_RUNNING && polls++ < MAX_POLLS)
+	while (test_stats(t, &s) && s.compact_state == DV_COMPACT_RUNNING && polls++ < MAX_POLLS)
 		;
 	if (!test_segment_info(t, &info))
 		return;

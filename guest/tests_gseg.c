@@ -33,6 +33,11 @@ bool test_segment_info(struct test *t, struct dv_segment_info *i)
 	return test_expect(t, "SEGMENT_INFO", dv_hc_segment_info((u64)i, sizeof(*i)), sizeof(*i));
 }
 
+bool test_stats(struct test *t, struct dv_stats *s)
+{
+	return test_expect(t, "STATS", dv_hc_stats((u64)s, sizeof(*s)), sizeof(*s));
+}
+
 /* The guest triple dimvisor holds for the current address space is this one. */
 static bool holds(struct test *t, const char *when, u64 base, u64 limit, u64 offset)
 {

@@ -96,11 +96,6 @@ static bool sums_hold(struct test *t, const struct sums *want, u64 low, u64 high
 			  now.high);
 }
 
-static bool stats(struct test *t, struct dv_stats *s)
-{
-	return test_expect(t, "STATS", dv_hc_stats((u64)s, sizeof(*s)), sizeof(*s));
-}
-
 /* The memory map by kind, and a hash of its pieces. */
 struct map_view {
 	u64 bytes[4]; /* by enum dv_mem_kind */
@@ -199,7 +194,7 @@ static void map_and_stats_agree(struct test *t, const struct dv_stats *before, u
 	struct map_view v;
 	struct dv_stats s;
 
-	if (!view_map(t, &v, keep, high_end) || !stats(t, &s))
+	if (!view_map(t, &v, keep, high_end) || !test_stats(t, &s))
 		return;
 	test_check(t, v.low_kept, "MEMORY_MAP has no RAM piece [0, 0x%lx)", keep);
 	test_check(t, v.high_one, "MEMORY_MAP: RAM from 4 GiB is not one run to 0x%lx", high_end);
@@ -231,14 +226,14 @@ static bool wait_for_compaction(struct test *t, const struct sums *want, u64 low
 	struct dv_stats s;
 	u64 polls = 0;
 
-	if (!stats(t, &s) || !test_check(t, s.compact_state == DV_COMPACT_RUNNING,
-					 "Dual Direct not granted and no compaction running"))
+	if (!test_stats(t, &s) || !test_check(t, s.compact_state == DV_COMPACT_RUNNING,
+					      "Dual Direct not granted and no compaction running"))
 		return false;
 	test_note(t, "no free host range for the segment: compaction builds it meanwhile");
 	while (s.compact_state == DV_COMPACT_RUNNING && polls++ < MAX_POLLS) {
 		if (polls % 256 == 0 && !sums_hold(t, want, low, high_end, "while compaction ran"))
 			return false;
-		if (!stats(t, &s))
+		if (!test_stats(t, &s))
 			return false;
 	}
 	test_note(t, "compaction: %lu pages moved in %lu steps, %lu TSC ticks, %lu polls",
@@ -309,7 +304,7 @@ void test_iogap(struct test *t)
 	keep = ALIGN_UP(paging_reserved_end() + KEEP_ROOM, 2 * MiB);
 	if (!test_check(t, keep + 2 * MiB <= low_end,
 			"low RAM ends at 0x%lx: nothing to unplug above 0x%lx", low_end, keep) ||
-	    !leave_low_segment(t, &was) || !stats(t, &before))
+	    !leave_low_segment(t, &was) || !test_stats(t, &before))
 		return;
 	paging_limit_tables(keep); /* no table may land in what leaves */
 	sample = keep - LOW_SAMPLE;
@@ -340,10 +335,10 @@ static unsigned refused(struct test *t, const char *what, u64 n, u64 flags, u64 
 	struct dv_stats s0, s1;
 	bool ok;
 
-	if (!view_map(t, &a, 0, 0) || !stats(t, &s0))
+	if (!view_map(t, &a, 0, 0) || !test_stats(t, &s0))
 		return 0;
 	ok = test_expect(t, what, dv_hc_balloon_inflate((u64)list, n, flags, reply), want);
-	if (!view_map(t, &b, 0, 0) || !stats(t, &s1))
+	if (!view_map(t, &b, 0, 0) || !test_stats(t, &s1))
 		return 0;
 	return ok && test_check(t,
 				a.hash == b.hash && s0.unplugged_bytes == s1.unplugged_bytes &&
