@@ -499,6 +499,33 @@ static int range_descend_new(struct pagetable *pt, struct range_op *op, u64 *slo
 	return range_table(pt, op, child, 0, level - 1, eb);
 }
 
+/* The level-1 entries [first, last] of a map, in the table whose entry 0 maps base:
+ * range_decide's answer worked out once for all of them. Each is a whole 4 KiB page
+ * (the range is page-aligned), and 4 KiB leaves are always allowed and never larger
+ * than the cap, so each is written as a leaf unless it already is that leaf. A loop of
+ * a few instructions per entry: mmusim maps a whole table page on every first touch,
+ * and the general loop cost it over 100. */
+static void range_map_ptes(struct pagetable *pt, const struct range_op *op, u64 *tbl,
+			   unsigned first, unsigned last, u64 base)
+{
+	u64 bits = pt_make_leaf(pt->fmt, 0, op->perms, 1);
+	u64 pa = op->pa + (base + first * PAGE_SIZE - op->start);
+	u64 ad = ad_mask(pt->fmt);
+
+	for (unsigned i = first; i <= last; i++, pa += PAGE_SIZE) {
+		u64 leaf = (pa & PTE_ADDR_MASK) | bits, e = tbl[i];
+
+		if ((e & ~ad) == leaf)
+			continue;
+		if (entry_present(pt->fmt, e)) {
+			entry_replace(pt, &tbl[i], 1, leaf);
+			continue;
+		}
+		entry_set(&tbl[i], leaf);
+		pt->leaves[1]++;
+	}
+}
+
 /* Apply op to the entries of the table at level whose entry 0 maps base. In a dry
  * pass tbl may be NULL: a table not built yet, whose entries are split_child(parent). */
 static int range_table(struct pagetable *pt, struct range_op *op, u64 *tbl, u64 parent,
@@ -508,6 +535,10 @@ static int range_table(struct pagetable *pt, struct range_op *op, u64 *tbl, u64 
 	unsigned first = PT_INDEX(MAX(op->start, base), level);
 	unsigned last = PT_INDEX(MIN(op->end, base + size * PT_ENTRIES) - 1, level);
 
+	if (level == 1 && op->kind == RANGE_MAP && !op->dry) {
+		range_map_ptes(pt, op, tbl, first, last, base);
+		return 0;
+	}
 	for (unsigned i = first; i <= last; i++) {
 		u64 eb = base + i * size;
 		bool full = op->start <= eb && eb + size <= op->end;
