@@ -91,6 +91,7 @@ static void model_fast_seg_update(struct model *m)
 
 	m->fast_seg = m->fast_walk == MODEL_FAST_ON && escape_empty(&m->escape) &&
 		      (e == MODEL_NATIVE_DS || e == MODEL_DUAL_DIRECT);
+	m->lean = m->fast_walk == MODEL_FAST_ON && !m->memo;
 }
 
 /* ---- set-up ------------------------------------------------------------------ */
@@ -145,6 +146,9 @@ int model_init(struct model *m, const struct model_config *c)
 	m->tcache = NULL;
 	m->tcache_mask = 0;
 	m->tcache_gen = 1;
+	m->path = NULL;
+	m->path_mask = 0;
+	m->path_gen = 1;
 	m->fault = (struct walk_fault){0};
 	m->fast_checked = 0;
 	m->fast_mismatches = 0;
@@ -186,6 +190,7 @@ int model_set_memo(struct model *m, struct model_memo_slot *slots, u64 n)
 	m->memo_gen = 1;
 	for (i = 0; slots && i < n; i++)
 		slots[i].key = 0;
+	model_fast_seg_update(m);
 	return 0;
 }
 
@@ -224,6 +229,46 @@ static void model_tcache_forget(struct model *m)
 	model_set_table_cache(m, m->tcache, m->tcache_mask + 1);
 }
 
+/* ---- path cache --------------------------------------------------------------- */
+
+#define PATH_GEN_BITS	 24
+#define PATH_BLOCK_SHIFT 21 /* a leaf table maps 2 MiB */
+
+int model_set_path_cache(struct model *m, struct model_path_slot *slots, u64 n)
+{
+	u64 i;
+
+	if (slots && (n == 0 || (n & (n - 1))))
+		return -DV_EINVAL;
+	m->path = slots;
+	m->path_mask = slots ? n - 1 : 0;
+	m->path_gen = 1;
+	for (i = 0; slots && i < 2 * n; i++)
+		slots[i].key = 0;
+	return 0;
+}
+
+/* Forget every slot: a new generation makes old keys unequal. */
+static void model_path_forget(struct model *m)
+{
+	if (++m->path_gen < (1ULL << PATH_GEN_BITS))
+		return;
+	model_set_path_cache(m, m->path, m->path_mask + 1);
+}
+
+/* The key of a's 2 MiB block: address bits 51:21 (a canonical gVA's bits
+ * 63:48 copy bit 47, so its bits 47:21 alone name it) and the generation. */
+static inline u64 model_path_key(const struct model *m, u64 a)
+{
+	return ((a & ((1ULL << 52) - 1)) >> PATH_BLOCK_SHIFT) << PATH_GEN_BITS | m->path_gen;
+}
+
+/* The slot of a's block in the guest (ept = false) or EPT half. */
+static inline struct model_path_slot *model_path_slot(const struct model *m, u64 a, bool ept)
+{
+	return &m->path[(ept ? m->path_mask + 1 : 0) + ((a >> PATH_BLOCK_SHIFT) & m->path_mask)];
+}
+
 /* An entry was filled or flushed: a recent hit may be gone, or no longer
  * the first the lookup finds. */
 static void model_forget_recent(struct model *m)
@@ -239,6 +284,8 @@ void model_flush(struct model *m)
 		model_memo_forget(m);
 	if (m->tcache)
 		model_tcache_forget(m);
+	if (m->path)
+		model_path_forget(m);
 	tlb_flush(&m->tlb);
 	pwc_flush(&m->gpwc);
 	pwc_flush(&m->npwc);
@@ -247,7 +294,8 @@ void model_flush(struct model *m)
 
 /* INVLPG drops the page's TLB entries and, per SDM Vol. 3A 4.10.4.1, every
  * paging-structure-cache entry; EPT's caches and the nested TLB stay (only
- * INVEPT, i.e. model_flush, clears those). The walk memo is forgotten. */
+ * INVEPT, i.e. model_flush, clears those). The walk memo and the path cache are
+ * forgotten. */
 void model_flush_page(struct model *m, u64 gva)
 {
 	m->fast.ok = 0;
@@ -256,6 +304,8 @@ void model_flush_page(struct model *m, u64 gva)
 	pwc_flush(&m->gpwc);
 	if (m->memo)
 		model_memo_forget(m);
+	if (m->path)
+		model_path_forget(m);
 }
 
 int model_set_mode(struct model *m, enum model_mode mode)
@@ -714,32 +764,56 @@ __attribute__((always_inline)) static inline bool model_ept_entry_ok(u64 pte, un
 }
 
 /* walk_ept_fast, unrolled: the leaf's level (0: left to the generic
- * walker), its translation and rights. */
-__attribute__((always_inline)) static inline unsigned
-model_ept_fast(const struct walk_tables *t, u64 gpa, u64 need, u64 rsvd, u64 *pa, u64 *rights_out)
+ * walker), its translation and rights. pm (a constant at each call): the
+ * model whose path cache the walk uses and fills, or NULL. */
+__attribute__((always_inline)) static inline unsigned model_ept_fast(const struct walk_tables *t,
+								     u64 gpa, u64 need, u64 rsvd,
+								     u64 *pa, u64 *rights_out,
+								     struct model *pm)
 {
-	u64 table = t->root & PTE_ADDR_MASK, rights = EPT_RWX, pte = 0, mask;
+	u64 table, rights, pte = 0, mask;
+	struct model_path_slot *ps = NULL;
 	unsigned lvl;
 
-#pragma GCC unroll 4
-	for (lvl = 4; lvl >= 1; lvl--) {
+	if (pm && pm->path) {
+		ps = model_path_slot(pm, gpa, true);
+		if (ps->key == model_path_key(pm, gpa)) {
+			table = ps->table;
+			rights = ps->rights;
+			lvl = 1;
+			goto leaf;
+		}
+	}
+	table = t->root & PTE_ADDR_MASK;
+	rights = EPT_RWX;
+#pragma GCC unroll 3
+	for (lvl = 4; lvl >= 2; lvl--) {
 		bool leaf;
 
 		pte = walk_read(t, table + PT_INDEX(gpa, lvl) * sizeof(u64));
-		leaf = lvl == 1 || (lvl <= 3 && (pte & EPT_PS));
+		leaf = lvl <= 3 && (pte & EPT_PS);
 		if (!model_ept_entry_ok(pte, lvl, leaf, rsvd))
 			return 0;
 		rights &= pte;
 		if (leaf)
-			break;
+			goto done;
 		table = pte & PTE_ADDR_MASK;
 	}
+	lvl = 1;
+	if (ps) {
+		ps->key = model_path_key(pm, gpa);
+		ps->table = table;
+		ps->rights = rights & EPT_RWX;
+	}
+leaf:
+	pte = walk_read(t, table + PT_INDEX(gpa, 1) * sizeof(u64));
+	if (!model_ept_entry_ok(pte, 1, true, rsvd))
+		return 0;
+	rights &= pte;
+done:
 	rights &= EPT_RWX;
 	if ((rights & need) != need)
 		return 0;
-	/* lvl is 1..4 here: level 1 is always a leaf, so the loop breaks
-	 * before lvl reaches 0 (cppcheck cannot see that) */
-	/* cppcheck-suppress shiftTooManyBits */
 	mask = (1ULL << (PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1))) - 1;
 	*pa = (pte & PTE_ADDR_MASK & ~mask) | (gpa & mask);
 	*rights_out = rights;
@@ -765,7 +839,7 @@ static __attribute__((noinline)) bool model_table_make(struct model *m, u64 gpa,
 		out.rights = EPT_RWX;
 		out.level = 0;
 	} else {
-		lvl = model_ept_fast(&m->cfg.nested, gpa, EPT_R, m->fast_rsvd, &pa, &rights);
+		lvl = model_ept_fast(&m->cfg.nested, gpa, EPT_R, m->fast_rsvd, &pa, &rights, NULL);
 		if (!lvl)
 			return false;
 		out.pa = pa;
@@ -839,7 +913,8 @@ model_final_fast(struct model *m, u64 gpa, u32 acc, bool skip_vseg, struct model
 			return true;
 		}
 	}
-	lvl = model_ept_fast(&m->cfg.nested, gpa, ept_needed_rights(acc), m->fast_rsvd, pa, rights);
+	lvl = model_ept_fast(&m->cfg.nested, gpa, ept_needed_rights(acc), m->fast_rsvd, pa, rights,
+			     m);
 	if (!lvl)
 		return false;
 	c->lanes.hi += model_down_from[lvl];
@@ -847,28 +922,63 @@ model_final_fast(struct model *m, u64 gpa, u32 acc, bool skip_vseg, struct model
 	return true;
 }
 
+/* Keep in ps the way a walk of a went down to its leaf table: the table,
+ * the rights of the levels above, and what the walk counted from c0 to c
+ * (the nested translations of the guest tables; the guest's own reads of
+ * levels 4 to 2 are the same for every such walk). */
+static inline void model_path_keep(struct model *m, struct model_path_slot *ps, u64 a, u64 table,
+				   u64 rights, const struct model_fast_counts *c0,
+				   const struct model_fast_counts *c)
+{
+	ps->key = model_path_key(m, a);
+	ps->table = table;
+	ps->rights = rights;
+	ps->nested = (u32)((c->lanes.lo - c0->lanes.lo) >> 32);
+	ps->seg_adds = (u8)(c->seg_adds - c0->seg_adds);
+	ps->escape_hits = (u8)(c->escape_hits - c0->escape_hits);
+	ps->escape_fp = (u8)(c->escape_fp - c0->escape_fp);
+}
+
 /* The x86 walk of gva (native, or the guest dimension of a 2D walk with
  * each table's gPA translated as model_table_fast does), as
  * walk_x86_common makes it without page-walk caches. On success *pte is
  * the leaf entry, *rights the effective rights and the return value the
  * leaf's level; 0 where walk_x86_common would fault (or an entry is one
- * the fast walk leaves to it). */
+ * the fast walk leaves to it). With a path cache, a walk to a 4 KiB page
+ * whose block it knows starts at the leaf table. */
 __attribute__((always_inline)) static inline unsigned model_x86_fast(struct model *m, u64 gva,
 								     u32 acc, bool nested,
 								     struct model_fast_counts *c,
 								     u64 *pte_out, u64 *rights_out)
 {
 	const struct walk_tables *g = &m->cfg.guest;
-	u64 table = g->root & PTE_ADDR_MASK, rights = X86_PTE_RW | X86_PTE_US, pte = 0;
+	u64 table, rights, pte = 0;
 	u64 rsvd_x = m->fast_rsvd_x;
+	struct model_path_slot *ps = NULL;
+	struct model_fast_counts c0 = *c;
 	unsigned lvl;
 
 	/* What walk_x86_common leaves in the fault record on any walk. */
 	m->fault.va = gva;
 	m->fault.pa = 0;
 	m->fault.on_table = false;
-#pragma GCC unroll 4
-	for (lvl = 4; lvl >= 1; lvl--) {
+	if (m->path) {
+		ps = model_path_slot(m, gva, false);
+		if (ps->key == model_path_key(m, gva)) {
+			table = ps->table;
+			rights = ps->rights;
+			c->lanes.lo += (u64)ps->nested << 32;
+			c->seg_adds += ps->seg_adds;
+			c->escape_hits += ps->escape_hits;
+			c->escape_fp += ps->escape_fp;
+			lvl = 1;
+			goto leaf;
+		}
+	}
+	table = g->root & PTE_ADDR_MASK;
+	rights = X86_PTE_RW | X86_PTE_US;
+#pragma GCC unroll 3
+	for (lvl = 4; lvl >= 2; lvl--) {
 		u64 entry = table + PT_INDEX(gva, lvl) * sizeof(u64);
 
 		if (nested && !model_table_fast(m, entry, c))
@@ -878,10 +988,22 @@ __attribute__((always_inline)) static inline unsigned model_x86_fast(struct mode
 			return 0;
 		rights &= pte | X86_PTE_NX;
 		rights |= pte & X86_PTE_NX;
-		if (lvl == 1 || (pte & X86_PTE_PS))
-			break;
+		if (pte & X86_PTE_PS)
+			goto done;
 		table = pte & PTE_ADDR_MASK;
 	}
+	lvl = 1;
+	if (nested && !model_table_fast(m, table + PT_INDEX(gva, 1) * sizeof(u64), c))
+		return 0;
+	if (ps)
+		model_path_keep(m, ps, gva, table, rights, &c0, c);
+leaf:
+	pte = walk_read(g, table + PT_INDEX(gva, 1) * sizeof(u64));
+	if (!model_x86_entry_ok(pte, 1, rsvd_x))
+		return 0;
+	rights &= pte | X86_PTE_NX;
+	rights |= pte & X86_PTE_NX;
+done:
 	if (!model_rights_allow(m, rights, acc))
 		return 0;
 	c->lanes.lo += model_down_from[lvl];
@@ -905,57 +1027,84 @@ static inline void model_fast_refs(const struct model_fast_counts *c, struct wal
 	refs->escape_fp = (u8)c->escape_fp;
 }
 
-/* model_walk by the fast walkers: 0 with *r as model_walk makes it, or
- * -DV_EFAULT (r untouched) where model_walk must walk. The byte order of
- * walk_refs' lanes is the host's: little-endian x86 in both builds. */
-static int model_walk_fast(struct model *m, u64 gva, u32 acc, struct model_miss *r)
+/* What a fast walk produced: its counts in lanes and the translation. */
+struct model_fast_walk {
+	struct model_fast_counts c;
+	u64 pa, gpa;
+	u64 data; /* TLB entry data */
+	u8 shift;
+	bool seg_data; /* a segment translated the data address */
+};
+
+/* The walk of gva by the fast walkers: true with *w filled, or false
+ * (nothing the counts see changed) where model_walk must walk. */
+__attribute__((always_inline)) static inline bool
+model_walk_lanes(struct model *m, u64 gva, u32 acc, struct model_fast_walk *w)
 {
-	struct model_fast_counts c = {{0, 0}, 0, 0, 0};
 	u64 pte, rights, gpa, mask, data, pa, nrights;
 	unsigned lvl;
 	bool by_vseg;
 	u8 shift, nshift;
 
+	w->c = (struct model_fast_counts){{0, 0}, 0, 0, 0};
+	w->seg_data = false;
 	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
 		/* model_walk_gseg: the nested walk of gVA + OFFSET_g. */
 		if (!m->virt)
-			return -DV_EFAULT; /* the L1-miss path translated it */
+			return false; /* the L1-miss path translated it */
 		gpa = gva + m->cfg.gseg.offset;
-		c.seg_adds = 1;
-		if (!model_final_fast(m, gpa, acc, true, &c, &pa, &nrights, &nshift, &by_vseg))
-			return -DV_EFAULT;
+		w->c.seg_adds = 1;
+		if (!model_final_fast(m, gpa, acc, true, &w->c, &pa, &nrights, &nshift, &by_vseg))
+			return false;
 		shift = MIN(segment_span_shift(&m->cfg.gseg, gva, PAGE_1G_SHIFT), nshift);
 		data = MODEL_SEG_RIGHTS | model_ept_denials(nrights);
-		r->seg_data = true;
+		w->seg_data = true;
 	} else if (m->virt) {
-		lvl = model_x86_fast(m, gva, acc, true, &c, &pte, &rights);
+		lvl = model_x86_fast(m, gva, acc, true, &w->c, &pte, &rights);
 		if (!lvl)
-			return -DV_EFAULT;
+			return false;
 		shift = (u8)(PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1));
 		mask = (1ULL << shift) - 1;
 		gpa = (pte & PTE_ADDR_MASK & ~mask) | (gva & mask);
-		if (!model_final_fast(m, gpa, acc, false, &c, &pa, &nrights, &nshift, &by_vseg))
-			return -DV_EFAULT;
+		if (!model_final_fast(m, gpa, acc, false, &w->c, &pa, &nrights, &nshift, &by_vseg))
+			return false;
 		data = rights | model_ept_denials(nrights);
 		shift = MIN(shift, nshift);
-		r->seg_data = by_vseg;
+		w->seg_data = by_vseg;
 	} else {
-		lvl = model_x86_fast(m, gva, acc, false, &c, &pte, &rights);
+		lvl = model_x86_fast(m, gva, acc, false, &w->c, &pte, &rights);
 		if (!lvl)
-			return -DV_EFAULT;
+			return false;
 		shift = (u8)(PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1));
 		mask = (1ULL << shift) - 1;
 		pa = (pte & PTE_ADDR_MASK & ~mask) | (gva & mask);
 		gpa = 0;
 		data = rights;
 	}
-	model_fast_refs(&c, &r->refs);
+	w->pa = pa;
+	w->gpa = gpa;
+	w->shift = shift;
+	w->data = data | ALIGN_DOWN(pa, 1ULL << shift);
+	return true;
+}
+
+/* model_walk by the fast walkers: 0 with *r as model_walk makes it, or
+ * -DV_EFAULT (r untouched) where model_walk must walk. The byte order of
+ * walk_refs' lanes is the host's: little-endian x86 in both builds. */
+static int model_walk_fast(struct model *m, u64 gva, u32 acc, struct model_miss *r)
+{
+	struct model_fast_walk w;
+
+	if (!model_walk_lanes(m, gva, acc, &w))
+		return -DV_EFAULT;
+	model_fast_refs(&w.c, &r->refs);
 	r->path = MODEL_PATH_WALK;
-	r->pa = pa;
-	r->gpa = gpa;
-	r->shift = shift;
+	r->pa = w.pa;
+	r->gpa = w.gpa;
+	r->shift = w.shift;
 	r->have_gpa = m->virt;
-	r->data = data | ALIGN_DOWN(pa, 1ULL << shift);
+	r->data = w.data;
+	r->seg_data = w.seg_data;
 	return 0;
 }
 
@@ -1036,11 +1185,23 @@ static int model_walk(struct model *m, u64 gva, u32 acc, struct model_miss *r)
 	return err;
 }
 
+/* A miss that did not hit L2, by where its data address lies (the linear
+ * model's M_n and F numerators). */
+static inline void model_count_class(struct model_stats *s, u8 cls)
+{
+	s->miss.m_n++;
+	if (cls == (MODEL_IN_GSEG | MODEL_IN_VSEG))
+		s->miss.both++;
+	else if (cls == MODEL_IN_GSEG)
+		s->miss.guest_only++;
+	else if (cls == MODEL_IN_VSEG)
+		s->miss.vmm_only++;
+}
+
 static void model_commit(struct model *m, u64 gva, const struct model_miss *r)
 {
 	struct model_stats *s = &m->stats;
 	unsigned i;
-	u8 cls;
 
 	s->accesses++;
 	s->l1_misses++;
@@ -1066,14 +1227,7 @@ static void model_commit(struct model *m, u64 gva, const struct model_miss *r)
 	}
 	if (r->seg_data)
 		s->segment_hits++;
-	cls = r->cls;
-	s->miss.m_n++;
-	if (cls == (MODEL_IN_GSEG | MODEL_IN_VSEG))
-		s->miss.both++;
-	else if (cls == MODEL_IN_GSEG)
-		s->miss.guest_only++;
-	else if (cls == MODEL_IN_VSEG)
-		s->miss.vmm_only++;
+	model_count_class(s, r->cls);
 }
 
 /* Walk memo: replay and store. */
@@ -1122,7 +1276,8 @@ static void model_memo_store(struct model *m, u64 gva, const struct model_miss *
 }
 
 /* Remember an L1 hit for the inline path of model_access. */
-static void model_remember(struct model *m, u64 gva, const struct tlb_hit *hit)
+__attribute__((always_inline)) static inline void model_remember(struct model *m, u64 gva,
+								 const struct tlb_hit *hit)
 {
 	u64 mask = ~((1ULL << tlb_shift[hit->size]) - 1);
 
@@ -1168,6 +1323,95 @@ static int model_walk_or_replay(struct model *m, u64 gva, u32 acc, struct model_
 	return 0;
 }
 
+/* Table I's last case: the walk (or its replay) and the fills of both
+ * levels. 0, or -DV_EFAULT with the fault counted. */
+static int model_walk_fill(struct model *m, u64 gva, u32 acc, struct model_miss *r, bool use_memo,
+			   struct tlb_hit *filled)
+{
+	if (model_walk_or_replay(m, gva, acc, r, use_memo)) {
+		m->stats.faults++;
+		return -DV_EFAULT;
+	}
+	tlb_fill_l2(&m->tlb, gva, model_size_of_shift(r->shift), r->data);
+	tlb_fill_l1_at(&m->tlb, gva, model_size_of_shift(r->shift), r->data, filled);
+	return 0;
+}
+
+/* ---- the lean miss path ---------------------------------------------------------- */
+
+/* A fast walk's counts into the stats straight from its lanes: model_commit's
+ * walk part without unpacking them into walk_refs first. */
+static inline void model_commit_lanes(struct model_stats *s, const struct model_fast_counts *c)
+{
+	u64 lo = c->lanes.lo;
+	u32 hi = c->lanes.hi;
+	/* The sum of the bytes (each < 256, and so is their sum). */
+	u64 total = ((lo * 0x0101010101010101ULL) >> 56) + ((hi * 0x01010101u) >> 24);
+	unsigned k;
+
+	s->walk_refs += total;
+	if (total > s->walk_refs_max)
+		s->walk_refs_max = total;
+#pragma GCC unroll 4
+	for (k = 0; k < 4; k++)
+		s->refs[WALK_REF_GUEST + k] += (lo >> (8 * k)) & 0xff;
+	if (lo >> 32) { /* a 2D walk: the guest tables' nested reads */
+#pragma GCC unroll 4
+		for (k = 0; k < 4; k++)
+			s->refs[WALK_REF_NESTED + k] += (lo >> (32 + 8 * k)) & 0xff;
+	}
+	if (hi) {
+#pragma GCC unroll 4
+		for (k = 0; k < 4; k++)
+			s->refs[WALK_REF_FINAL + k] += (hi >> (8 * k)) & 0xff;
+	}
+	s->seg_adds += c->seg_adds;
+	s->escape_hits += c->escape_hits;
+	s->escape_false_positives += c->escape_fp;
+}
+
+/* model_do from the L2 lookup on, for model_access when the fast walkers
+ * make the walks (no page-walk caches, no memo) and no segment translates
+ * at L1: the same steps, the same counts, without the miss record. A walk
+ * the fast walkers leave (a fault) goes the generic way. */
+static int model_miss_lean(struct model *m, u64 gva, u32 acc, bool l1_any)
+{
+	struct model_stats *s = &m->stats;
+	struct model_fast_walk w;
+	struct tlb_hit hit, filled;
+	unsigned size;
+	bool l2_any = tlb_lookup_l2(&m->tlb, gva, &hit);
+
+	/* A lookup that found nothing leaves its tags absent for the fill. */
+	if (l2_any && model_rights_allow(m, hit.data, acc)) {
+		tlb_fill_l1_put(&m->tlb, gva, hit.size, hit.data, &filled, !l1_any);
+		s->l2_hits++;
+	} else if (model_walk_lanes(m, gva, acc, &w)) {
+		size = model_size_of_shift(w.shift);
+		tlb_fill_l2_put(&m->tlb, gva, size, w.data, !l2_any);
+		tlb_fill_l1_put(&m->tlb, gva, size, w.data, &filled, !l1_any);
+		s->l2_misses++;
+		s->walks++;
+		model_commit_lanes(s, &w.c);
+		s->segment_hits += w.seg_data;
+		model_count_class(s, model_classify(m, gva, w.gpa, m->virt));
+	} else {
+		struct model_miss r = {0};
+
+		if (model_walk_fill(m, gva, acc, &r, false, &filled))
+			return -DV_EFAULT;
+		if (!l1_any)
+			model_remember(m, gva, &filled);
+		model_commit(m, gva, &r);
+		return 0;
+	}
+	if (!l1_any)
+		model_remember(m, gva, &filled);
+	s->accesses++;
+	s->l1_misses++;
+	return 0;
+}
+
 /* One access: Table I from the L1 lookup down. memo: the caller is
  * model_access (keep the inline hit and use the walk memo). */
 static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, bool memo)
@@ -1200,18 +1444,16 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 	if (model_l1_segments(m, gva, &r)) {
 		r.cls = model_classify(m, gva, r.gpa, r.have_gpa);
 		tlb_fill_l1_at(&m->tlb, gva, model_size_of_shift(r.shift), r.data, &filled);
+	} else if (memo && m->lean && !r.refs.escape_hits && !r.refs.escape_fp) {
+		/* (the segment check above asked the escape filter for nothing) */
+		return model_miss_lean(m, gva, acc, l1_any);
 	} else if (tlb_lookup_l2(&m->tlb, gva, &hit) && model_rights_allow(m, hit.data, acc)) {
 		r.path = MODEL_PATH_L2;
 		r.shift = tlb_shift[hit.size];
 		r.data = hit.data;
 		tlb_fill_l1_at(&m->tlb, gva, hit.size, hit.data, &filled);
-	} else {
-		if (model_walk_or_replay(m, gva, acc, &r, memo && m->memo && !m->cfg.pwc)) {
-			m->stats.faults++;
-			return -DV_EFAULT;
-		}
-		tlb_fill_l2(&m->tlb, gva, model_size_of_shift(r.shift), r.data);
-		tlb_fill_l1_at(&m->tlb, gva, model_size_of_shift(r.shift), r.data, &filled);
+	} else if (model_walk_fill(m, gva, acc, &r, memo && m->memo && !m->cfg.pwc, &filled)) {
+		return -DV_EFAULT;
 	}
 	/* The new entry is the only L1 entry for gva (the lookup found none)
 	 * and the newest of its set: the next access to its page may take the
@@ -1229,8 +1471,10 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 	return 0;
 }
 
-/* The L1 entry of a segment translation (model_l1_segments' data). */
-static void model_segment_fill(struct model *m, u64 gva, u64 gpa, struct tlb_hit *filled)
+/* The L1 entry of a segment translation (model_l1_segments' data); absent:
+ * the L1 lookup of gva just missed. */
+static void model_segment_fill(struct model *m, u64 gva, u64 gpa, struct tlb_hit *filled,
+			       bool absent)
 {
 	u8 shift = segment_span_shift(&m->cfg.gseg, gva, PAGE_1G_SHIFT);
 	u64 pa = gpa;
@@ -1239,8 +1483,8 @@ static void model_segment_fill(struct model *m, u64 gva, u64 gpa, struct tlb_hit
 		pa = gpa + m->cfg.vseg.offset;
 		shift = MIN(shift, segment_span_shift(&m->cfg.vseg, gpa, PAGE_1G_SHIFT));
 	}
-	tlb_fill_l1_at(&m->tlb, gva, model_size_of_shift(shift),
-		       ALIGN_DOWN(pa, 1ULL << shift) | MODEL_SEG_RIGHTS, filled);
+	tlb_fill_l1_put(&m->tlb, gva, model_size_of_shift(shift),
+			ALIGN_DOWN(pa, 1ULL << shift) | MODEL_SEG_RIGHTS, filled, absent);
 }
 
 /* The access of native-ds or dual-direct to an address both segments
@@ -1261,10 +1505,10 @@ static int model_segment_access(struct model *m, u64 gva, u64 gpa, u32 acc)
 			return 0;
 		}
 		model_forget_recent(m);
-		model_segment_fill(m, gva, gpa, &filled);
+		model_segment_fill(m, gva, gpa, &filled, false);
 	} else {
 		model_forget_recent(m);
-		model_segment_fill(m, gva, gpa, &filled);
+		model_segment_fill(m, gva, gpa, &filled, true);
 		model_remember(m, gva, &filled);
 	}
 	s->accesses++;
@@ -1382,6 +1626,59 @@ static bool model_nested_walks(const struct model *m, u64 gpa)
 	return !(m->use_vseg && segment_contains(&m->cfg.vseg, gpa));
 }
 
+/* The leaf table of a's block when the path cache knows it (ept: EPT's
+ * half), else ~0. */
+static inline u64 model_path_table(const struct model *m, u64 a, bool ept)
+{
+	const struct model_path_slot *ps;
+
+	if (!m->path)
+		return ~0ULL;
+	ps = model_path_slot(m, a, ept);
+	return ps->key == model_path_key(m, a) ? ps->table : ~0ULL;
+}
+
+/* Prefetch the EPT leaf entry of gpa: by the path cache when it knows the
+ * leaf table, else by reading the levels above. */
+static void model_prefetch_ept_leaf(const struct model *m, u64 gpa)
+{
+	u64 t = model_path_table(m, gpa, true);
+
+	if (t != ~0ULL)
+		model_prefetch_entry(&m->cfg.nested, t + PT_INDEX(gpa, 1) * sizeof(u64));
+	else
+		model_look_ahead(&m->cfg.nested, gpa, true, false, NULL);
+}
+
+/* The look-ahead where the path cache knows the way: the walk will read
+ * the leaf entries only, so far ahead the guest's is prefetched, and nearer
+ * it is read and the EPT leaf entry of the data's gPA prefetched. False
+ * where it does not know the guest's way (model_prefetch_walk then reads
+ * the tables as the walk would). */
+static bool model_prefetch_path(const struct model *m, u64 gva, bool near)
+{
+	const struct walk_tables *g = &m->cfg.guest;
+	u64 t = model_path_table(m, gva, false), entry, pte, gpa;
+
+	if (t == ~0ULL)
+		return false;
+	entry = t + PT_INDEX(gva, 1) * sizeof(u64);
+	if (!near) {
+		model_prefetch_entry(g, entry);
+		return true;
+	}
+	if (!m->virt)
+		return true;
+	pte = walk_read(g, entry);
+	if (!(pte & X86_PTE_P))
+		return true;
+	gpa = (pte & PTE_ADDR_MASK) | (gva & (PAGE_SIZE - 1));
+	if (!model_nested_walks(m, gpa))
+		return true;
+	model_prefetch_ept_leaf(m, gpa);
+	return true;
+}
+
 void model_prefetch_walk(const struct model *m, u64 gva, bool near)
 {
 	const struct walk_tables *g = &m->cfg.guest, *e = &m->cfg.nested;
@@ -1390,9 +1687,11 @@ void model_prefetch_walk(const struct model *m, u64 gva, bool near)
 	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
 		gpa = gva + m->cfg.gseg.offset;
 		if (m->virt && !near && model_nested_walks(m, gpa))
-			model_look_ahead(e, gpa, true, false, NULL);
+			model_prefetch_ept_leaf(m, gpa);
 		return;
 	}
+	if (model_prefetch_path(m, gva, near))
+		return;
 	if (!near) {
 		/* The guest's last-level entry; under virtualization also the
 		 * EPT entry that translates the table page holding it. */

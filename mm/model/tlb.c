@@ -205,36 +205,31 @@ void tlb_flush(struct tlb *t)
 		tlb_array_flush(&t->l2[i]);
 }
 
-bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit)
+void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data)
 {
-	unsigned i;
+	struct tlb_hit where;
 
-	for (i = 0; i < t->nprobe_l2; i++) {
-		const struct tlb_probe *p = &t->probe_l2[i];
-		struct tlb_array *a = &t->l2[p->array];
-		u64 *e = tlb_array_lookup(a, va, p->size);
+	tlb_fill_l1_at(t, va, size, data, &where);
+}
 
-		if (e) {
-			hit->data = *e;
-			hit->size = p->size;
-			hit->array = a;
-			hit->index = (u32)(e - tlb_data(a));
-			return true;
-		}
-	}
-	return false;
+u64 tlb_set_match_any(const u64 *set, u64 tag, unsigned ways)
+{
+	u64 hits = 0;
+	unsigned w;
+
+	for (w = 0; w < ways; w++)
+		hits |= (u64)(set[w] == tag) << w;
+	return hits;
 }
 
 /* The way a fill takes: a present tag is replaced in place (key 0);
  * otherwise the first empty way (stamp 0, key 1), else the least recently
- * used. Masks instead of branches, as in tlb_set_match; ways is a constant
- * for the common 4-way arrays. */
-static inline unsigned tlb_victim(struct tlb_array *a, u32 base, u64 tag, unsigned ways)
+ * used. Masks instead of branches, as in tlb_set_match. */
+unsigned tlb_victim_any(struct tlb_array *a, u32 base, u64 tag)
 {
-	unsigned w, victim = 0;
+	unsigned w, victim = 0, ways = a->ways;
 	u64 best = ~0ULL;
 
-#pragma GCC unroll 4
 	for (w = 0; w < ways; w++) {
 		u64 same = -(u64)(tlb_tags(a)[base + w] == tag);
 		u64 key = ~same & ((u64)tlb_stamps(a)[base + w] + 1);
@@ -244,78 +239,6 @@ static inline unsigned tlb_victim(struct tlb_array *a, u32 base, u64 tag, unsign
 		victim = (unsigned)((victim & ~lt) | (w & lt));
 	}
 	return victim;
-}
-
-/* tlb_victim for 4 ways: the tag's way if the set holds it, else the way
- * with the smallest stamp, the first of equals. An empty way has stamp 0
- * (fills stamp from 1; flushes, drops and renumbering give 0 to empty ways
- * only), so the smallest stamp is the first empty way, else the least
- * recently used: the way tlb_victim picks. A tournament of three compares
- * that keeps the left way on ties, rather than a pass over the four. */
-static inline unsigned tlb_victim4(const u64 *tags, const u32 *stamps, u64 tag)
-{
-	u64 same = tlb_set_match(tags, tag, 4);
-	unsigned w01, w23;
-	u32 s01, s23;
-
-	if (same)
-		return (unsigned)__builtin_ctzll(same);
-	w01 = stamps[1] < stamps[0];
-	s01 = w01 ? stamps[1] : stamps[0];
-	w23 = 2 + (stamps[3] < stamps[2]);
-	s23 = stamps[3] < stamps[2] ? stamps[3] : stamps[2];
-	return s23 < s01 ? w23 : w01;
-}
-
-u32 tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
-{
-	u64 vpn = va >> tlb_shift[size];
-	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
-	u32 base = (u32)(vpn & a->set_mask) * a->ways;
-	u64 *tags = tlb_tags(a) + base;
-	u32 *stamps = tlb_stamps(a) + base;
-	unsigned victim =
-		a->ways == 4 ? tlb_victim4(tags, stamps, tag) : tlb_victim(a, base, tag, a->ways);
-	u32 stamp = tlb_array_tick(a);
-
-	a->valid += tags[victim] == 0;
-	tags[victim] = tag;
-	tlb_data(a)[base + victim] = data;
-	stamps[victim] = stamp;
-	return base + victim;
-}
-
-void tlb_fill_l1_at(struct tlb *t, u64 va, unsigned size, u64 data, struct tlb_hit *where)
-{
-	unsigned s = size;
-	struct tlb_array *a;
-
-	while (t->l1_of[s] < 0)
-		s--; /* 4 KiB always has an array (tlb_init) */
-	if (s != size) {
-		/* Splinter: the entry maps va's 2^shift[s] sub-page of the page. */
-		u64 off = va & ((1ULL << tlb_shift[size]) - 1) & ~((1ULL << tlb_shift[s]) - 1);
-
-		data = ((data & PTE_ADDR_MASK) + off) | (data & ~PTE_ADDR_MASK);
-	}
-	a = &t->l1[t->l1_of[s]];
-	where->index = tlb_array_fill(a, va, s, data);
-	where->array = a;
-	where->data = data;
-	where->size = (u8)s;
-}
-
-void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data)
-{
-	struct tlb_hit where;
-
-	tlb_fill_l1_at(t, va, size, data, &where);
-}
-
-void tlb_fill_l2(struct tlb *t, u64 va, unsigned size, u64 data)
-{
-	if (t->l2_of[size] >= 0)
-		tlb_array_fill(&t->l2[t->l2_of[size]], va, size, data);
 }
 
 /* Remove va's entry of one size from one array. */

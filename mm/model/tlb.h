@@ -155,6 +155,19 @@ static inline u64 tlb_set_match(const u64 *set, u64 tag, unsigned ways)
 	return hits;
 }
 
+/* tlb_set_match for any number of ways, out of line: the inline paths are
+ * written for the common 4-way arrays and stay small. */
+u64 tlb_set_match_any(const u64 *set, u64 tag, unsigned ways);
+
+/* The ways of a's set holding tag. */
+__attribute__((always_inline)) static inline u64 tlb_match(const struct tlb_array *a,
+							   const u64 *set, u64 tag)
+{
+	if (__builtin_expect(a->ways == 4, 1))
+		return tlb_set_match(set, tag, 4);
+	return tlb_set_match_any(set, tag, a->ways);
+}
+
 /* Look va up in one array for one page size; on a hit make the entry the
  * most recently used of its set and return its data (NULL on a miss). A
  * tag is in a set at most once (a refill replaces it in place). */
@@ -171,8 +184,7 @@ static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
 	 * configuration) cost a well-predicted branch, not a set compare. */
 	if (!a->valid)
 		return NULL;
-	hits = a->ways == 4 ? tlb_set_match(&tlb_tags(a)[base], tag, 4)
-			    : tlb_set_match(&tlb_tags(a)[base], tag, a->ways);
+	hits = tlb_match(a, &tlb_tags(a)[base], tag);
 	if (!hits)
 		return NULL;
 	way = (unsigned)__builtin_ctzll(hits);
@@ -201,25 +213,135 @@ static inline bool tlb_lookup_l1(struct tlb *t, u64 va, struct tlb_hit *hit)
 	return false;
 }
 
-/* Look va up in the second level. */
-bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit);
-
 /* Insert the translation of va (page of size, data = page base | rights) in
  * the first level. A size without an L1 array is splintered into the
  * largest smaller size that has one (the entry then covers va's sub-page). */
 void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data);
-/* The same, and where the entry went: its array, index, data and the size
- * it was cached with (after splintering). */
-void tlb_fill_l1_at(struct tlb *t, u64 va, unsigned size, u64 data, struct tlb_hit *where);
-/* Insert in the second level; sizes the L2 does not hold are not cached
- * there (Sandy Bridge's STLB holds only 4 KiB pages). */
-void tlb_fill_l2(struct tlb *t, u64 va, unsigned size, u64 data);
-
-/* Low-level: insert into one array (used for the nested TLB too); returns
- * the entry's index. */
-u32 tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data);
 /* Low-level: set up one array. -DV_EINVAL as for tlb_init. */
 int tlb_array_init(struct tlb_array *a, const struct tlb_array_geometry *g);
 void tlb_array_flush(struct tlb_array *a);
+
+/* Look va up in the second level. */
+static inline bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit)
+{
+	unsigned i;
+
+	for (i = 0; i < t->nprobe_l2; i++) {
+		const struct tlb_probe *p = &t->probe_l2[i];
+		struct tlb_array *a = &t->l2[p->array];
+		u64 *e = tlb_array_lookup(a, va, p->size);
+
+		if (e) {
+			hit->data = *e;
+			hit->size = p->size;
+			hit->array = a;
+			hit->index = (u32)(e - tlb_data(a));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The way a fill takes in an array of any associativity (tlb.c). */
+unsigned tlb_victim_any(struct tlb_array *a, u32 base, u64 tag);
+
+/* The way a fill takes in a 4-way set: the tag's way if the set holds it
+ * (unless the caller knows it is absent: its lookup just missed), else the
+ * way with the smallest stamp, the first of equals. An empty way has stamp 0
+ * (fills stamp from 1; flushes, drops and renumbering give 0 to empty ways
+ * only), so the smallest stamp is the first empty way, else the least
+ * recently used: the way tlb_victim_any picks. A tournament of three
+ * compares that keeps the left way on ties, rather than a pass over the
+ * four. */
+__attribute__((always_inline)) static inline unsigned
+tlb_victim4(const u64 *tags, const u32 *stamps, u64 tag, bool absent)
+{
+	u64 same = absent ? 0 : tlb_set_match(tags, tag, 4);
+	unsigned w01, w23;
+	u32 s01, s23;
+
+	if (same)
+		return (unsigned)__builtin_ctzll(same);
+	w01 = stamps[1] < stamps[0];
+	s01 = w01 ? stamps[1] : stamps[0];
+	w23 = 2 + (stamps[3] < stamps[2]);
+	s23 = stamps[3] < stamps[2] ? stamps[3] : stamps[2];
+	return s23 < s01 ? w23 : w01;
+}
+
+/* tlb_array_fill, told whether the caller knows the tag is absent from its
+ * set (a lookup of it just missed, and nothing was filled since): then the
+ * set's tags need not be compared again. */
+__attribute__((always_inline)) static inline u32 tlb_array_put(struct tlb_array *a, u64 va,
+							       unsigned size, u64 data, bool absent)
+{
+	u64 vpn = va >> tlb_shift[size];
+	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
+	u32 base = (u32)(vpn & a->set_mask) * a->ways;
+	u64 *tags = tlb_tags(a) + base;
+	u32 *stamps = tlb_stamps(a) + base;
+	unsigned victim = __builtin_expect(a->ways == 4, 1) ? tlb_victim4(tags, stamps, tag, absent)
+							    : tlb_victim_any(a, base, tag);
+	u32 stamp = tlb_array_tick(a);
+
+	a->valid += tags[victim] == 0;
+	tags[victim] = tag;
+	tlb_data(a)[base + victim] = data;
+	stamps[victim] = stamp;
+	return base + victim;
+}
+
+/* Low-level: insert into one array (used for the nested TLB too); returns
+ * the entry's index. */
+static inline u32 tlb_array_fill(struct tlb_array *a, u64 va, unsigned size, u64 data)
+{
+	return tlb_array_put(a, va, size, data, false);
+}
+
+/* tlb_fill_l1_at, told whether the caller's L1 lookup of va just missed in
+ * every array (tlb_array_put's absent). */
+__attribute__((always_inline)) static inline void
+tlb_fill_l1_put(struct tlb *t, u64 va, unsigned size, u64 data, struct tlb_hit *where, bool absent)
+{
+	unsigned s = size;
+	struct tlb_array *a;
+
+	while (t->l1_of[s] < 0)
+		s--; /* 4 KiB always has an array (tlb_init) */
+	if (s != size) {
+		/* Splinter: the entry maps va's 2^shift[s] sub-page of the page. */
+		u64 off = va & ((1ULL << tlb_shift[size]) - 1) & ~((1ULL << tlb_shift[s]) - 1);
+
+		data = ((data & PTE_ADDR_MASK) + off) | (data & ~PTE_ADDR_MASK);
+	}
+	a = &t->l1[t->l1_of[s]];
+	where->index = tlb_array_put(a, va, s, data, absent);
+	where->array = a;
+	where->data = data;
+	where->size = (u8)s;
+}
+
+/* tlb_fill_l1, and where the entry went: its array, index, data and the
+ * size it was cached with (after splintering). */
+static inline void tlb_fill_l1_at(struct tlb *t, u64 va, unsigned size, u64 data,
+				  struct tlb_hit *where)
+{
+	tlb_fill_l1_put(t, va, size, data, where, false);
+}
+
+/* tlb_fill_l2, told whether the caller's L2 lookup of va just missed. */
+__attribute__((always_inline)) static inline void
+tlb_fill_l2_put(struct tlb *t, u64 va, unsigned size, u64 data, bool absent)
+{
+	if (t->l2_of[size] >= 0)
+		tlb_array_put(&t->l2[t->l2_of[size]], va, size, data, absent);
+}
+
+/* Insert in the second level; sizes the L2 does not hold are not cached
+ * there (Sandy Bridge's STLB holds only 4 KiB pages). */
+static inline void tlb_fill_l2(struct tlb *t, u64 va, unsigned size, u64 data)
+{
+	tlb_fill_l2_put(t, va, size, data, false);
+}
 
 #endif

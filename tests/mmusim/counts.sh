@@ -6,7 +6,7 @@
 # tests/mmusim/counts/ (captured from the code before the speed work). Only
 # the speed fields may differ: seconds, generate_seconds, sim_seconds,
 # sim_cpu_seconds, accesses_per_second, accesses_per_cpu_second, and the fields that say how the run was done (jobs,
-# prefetch, table_cache).
+# prefetch, table_cache, path_cache).
 #
 #   tests/mmusim/counts.sh [--update] [EXTRA MMUSIM OPTIONS...]
 #
@@ -79,7 +79,7 @@ for r in "${runs[@]}"; do
 		mkdir -p "$store"
 		python3 - "$tmp/$name.json" "$store/$name.json" <<'PY'
 import json, sys
-speed = {"seconds", "generate_seconds", "sim_seconds", "accesses_per_second", "jobs", "prefetch", "table_cache",
+speed = {"seconds", "generate_seconds", "sim_seconds", "accesses_per_second", "jobs", "prefetch", "table_cache", "path_cache",
          "sim_cpu_seconds", "accesses_per_cpu_second"}
 def strip(x):
     if isinstance(x, dict):
@@ -95,7 +95,7 @@ PY
 	fi
 	python3 - "$store/$name.json" "$tmp/$name.json" <<'PY'
 import json, sys
-speed = {"seconds", "generate_seconds", "sim_seconds", "accesses_per_second", "jobs", "prefetch", "table_cache",
+speed = {"seconds", "generate_seconds", "sim_seconds", "accesses_per_second", "jobs", "prefetch", "table_cache", "path_cache",
          "sim_cpu_seconds", "accesses_per_cpu_second"}
 want = json.load(open(sys.argv[1]))
 got = json.load(open(sys.argv[2]))

@@ -1051,6 +1051,89 @@ static void walk_memo_changes_no_count(void **state)
 	free(slots);
 }
 
+/* Point the guest's PDE of NEITH's 2 MiB block at a new leaf table that maps
+ * its first 48 pages 64 pages further on in gPA (mapped in EPT, as is the
+ * new table page), as a guest rebuilding its tables would; the caller then
+ * flushes. */
+static void repoint_neith_block(struct fx *f)
+{
+	u64 pde = tentry(f->gm, f->groot, NEITH, 2), pt = tmem_alloc(f->gm);
+
+	for (u64 k = 0; k < 48; k++) {
+		tmem_write(f->gm, pt + k * 8, (NEITH_GPA + (64 + k) * 0x1000) | T_X86_LEAF);
+		fx_map_ept(f, NEITH_GPA + (64 + k) * 0x1000, 1);
+	}
+	tmem_write(f->gm, pde, pt | T_X86_TABLE);
+	for (; f->ept_done < f->gm->n; f->ept_done++)
+		fx_map_ept(f, f->gm->pa[f->ept_done], 1);
+}
+
+/* The path cache (the fast walkers start at the leaf table of a block they
+ * walked before) changes no count, in every mode, with a cache of 4 slots
+ * per dimension (blocks collide) and the stream's flushes; and a flush
+ * forgets a way the tables no longer take: after NEITH's PDE is pointed at
+ * another leaf table, walks read the new one. */
+static void path_cache_changes_no_count(void **state)
+{
+	static const enum model_mode modes[] = {MODEL_NATIVE,	  MODEL_NATIVE_DS,
+						MODEL_BASE_VIRT,  MODEL_DUAL_DIRECT,
+						MODEL_VMM_DIRECT, MODEL_GUEST_DIRECT};
+	struct model_path_slot *slots = calloc(2 * 4, sizeof(*slots));
+
+	for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
+		struct fx *a = fx_new(modes[i], TABLES_IN), *b = fx_new(modes[i], TABLES_IN);
+		struct model_xlat x;
+
+		memo_layout(a);
+		memo_layout(b);
+		a->c.escape_bits = 32; /* small filter: false positives happen */
+		b->c.escape_bits = 32;
+		a->c.tlb = (struct tlb_geometry){.l1 = {{8, 2, 1}, {4, 2, 2}, {2, 2, 4}},
+						 .l2 = {{16, 4, 1}}};
+		b->c.tlb = a->c.tlb;
+		assert_int_equal(model_init(a->m, &a->c), 0);
+		assert_int_equal(model_init(b->m, &b->c), 0);
+		assert_int_equal(model_escape_page(a->m, VONLY_GPA + 3 * 0x1000), 0);
+		assert_int_equal(model_escape_page(b->m, VONLY_GPA + 3 * 0x1000), 0);
+		assert_int_equal(model_set_path_cache(b->m, slots, 4), 0);
+		run_stream(a->m, a, 7 + i, 20000);
+		run_stream(b->m, b, 7 + i, 20000);
+		assert_memory_equal(model_stats(a->m), model_stats(b->m),
+				    sizeof(struct model_stats));
+		assert_true(model_stats(b->m)->walks > 5000);
+
+		repoint_neith_block(a);
+		repoint_neith_block(b);
+		model_flush(a->m);
+		model_flush(b->m);
+		assert_int_equal(model_translate(b->m, NEITH + 3 * 0x1000, WALK_ACC_USER, &x), 0);
+		if (modes[i] == MODEL_NATIVE || modes[i] == MODEL_NATIVE_DS)
+			assert_int_equal(x.pa, NEITH_GPA + 67 * 0x1000);
+		else
+			assert_int_equal(x.gpa, NEITH_GPA + 67 * 0x1000);
+		assert_int_equal(model_translate(a->m, NEITH + 3 * 0x1000, WALK_ACC_USER, &x), 0);
+		run_stream(a->m, a, 99 + i, 20000);
+		run_stream(b->m, b, 99 + i, 20000);
+		assert_memory_equal(model_stats(a->m), model_stats(b->m),
+				    sizeof(struct model_stats));
+		fx_free(a);
+		fx_free(b);
+	}
+	free(slots);
+}
+
+static void path_cache_rejects_bad_sizes(void **state)
+{
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+	struct model_path_slot slots[16];
+
+	assert_int_equal(model_set_path_cache(f->m, slots, 6), -DV_EINVAL);
+	assert_int_equal(model_set_path_cache(f->m, slots, 0), -DV_EINVAL);
+	assert_int_equal(model_set_path_cache(f->m, slots, 8), 0);
+	assert_int_equal(model_set_path_cache(f->m, NULL, 0), 0);
+	fx_free(f);
+}
+
 static void walk_memo_rejects_bad_sizes(void **state)
 {
 	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
@@ -1156,6 +1239,8 @@ int main(void)
 		cmocka_unit_test(walk_memo_changes_no_count),
 		cmocka_unit_test(l1_hit_shortcuts_change_no_count),
 		cmocka_unit_test(walk_memo_rejects_bad_sizes),
+		cmocka_unit_test(path_cache_changes_no_count),
+		cmocka_unit_test(path_cache_rejects_bad_sizes),
 		cmocka_unit_test(bad_configurations_are_refused),
 		cmocka_unit_test(mode_names_round_trip),
 	};

@@ -257,6 +257,12 @@ static int set_no_table_cache(struct options *o, const char *a, char *err, size_
 	return 0;
 }
 
+static int set_no_path_cache(struct options *o, const char *a, char *err, size_t errlen)
+{
+	o->sim.path_cache_slots = 0;
+	return 0;
+}
+
 static int set_prefetch_distance(struct options *o, const char *a, char *err, size_t errlen)
 {
 	u32 v;
@@ -326,6 +332,9 @@ static const struct cli_option cli_options[] = {
 	{"no-table-cache", false, NULL,
 	 "2D walks re-walk EPT for every guest table (speed only, same counts)",
 	 set_no_table_cache},
+	{"no-path-cache", false, NULL,
+	 "fast walkers read every level, not only the leaf table (speed only, same counts)",
+	 set_no_path_cache},
 	{"prefetch-distance", true, "N",
 	 "pipelined walks: prefetch N accesses ahead (even; default 16)", set_prefetch_distance},
 	{"generate-only", false, NULL, "only produce the access stream (speed baseline)",

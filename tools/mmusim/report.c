@@ -215,6 +215,7 @@ void report_json(FILE *f, const struct report *r)
 	json_u64(f, "jobs", r->jobs, true);
 	json_u64(f, "prefetch", r->o->sim.prefetch, true);
 	json_u64(f, "table_cache", r->o->sim.table_cache_slots, true);
+	json_u64(f, "path_cache", r->o->sim.path_cache_slots, true);
 	fprintf(f, "\"configs\":[");
 	for (size_t i = 0; i < r->nres; i++) {
 		if (o->configs[i].hidden)

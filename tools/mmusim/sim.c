@@ -30,6 +30,7 @@ void sim_options_default(struct sim_options *o)
 	o->lin = (struct cost_linear_params){-1, -1, -1, -1};
 	o->prefetch = SIM_PREFETCH_DEFAULT;
 	o->table_cache_slots = SIM_TABLE_CACHE_DEFAULT;
+	o->path_cache_slots = SIM_PATH_CACHE_DEFAULT;
 	o->fast = MODEL_FAST_ON;
 }
 
@@ -54,6 +55,18 @@ static int sim_table_cache(struct sim *s, const struct sim_options *o)
 	if (!s->tcache)
 		return -DV_ENOMEM;
 	return model_set_table_cache(s->m, s->tcache, o->table_cache_slots);
+}
+
+/* Give the model its path cache (used by the fast walkers only). 0 or
+ * -DV_ENOMEM. */
+static int sim_path_cache(struct sim *s, const struct sim_options *o)
+{
+	if (!o->path_cache_slots || o->pwc || o->fast == MODEL_FAST_OFF)
+		return 0;
+	s->path = aligned_alloc(64, 2 * o->path_cache_slots * sizeof(*s->path));
+	if (!s->path)
+		return -DV_ENOMEM;
+	return model_set_path_cache(s->m, s->path, o->path_cache_slots);
 }
 
 /* Walk levels of a page policy: 4, 3, 2; THP counts as 2 MiB (most pages
@@ -135,6 +148,8 @@ int sim_init(struct sim *s, const struct config_spec *spec, struct layout *l,
 		rc = sim_memo(s, o);
 	if (rc == 0)
 		rc = sim_table_cache(s, o);
+	if (rc == 0)
+		rc = sim_path_cache(s, o);
 	if (rc) {
 		snprintf(err, errlen, "%s: the model refused the configuration (%s)", spec->name,
 			 dv_strerror(-rc));
@@ -152,9 +167,11 @@ void sim_fini(struct sim *s)
 	free(s->m);
 	free(s->memo);
 	free(s->tcache);
+	free(s->path);
 	s->m = NULL;
 	s->memo = NULL;
 	s->tcache = NULL;
+	s->path = NULL;
 }
 
 /* The arenas grow, and may move, as tables are made (by this configuration

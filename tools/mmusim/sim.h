@@ -32,6 +32,10 @@ struct sim_options {
 	 * two; 0 = off): counts are identical, 2D walks skip re-walking EPT
 	 * for the guest tables' gPAs. Not used with page-walk caches. */
 	u64 table_cache_slots;
+	/* Slots per dimension of the model's path cache (a power of two; 0 =
+	 * off): counts are identical, the fast walkers start at the leaf table
+	 * of a 2 MiB block they walked before. */
+	u64 path_cache_slots;
 	/* The model's walkers written for the configuration (model_set_fast):
 	 * on by default; off, or checked against the generic ones. */
 	enum model_fast_mode fast;
@@ -41,6 +45,10 @@ struct sim_options {
  * 64 KiB per virtualized configuration: small enough to stay in the host's
  * L2 cache. See docs/mmusim.md. */
 #define SIM_TABLE_CACHE_DEFAULT 4096
+
+/* One slot per 2 MiB block of 8 GiB in each dimension, 32 bytes each: 256
+ * KiB per configuration. See docs/mmusim.md. */
+#define SIM_PATH_CACHE_DEFAULT 4096
 
 #define SIM_PREFETCH_DEFAULT 16 /* look-ahead in accesses; see docs/mmusim.md */
 
@@ -64,6 +72,7 @@ struct sim {
 	struct walk_tables gw, ew;	  /* what the model reads now (arenas grow) */
 	struct model_memo_slot *memo;	  /* walk memo storage, or NULL */
 	struct model_tcache_slot *tcache; /* table-translation cache, or NULL */
+	struct model_path_slot *path;	  /* path cache, or NULL */
 	struct cost_linear_params lin;	  /* the parameters this configuration uses */
 	double seconds;			  /* time spent in this configuration's model */
 	double cpu_seconds;		  /* of which its thread ran (CPU time) */
