@@ -243,7 +243,7 @@ int model_set_path_cache(struct model *m, struct model_path_slot *slots, u64 n)
 	m->path = slots;
 	m->path_mask = slots ? n - 1 : 0;
 	m->path_gen = 1;
-	for (i = 0; slots && i < 2 * n; i++)
+	for (i = 0; slots && i < n; i++)
 		slots[i].key = 0;
 	return 0;
 }
@@ -256,17 +256,17 @@ static void model_path_forget(struct model *m)
 	model_set_path_cache(m, m->path, m->path_mask + 1);
 }
 
-/* The key of a's 2 MiB block: address bits 51:21 (a canonical gVA's bits
- * 63:48 copy bit 47, so its bits 47:21 alone name it) and the generation. */
-static inline u64 model_path_key(const struct model *m, u64 a)
+/* The key of gva's 2 MiB block: its bits 47:21 (a canonical gVA's bits
+ * 63:48 copy bit 47) and the generation. */
+static inline u64 model_path_key(const struct model *m, u64 gva)
 {
-	return ((a & ((1ULL << 52) - 1)) >> PATH_BLOCK_SHIFT) << PATH_GEN_BITS | m->path_gen;
+	return ((gva & ((1ULL << 48) - 1)) >> PATH_BLOCK_SHIFT) << PATH_GEN_BITS | m->path_gen;
 }
 
-/* The slot of a's block in the guest (ept = false) or EPT half. */
-static inline struct model_path_slot *model_path_slot(const struct model *m, u64 a, bool ept)
+/* The slot of gva's block (the cache must exist). */
+static inline struct model_path_slot *model_path_slot(const struct model *m, u64 gva)
 {
-	return &m->path[(ept ? m->path_mask + 1 : 0) + ((a >> PATH_BLOCK_SHIFT) & m->path_mask)];
+	return &m->path[(gva >> PATH_BLOCK_SHIFT) & m->path_mask];
 }
 
 /* An entry was filled or flushed: a recent hit may be gone, or no longer
@@ -764,56 +764,32 @@ __attribute__((always_inline)) static inline bool model_ept_entry_ok(u64 pte, un
 }
 
 /* walk_ept_fast, unrolled: the leaf's level (0: left to the generic
- * walker), its translation and rights. pm (a constant at each call): the
- * model whose path cache the walk uses and fills, or NULL. */
-__attribute__((always_inline)) static inline unsigned model_ept_fast(const struct walk_tables *t,
-								     u64 gpa, u64 need, u64 rsvd,
-								     u64 *pa, u64 *rights_out,
-								     struct model *pm)
+ * walker), its translation and rights. */
+__attribute__((always_inline)) static inline unsigned
+model_ept_fast(const struct walk_tables *t, u64 gpa, u64 need, u64 rsvd, u64 *pa, u64 *rights_out)
 {
-	u64 table, rights, pte = 0, mask;
-	struct model_path_slot *ps = NULL;
+	u64 table = t->root & PTE_ADDR_MASK, rights = EPT_RWX, pte = 0, mask;
 	unsigned lvl;
 
-	if (pm && pm->path) {
-		ps = model_path_slot(pm, gpa, true);
-		if (ps->key == model_path_key(pm, gpa)) {
-			table = ps->table;
-			rights = ps->rights;
-			lvl = 1;
-			goto leaf;
-		}
-	}
-	table = t->root & PTE_ADDR_MASK;
-	rights = EPT_RWX;
-#pragma GCC unroll 3
-	for (lvl = 4; lvl >= 2; lvl--) {
+#pragma GCC unroll 4
+	for (lvl = 4; lvl >= 1; lvl--) {
 		bool leaf;
 
 		pte = walk_read(t, table + PT_INDEX(gpa, lvl) * sizeof(u64));
-		leaf = lvl <= 3 && (pte & EPT_PS);
+		leaf = lvl == 1 || (lvl <= 3 && (pte & EPT_PS));
 		if (!model_ept_entry_ok(pte, lvl, leaf, rsvd))
 			return 0;
 		rights &= pte;
 		if (leaf)
-			goto done;
+			break;
 		table = pte & PTE_ADDR_MASK;
 	}
-	lvl = 1;
-	if (ps) {
-		ps->key = model_path_key(pm, gpa);
-		ps->table = table;
-		ps->rights = rights & EPT_RWX;
-	}
-leaf:
-	pte = walk_read(t, table + PT_INDEX(gpa, 1) * sizeof(u64));
-	if (!model_ept_entry_ok(pte, 1, true, rsvd))
-		return 0;
-	rights &= pte;
-done:
 	rights &= EPT_RWX;
 	if ((rights & need) != need)
 		return 0;
+	/* lvl is 1..4 here: level 1 is always a leaf, so the loop breaks
+	 * before lvl reaches 0 (cppcheck cannot see that) */
+	/* cppcheck-suppress shiftTooManyBits */
 	mask = (1ULL << (PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1))) - 1;
 	*pa = (pte & PTE_ADDR_MASK & ~mask) | (gpa & mask);
 	*rights_out = rights;
@@ -839,7 +815,7 @@ static __attribute__((noinline)) bool model_table_make(struct model *m, u64 gpa,
 		out.rights = EPT_RWX;
 		out.level = 0;
 	} else {
-		lvl = model_ept_fast(&m->cfg.nested, gpa, EPT_R, m->fast_rsvd, &pa, &rights, NULL);
+		lvl = model_ept_fast(&m->cfg.nested, gpa, EPT_R, m->fast_rsvd, &pa, &rights);
 		if (!lvl)
 			return false;
 		out.pa = pa;
@@ -913,8 +889,7 @@ model_final_fast(struct model *m, u64 gpa, u32 acc, bool skip_vseg, struct model
 			return true;
 		}
 	}
-	lvl = model_ept_fast(&m->cfg.nested, gpa, ept_needed_rights(acc), m->fast_rsvd, pa, rights,
-			     m);
+	lvl = model_ept_fast(&m->cfg.nested, gpa, ept_needed_rights(acc), m->fast_rsvd, pa, rights);
 	if (!lvl)
 		return false;
 	c->lanes.hi += model_down_from[lvl];
@@ -963,7 +938,7 @@ __attribute__((always_inline)) static inline unsigned model_x86_fast(struct mode
 	m->fault.pa = 0;
 	m->fault.on_table = false;
 	if (m->path) {
-		ps = model_path_slot(m, gva, false);
+		ps = model_path_slot(m, gva);
 		if (ps->key == model_path_key(m, gva)) {
 			table = ps->table;
 			rights = ps->rights;
@@ -1626,57 +1601,15 @@ static bool model_nested_walks(const struct model *m, u64 gpa)
 	return !(m->use_vseg && segment_contains(&m->cfg.vseg, gpa));
 }
 
-/* The leaf table of a's block when the path cache knows it (ept: EPT's
- * half), else ~0. */
-static inline u64 model_path_table(const struct model *m, u64 a, bool ept)
+/* The guest's leaf table for gva when the path cache knows it, else ~0. */
+static inline u64 model_path_table(const struct model *m, u64 gva)
 {
 	const struct model_path_slot *ps;
 
 	if (!m->path)
 		return ~0ULL;
-	ps = model_path_slot(m, a, ept);
-	return ps->key == model_path_key(m, a) ? ps->table : ~0ULL;
-}
-
-/* Prefetch the EPT leaf entry of gpa: by the path cache when it knows the
- * leaf table, else by reading the levels above. */
-static void model_prefetch_ept_leaf(const struct model *m, u64 gpa)
-{
-	u64 t = model_path_table(m, gpa, true);
-
-	if (t != ~0ULL)
-		model_prefetch_entry(&m->cfg.nested, t + PT_INDEX(gpa, 1) * sizeof(u64));
-	else
-		model_look_ahead(&m->cfg.nested, gpa, true, false, NULL);
-}
-
-/* The look-ahead where the path cache knows the way: the walk will read
- * the leaf entries only, so far ahead the guest's is prefetched, and nearer
- * it is read and the EPT leaf entry of the data's gPA prefetched. False
- * where it does not know the guest's way (model_prefetch_walk then reads
- * the tables as the walk would). */
-static bool model_prefetch_path(const struct model *m, u64 gva, bool near)
-{
-	const struct walk_tables *g = &m->cfg.guest;
-	u64 t = model_path_table(m, gva, false), entry, pte, gpa;
-
-	if (t == ~0ULL)
-		return false;
-	entry = t + PT_INDEX(gva, 1) * sizeof(u64);
-	if (!near) {
-		model_prefetch_entry(g, entry);
-		return true;
-	}
-	if (!m->virt)
-		return true;
-	pte = walk_read(g, entry);
-	if (!(pte & X86_PTE_P))
-		return true;
-	gpa = (pte & PTE_ADDR_MASK) | (gva & (PAGE_SIZE - 1));
-	if (!model_nested_walks(m, gpa))
-		return true;
-	model_prefetch_ept_leaf(m, gpa);
-	return true;
+	ps = model_path_slot(m, gva);
+	return ps->key == model_path_key(m, gva) ? ps->table : ~0ULL;
 }
 
 void model_prefetch_walk(const struct model *m, u64 gva, bool near)
@@ -1687,24 +1620,34 @@ void model_prefetch_walk(const struct model *m, u64 gva, bool near)
 	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
 		gpa = gva + m->cfg.gseg.offset;
 		if (m->virt && !near && model_nested_walks(m, gpa))
-			model_prefetch_ept_leaf(m, gpa);
+			model_look_ahead(e, gpa, true, false, NULL);
 		return;
 	}
-	if (model_prefetch_path(m, gva, near))
-		return;
 	if (!near) {
-		/* The guest's last-level entry; under virtualization also the
-		 * EPT entry that translates the table page holding it. */
+		/* The guest's last-level entry, and the path-cache slot the walk
+		 * will start from (random over the blocks, so it misses too);
+		 * without one, the EPT entry that translates the table page
+		 * holding the guest's entry. */
 		model_look_ahead(g, gva, false, false, &pt);
-		if (m->virt && !m->use_vseg && pt)
+		if (m->path)
+			__builtin_prefetch(model_path_slot(m, gva));
+		else if (m->virt && !m->use_vseg && pt)
 			model_look_ahead(e, pt, true, false, NULL);
 		return;
 	}
 	/* Near: the guest entries are in cache now; the data's gPA is known,
-	 * so its EPT entry can be fetched. */
+	 * so its EPT entry can be fetched. The path cache, when it knows the
+	 * block, saves reading the guest's upper levels again. */
 	if (!m->virt)
 		return;
-	gpa = model_look_ahead(g, gva, false, true, NULL);
+	pt = model_path_table(m, gva);
+	if (pt != ~0ULL) {
+		u64 pte = walk_read(g, pt + PT_INDEX(gva, 1) * sizeof(u64));
+
+		gpa = pte & X86_PTE_P ? (pte & PTE_ADDR_MASK) | (gva & (PAGE_SIZE - 1)) : 0;
+	} else {
+		gpa = model_look_ahead(g, gva, false, true, NULL);
+	}
 	if (gpa && model_nested_walks(m, gpa))
 		model_look_ahead(e, gpa, true, false, NULL);
 }

@@ -131,13 +131,13 @@ struct model_tcache_slot {
 };
 
 /* One slot of the optional path cache (model_set_path_cache): the way a
- * fast walk went down to a 4 KiB leaf table, for one 2 MiB-aligned block of
- * addresses of one dimension (guest tables: gVA; EPT: gPA): the leaf table,
- * the rights of the levels above it and what reading them counted. 32 bytes. */
+ * fast walk of the guest (or native) tables went down to a 4 KiB leaf table
+ * for one 2 MiB-aligned block of gVAs: the leaf table, the rights of the
+ * levels above it and what reading them counted. 32 bytes. */
 struct model_path_slot {
-	u64 key;    /* address bits 47:21 << 24 | generation; 0 = empty */
-	u64 table;  /* address of the leaf table, as the walk reads it */
-	u64 rights; /* x86: RW, US and NX of the upper levels; EPT: their RWX */
+	u64 key;    /* gVA bits 47:21 << 24 | generation; 0 = empty */
+	u64 table;  /* gPA (PA natively) of the leaf table */
+	u64 rights; /* RW, US and NX of the upper levels */
 	u32 nested; /* a 2D walk: the nested reads of the guest tables (lanes) */
 	u8 seg_adds, escape_hits, escape_fp;
 	u8 pad;
@@ -192,8 +192,8 @@ struct model {
 	struct model_tcache_slot *tcache; /* caller's storage, or NULL */
 	u64 tcache_mask;		  /* slots - 1 */
 	u64 tcache_gen;			  /* generation in keys, from 1 */
-	struct model_path_slot *path;	  /* caller's storage, or NULL: */
-	u64 path_mask;			  /*   guest half's slots - 1 (EPT: the other half) */
+	struct model_path_slot *path;	  /* caller's storage, or NULL */
+	u64 path_mask;			  /* slots - 1 */
 	u64 path_gen;			  /* generation in keys, from 1 */
 	u8 fast_walk;			  /* enum model_fast_mode in effect */
 	bool fast_seg;			  /* the native-ds / dual-direct segment path */
@@ -258,18 +258,19 @@ int model_set_memo(struct model *m, struct model_memo_slot *slots, u64 n);
 int model_set_table_cache(struct model *m, struct model_tcache_slot *slots, u64 n);
 
 /* Optional path cache, a pure speed-up for the fast walkers (model_set_fast)
- * with 4 KiB leaf tables: for each 2 MiB block of gVAs (guest or native
- * tables) and of final gPAs (EPT) a walk went through, the leaf table it
- * reached, the rights of the levels above and their counts (with the
- * nested translations of a 2D walk's guest tables). A later walk in that
- * block reads the leaf entry only and adds the same counts: with the
- * page-walk caches off the levels above read the same entries every time,
- * until something changes them. The same contract as the table cache:
- * model_flush (every change of tables, segments or escapes makes one) and
- * model_flush_page forget it; only upper levels that read as valid are
- * kept, so adding mappings needs nothing. slots (2n of them: n for each
- * dimension, n a power of two; caller's storage) = NULL turns it off.
- * -DV_EINVAL if n is not a power of two. Used by model_prefetch_walk too. */
+ * with 4 KiB guest leaf tables: for each 2 MiB block of gVAs a walk went
+ * through, the leaf table it reached, the rights of the levels above and
+ * their counts, with the nested translations of a 2D walk's guest tables.
+ * A later walk in that block starts at the leaf table and adds the same
+ * counts: with the page-walk caches off the levels above read the same
+ * entries every time, until something changes them. The same contract as
+ * the table cache: model_flush (every change of tables, segments or
+ * escapes makes one) and model_flush_page forget it; only upper levels
+ * that read as valid are kept, so adding mappings needs nothing. slots (a
+ * power of two, caller's storage) = NULL turns it off. -DV_EINVAL if n is
+ * not a power of two. It pays where it replaces the guest tables' nested
+ * translations (2D walks, VMM Direct); a native walk saves three cached
+ * reads and pays a host cache miss on its slot. */
 int model_set_path_cache(struct model *m, struct model_path_slot *slots, u64 n);
 
 /* Walks (L2 misses) by walkers written for the configuration: the 2D walk

@@ -1078,7 +1078,7 @@ static void path_cache_changes_no_count(void **state)
 	static const enum model_mode modes[] = {MODEL_NATIVE,	  MODEL_NATIVE_DS,
 						MODEL_BASE_VIRT,  MODEL_DUAL_DIRECT,
 						MODEL_VMM_DIRECT, MODEL_GUEST_DIRECT};
-	struct model_path_slot *slots = calloc(2 * 4, sizeof(*slots));
+	struct model_path_slot *slots = calloc(4, sizeof(*slots));
 
 	for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
 		struct fx *a = fx_new(modes[i], TABLES_IN), *b = fx_new(modes[i], TABLES_IN);
@@ -1125,7 +1125,7 @@ static void path_cache_changes_no_count(void **state)
 static void path_cache_rejects_bad_sizes(void **state)
 {
 	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
-	struct model_path_slot slots[16];
+	struct model_path_slot slots[8];
 
 	assert_int_equal(model_set_path_cache(f->m, slots, 6), -DV_EINVAL);
 	assert_int_equal(model_set_path_cache(f->m, slots, 0), -DV_EINVAL);

@@ -333,7 +333,7 @@ static const struct cli_option cli_options[] = {
 	 "2D walks re-walk EPT for every guest table (speed only, same counts)",
 	 set_no_table_cache},
 	{"no-path-cache", false, NULL,
-	 "fast walkers read every level, not only the leaf table (speed only, same counts)",
+	 "2D walks read every guest level, not only the leaf table (speed only, same counts)",
 	 set_no_path_cache},
 	{"prefetch-distance", true, "N",
 	 "pipelined walks: prefetch N accesses ahead (even; default 16)", set_prefetch_distance},

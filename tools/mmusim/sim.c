@@ -57,16 +57,23 @@ static int sim_table_cache(struct sim *s, const struct sim_options *o)
 	return model_set_table_cache(s->m, s->tcache, o->table_cache_slots);
 }
 
-/* Give the model its path cache (used by the fast walkers only). 0 or
- * -DV_ENOMEM. */
+/* Give the model its path cache (used by the fast walkers only) where it
+ * pays: virtualized configurations whose guest walks reach 4 KiB leaf
+ * tables (4 KiB pages or THP), where a known path also skips the guest
+ * tables' nested translations. Native walks lose by it (measured on gups
+ * 8 GiB; docs/mmusim.md). 0 or -DV_ENOMEM. */
 static int sim_path_cache(struct sim *s, const struct sim_options *o)
 {
-	if (!o->path_cache_slots || o->pwc || o->fast == MODEL_FAST_OFF)
+	const struct config_spec *c = &s->spec;
+	u64 n = o->path_cache_slots;
+
+	if (!n || o->pwc || o->fast == MODEL_FAST_OFF || !c->virt ||
+	    !(c->guest == PAGES_4K || c->guest == PAGES_THP))
 		return 0;
-	s->path = aligned_alloc(64, 2 * o->path_cache_slots * sizeof(*s->path));
+	s->path = aligned_alloc(64, n * sizeof(*s->path));
 	if (!s->path)
 		return -DV_ENOMEM;
-	return model_set_path_cache(s->m, s->path, o->path_cache_slots);
+	return model_set_path_cache(s->m, s->path, n);
 }
 
 /* Walk levels of a page policy: 4, 3, 2; THP counts as 2 MiB (most pages

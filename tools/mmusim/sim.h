@@ -32,9 +32,9 @@ struct sim_options {
 	 * two; 0 = off): counts are identical, 2D walks skip re-walking EPT
 	 * for the guest tables' gPAs. Not used with page-walk caches. */
 	u64 table_cache_slots;
-	/* Slots per dimension of the model's path cache (a power of two; 0 =
-	 * off): counts are identical, the fast walkers start at the leaf table
-	 * of a 2 MiB block they walked before. */
+	/* Slots of the model's path cache (a power of two; 0 = off): counts
+	 * are identical, 2D walks start at the guest leaf table of a 2 MiB
+	 * block they walked before. */
 	u64 path_cache_slots;
 	/* The model's walkers written for the configuration (model_set_fast):
 	 * on by default; off, or checked against the generic ones. */
@@ -46,8 +46,8 @@ struct sim_options {
  * L2 cache. See docs/mmusim.md. */
 #define SIM_TABLE_CACHE_DEFAULT 4096
 
-/* One slot per 2 MiB block of 8 GiB in each dimension, 32 bytes each: 256
- * KiB per configuration. See docs/mmusim.md. */
+/* One slot per 2 MiB block of 8 GiB, 32 bytes each: 128 KiB per
+ * virtualized configuration with 4 KiB guest pages. See docs/mmusim.md. */
 #define SIM_PATH_CACHE_DEFAULT 4096
 
 #define SIM_PREFETCH_DEFAULT 16 /* look-ahead in accesses; see docs/mmusim.md */
