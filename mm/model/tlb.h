@@ -173,17 +173,19 @@ __attribute__((always_inline)) static inline u64 tlb_match(const struct tlb_arra
  * tag is in a set at most once (a refill replaces it in place). */
 static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
 {
-	u64 vpn = va >> tlb_shift[size];
-	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
-	u32 base = (u32)(vpn & a->set_mask) * a->ways;
-	u64 hits;
+	u64 vpn, tag, hits;
+	u32 base;
 	unsigned way;
 
 	/* Arrays a configuration never fills (the 4 KiB and 2 MiB arrays under
 	 * a segment that makes 1 GiB entries, the large-page arrays of a 4 KiB
-	 * configuration) cost a well-predicted branch, not a set compare. */
+	 * configuration) cost a well-predicted branch, not a set compare: the
+	 * test comes first, so that nothing is computed for them. */
 	if (!a->valid)
 		return NULL;
+	vpn = va >> tlb_shift[size];
+	tag = (vpn << 3) | ((u64)size << 1) | 1;
+	base = (u32)(vpn & a->set_mask) * a->ways;
 	hits = tlb_match(a, &tlb_tags(a)[base], tag);
 	if (!hits)
 		return NULL;

@@ -8,7 +8,7 @@
 #include <dimvisor/errno.h>
 #include "jobs.h"
 
-#define JOBS_RING 16 /* batches in the ring: a few per worker of slack */
+#define JOBS_RING 32 /* batches in the ring: a few per worker of slack */
 
 /* One mapping made, in the order one thread would have made it. */
 struct jobs_map {
@@ -29,9 +29,17 @@ struct jobs_worker {
 	bool started;
 };
 
+/* Waking a thread costs a system call and, with the generator a third thread
+ * on two cores, a worker's time slice: every wait says what it waits for,
+ * and a thread is woken only when that may have come. */
 struct jobs {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;     /* workers: a batch produced, a (batch, configuration) done */
+	pthread_cond_t cv_gen; /* the generator: room in the ring */
+	unsigned data_waiters; /* workers waiting for a batch to be produced */
+	unsigned map_waiters;  /* workers waiting for earlier (batch, configuration)s */
+	u64 gen_need;	       /* the generator waits until every configuration has done
+				* this many batches; 0: it is not waiting */
 	struct sim *sims;
 	size_t nsims;
 	struct jobs_worker *w;
@@ -65,6 +73,7 @@ static void jobs_fail(struct jobs *j, const char *msg)
 		snprintf(j->err, sizeof(j->err), "%s", msg);
 	j->failed = true;
 	pthread_cond_broadcast(&j->cv);
+	pthread_cond_broadcast(&j->cv_gen);
 }
 
 /* Estimated cost of a configuration per access, for spreading them: the
@@ -121,6 +130,29 @@ static int jobs_replay(struct jobs_worker *w)
 	return rc;
 }
 
+/* Batches every configuration has done. Called with mu held. */
+static u64 jobs_min_done(const struct jobs *j)
+{
+	u64 d = ~0ULL;
+
+	for (size_t c = 0; c < j->nsims; c++)
+		d = MIN(d, j->done[c]);
+	return d;
+}
+
+/* Configuration i has done batch k: wake whoever may now go on. Called
+ * with mu held. */
+static void jobs_done(struct jobs *j, size_t i, u64 k)
+{
+	j->done[i] = k + 1;
+	if (j->map_waiters)
+		pthread_cond_broadcast(&j->cv);
+	if (j->gen_need && jobs_min_done(j) >= j->gen_need) {
+		j->gen_need = 0;
+		pthread_cond_signal(&j->cv_gen);
+	}
+}
+
 /* Is every (batch, configuration) before (k, i) done? Called with mu held. */
 static bool jobs_before_done(const struct jobs *j, u64 k, size_t i)
 {
@@ -143,8 +175,11 @@ static int jobs_map(void *ctx, struct sim *s, bool ept, u64 addr)
 
 	pthread_mutex_lock(&j->mu);
 	if (j->synced[s->index] != pos) {
-		while (!j->failed && !jobs_before_done(j, w->batch, s->index))
+		while (!j->failed && !jobs_before_done(j, w->batch, s->index)) {
+			j->map_waiters++;
 			pthread_cond_wait(&j->cv, &j->mu);
+			j->map_waiters--;
+		}
 		rc = j->failed ? -DV_EBUSY : jobs_replay(w);
 		j->synced[s->index] = pos;
 		pthread_mutex_unlock(&j->mu);
@@ -180,8 +215,11 @@ static void *jobs_worker_main(void *arg)
 		size_t n;
 
 		pthread_mutex_lock(&j->mu);
-		while (!j->failed && j->produced <= k && !j->end)
+		while (!j->failed && j->produced <= k && !j->end) {
+			j->data_waiters++;
 			pthread_cond_wait(&j->cv, &j->mu);
+			j->data_waiters--;
+		}
 		if (j->failed || j->produced <= k) {
 			/* The end: replay the whole log, so the table counts
 			 * are the one-thread ones. */
@@ -204,8 +242,7 @@ static void *jobs_worker_main(void *arg)
 				pthread_mutex_unlock(&j->mu);
 				return NULL;
 			}
-			j->done[w->cfg[c]] = k + 1;
-			pthread_cond_broadcast(&j->cv);
+			jobs_done(j, w->cfg[c], k);
 			pthread_mutex_unlock(&j->mu);
 		}
 	}
@@ -225,6 +262,7 @@ int jobs_setup(struct jobs **jp, unsigned threads, const struct config_spec *spe
 		goto nomem;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
+	pthread_cond_init(&j->cv_gen, NULL);
 	j->sims = sims;
 	j->nsims = n;
 	j->w = calloc(threads, sizeof(*j->w));
@@ -322,10 +360,16 @@ int jobs_run(struct jobs *j, jobs_next_fn next, void *next_ctx, jobs_progress_fn
 		long n;
 
 		/* The slot is free once every configuration is done with the
-		 * batch that used it last. */
+		 * batch that used it last; when it is not, wait until half the
+		 * ring is, and fill it in one go. */
 		pthread_mutex_lock(&j->mu);
-		while (!j->failed && k >= JOBS_RING && !jobs_before_done(j, k - JOBS_RING + 1, 0))
-			pthread_cond_wait(&j->cv, &j->mu);
+		if (!j->failed && k >= JOBS_RING && jobs_min_done(j) < k - JOBS_RING + 1) {
+			while (!j->failed && jobs_min_done(j) < k - JOBS_RING / 2 + 1) {
+				j->gen_need = k - JOBS_RING / 2 + 1;
+				pthread_cond_wait(&j->cv_gen, &j->mu);
+			}
+			j->gen_need = 0;
+		}
 		pthread_mutex_unlock(&j->mu);
 		if (j->failed)
 			break;
@@ -348,7 +392,8 @@ int jobs_run(struct jobs *j, jobs_next_fn next, void *next_ctx, jobs_progress_fn
 		pthread_mutex_lock(&j->mu);
 		j->len[k % JOBS_RING] = (size_t)n;
 		j->produced = k + 1;
-		pthread_cond_broadcast(&j->cv);
+		if (j->data_waiters)
+			pthread_cond_broadcast(&j->cv);
 		pthread_mutex_unlock(&j->mu);
 		if (progress)
 			progress(progress_ctx, fed);
@@ -383,6 +428,7 @@ void jobs_fini(struct jobs *j)
 	}
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
+	pthread_cond_destroy(&j->cv_gen);
 	free(j->w);
 	free(j->done);
 	free(j->synced);
