@@ -454,7 +454,7 @@ static u8 model_vseg_shift(const struct model *m, u64 gpa)
 /* Classification of a miss for the linear model, by the configured segment
  * registers whatever the mode uses (the paper measured F on runs without the
  * hardware). The VMM bit follows what the filter would answer. */
-static u8 model_classify(const struct model *m, u64 gva, u64 gpa, bool have_gpa)
+static inline u8 model_classify(const struct model *m, u64 gva, u64 gpa, bool have_gpa)
 {
 	u8 cls = 0;
 
@@ -1349,7 +1349,8 @@ static inline void model_commit_lanes(struct model_stats *s, const struct model_
  * make the walks (no page-walk caches, no memo) and no segment translates
  * at L1: the same steps, the same counts, without the miss record. A walk
  * the fast walkers leave (a fault) goes the generic way. */
-static int model_miss_lean(struct model *m, u64 gva, u32 acc, bool l1_any)
+__attribute__((always_inline)) static inline int model_miss_lean(struct model *m, u64 gva, u32 acc,
+								 bool l1_any)
 {
 	struct model_stats *s = &m->stats;
 	struct model_fast_walk w;
@@ -1448,8 +1449,8 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 
 /* The L1 entry of a segment translation (model_l1_segments' data); absent:
  * the L1 lookup of gva just missed. */
-static void model_segment_fill(struct model *m, u64 gva, u64 gpa, struct tlb_hit *filled,
-			       bool absent)
+__attribute__((always_inline)) static inline void
+model_segment_fill(struct model *m, u64 gva, u64 gpa, struct tlb_hit *filled, bool absent)
 {
 	u8 shift = segment_span_shift(&m->cfg.gseg, gva, PAGE_1G_SHIFT);
 	u64 pa = gpa;
@@ -1504,15 +1505,41 @@ static int model_segment_access(struct model *m, u64 gva, u64 gpa, u32 acc)
 /* model_access past the recent hits. Out of line, so that the recent-hit
  * path above saves no registers for it (stream: 3% more instructions and
  * 25% slower when it was inline). */
+/* model_do for model_access where no segment can translate gva at L1 miss
+ * (model_l1_segments would give up without asking the escape filter) and
+ * the lean miss path applies: the L1 lookup, then model_miss_lean. */
+__attribute__((always_inline)) static inline int model_access_lean(struct model *m, u64 gva,
+								   u32 acc)
+{
+	struct tlb_hit hit;
+	bool l1_any;
+
+	m->fast.ok = 0;
+	l1_any = tlb_lookup_l1(&m->tlb, gva, &hit);
+	if (l1_any && model_rights_allow(m, hit.data, acc)) {
+		m->stats.accesses++;
+		model_remember(m, gva, &hit);
+		return 0;
+	}
+	model_forget_recent(m);
+	return model_miss_lean(m, gva, acc, l1_any);
+}
+
 static __attribute__((noinline)) int model_access_lookup(struct model *m, u64 gva, u32 acc)
 {
-	if (m->fast_seg && segment_contains(&m->cfg.gseg, gva) && walk_canonical(gva)) {
+	bool in_gseg = m->use_gseg && segment_contains(&m->cfg.gseg, gva);
+
+	if (m->fast_seg && in_gseg && walk_canonical(gva)) {
 		u64 gpa = gva + m->cfg.gseg.offset;
 
 		/* Both segments translate it (no escape to ask about). */
 		if (!m->virt || segment_contains(&m->cfg.vseg, gpa))
 			return model_segment_access(m, gva, gpa, acc);
 	}
+	/* model_l1_segments translates (or asks the filter) only for an
+	 * address in the guest segment, natively or with the VMM segment. */
+	if (m->lean && walk_canonical(gva) && !(in_gseg && (!m->virt || m->use_vseg)))
+		return model_access_lean(m, gva, acc);
 	return model_do(m, gva, acc, NULL, true);
 }
 

@@ -155,6 +155,27 @@ static inline u64 tlb_set_match(const u64 *set, u64 tag, unsigned ways)
 	return hits;
 }
 
+/* tlb_set_match for 4 ways. With SSE4.1 (mmusim's build: x86-64-v2) two
+ * 64-bit compares of two ways each and their sign masks: about half the
+ * instructions of the scalar compares. The hypervisor's build has no SSE. */
+#if defined(__SSE4_1__)
+#include <smmintrin.h>
+static inline u64 tlb_set_match4(const u64 *set, u64 tag)
+{
+	__m128i t = _mm_set1_epi64x((long long)tag);
+	__m128i w01 = _mm_cmpeq_epi64(_mm_loadu_si128((const __m128i *)set), t);
+	__m128i w23 = _mm_cmpeq_epi64(_mm_loadu_si128((const __m128i *)(set + 2)), t);
+
+	return (u64)(_mm_movemask_pd(_mm_castsi128_pd(w01)) | _mm_movemask_pd(_mm_castsi128_pd(w23))
+								      << 2);
+}
+#else
+static inline u64 tlb_set_match4(const u64 *set, u64 tag)
+{
+	return tlb_set_match(set, tag, 4);
+}
+#endif
+
 /* tlb_set_match for any number of ways, out of line: the inline paths are
  * written for the common 4-way arrays and stay small. */
 u64 tlb_set_match_any(const u64 *set, u64 tag, unsigned ways);
@@ -164,7 +185,7 @@ __attribute__((always_inline)) static inline u64 tlb_match(const struct tlb_arra
 							   const u64 *set, u64 tag)
 {
 	if (__builtin_expect(a->ways == 4, 1))
-		return tlb_set_match(set, tag, 4);
+		return tlb_set_match4(set, tag);
 	return tlb_set_match_any(set, tag, a->ways);
 }
 
@@ -258,7 +279,7 @@ unsigned tlb_victim_any(struct tlb_array *a, u32 base, u64 tag);
 __attribute__((always_inline)) static inline unsigned
 tlb_victim4(const u64 *tags, const u32 *stamps, u64 tag, bool absent)
 {
-	u64 same = absent ? 0 : tlb_set_match(tags, tag, 4);
+	u64 same = absent ? 0 : tlb_set_match4(tags, tag);
 	unsigned w01, w23;
 	u32 s01, s23;
 

@@ -274,18 +274,21 @@ static int sim_feed_prefetch(struct sim *s, const struct access *a, size_t n, un
 			     size_t errlen)
 {
 	struct model *m = s->m;
+	/* A native walk's look-ahead is all in the far step: the near one
+	 * only finds the data's EPT entry. */
+	bool near = s->spec.virt;
 	size_t i;
 
 	for (i = 0; i < n && i < d; i++)
 		model_prefetch_walk(m, a[i].va, false);
-	for (i = 0; i < n && i < d / 2; i++)
+	for (i = 0; near && i < n && i < d / 2; i++)
 		model_prefetch_walk(m, a[i].va, true);
 	for (i = 0; i < n; i++) {
 		/* An access to the page of the one before it walks at most
 		 * once for both (gups' write after its read): one look-ahead. */
 		if (i + d < n && !sim_same_page(&a[i + d]))
 			model_prefetch_walk(m, a[i + d].va, false);
-		if (i + d / 2 < n && !sim_same_page(&a[i + d / 2]))
+		if (near && i + d / 2 < n && !sim_same_page(&a[i + d / 2]))
 			model_prefetch_walk(m, a[i + d / 2].va, true);
 		if (__builtin_expect(a[i].kind != ACCESS_IFETCH, 1) &&
 		    __builtin_expect(model_access(m, a[i].va, a[i].kind == ACCESS_WRITE) == 0, 1))
