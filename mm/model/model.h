@@ -1,7 +1,8 @@
 /* The MMU model: TLBs, optional page-walk caches, native and 2D page walks,
  * the guest and VMM direct segments with the escape filter, and the counts
  * the cost models need. Portable C, no allocation: struct model holds all
- * its storage (a few hundred KiB; allocate it statically or on the heap).
+ * its storage (a few hundred KiB; allocate it statically or on the heap, and
+ * do not copy it: its TLB points into itself).
  *
  * Typical use (mmusim):
  *	struct model_config c;

@@ -105,7 +105,8 @@ static int tlb_array_init_at(struct tlb_array *a, const struct tlb_array_geometr
 	a->sizes = 0;
 	a->valid = 0;
 	a->clock = 0;
-	a->tag_at = a->data_at = a->stamp_at = 0;
+	a->tags = a->data = a->mem;
+	a->stamps = (u32 *)a->mem;
 	if (g->entries == 0)
 		return 0;
 	if (g->entries > TLB_MAX_ENTRIES || g->ways == 0 || g->ways > TLB_MAX_WAYS ||
@@ -117,9 +118,9 @@ static int tlb_array_init_at(struct tlb_array *a, const struct tlb_array_geometr
 	a->set_mask = sets - 1;
 	a->ways = g->ways;
 	a->sizes = g->sizes;
-	a->tag_at = colour % TLB_COLOUR_WORDS;
-	a->data_at = a->tag_at + g->entries;
-	a->stamp_at = a->data_at + g->entries;
+	a->tags = &a->mem[colour % TLB_COLOUR_WORDS];
+	a->data = a->tags + g->entries;
+	a->stamps = (u32 *)(a->data + g->entries);
 	tlb_array_flush(a);
 	return 0;
 }
@@ -150,14 +151,14 @@ static u32 tlb_colour(const struct tlb *t, const struct tlb_array *a, u32 packed
 /* Build the probe list of one level and the size -> array map. */
 static int tlb_level_init(struct tlb *t, struct tlb_array *arrays,
 			  const struct tlb_array_geometry *g, unsigned n, struct tlb_probe *probe,
-			  u8 *nprobe, s8 *of, u32 *packed)
+			  u8 *nprobe, struct tlb_array **of, u32 *packed)
 {
 	unsigned i, s;
 	int err;
 
 	*nprobe = 0;
 	for (s = 0; s < TLB_NSIZES; s++)
-		of[s] = -1;
+		of[s] = NULL;
 	for (i = 0; i < n; i++) {
 		err = tlb_array_init_at(&arrays[i], &g[i], tlb_colour(t, &arrays[i], *packed));
 		if (err)
@@ -166,10 +167,10 @@ static int tlb_level_init(struct tlb *t, struct tlb_array *arrays,
 		for (s = 0; s < TLB_NSIZES; s++) {
 			if (!(arrays[i].sizes & TLB_SIZE_BIT(s)))
 				continue;
-			if (of[s] >= 0)
+			if (of[s])
 				return -DV_EINVAL; /* one array per size and level */
-			of[s] = (s8)i;
-			probe[*nprobe].array = (u8)i;
+			of[s] = &arrays[i];
+			probe[*nprobe].array = &arrays[i];
 			probe[*nprobe].size = (u8)s;
 			(*nprobe)++;
 		}
@@ -190,7 +191,7 @@ int tlb_init(struct tlb *t, const struct tlb_geometry *g)
 			     &packed);
 	if (err)
 		return err;
-	if (t->l1_of[TLB_4K] < 0)
+	if (!t->l1_of[TLB_4K])
 		return -DV_EINVAL; /* every translation must fit somewhere in L1 */
 	return 0;
 }
@@ -263,7 +264,7 @@ void tlb_flush_va(struct tlb *t, u64 va)
 	unsigned i;
 
 	for (i = 0; i < t->nprobe_l1; i++)
-		tlb_array_drop(&t->l1[t->probe_l1[i].array], va, t->probe_l1[i].size);
+		tlb_array_drop(t->probe_l1[i].array, va, t->probe_l1[i].size);
 	for (i = 0; i < t->nprobe_l2; i++)
-		tlb_array_drop(&t->l2[t->probe_l2[i].array], va, t->probe_l2[i].size);
+		tlb_array_drop(t->probe_l2[i].array, va, t->probe_l2[i].size);
 }

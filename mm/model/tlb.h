@@ -60,15 +60,19 @@ struct tlb_geometry {
  * then evicted one another on every access. */
 #define TLB_ARRAY_WORDS	 (TLB_MAX_ENTRIES * 5 / 2) /* tag + data + stamp/2 per entry */
 #define TLB_COLOUR_WORDS (4096 / 8)		   /* a host page of shift at most */
+/* An array and a TLB point into themselves (their runs, their arrays), so
+ * they work where tlb_array_init or tlb_init made them and must not be
+ * copied: the lookups then find their runs with one load each, not by
+ * computing offsets into a 45 KiB structure. */
 struct tlb_array {
 	u32 set_mask;
 	u16 ways;
 	u8 sizes;
-	u32 clock;    /* last stamp given; 0 marks an empty way */
-	u32 valid;    /* entries in use: an empty array is not probed */
-	u32 tag_at;   /* word offset of the tags in mem (the colour) */
-	u32 data_at;  /* of the data */
-	u32 stamp_at; /* of the stamps */
+	u32 clock;   /* last stamp given; 0 marks an empty way */
+	u32 valid;   /* entries in use: an empty array is not probed */
+	u64 *tags;   /* the runs in mem, after the colour */
+	u64 *data;   /* ... */
+	u32 *stamps; /* ... */
 	u64 mem[TLB_ARRAY_WORDS + TLB_COLOUR_WORDS];
 };
 
@@ -76,21 +80,21 @@ struct tlb_array {
  * each entry was last used). */
 static inline u64 *tlb_tags(struct tlb_array *a)
 {
-	return &a->mem[a->tag_at];
+	return a->tags;
 }
 
 static inline u64 *tlb_data(struct tlb_array *a)
 {
-	return &a->mem[a->data_at];
+	return a->data;
 }
 
 static inline u32 *tlb_stamps(struct tlb_array *a)
 {
-	return (u32 *)&a->mem[a->stamp_at];
+	return a->stamps;
 }
 
 struct tlb_probe {
-	u8 array;
+	struct tlb_array *array;
 	u8 size;
 };
 
@@ -98,8 +102,8 @@ struct tlb {
 	u8 nprobe_l1, nprobe_l2; /* (array, size) pairs to look up */
 	struct tlb_probe probe_l1[TLB_L1_ARRAYS * TLB_NSIZES];
 	struct tlb_probe probe_l2[TLB_L2_ARRAYS * TLB_NSIZES];
-	s8 l1_of[TLB_NSIZES]; /* L1 array holding a size, or -1 */
-	s8 l2_of[TLB_NSIZES]; /* L2 array holding a size, or -1 */
+	struct tlb_array *l1_of[TLB_NSIZES]; /* L1 array holding a size, or NULL */
+	struct tlb_array *l2_of[TLB_NSIZES]; /* L2 array holding a size, or NULL */
 	struct tlb_array l1[TLB_L1_ARRAYS];
 	struct tlb_array l2[TLB_L2_ARRAYS];
 };
@@ -222,7 +226,7 @@ static inline bool tlb_lookup_l1(struct tlb *t, u64 va, struct tlb_hit *hit)
 
 	for (i = 0; i < t->nprobe_l1; i++) {
 		const struct tlb_probe *p = &t->probe_l1[i];
-		struct tlb_array *a = &t->l1[p->array];
+		struct tlb_array *a = p->array;
 		u64 *e = tlb_array_lookup(a, va, p->size);
 
 		if (e) {
@@ -251,7 +255,7 @@ static inline bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit)
 
 	for (i = 0; i < t->nprobe_l2; i++) {
 		const struct tlb_probe *p = &t->probe_l2[i];
-		struct tlb_array *a = &t->l2[p->array];
+		struct tlb_array *a = p->array;
 		u64 *e = tlb_array_lookup(a, va, p->size);
 
 		if (e) {
@@ -329,7 +333,7 @@ tlb_fill_l1_put(struct tlb *t, u64 va, unsigned size, u64 data, struct tlb_hit *
 	unsigned s = size;
 	struct tlb_array *a;
 
-	while (t->l1_of[s] < 0)
+	while (!t->l1_of[s])
 		s--; /* 4 KiB always has an array (tlb_init) */
 	if (s != size) {
 		/* Splinter: the entry maps va's 2^shift[s] sub-page of the page. */
@@ -337,7 +341,7 @@ tlb_fill_l1_put(struct tlb *t, u64 va, unsigned size, u64 data, struct tlb_hit *
 
 		data = ((data & PTE_ADDR_MASK) + off) | (data & ~PTE_ADDR_MASK);
 	}
-	a = &t->l1[t->l1_of[s]];
+	a = t->l1_of[s];
 	where->index = tlb_array_put(a, va, s, data, absent);
 	where->array = a;
 	where->data = data;
@@ -356,8 +360,8 @@ static inline void tlb_fill_l1_at(struct tlb *t, u64 va, unsigned size, u64 data
 __attribute__((always_inline)) static inline void
 tlb_fill_l2_put(struct tlb *t, u64 va, unsigned size, u64 data, bool absent)
 {
-	if (t->l2_of[size] >= 0)
-		tlb_array_put(&t->l2[t->l2_of[size]], va, size, data, absent);
+	if (t->l2_of[size])
+		tlb_array_put(t->l2_of[size], va, size, data, absent);
 }
 
 /* Insert in the second level; sizes the L2 does not hold are not cached
