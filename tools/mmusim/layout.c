@@ -75,18 +75,20 @@ int layout_init(struct layout *l, const struct layout_params *p, char *err, size
 	return 0;
 }
 
+/* The tables live in their arena, whose tables are never freed one by one
+ * (arena_free_table does nothing): unmapping the arena frees them all, and
+ * walking them first (pt_destroy) cost a pass over every entry, 63 M
+ * instructions for 8 GiB of 4 KiB tables, at the end of every run. */
 void layout_fini(struct layout *l)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(l->g); i++) {
 		if (l->g[i]) {
-			pt_destroy(&l->g[i]->pt);
 			arena_fini(&l->g[i]->arena);
 			free(l->g[i]);
 		}
 	}
 	for (unsigned i = 0; i < ARRAY_SIZE(l->e); i++) {
 		if (l->e[i]) {
-			pt_destroy(&l->e[i]->pt);
 			arena_fini(&l->e[i]->arena);
 			free(l->e[i]);
 		}
