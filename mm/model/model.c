@@ -174,6 +174,29 @@ u64 model_fast_mismatches(const struct model *m, u64 *checked)
 	return m->fast_mismatches;
 }
 
+/* ---- caller's caches (walk memo, table cache, path cache) -------------------------- */
+
+/* Set up a caller's cache of n slots of size bytes, each starting with its
+ * key: every key empty (0), generation 1. slots NULL turns the cache off;
+ * otherwise n must be a power of two (-DV_EINVAL). */
+static int model_cache_set(void *slots, u64 n, size_t size, u64 *mask, u64 *gen)
+{
+	if (slots && (n == 0 || (n & (n - 1))))
+		return -DV_EINVAL;
+	*mask = slots ? n - 1 : 0;
+	*gen = 1;
+	for (u64 i = 0; slots && i < n; i++)
+		*(u64 *)((u8 *)slots + i * size) = 0;
+	return 0;
+}
+
+/* The next generation of a cache's keys; true when it would not fit in
+ * bits, and the cache must be cleared and start again from 1. */
+static bool model_gen_wraps(u64 *gen, unsigned bits)
+{
+	return ++*gen >= (1ULL << bits);
+}
+
 /* ---- walk memo ---------------------------------------------------------------- */
 
 #define MEMO_PAGE_MASK ((1ULL << 36) - 1) /* gVA bits 47:12 name a canonical page */
@@ -181,15 +204,11 @@ u64 model_fast_mismatches(const struct model *m, u64 *checked)
 
 int model_set_memo(struct model *m, struct model_memo_slot *slots, u64 n)
 {
-	u64 i;
+	int err = model_cache_set(slots, n, sizeof(*slots), &m->memo_mask, &m->memo_gen);
 
-	if (slots && (n == 0 || (n & (n - 1))))
-		return -DV_EINVAL;
+	if (err)
+		return err;
 	m->memo = slots;
-	m->memo_mask = slots ? n - 1 : 0;
-	m->memo_gen = 1;
-	for (i = 0; slots && i < n; i++)
-		slots[i].key = 0;
 	model_fast_seg_update(m);
 	return 0;
 }
@@ -197,10 +216,8 @@ int model_set_memo(struct model *m, struct model_memo_slot *slots, u64 n)
 /* Forget every memo entry: a new generation makes old keys unequal. */
 static void model_memo_forget(struct model *m)
 {
-	m->memo_gen++;
-	if (m->memo_gen < (1ULL << 27))
-		return;
-	model_set_memo(m, m->memo, m->memo_mask + 1);
+	if (model_gen_wraps(&m->memo_gen, 27))
+		model_set_memo(m, m->memo, m->memo_mask + 1);
 }
 
 /* ---- table-translation cache ------------------------------------------------ */
@@ -209,24 +226,18 @@ static void model_memo_forget(struct model *m)
 
 int model_set_table_cache(struct model *m, struct model_tcache_slot *slots, u64 n)
 {
-	u64 i;
+	int err = model_cache_set(slots, n, sizeof(*slots), &m->tcache_mask, &m->tcache_gen);
 
-	if (slots && (n == 0 || (n & (n - 1))))
-		return -DV_EINVAL;
-	m->tcache = slots;
-	m->tcache_mask = slots ? n - 1 : 0;
-	m->tcache_gen = 1;
-	for (i = 0; slots && i < n; i++)
-		slots[i].key = 0;
-	return 0;
+	if (!err)
+		m->tcache = slots;
+	return err;
 }
 
 /* Forget every slot: a new generation makes old keys unequal. */
 static void model_tcache_forget(struct model *m)
 {
-	if (++m->tcache_gen < (1ULL << TCACHE_GEN_BITS))
-		return;
-	model_set_table_cache(m, m->tcache, m->tcache_mask + 1);
+	if (model_gen_wraps(&m->tcache_gen, TCACHE_GEN_BITS))
+		model_set_table_cache(m, m->tcache, m->tcache_mask + 1);
 }
 
 /* ---- path cache --------------------------------------------------------------- */
@@ -236,24 +247,18 @@ static void model_tcache_forget(struct model *m)
 
 int model_set_path_cache(struct model *m, struct model_path_slot *slots, u64 n)
 {
-	u64 i;
+	int err = model_cache_set(slots, n, sizeof(*slots), &m->path_mask, &m->path_gen);
 
-	if (slots && (n == 0 || (n & (n - 1))))
-		return -DV_EINVAL;
-	m->path = slots;
-	m->path_mask = slots ? n - 1 : 0;
-	m->path_gen = 1;
-	for (i = 0; slots && i < n; i++)
-		slots[i].key = 0;
-	return 0;
+	if (!err)
+		m->path = slots;
+	return err;
 }
 
 /* Forget every slot: a new generation makes old keys unequal. */
 static void model_path_forget(struct model *m)
 {
-	if (++m->path_gen < (1ULL << PATH_GEN_BITS))
-		return;
-	model_set_path_cache(m, m->path, m->path_mask + 1);
+	if (model_gen_wraps(&m->path_gen, PATH_GEN_BITS))
+		model_set_path_cache(m, m->path, m->path_mask + 1);
 }
 
 /* The key of gva's 2 MiB block: its bits 47:21 (a canonical gVA's bits

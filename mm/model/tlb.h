@@ -219,25 +219,31 @@ static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
 	return &tlb_data(a)[base + way];
 }
 
-/* Look va up in every first-level array. */
-static inline bool tlb_lookup_l1(struct tlb *t, u64 va, struct tlb_hit *hit)
+/* Look va up in the n (array, size) pairs of one level, in order. */
+static inline bool tlb_lookup_level(const struct tlb_probe *probe, unsigned n, u64 va,
+				    struct tlb_hit *hit)
 {
 	unsigned i;
 
-	for (i = 0; i < t->nprobe_l1; i++) {
-		const struct tlb_probe *p = &t->probe_l1[i];
-		struct tlb_array *a = p->array;
-		u64 *e = tlb_array_lookup(a, va, p->size);
+	for (i = 0; i < n; i++) {
+		struct tlb_array *a = probe[i].array;
+		u64 *e = tlb_array_lookup(a, va, probe[i].size);
 
 		if (e) {
 			hit->data = *e;
-			hit->size = p->size;
+			hit->size = probe[i].size;
 			hit->array = a;
 			hit->index = (u32)(e - tlb_data(a));
 			return true;
 		}
 	}
 	return false;
+}
+
+/* Look va up in every first-level array. */
+static inline bool tlb_lookup_l1(struct tlb *t, u64 va, struct tlb_hit *hit)
+{
+	return tlb_lookup_level(t->probe_l1, t->nprobe_l1, va, hit);
 }
 
 /* Insert the translation of va (page of size, data = page base | rights) in
@@ -251,22 +257,7 @@ void tlb_array_flush(struct tlb_array *a);
 /* Look va up in the second level. */
 static inline bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit)
 {
-	unsigned i;
-
-	for (i = 0; i < t->nprobe_l2; i++) {
-		const struct tlb_probe *p = &t->probe_l2[i];
-		struct tlb_array *a = p->array;
-		u64 *e = tlb_array_lookup(a, va, p->size);
-
-		if (e) {
-			hit->data = *e;
-			hit->size = p->size;
-			hit->array = a;
-			hit->index = (u32)(e - tlb_data(a));
-			return true;
-		}
-	}
-	return false;
+	return tlb_lookup_level(t->probe_l2, t->nprobe_l2, va, hit);
 }
 
 /* The way a fill takes in an array of any associativity (tlb.c). */

@@ -942,6 +942,22 @@ static void memo_layout(struct fx *f)
 	}
 }
 
+/* One side of a test that a speed-up changes no count: the memo layout in
+ * mode, a small escape filter (false positives happen), a tiny TLB (pages
+ * are walked again and again) and an escaped page. */
+static struct fx *fx_speedup_twin(enum model_mode mode)
+{
+	struct fx *f = fx_new(mode, TABLES_IN);
+
+	memo_layout(f);
+	f->c.escape_bits = 32;
+	f->c.tlb =
+		(struct tlb_geometry){.l1 = {{8, 2, 1}, {4, 2, 2}, {2, 2, 4}}, .l2 = {{16, 4, 1}}};
+	assert_int_equal(model_init(f->m, &f->c), 0);
+	assert_int_equal(model_escape_page(f->m, VONLY_GPA + 3 * 0x1000), 0);
+	return f;
+}
+
 /* One access: through model_access (its inline and recent-hit paths, the
  * memo), or through model_translate, which takes none of them. */
 static int stream_access(struct model *m, u64 gva, bool w, bool plain)
@@ -1025,20 +1041,8 @@ static void walk_memo_changes_no_count(void **state)
 	struct model_memo_slot *slots = calloc(64, sizeof(*slots)); /* small: collisions */
 
 	for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
-		struct fx *a = fx_new(modes[i], TABLES_IN), *b = fx_new(modes[i], TABLES_IN);
+		struct fx *a = fx_speedup_twin(modes[i]), *b = fx_speedup_twin(modes[i]);
 
-		memo_layout(a);
-		memo_layout(b);
-		a->c.escape_bits = 32; /* small filter: false positives happen */
-		b->c.escape_bits = 32;
-		/* A tiny TLB, so that pages are walked again and again. */
-		a->c.tlb = (struct tlb_geometry){.l1 = {{8, 2, 1}, {4, 2, 2}, {2, 2, 4}},
-						 .l2 = {{16, 4, 1}}};
-		b->c.tlb = a->c.tlb;
-		assert_int_equal(model_init(a->m, &a->c), 0);
-		assert_int_equal(model_init(b->m, &b->c), 0);
-		assert_int_equal(model_escape_page(a->m, VONLY_GPA + 3 * 0x1000), 0);
-		assert_int_equal(model_escape_page(b->m, VONLY_GPA + 3 * 0x1000), 0);
 		assert_int_equal(model_set_memo(b->m, slots, 64), 0);
 		run_stream(a->m, a, 42 + i, 20000);
 		run_stream(b->m, b, 42 + i, 20000);
@@ -1081,20 +1085,9 @@ static void path_cache_changes_no_count(void **state)
 	struct model_path_slot *slots = calloc(4, sizeof(*slots));
 
 	for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
-		struct fx *a = fx_new(modes[i], TABLES_IN), *b = fx_new(modes[i], TABLES_IN);
+		struct fx *a = fx_speedup_twin(modes[i]), *b = fx_speedup_twin(modes[i]);
 		struct model_xlat x;
 
-		memo_layout(a);
-		memo_layout(b);
-		a->c.escape_bits = 32; /* small filter: false positives happen */
-		b->c.escape_bits = 32;
-		a->c.tlb = (struct tlb_geometry){.l1 = {{8, 2, 1}, {4, 2, 2}, {2, 2, 4}},
-						 .l2 = {{16, 4, 1}}};
-		b->c.tlb = a->c.tlb;
-		assert_int_equal(model_init(a->m, &a->c), 0);
-		assert_int_equal(model_init(b->m, &b->c), 0);
-		assert_int_equal(model_escape_page(a->m, VONLY_GPA + 3 * 0x1000), 0);
-		assert_int_equal(model_escape_page(b->m, VONLY_GPA + 3 * 0x1000), 0);
 		assert_int_equal(model_set_path_cache(b->m, slots, 4), 0);
 		run_stream(a->m, a, 7 + i, 20000);
 		run_stream(b->m, b, 7 + i, 20000);
@@ -1122,27 +1115,26 @@ static void path_cache_changes_no_count(void **state)
 	free(slots);
 }
 
-static void path_cache_rejects_bad_sizes(void **state)
+/* The walk memo, the table cache and the path cache take a power of two of
+ * slots, or none (NULL turns them off). */
+static void caches_reject_bad_sizes(void **state)
 {
 	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
-	struct model_path_slot slots[8];
+	struct model_memo_slot memo[8];
+	struct model_tcache_slot tc[8];
+	struct model_path_slot path[8];
+	static const u64 sizes[] = {6, 0, 8};
 
-	assert_int_equal(model_set_path_cache(f->m, slots, 6), -DV_EINVAL);
-	assert_int_equal(model_set_path_cache(f->m, slots, 0), -DV_EINVAL);
-	assert_int_equal(model_set_path_cache(f->m, slots, 8), 0);
-	assert_int_equal(model_set_path_cache(f->m, NULL, 0), 0);
-	fx_free(f);
-}
+	for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
+		int want = sizes[i] == 8 ? 0 : -DV_EINVAL;
 
-static void walk_memo_rejects_bad_sizes(void **state)
-{
-	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
-	struct model_memo_slot slots[8];
-
-	assert_int_equal(model_set_memo(f->m, slots, 6), -DV_EINVAL);
-	assert_int_equal(model_set_memo(f->m, slots, 0), -DV_EINVAL);
-	assert_int_equal(model_set_memo(f->m, slots, 8), 0);
+		assert_int_equal(model_set_memo(f->m, memo, sizes[i]), want);
+		assert_int_equal(model_set_table_cache(f->m, tc, sizes[i]), want);
+		assert_int_equal(model_set_path_cache(f->m, path, sizes[i]), want);
+	}
 	assert_int_equal(model_set_memo(f->m, NULL, 0), 0);
+	assert_int_equal(model_set_table_cache(f->m, NULL, 0), 0);
+	assert_int_equal(model_set_path_cache(f->m, NULL, 0), 0);
 	fx_free(f);
 }
 
@@ -1238,9 +1230,8 @@ int main(void)
 		cmocka_unit_test(base_mode_classifies_without_using_segments),
 		cmocka_unit_test(walk_memo_changes_no_count),
 		cmocka_unit_test(l1_hit_shortcuts_change_no_count),
-		cmocka_unit_test(walk_memo_rejects_bad_sizes),
 		cmocka_unit_test(path_cache_changes_no_count),
-		cmocka_unit_test(path_cache_rejects_bad_sizes),
+		cmocka_unit_test(caches_reject_bad_sizes),
 		cmocka_unit_test(bad_configurations_are_refused),
 		cmocka_unit_test(mode_names_round_trip),
 	};
