@@ -729,47 +729,28 @@ struct model_lanes {
 /* Lanes of levels lvl..4 of one kind (index: lvl; 0: none). */
 static const u32 model_down_from[5] = {0, 0x01010101u, 0x01010100u, 0x01010000u, 0x01000000u};
 
+/* An x86 entry the fast walk accepts: present and not reserved, by the
+ * generic walkers' own predicate. rsvd_x has XD when NXE is off, so NXE
+ * need not be asked again. */
 __attribute__((always_inline)) static inline bool model_x86_entry_ok(u64 pte, unsigned lvl,
 								     u64 rsvd_x)
 {
-	/* Present and no reserved bit (rsvd_x has XD when NXE is off), as
-	 * walk_x86_reserved says; PS is reserved in a PML4E. */
-	if ((pte & (X86_PTE_P | rsvd_x)) != X86_PTE_P)
-		return false;
-	if (lvl == 4)
-		return !(pte & X86_PTE_PS);
-	if (lvl == 3 && (pte & X86_PTE_PS))
-		return !(pte & 0x3fffe000ULL);
-	if (lvl == 2 && (pte & X86_PTE_PS))
-		return !(pte & 0x1fe000ULL);
-	return true;
+	return (pte & X86_PTE_P) && !walk_x86_reserved(pte, lvl, rsvd_x, true);
 }
 
 /* An EPT entry the fast walk accepts: readable (so present, and not W
- * without R) and not misconfigured (walk_ept_misconfigured). Entries
- * without R are rare (execute-only) and left to the generic walker. */
+ * without R) and not misconfigured, by the generic walkers' predicate.
+ * Entries without R are rare (execute-only) and left to the generic
+ * walker. */
 __attribute__((always_inline)) static inline bool model_ept_entry_ok(u64 pte, unsigned lvl,
 								     bool leaf, u64 rsvd)
 {
-	unsigned mt = (unsigned)((pte & EPT_MEMTYPE_MASK) >> EPT_MEMTYPE_SHIFT);
-
-	if (!(pte & EPT_R))
-		return false;
-	if (lvl == 4)
-		return !(pte & (rsvd | 0xf8ULL));
-	if (!leaf)
-		return !(pte & (rsvd | 0x78ULL));
-	if ((0x8cu >> mt) & 1) /* memory types 2, 3 and 7 */
-		return false;
-	if (lvl == 3)
-		return !(pte & (rsvd | 0x3ffff000ULL));
-	if (lvl == 2)
-		return !(pte & (rsvd | 0x1ff000ULL));
-	return !(pte & rsvd);
+	return (pte & EPT_R) && !walk_ept_misconfigured(pte, lvl, leaf, rsvd);
 }
 
-/* walk_ept_fast, unrolled: the leaf's level (0: left to the generic
- * walker), its translation and rights. */
+/* walk_ept without page-walk caches, unrolled, for the fast walkers: the
+ * leaf's level (0: left to the generic walker, which walks again and
+ * produces the fault), its translation and rights. */
 __attribute__((always_inline)) static inline unsigned
 model_ept_fast(const struct walk_tables *t, u64 gpa, u64 need, u64 rsvd, u64 *pa, u64 *rights_out)
 {

@@ -181,8 +181,8 @@ static inline u64 walk_rsvd_phys(const struct walk_env *env)
 /* Reserved bits of a present x86 entry of level lvl. SDM Vol. 3A Tables
  * 4-15..4-20: PS is reserved in a PML4E; a 1 GiB leaf reserves bits 29:13
  * and a 2 MiB leaf bits 20:13 (bit 12 is PAT); XD is reserved without NXE.
- * Shared by the generic walkers and the model's fast ones, so both fault
- * on exactly the same entries. */
+ * Shared by the generic walkers and the model's fast ones (model.c), so
+ * both fault on exactly the same entries. */
 static inline bool walk_x86_reserved(u64 pte, unsigned lvl, u64 rsvd, bool nxe)
 {
 	if (pte & rsvd)
@@ -201,7 +201,7 @@ static inline bool walk_x86_reserved(u64 pte, unsigned lvl, u64 rsvd, bool nxe)
 /* EPT misconfiguration of a present entry. SDM Vol. 3C 29.3.3.1: write
  * without read; reserved bits (51:MAXPHYADDR; bits 7:3 of a PML4E; bits 6:3
  * of a non-leaf PDPTE/PDE; 29:12 of a 1 GiB and 20:12 of a 2 MiB leaf);
- * memory type 2, 3 or 7 in a leaf. */
+ * memory type 2, 3 or 7 in a leaf. Shared with the model's fast walkers, as above. */
 static inline bool walk_ept_misconfigured(u64 pte, unsigned lvl, bool leaf, u64 rsvd)
 {
 	u64 mt = (pte & EPT_MEMTYPE_MASK) >> EPT_MEMTYPE_SHIFT;
@@ -221,40 +221,6 @@ static inline bool walk_ept_misconfigured(u64 pte, unsigned lvl, bool leaf, u64 
 	if (lvl == 2 && (pte & 0x1ff000ULL))
 		return true;
 	return false;
-}
-
-/* walk_ept without page-walk caches, for a caller that walks again with
- * walk_ept when this one fails: true with *leaf filled exactly as walk_ept
- * fills it, or false wherever walk_ept would fault (nothing is counted or
- * changed here). The references are one per level from 4 down to
- * leaf->level, which the caller counts. need: the EPT rights the access
- * needs (EPT_R for a guest table read). */
-static inline bool walk_ept_fast(const struct walk_tables *t, u64 gpa, u64 need, u64 rsvd,
-				 struct walk_leaf *leaf)
-{
-	u64 table = t->root & PTE_ADDR_MASK, rights = EPT_RWX, pte;
-	unsigned lvl, shift;
-	bool is_leaf;
-
-	for (lvl = 4;; lvl--) {
-		pte = walk_read(t, table + PT_INDEX(gpa, lvl) * sizeof(u64));
-		is_leaf = lvl == 1 || (lvl <= 3 && (pte & EPT_PS));
-		if (!(pte & EPT_RWX) || walk_ept_misconfigured(pte, lvl, is_leaf, rsvd))
-			return false;
-		rights &= pte & EPT_RWX;
-		if (is_leaf)
-			break;
-		table = pte & PTE_ADDR_MASK;
-	}
-	if ((rights & need) != need)
-		return false;
-	shift = PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1);
-	leaf->shift = (u8)shift;
-	leaf->level = (u8)lvl;
-	leaf->rights = rights;
-	leaf->pa = (pte & PTE_ADDR_MASK & ~((1ULL << shift) - 1)) | (gpa & ((1ULL << shift) - 1));
-	leaf->gpa = gpa;
-	return true;
 }
 
 #endif
