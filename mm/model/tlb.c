@@ -215,12 +215,7 @@ void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data)
 
 u64 tlb_set_match_any(const u64 *set, u64 tag, unsigned ways)
 {
-	u64 hits = 0;
-	unsigned w;
-
-	for (w = 0; w < ways; w++)
-		hits |= (u64)(set[w] == tag) << w;
-	return hits;
+	return tlb_set_match(set, tag, ways);
 }
 
 /* The way a fill takes: a present tag is replaced in place (key 0);
@@ -245,9 +240,8 @@ unsigned tlb_victim_any(struct tlb_array *a, u32 base, u64 tag)
 /* Remove va's entry of one size from one array. */
 static void tlb_array_drop(struct tlb_array *a, u64 va, unsigned size)
 {
-	u64 vpn = va >> tlb_shift[size];
-	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
-	u32 base = (u32)(vpn & a->set_mask) * a->ways;
+	u32 base;
+	u64 tag = tlb_tag_at(a, va, size, &base);
 	unsigned w;
 
 	for (w = 0; w < a->ways; w++) {

@@ -159,6 +159,16 @@ static inline u64 tlb_set_match(const u64 *set, u64 tag, unsigned ways)
 	return hits;
 }
 
+/* The tag of va's page of size in an array, and the index of the first way
+ * of its set (*base). */
+static inline u64 tlb_tag_at(const struct tlb_array *a, u64 va, unsigned size, u32 *base)
+{
+	u64 vpn = va >> tlb_shift[size];
+
+	*base = (u32)(vpn & a->set_mask) * a->ways;
+	return (vpn << 3) | ((u64)size << 1) | 1;
+}
+
 /* tlb_set_match for 4 ways. With SSE4.1 (mmusim's build: x86-64-v2) two
  * 64-bit compares of two ways each and their sign masks: about half the
  * instructions of the scalar compares. The hypervisor's build has no SSE. */
@@ -198,7 +208,7 @@ __attribute__((always_inline)) static inline u64 tlb_match(const struct tlb_arra
  * tag is in a set at most once (a refill replaces it in place). */
 static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
 {
-	u64 vpn, tag, hits;
+	u64 tag, hits;
 	u32 base;
 	unsigned way;
 
@@ -208,9 +218,7 @@ static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
 	 * test comes first, so that nothing is computed for them. */
 	if (!a->valid)
 		return NULL;
-	vpn = va >> tlb_shift[size];
-	tag = (vpn << 3) | ((u64)size << 1) | 1;
-	base = (u32)(vpn & a->set_mask) * a->ways;
+	tag = tlb_tag_at(a, va, size, &base);
 	hits = tlb_match(a, &tlb_tags(a)[base], tag);
 	if (!hits)
 		return NULL;
@@ -293,9 +301,8 @@ tlb_victim4(const u64 *tags, const u32 *stamps, u64 tag, bool absent)
 __attribute__((always_inline)) static inline u32 tlb_array_put(struct tlb_array *a, u64 va,
 							       unsigned size, u64 data, bool absent)
 {
-	u64 vpn = va >> tlb_shift[size];
-	u64 tag = (vpn << 3) | ((u64)size << 1) | 1;
-	u32 base = (u32)(vpn & a->set_mask) * a->ways;
+	u32 base;
+	u64 tag = tlb_tag_at(a, va, size, &base);
 	u64 *tags = tlb_tags(a) + base;
 	u32 *stamps = tlb_stamps(a) + base;
 	unsigned victim = __builtin_expect(a->ways == 4, 1) ? tlb_victim4(tags, stamps, tag, absent)
