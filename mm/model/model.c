@@ -82,10 +82,11 @@ static void model_apply_mode(struct model *m)
 	m->acc_base = m->cfg.user ? WALK_ACC_USER : 0;
 }
 
-/* The segment path written for native-ds and dual-direct (in
- * model_access_slow): with the fast walkers on, in those modes, while no
- * page is escaped (the filter would have to be asked). */
-static void model_fast_seg_update(struct model *m)
+/* Which paths written for the configuration model_access takes: the
+ * segment path of native-ds and dual-direct (with the fast walkers on, in
+ * those modes, while no page is escaped: the filter would have to be
+ * asked), and the lean miss path (fast walkers on, no walk memo). */
+static void model_fast_paths_update(struct model *m)
 {
 	enum model_mode e = model_effective_mode(m);
 
@@ -162,7 +163,7 @@ void model_set_fast(struct model *m, enum model_fast_mode mode)
 	/* The page-walk caches make a walk change more than its counts: only
 	 * the generic walkers fill them. */
 	m->fast_walk = m->cfg.pwc ? MODEL_FAST_OFF : mode;
-	model_fast_seg_update(m);
+	model_fast_paths_update(m);
 	m->fast_rsvd = walk_rsvd_phys(&m->cfg.env);
 	m->fast_rsvd_x = m->fast_rsvd | (m->cfg.env.nxe ? 0 : X86_PTE_NX);
 }
@@ -209,7 +210,7 @@ int model_set_memo(struct model *m, struct model_memo_slot *slots, u64 n)
 	if (err)
 		return err;
 	m->memo = slots;
-	model_fast_seg_update(m);
+	model_fast_paths_update(m);
 	return 0;
 }
 
@@ -319,7 +320,7 @@ int model_set_mode(struct model *m, enum model_mode mode)
 		return -DV_EINVAL;
 	m->cfg.mode = mode;
 	model_apply_mode(m);
-	model_fast_seg_update(m);
+	model_fast_paths_update(m);
 	model_flush(m);
 	return 0;
 }
@@ -331,7 +332,7 @@ int model_set_segments(struct model *m, const struct segment *gseg, const struct
 	m->cfg.gseg = *gseg;
 	m->cfg.vseg = *vseg;
 	model_apply_mode(m);
-	model_fast_seg_update(m);
+	model_fast_paths_update(m);
 	model_flush(m);
 	return 0;
 }
@@ -357,7 +358,7 @@ int model_escape_page(struct model *m, u64 gpa)
 
 	/* Entries made through the segment may cover the new hole. */
 	if (!err) {
-		model_fast_seg_update(m);
+		model_fast_paths_update(m);
 		model_flush(m);
 	}
 	return err;
@@ -726,6 +727,13 @@ struct model_lanes {
 	u32 hi; /* lanes 8-11: WALK_REF_FINAL levels 1-4 */
 };
 
+/* The references in all lanes: the sum of the bytes (each < 256, and so
+ * is their sum). */
+static inline u64 model_lanes_total(const struct model_lanes *l)
+{
+	return ((l->lo * 0x0101010101010101ULL) >> 56) + ((l->hi * 0x01010101u) >> 24);
+}
+
 /* Lanes of levels lvl..4 of one kind (index: lvl; 0: none). */
 static const u32 model_down_from[5] = {0, 0x01010101u, 0x01010100u, 0x01010000u, 0x01000000u};
 
@@ -981,8 +989,7 @@ static inline void model_fast_refs(const struct model_fast_counts *c, struct wal
 
 	__builtin_memcpy(&refs->n[0], &lo, sizeof(lo));
 	__builtin_memcpy(&refs->n[8], &hi, sizeof(hi));
-	/* The sum of the bytes (each < 256, and so is their sum). */
-	refs->total = (u8)(((lo * 0x0101010101010101ULL) >> 56) + ((hi * 0x01010101u) >> 24));
+	refs->total = (u8)model_lanes_total(&c->lanes);
 	refs->seg_adds = (u8)c->seg_adds;
 	refs->escape_hits = (u8)c->escape_hits;
 	refs->escape_fp = (u8)c->escape_fp;
@@ -1284,6 +1291,27 @@ static int model_walk_or_replay(struct model *m, u64 gva, u32 acc, struct model_
 	return 0;
 }
 
+/* The L1 lookup every access starts with. True when it hit with the rights
+ * acc needs: counted, and for model_access (remember) kept for its inline
+ * path. Otherwise *l1_any says whether an entry for gva was found without
+ * those rights, and the recent hits are forgotten: every path after this
+ * fills L1 (or faults). The lookup may reorder a set, so the inline path's
+ * entry is only valid again if this access is itself an L1 hit. */
+__attribute__((always_inline)) static inline bool
+model_l1_access(struct model *m, u64 gva, u32 acc, bool remember, struct tlb_hit *hit, bool *l1_any)
+{
+	m->fast.ok = 0;
+	*l1_any = tlb_lookup_l1(&m->tlb, gva, hit);
+	if (*l1_any && model_rights_allow(m, hit->data, acc)) {
+		m->stats.accesses++;
+		if (remember)
+			model_remember(m, gva, hit);
+		return true;
+	}
+	model_forget_recent(m);
+	return false;
+}
+
 /* Table I's last case: the walk (or its replay) and the fills of both
  * levels. 0, or -DV_EFAULT with the fault counted. */
 static int model_walk_fill(struct model *m, u64 gva, u32 acc, struct model_miss *r, bool use_memo,
@@ -1306,8 +1334,7 @@ static inline void model_commit_lanes(struct model_stats *s, const struct model_
 {
 	u64 lo = c->lanes.lo;
 	u32 hi = c->lanes.hi;
-	/* The sum of the bytes (each < 256, and so is their sum). */
-	u64 total = ((lo * 0x0101010101010101ULL) >> 56) + ((hi * 0x01010101u) >> 24);
+	u64 total = model_lanes_total(&c->lanes);
 	unsigned k;
 
 	s->walk_refs += total;
@@ -1382,8 +1409,6 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 	struct tlb_hit hit, filled;
 	bool l1_any;
 
-	/* Any lookup below may reorder a set: the remembered hit is only valid
-	 * again if this access is itself an L1 hit. */
 	m->fast.ok = 0;
 	if (x)
 		*x = (struct model_xlat){0};
@@ -1392,23 +1417,15 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 		m->stats.faults++;
 		return -DV_EFAULT;
 	}
-	l1_any = tlb_lookup_l1(&m->tlb, gva, &hit);
-	if (l1_any && model_rights_allow(m, hit.data, acc)) {
-		m->stats.accesses++;
-		if (memo)
-			model_remember(m, gva, &hit);
+	if (model_l1_access(m, gva, acc, memo, &hit, &l1_any)) {
 		if (x)
 			model_fill_xlat(x, gva, hit.data, tlb_shift[hit.size], MODEL_PATH_L1);
 		return 0;
 	}
 	r = (struct model_miss){0};
-	model_forget_recent(m); /* every path below fills L1 (or faults) */
 	if (model_l1_segments(m, gva, &r)) {
 		r.cls = model_classify(m, gva, r.gpa, r.have_gpa);
 		tlb_fill_l1_at(&m->tlb, gva, model_size_of_shift(r.shift), r.data, &filled);
-	} else if (memo && m->lean && !r.refs.escape_hits && !r.refs.escape_fp) {
-		/* (the segment check above asked the escape filter for nothing) */
-		return model_miss_lean(m, gva, acc, l1_any);
 	} else if (tlb_lookup_l2(&m->tlb, gva, &hit) && model_rights_allow(m, hit.data, acc)) {
 		r.path = MODEL_PATH_L2;
 		r.shift = tlb_shift[hit.size];
@@ -1458,21 +1475,13 @@ static int model_segment_access(struct model *m, u64 gva, u64 gpa, u32 acc)
 {
 	struct model_stats *s = &m->stats;
 	struct tlb_hit hit, filled;
+	bool l1_any;
 
-	m->fast.ok = 0;
-	if (tlb_lookup_l1(&m->tlb, gva, &hit)) {
-		if (model_rights_allow(m, hit.data, acc)) {
-			s->accesses++;
-			model_remember(m, gva, &hit);
-			return 0;
-		}
-		model_forget_recent(m);
-		model_segment_fill(m, gva, gpa, &filled, false);
-	} else {
-		model_forget_recent(m);
-		model_segment_fill(m, gva, gpa, &filled, true);
+	if (model_l1_access(m, gva, acc, true, &hit, &l1_any))
+		return 0;
+	model_segment_fill(m, gva, gpa, &filled, !l1_any);
+	if (!l1_any)
 		model_remember(m, gva, &filled);
-	}
 	s->accesses++;
 	s->l1_misses++;
 	s->segment_l1++;
@@ -1488,9 +1497,6 @@ static int model_segment_access(struct model *m, u64 gva, u64 gpa, u32 acc)
 	return 0;
 }
 
-/* model_access past the recent hits. Out of line, so that the recent-hit
- * path above saves no registers for it (stream: 3% more instructions and
- * 25% slower when it was inline). */
 /* model_do for model_access where no segment can translate gva at L1 miss
  * (model_l1_segments would give up without asking the escape filter) and
  * the lean miss path applies: the L1 lookup, then model_miss_lean. */
@@ -1500,17 +1506,15 @@ __attribute__((always_inline)) static inline int model_access_lean(struct model 
 	struct tlb_hit hit;
 	bool l1_any;
 
-	m->fast.ok = 0;
-	l1_any = tlb_lookup_l1(&m->tlb, gva, &hit);
-	if (l1_any && model_rights_allow(m, hit.data, acc)) {
-		m->stats.accesses++;
-		model_remember(m, gva, &hit);
+	if (model_l1_access(m, gva, acc, true, &hit, &l1_any))
 		return 0;
-	}
-	model_forget_recent(m);
 	return model_miss_lean(m, gva, acc, l1_any);
 }
 
+/* model_access past the recent hits, the one place that picks its path:
+ * the segment path, the lean miss path, or model_do for everything else.
+ * Out of line, so that the recent-hit path saves no registers for it
+ * (stream: 3% more instructions and 25% slower when it was inline). */
 static __attribute__((noinline)) int model_access_lookup(struct model *m, u64 gva, u32 acc)
 {
 	bool in_gseg = m->use_gseg && segment_contains(&m->cfg.gseg, gva);
