@@ -996,20 +996,30 @@ static void run_stream(struct model *m, struct fx *f, u64 seed, unsigned n)
 	run_stream_via(m, f, seed, n, false);
 }
 
+/* Every mode, for the tests that a shortcut or speed-up counts the same. */
+static const enum model_mode all_modes[] = {MODEL_NATIVE,     MODEL_NATIVE_DS,
+					    MODEL_BASE_VIRT,  MODEL_DUAL_DIRECT,
+					    MODEL_VMM_DIRECT, MODEL_GUEST_DIRECT};
+
+/* The same stream through a and b (twins, one of them with a speed-up):
+ * every count must be the same. */
+static void expect_same_counts(struct fx *a, struct fx *b, u64 seed)
+{
+	run_stream(a->m, a, seed, 20000);
+	run_stream(b->m, b, seed, 20000);
+	assert_memory_equal(model_stats(a->m), model_stats(b->m), sizeof(struct model_stats));
+}
+
 /* model_access's shortcuts for L1 hits (the last hit inline, the recent
  * hits, an entry just filled) renew LRU state exactly as the lookup does:
  * the same stream through model_translate, which takes none of them,
  * counts the same, in every mode, with a tiny TLB and with the default. */
 static void l1_hit_shortcuts_change_no_count(void **state)
 {
-	static const enum model_mode modes[] = {MODEL_NATIVE,	  MODEL_NATIVE_DS,
-						MODEL_BASE_VIRT,  MODEL_DUAL_DIRECT,
-						MODEL_VMM_DIRECT, MODEL_GUEST_DIRECT};
-
 	for (unsigned t = 0; t < 2; t++) {
-		for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
-			struct fx *a = fx_new(modes[i], TABLES_IN),
-				  *b = fx_new(modes[i], TABLES_IN);
+		for (unsigned i = 0; i < ARRAY_SIZE(all_modes); i++) {
+			struct fx *a = fx_new(all_modes[i], TABLES_IN),
+				  *b = fx_new(all_modes[i], TABLES_IN);
 
 			memo_layout(a);
 			memo_layout(b);
@@ -1035,19 +1045,13 @@ static void l1_hit_shortcuts_change_no_count(void **state)
 
 static void walk_memo_changes_no_count(void **state)
 {
-	static const enum model_mode modes[] = {MODEL_NATIVE,	  MODEL_NATIVE_DS,
-						MODEL_BASE_VIRT,  MODEL_DUAL_DIRECT,
-						MODEL_VMM_DIRECT, MODEL_GUEST_DIRECT};
 	struct model_memo_slot *slots = calloc(64, sizeof(*slots)); /* small: collisions */
 
-	for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
-		struct fx *a = fx_speedup_twin(modes[i]), *b = fx_speedup_twin(modes[i]);
+	for (unsigned i = 0; i < ARRAY_SIZE(all_modes); i++) {
+		struct fx *a = fx_speedup_twin(all_modes[i]), *b = fx_speedup_twin(all_modes[i]);
 
 		assert_int_equal(model_set_memo(b->m, slots, 64), 0);
-		run_stream(a->m, a, 42 + i, 20000);
-		run_stream(b->m, b, 42 + i, 20000);
-		assert_memory_equal(model_stats(a->m), model_stats(b->m),
-				    sizeof(struct model_stats));
+		expect_same_counts(a, b, 42 + i);
 		assert_true(model_stats(b->m)->walks > 5000);
 		fx_free(a);
 		fx_free(b);
@@ -1074,25 +1078,19 @@ static void repoint_neith_block(struct fx *f)
 
 /* The path cache (the fast walkers start at the leaf table of a block they
  * walked before) changes no count, in every mode, with a cache of 4 slots
- * per dimension (blocks collide) and the stream's flushes; and a flush
+ * (blocks collide) and the stream's flushes; and a flush
  * forgets a way the tables no longer take: after NEITH's PDE is pointed at
  * another leaf table, walks read the new one. */
 static void path_cache_changes_no_count(void **state)
 {
-	static const enum model_mode modes[] = {MODEL_NATIVE,	  MODEL_NATIVE_DS,
-						MODEL_BASE_VIRT,  MODEL_DUAL_DIRECT,
-						MODEL_VMM_DIRECT, MODEL_GUEST_DIRECT};
 	struct model_path_slot *slots = calloc(4, sizeof(*slots));
 
-	for (unsigned i = 0; i < ARRAY_SIZE(modes); i++) {
-		struct fx *a = fx_speedup_twin(modes[i]), *b = fx_speedup_twin(modes[i]);
+	for (unsigned i = 0; i < ARRAY_SIZE(all_modes); i++) {
+		struct fx *a = fx_speedup_twin(all_modes[i]), *b = fx_speedup_twin(all_modes[i]);
 		struct model_xlat x;
 
 		assert_int_equal(model_set_path_cache(b->m, slots, 4), 0);
-		run_stream(a->m, a, 7 + i, 20000);
-		run_stream(b->m, b, 7 + i, 20000);
-		assert_memory_equal(model_stats(a->m), model_stats(b->m),
-				    sizeof(struct model_stats));
+		expect_same_counts(a, b, 7 + i);
 		assert_true(model_stats(b->m)->walks > 5000);
 
 		repoint_neith_block(a);
@@ -1100,15 +1098,12 @@ static void path_cache_changes_no_count(void **state)
 		model_flush(a->m);
 		model_flush(b->m);
 		assert_int_equal(model_translate(b->m, NEITH + 3 * 0x1000, WALK_ACC_USER, &x), 0);
-		if (modes[i] == MODEL_NATIVE || modes[i] == MODEL_NATIVE_DS)
+		if (all_modes[i] == MODEL_NATIVE || all_modes[i] == MODEL_NATIVE_DS)
 			assert_int_equal(x.pa, NEITH_GPA + 67 * 0x1000);
 		else
 			assert_int_equal(x.gpa, NEITH_GPA + 67 * 0x1000);
 		assert_int_equal(model_translate(a->m, NEITH + 3 * 0x1000, WALK_ACC_USER, &x), 0);
-		run_stream(a->m, a, 99 + i, 20000);
-		run_stream(b->m, b, 99 + i, 20000);
-		assert_memory_equal(model_stats(a->m), model_stats(b->m),
-				    sizeof(struct model_stats));
+		expect_same_counts(a, b, 99 + i);
 		fx_free(a);
 		fx_free(b);
 	}
