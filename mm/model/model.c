@@ -73,6 +73,28 @@ enum model_mode model_effective_mode(const struct model *m)
 	return MODEL_BASE_VIRT;
 }
 
+/* TLB rights of a translation through a segment (segments carry no rights:
+ * Basu et al. give the primary region read-write user access). */
+#define MODEL_SEG_RIGHTS (X86_PTE_RW | X86_PTE_US)
+
+/* Which TLB entries an access acc may use, as masks (model_rights_allow):
+ * the guest's x86 rights (SDM Vol. 3A 4.6) and the nested dimension's
+ * denials. A user access needs U/S; a write needs R/W unless a supervisor
+ * write with CR0.WP clear; a fetch is denied by NX or EPT's X, a write by
+ * EPT's W, a read by EPT's R. */
+static void model_rights_init(struct model *m)
+{
+	for (u32 acc = 0; acc < ARRAY_SIZE(m->rights); acc++) {
+		bool user = acc & WALK_ACC_USER, exec = acc & WALK_ACC_EXEC;
+		bool write = (acc & WALK_ACC_WRITE) && !exec;
+		u64 need = (user ? X86_PTE_US : 0) |
+			   (write && (user || m->cfg.env.wp) ? X86_PTE_RW : 0);
+		u64 deny = exec ? X86_PTE_NX | TLB_NO_EXEC : write ? TLB_NO_WRITE : TLB_NO_READ;
+
+		m->rights[acc] = (struct model_rights){need | deny, need};
+	}
+}
+
 /* Which hardware translates: the mode's segments, when enabled. */
 static void model_apply_mode(struct model *m)
 {
@@ -80,6 +102,7 @@ static void model_apply_mode(struct model *m)
 	m->use_gseg = mode_has_gseg(m->cfg.mode) && segment_enabled(&m->cfg.gseg);
 	m->use_vseg = mode_has_vseg(m->cfg.mode) && segment_enabled(&m->cfg.vseg);
 	m->acc_base = m->cfg.user ? WALK_ACC_USER : 0;
+	model_rights_init(m);
 }
 
 /* Which paths written for the configuration model_access takes: the
@@ -381,28 +404,14 @@ void model_stats_reset(struct model *m)
 
 /* ---- translation pieces ---------------------------------------------------------- */
 
-/* Can an access acc use a TLB entry with these rights? The guest's x86
- * rights (SDM Vol. 3A 4.6) and the nested dimension's denials. A miss on
- * rights re-walks, as hardware does before it faults. */
+/* Can an access acc use a TLB entry with these rights (model_rights_init)?
+ * A miss on rights re-walks, as hardware does before it faults. */
 static inline bool model_rights_allow(const struct model *m, u64 data, u32 acc)
 {
-	bool user = acc & WALK_ACC_USER;
+	const struct model_rights *r = &m->rights[acc & (ARRAY_SIZE(m->rights) - 1)];
 
-	if (user && !(data & X86_PTE_US))
-		return false;
-	if (acc & WALK_ACC_EXEC)
-		return !(data & (X86_PTE_NX | TLB_NO_EXEC));
-	if (acc & WALK_ACC_WRITE) {
-		if (data & TLB_NO_WRITE)
-			return false;
-		return (data & X86_PTE_RW) || (!user && !m->cfg.env.wp);
-	}
-	return !(data & TLB_NO_READ);
+	return (data & r->mask) == r->need;
 }
-
-/* TLB rights of a translation through a segment (segments carry no rights:
- * Basu et al. give the primary region read-write user access). */
-#define MODEL_SEG_RIGHTS (X86_PTE_RW | X86_PTE_US)
 
 /* EPT rights as TLB denial bits. */
 static u64 model_ept_denials(u64 ept_rights)

@@ -180,6 +180,11 @@ struct model {
 	bool use_gseg; /* mode translates through the guest segment */
 	bool use_vseg; /* mode translates through the VMM segment */
 	u32 acc_base;  /* WALK_ACC_USER when cfg.user */
+	/* The rights check of a TLB entry for each acc (WALK_ACC_* bits) as
+	 * two masks: the entry's data allows acc when (data & mask) == need. */
+	struct model_rights {
+		u64 mask, need;
+	} rights[8];
 	struct model_config cfg;
 	struct walk_fault fault;
 	struct tlb tlb;

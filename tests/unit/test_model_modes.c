@@ -772,6 +772,74 @@ static void write_to_read_only_page_faults_after_a_read_hit(void **state)
 	fx_free(f);
 }
 
+/* Whether an access may use a TLB entry, stated as the SDM states it (Vol. 3A
+ * 4.6; EPT: Vol. 3C 29.3.3.2): a user access needs U/S, a write needs R/W
+ * unless it is a supervisor write with CR0.WP clear, a fetch is refused by
+ * NX (EFER.NXE set), and EPT must allow the read, write or fetch. */
+static bool rights_rule(u64 pte, u64 ept, u32 acc, bool wp)
+{
+	bool user = acc & WALK_ACC_USER, exec = acc & WALK_ACC_EXEC;
+	bool write = (acc & WALK_ACC_WRITE) && !exec;
+
+	if (user && !(pte & X86_PTE_US))
+		return false;
+	if (exec)
+		return !(pte & X86_PTE_NX) && (ept & EPT_X);
+	if (write)
+		return (ept & EPT_W) && ((pte & X86_PTE_RW) || (!user && !wp));
+	return ept & EPT_R;
+}
+
+/* A TLB entry answers every kind of access as a walk of its rights would:
+ * after a supervisor read fills it, an access it allows is an L1 hit, and
+ * one it refuses walks again and faults. Every combination of the guest
+ * leaf's R/W, U/S and NX, the EPT leaf's W and X (R set: a supervisor read
+ * must fill the entry), CR0.WP and the eight kinds of access. */
+static void tlb_rights_answer_as_the_walk(void **state)
+{
+	static const u64 guest_bits[] = {X86_PTE_RW, X86_PTE_US, X86_PTE_NX};
+	static const u64 ept_bits[] = {EPT_W, EPT_X};
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+	u64 pte = tentry(f->gm, f->groot, NEITH, 1), epte = tentry(f->hm, EPT_ROOT, NEITH_GPA, 1);
+	u64 pte0 = *tmem_find(f->gm, pte) & ~(X86_PTE_RW | X86_PTE_US | X86_PTE_NX);
+	u64 epte0 = *tmem_find(f->hm, epte) & ~(EPT_W | EPT_X);
+	unsigned checked = 0, hits = 0;
+
+	for (unsigned wp = 0; wp < 2; wp++) {
+		f->c.env.wp = wp;
+		assert_int_equal(model_init(f->m, &f->c), 0);
+		for (unsigned g = 0; g < 8; g++) {
+			for (unsigned e = 0; e < 4; e++) {
+				u64 gr = 0, er = EPT_R;
+
+				for (unsigned b = 0; b < 3; b++)
+					gr |= (g >> b & 1) ? guest_bits[b] : 0;
+				for (unsigned b = 0; b < 2; b++)
+					er |= (e >> b & 1) ? ept_bits[b] : 0;
+				tmem_write(f->gm, pte, pte0 | gr);
+				tmem_write(f->hm, epte, epte0 | er);
+				for (u32 acc = 0; acc < 8; acc++) {
+					struct model_xlat x;
+					bool ok = rights_rule(gr, er, acc, wp);
+					int rc;
+
+					model_flush(f->m);
+					assert_int_equal(model_translate(f->m, NEITH, 0, &x), 0);
+					rc = model_translate(f->m, NEITH, acc, &x);
+					assert_int_equal(rc == 0, ok);
+					if (ok)
+						assert_int_equal(x.path, MODEL_PATH_L1);
+					checked++;
+					hits += ok;
+				}
+			}
+		}
+	}
+	assert_int_equal(checked, 2 * 8 * 4 * 8);
+	assert_true(hits > 0 && hits < checked);
+	fx_free(f);
+}
+
 static void noncanonical_access_faults(void **state)
 {
 	struct fx *f = fx_new(MODEL_NATIVE, TABLES_OUT);
@@ -1215,6 +1283,7 @@ int main(void)
 		cmocka_unit_test(not_present_fault_then_lazy_map_counts_as_if_mapped),
 		cmocka_unit_test(nested_fault_on_a_table_names_the_table),
 		cmocka_unit_test(write_to_read_only_page_faults_after_a_read_hit),
+		cmocka_unit_test(tlb_rights_answer_as_the_walk),
 		cmocka_unit_test(noncanonical_access_faults),
 		cmocka_unit_test(combined_entry_is_the_smaller_page),
 		cmocka_unit_test(fast_path_counts_accesses_and_l1_hits),
