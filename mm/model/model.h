@@ -176,10 +176,16 @@ struct model {
 	unsigned nrecent;     /* valid entries of recent[] */
 	unsigned recent_next; /* slot the next L1 hit replaces when it is full */
 	struct model_stats stats;
-	bool virt;     /* mode has a nested dimension */
-	bool use_gseg; /* mode translates through the guest segment */
-	bool use_vseg; /* mode translates through the VMM segment */
-	u32 acc_base;  /* WALK_ACC_USER when cfg.user */
+	/* Reference counts of lean-path walks not yet in stats.refs: the sum
+	 * of their byte lanes (model.c), folded in before a lane could
+	 * overflow and by model_stats. */
+	u64 pend_lo;
+	u32 pend_hi;
+	u32 pend_total; /* references in the pending lanes */
+	bool virt;	/* mode has a nested dimension */
+	bool use_gseg;	/* mode translates through the guest segment */
+	bool use_vseg;	/* mode translates through the VMM segment */
+	u32 acc_base;	/* WALK_ACC_USER when cfg.user */
 	/* The rights check of a TLB entry for each acc (WALK_ACC_* bits) as
 	 * two masks: the entry's data allows acc when (data & mask) == need. */
 	struct model_rights {
@@ -340,7 +346,9 @@ void model_move_tables(struct model *m, const struct walk_tables *guest,
 /* Escape the 4 KiB guest-physical page of gpa from the VMM segment. */
 int model_escape_page(struct model *m, u64 gpa);
 
-const struct model_stats *model_stats(const struct model *m);
+/* The totals so far (the lean miss path's pending reference counts are
+ * folded in first, hence not const). */
+const struct model_stats *model_stats(struct model *m);
 void model_stats_reset(struct model *m);
 
 /* The mode the hardware is effectively in: Dual Direct with a disabled
