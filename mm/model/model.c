@@ -95,9 +95,12 @@ static void model_rights_init(struct model *m)
 	}
 }
 
+static void model_pend_fold(struct model *m);
+
 /* Which hardware translates: the mode's segments, when enabled. */
 static void model_apply_mode(struct model *m)
 {
+	model_pend_fold(m);
 	m->virt = mode_is_virt(m->cfg.mode);
 	m->use_gseg = mode_has_gseg(m->cfg.mode) && segment_enabled(&m->cfg.gseg);
 	m->use_vseg = mode_has_vseg(m->cfg.mode) && segment_enabled(&m->cfg.vseg);
@@ -109,6 +112,36 @@ static void model_apply_mode(struct model *m)
  * segment path of native-ds and dual-direct (with the fast walkers on, in
  * those modes, while no page is escaped: the filter would have to be
  * asked), and the lean miss path (fast walkers on, no walk memo). */
+/* The addresses of s whose whole 1 GiB block it translates to an aligned
+ * block, [*lo, *hi) (empty: lo = hi), within the canonical lower half. */
+static void model_seg1g_range(const struct segment *s, u64 *lo, u64 *hi)
+{
+	u64 top = MIN(s->limit, 1ULL << 47);
+
+	*lo = ALIGN_UP(s->base, PAGE_1G);
+	*hi = ALIGN_DOWN(top, PAGE_1G);
+	if (!segment_enabled(s) || !IS_ALIGNED(s->offset, PAGE_1G) || *hi <= *lo || *lo < s->base)
+		*lo = *hi = 0;
+}
+
+/* model_segment_1g applies where the segment path fills the 1 GiB L1 array
+ * (the blocks of seg1g's range) and that array holds 1 GiB pages only, so
+ * no other size of the lookup can be found in it. */
+static void model_seg1g_update(struct model *m)
+{
+	struct model_seg1g *z = &m->seg1g;
+	struct tlb_array *a = m->tlb.l1_of[TLB_1G];
+
+	*z = (struct model_seg1g){0};
+	if (!m->fast_seg || !a || a->sizes != TLB_SIZE_BIT(TLB_1G))
+		return;
+	model_seg1g_range(&m->cfg.gseg, &z->g_lo, &z->g_hi);
+	if (m->virt)
+		model_seg1g_range(&m->cfg.vseg, &z->v_lo, &z->v_hi);
+	if (z->g_lo != z->g_hi && (!m->virt || z->v_lo != z->v_hi))
+		z->array = a;
+}
+
 static void model_fast_paths_update(struct model *m)
 {
 	enum model_mode e = model_effective_mode(m);
@@ -116,6 +149,7 @@ static void model_fast_paths_update(struct model *m)
 	m->fast_seg = m->fast_walk == MODEL_FAST_ON && escape_empty(&m->escape) &&
 		      (e == MODEL_NATIVE_DS || e == MODEL_DUAL_DIRECT);
 	m->lean = m->fast_walk == MODEL_FAST_ON && !m->memo;
+	model_seg1g_update(m);
 }
 
 /* ---- set-up ------------------------------------------------------------------ */
@@ -159,6 +193,7 @@ int model_init(struct model *m, const struct model_config *c)
 		err = escape_init(&m->escape, c->escape_bits, c->escape_hashes);
 	if (err)
 		return err;
+	model_stats_reset(m); /* before model_apply_mode, which folds pending counts */
 	model_apply_mode(m);
 	/* All of it: model_access compares base and mask before it looks at ok. */
 	m->fast = (struct model_fast){0};
@@ -177,7 +212,6 @@ int model_init(struct model *m, const struct model_config *c)
 	m->fast_checked = 0;
 	m->fast_mismatches = 0;
 	model_set_fast(m, MODEL_FAST_ON);
-	model_stats_reset(m);
 	return 0;
 }
 
@@ -392,8 +426,6 @@ const struct walk_fault *model_fault(const struct model *m)
 	return &m->fault;
 }
 
-static void model_pend_fold(struct model *m);
-
 const struct model_stats *model_stats(struct model *m)
 {
 	model_pend_fold(m);
@@ -403,6 +435,7 @@ const struct model_stats *model_stats(struct model *m)
 void model_stats_reset(struct model *m)
 {
 	m->stats = (struct model_stats){0};
+	m->pend_seg_misses = 0;
 	m->pend_lo = 0;
 	m->pend_hi = 0;
 	m->pend_total = 0;
@@ -1343,13 +1376,29 @@ static int model_walk_fill(struct model *m, u64 gva, u32 acc, struct model_miss 
 
 /* ---- the lean miss path ---------------------------------------------------------- */
 
-/* The pending lanes into stats.refs (model_commit_lanes). */
+/* The pending counts into stats: the lanes of model_commit_lanes and the
+ * misses of model_segment_1g, each counted as model_segment_access counts
+ * one (the mode cannot have changed since: model_apply_mode folds). */
 static void model_pend_fold(struct model *m)
 {
 	struct model_stats *s = &m->stats;
-	u64 lo = m->pend_lo;
+	u64 lo = m->pend_lo, n = m->pend_seg_misses;
 	u32 hi = m->pend_hi;
 	unsigned k;
+
+	if (n) {
+		s->accesses += n;
+		s->l1_misses += n;
+		s->segment_l1 += n;
+		s->segment_hits += n;
+		s->miss.m_n += n;
+		s->seg_adds += m->virt ? 2 * n : n;
+		if (m->virt)
+			s->miss.both += n;
+		else
+			s->miss.guest_only += n;
+		m->pend_seg_misses = 0;
+	}
 
 	for (k = 0; k < 4; k++) {
 		s->refs[WALK_REF_GUEST + k] += (lo >> (8 * k)) & 0xff;
@@ -1538,11 +1587,57 @@ __attribute__((always_inline)) static inline int model_access_lean(struct model 
 	return model_miss_lean(m, gva, acc, l1_any);
 }
 
-/* model_access past the recent hits, the one place that picks its path:
- * the segment path, the lean miss path, or model_do for everything else.
- * Out of line, so that the recent-hit path saves no registers for it
- * (stream: 3% more instructions and 25% slower when it was inline). */
-static __attribute__((noinline)) int model_access_lookup(struct model *m, u64 gva, u32 acc)
+/* Is gva in the range where model_segment_1g applies? */
+static inline bool model_seg1g_covers(const struct model *m, u64 gva)
+{
+	const struct model_seg1g *z = &m->seg1g;
+
+	return z->array && gva - z->g_lo < z->g_hi - z->g_lo &&
+	       (!m->virt || gva + m->cfg.gseg.offset - z->v_lo < z->v_hi - z->v_lo);
+}
+
+/* model_segment_access where it reduces to one L1 array: gva's 1 GiB block
+ * is translated by the segments (model_seg1g_covers), so the entry of every
+ * L1 fill for gva, whichever path made it, is a 1 GiB entry of the 1 GiB
+ * array (a segment fill; no fill for it is made elsewhere while the
+ * segments and mode stay, and changing them flushes), and the lookup can
+ * find gva only there. The same lookup, LRU update, fill, recent hit and
+ * counts, on that one array: no probe list, no size computation for the
+ * fill, and the miss counted once (folded into the stats by
+ * model_pend_fold). An entry found without the rights goes the general
+ * way, with nothing changed. Gups over 8 GiB under native-ds: 0.8x the
+ * instructions and 1.4x the speed of model_segment_access. */
+static __attribute__((noinline)) int model_segment_1g(struct model *m, u64 gva, u32 acc)
+{
+	struct tlb_array *a = m->seg1g.array;
+	struct model_stats *s = &m->stats;
+	u32 base, way;
+	u64 tag, hits, data, pa;
+
+	m->fast.ok = 0; /* as model_l1_access: until model_remember says */
+	tag = tlb_tag_at(a, gva, TLB_1G, &base);
+	hits = a->valid ? tlb_match(a, tlb_tags(a) + base, tag) : 0;
+	if (hits) {
+		way = (unsigned)__builtin_ctzll(hits);
+		data = tlb_data(a)[base + way];
+		if (!model_rights_allow(m, data, acc))
+			return model_segment_access(m, gva, gva + m->cfg.gseg.offset, acc);
+		tlb_stamps(a)[base + way] = tlb_array_tick(a);
+		s->accesses++;
+	} else {
+		pa = gva + m->cfg.gseg.offset + (m->virt ? m->cfg.vseg.offset : 0);
+		data = ALIGN_DOWN(pa, PAGE_1G) | MODEL_SEG_RIGHTS;
+		model_forget_recent(m);
+		way = tlb_array_put(a, gva, TLB_1G, data, true) - base;
+		m->pend_seg_misses++; /* model_segment_access's counts, folded later */
+	}
+	model_remember(m, gva, &(struct tlb_hit){data, TLB_1G, a, base + way});
+	return 0;
+}
+
+/* model_access_lookup past model_segment_1g: the segment path, the lean
+ * miss path, or model_do for everything else. */
+static __attribute__((noinline)) int model_access_general(struct model *m, u64 gva, u32 acc)
 {
 	bool in_gseg = m->use_gseg && segment_contains(&m->cfg.gseg, gva);
 
@@ -1558,6 +1653,18 @@ static __attribute__((noinline)) int model_access_lookup(struct model *m, u64 gv
 	if (m->lean && walk_canonical(gva) && !(in_gseg && (!m->virt || m->use_vseg)))
 		return model_access_lean(m, gva, acc);
 	return model_do(m, gva, acc, NULL, true);
+}
+
+/* model_access past the recent hits, the one place that picks its path:
+ * model_segment_1g where it applies, else model_access_general. Out of
+ * line, so that the recent-hit path saves no registers for it (stream: 3%
+ * more instructions and 25% slower when it was inline), and both are tail
+ * calls, so that this saves none either. */
+static __attribute__((noinline)) int model_access_lookup(struct model *m, u64 gva, u32 acc)
+{
+	if (model_seg1g_covers(m, gva))
+		return model_segment_1g(m, gva, acc);
+	return model_access_general(m, gva, acc);
 }
 
 int model_access_slow(struct model *m, u64 gva, bool is_write)

@@ -172,6 +172,14 @@ enum model_fast_mode {
 
 struct model {
 	struct model_fast fast; /* first: the hit path touches little else */
+	/* Where the segment path reduces to one L1 array (model.c,
+	 * model_segment_1g): that array, or NULL, and the gVAs whose 1 GiB
+	 * block the segments translate, [g_lo, g_hi) and, virtualized, with
+	 * gVA + OFFSET_g in [v_lo, v_hi). */
+	struct model_seg1g {
+		struct tlb_array *array;
+		u64 g_lo, g_hi, v_lo, v_hi;
+	} seg1g;
 	struct model_recent recent[MODEL_RECENT];
 	unsigned nrecent;     /* valid entries of recent[] */
 	unsigned recent_next; /* slot the next L1 hit replaces when it is full */
@@ -181,11 +189,12 @@ struct model {
 	 * overflow and by model_stats. */
 	u64 pend_lo;
 	u32 pend_hi;
-	u32 pend_total; /* references in the pending lanes */
-	bool virt;	/* mode has a nested dimension */
-	bool use_gseg;	/* mode translates through the guest segment */
-	bool use_vseg;	/* mode translates through the VMM segment */
-	u32 acc_base;	/* WALK_ACC_USER when cfg.user */
+	u32 pend_total;	     /* references in the pending lanes */
+	u64 pend_seg_misses; /* model_segment_1g's misses not yet in stats */
+	bool virt;	     /* mode has a nested dimension */
+	bool use_gseg;	     /* mode translates through the guest segment */
+	bool use_vseg;	     /* mode translates through the VMM segment */
+	u32 acc_base;	     /* WALK_ACC_USER when cfg.user */
 	/* The rights check of a TLB entry for each acc (WALK_ACC_* bits) as
 	 * two masks: the entry's data allows acc when (data & mask) == need. */
 	struct model_rights {

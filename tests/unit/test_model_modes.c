@@ -1111,6 +1111,64 @@ static void l1_hit_shortcuts_change_no_count(void **state)
 	}
 }
 
+/* Random reads and writes over the 1 GiB blocks of segments 16 GiB large,
+ * with an access outside them every `outside` accesses (0: none). */
+static void run_blocks(struct model *m, u64 *rng, unsigned n, unsigned outside, bool plain)
+{
+	for (unsigned i = 0; i < n; i++) {
+		u64 gva;
+
+		*rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		gva = (16ULL << 30) + (*rng >> 20) % (16ULL << 30);
+		if (outside && i % outside == 0)
+			gva = i / outside % 2 ? NEITH : VONLY;
+		assert_int_equal(stream_access(m, gva, (*rng >> 13) & 1, plain), 0);
+	}
+}
+
+/* The segment path on one L1 array (model_segment_1g: segments that map
+ * whole 1 GiB blocks, the other L1 arrays empty) counts as the general
+ * path does: model_access against model_translate, which never takes it,
+ * over 16 blocks for 4 entries (most lookups miss), then with 4 KiB
+ * entries in L1 (the path must step aside), after a flush (it applies
+ * again), and across a switch from native-ds to dual-direct (its pending
+ * counts are folded in with the mode they were made in). */
+static void segment_1g_path_changes_no_count(void **state)
+{
+	struct fx *f[2];
+	u64 rng[2] = {5, 5};
+
+	for (unsigned k = 0; k < 2; k++) {
+		f[k] = fx_new(MODEL_NATIVE_DS, TABLES_OUT);
+		f[k]->c.gseg = (struct segment){16ULL << 30, 32ULL << 30, 16ULL << 30};
+		f[k]->c.vseg = (struct segment){32ULL << 30, 48ULL << 30, 64ULL << 30};
+		assert_int_equal(model_init(f[k]->m, &f[k]->c), 0);
+	}
+	assert_non_null(f[0]->m->seg1g.array);
+	for (unsigned phase = 0; phase < 4; phase++) {
+		if (phase == 2) {
+			model_flush(f[0]->m);
+			model_flush(f[1]->m);
+		}
+		if (phase == 3) {
+			/* No model_stats between these accesses and the switch. */
+			for (unsigned k = 0; k < 2; k++) {
+				run_blocks(f[k]->m, &rng[k], 5000, 0, k == 1);
+				assert_int_equal(model_set_mode(f[k]->m, MODEL_DUAL_DIRECT), 0);
+			}
+			assert_non_null(f[0]->m->seg1g.array);
+		}
+		for (unsigned k = 0; k < 2; k++)
+			run_blocks(f[k]->m, &rng[k], 5000, phase == 1 ? 50 : 0, k == 1);
+		assert_memory_equal(model_stats(f[0]->m), model_stats(f[1]->m),
+				    sizeof(struct model_stats));
+	}
+	assert_true(model_stats(f[0]->m)->segment_l1 > 10000);
+	assert_true(model_stats(f[0]->m)->miss.both > 2000);
+	fx_free(f[0]);
+	fx_free(f[1]);
+}
+
 static void walk_memo_changes_no_count(void **state)
 {
 	struct model_memo_slot *slots = calloc(64, sizeof(*slots)); /* small: collisions */
@@ -1292,6 +1350,7 @@ int main(void)
 		cmocka_unit_test(pwc_and_nested_tlb_shorten_2d_walks),
 		cmocka_unit_test(misses_are_classified_by_segment),
 		cmocka_unit_test(base_mode_classifies_without_using_segments),
+		cmocka_unit_test(segment_1g_path_changes_no_count),
 		cmocka_unit_test(walk_memo_changes_no_count),
 		cmocka_unit_test(l1_hit_shortcuts_change_no_count),
 		cmocka_unit_test(path_cache_changes_no_count),
