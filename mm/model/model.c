@@ -108,10 +108,6 @@ static void model_apply_mode(struct model *m)
 	model_rights_init(m);
 }
 
-/* Which paths written for the configuration model_access takes: the
- * segment path of native-ds and dual-direct (with the fast walkers on, in
- * those modes, while no page is escaped: the filter would have to be
- * asked), and the lean miss path (fast walkers on, no walk memo). */
 /* The addresses of s whose whole 1 GiB block it translates to an aligned
  * block, [*lo, *hi) (empty: lo = hi), within the canonical lower half. */
 static void model_seg1g_range(const struct segment *s, u64 *lo, u64 *hi)
@@ -142,6 +138,11 @@ static void model_seg1g_update(struct model *m)
 		z->array = a;
 }
 
+/* Which paths written for the configuration model_access takes: the
+ * segment path of native-ds and dual-direct (with the fast walkers on, in
+ * those modes, while no page is escaped: the filter would have to be
+ * asked), its one-array form (model_seg1g_update), and the lean miss path
+ * (fast walkers on, no walk memo). */
 static void model_fast_paths_update(struct model *m)
 {
 	enum model_mode e = model_effective_mode(m);
@@ -1376,9 +1377,11 @@ static int model_walk_fill(struct model *m, u64 gva, u32 acc, struct model_miss 
 
 /* ---- the lean miss path ---------------------------------------------------------- */
 
-/* The pending counts into stats: the lanes of model_commit_lanes and the
- * misses of model_segment_1g, each counted as model_segment_access counts
- * one (the mode cannot have changed since: model_apply_mode folds). */
+/* The pending counts into stats: the lanes of model_commit_lanes, and the
+ * segment misses (model_count_segment_miss), each an access, an L1 miss
+ * finished by the segments (Table I "Both": a guest-only miss natively),
+ * with one segment add per dimension. The mode cannot have changed since
+ * they were counted: model_apply_mode folds first. */
 static void model_pend_fold(struct model *m)
 {
 	struct model_stats *s = &m->stats;
@@ -1526,20 +1529,33 @@ static int model_do(struct model *m, u64 gva, u32 acc, struct model_xlat *x, boo
 	return 0;
 }
 
+/* The TLB data of a segment translation of gpa in an entry of 2^shift
+ * bytes: the page's (h)PA and the segment's rights. */
+static inline u64 model_segment_data(const struct model *m, u64 gpa, u8 shift)
+{
+	u64 pa = m->virt ? gpa + m->cfg.vseg.offset : gpa;
+
+	return ALIGN_DOWN(pa, 1ULL << shift) | MODEL_SEG_RIGHTS;
+}
+
+/* A miss finished by the segments alone (Table I "Both"), counted: once in
+ * model_pend_fold, which adds every such miss to the stats. */
+static inline void model_count_segment_miss(struct model *m)
+{
+	m->pend_seg_misses++;
+}
+
 /* The L1 entry of a segment translation (model_l1_segments' data); absent:
  * the L1 lookup of gva just missed. */
 __attribute__((always_inline)) static inline void
 model_segment_fill(struct model *m, u64 gva, u64 gpa, struct tlb_hit *filled, bool absent)
 {
 	u8 shift = segment_span_shift(&m->cfg.gseg, gva, PAGE_1G_SHIFT);
-	u64 pa = gpa;
 
-	if (m->virt) {
-		pa = gpa + m->cfg.vseg.offset;
+	if (m->virt)
 		shift = MIN(shift, segment_span_shift(&m->cfg.vseg, gpa, PAGE_1G_SHIFT));
-	}
-	tlb_fill_l1_put(&m->tlb, gva, model_size_of_shift(shift),
-			ALIGN_DOWN(pa, 1ULL << shift) | MODEL_SEG_RIGHTS, filled, absent);
+	tlb_fill_l1_put(&m->tlb, gva, model_size_of_shift(shift), model_segment_data(m, gpa, shift),
+			filled, absent);
 }
 
 /* The access of native-ds or dual-direct to an address both segments
@@ -1549,7 +1565,6 @@ model_segment_fill(struct model *m, u64 gva, u64 gpa, struct tlb_hit *filled, bo
  * under virtualization in the VMM one. */
 static int model_segment_access(struct model *m, u64 gva, u64 gpa, u32 acc)
 {
-	struct model_stats *s = &m->stats;
 	struct tlb_hit hit, filled;
 	bool l1_any;
 
@@ -1558,18 +1573,7 @@ static int model_segment_access(struct model *m, u64 gva, u64 gpa, u32 acc)
 	model_segment_fill(m, gva, gpa, &filled, !l1_any);
 	if (!l1_any)
 		model_remember(m, gva, &filled);
-	s->accesses++;
-	s->l1_misses++;
-	s->segment_l1++;
-	s->segment_hits++;
-	s->miss.m_n++;
-	if (m->virt) {
-		s->seg_adds += 2;
-		s->miss.both++;
-	} else {
-		s->seg_adds++;
-		s->miss.guest_only++;
-	}
+	model_count_segment_miss(m);
 	return 0;
 }
 
@@ -1603,16 +1607,14 @@ static inline bool model_seg1g_covers(const struct model *m, u64 gva)
  * segments and mode stay, and changing them flushes), and the lookup can
  * find gva only there. The same lookup, LRU update, fill, recent hit and
  * counts, on that one array: no probe list, no size computation for the
- * fill, and the miss counted once (folded into the stats by
- * model_pend_fold). An entry found without the rights goes the general
+ * fill. An entry found without the rights goes the general
  * way, with nothing changed. Gups over 8 GiB under native-ds: 0.8x the
  * instructions and 1.4x the speed of model_segment_access. */
 static __attribute__((noinline)) int model_segment_1g(struct model *m, u64 gva, u32 acc)
 {
 	struct tlb_array *a = m->seg1g.array;
-	struct model_stats *s = &m->stats;
 	u32 base, way;
-	u64 tag, hits, data, pa;
+	u64 tag, hits, data;
 
 	m->fast.ok = 0; /* as model_l1_access: until model_remember says */
 	tag = tlb_tag_at(a, gva, TLB_1G, &base);
@@ -1623,13 +1625,12 @@ static __attribute__((noinline)) int model_segment_1g(struct model *m, u64 gva, 
 		if (!model_rights_allow(m, data, acc))
 			return model_segment_access(m, gva, gva + m->cfg.gseg.offset, acc);
 		tlb_stamps(a)[base + way] = tlb_array_tick(a);
-		s->accesses++;
+		m->stats.accesses++;
 	} else {
-		pa = gva + m->cfg.gseg.offset + (m->virt ? m->cfg.vseg.offset : 0);
-		data = ALIGN_DOWN(pa, PAGE_1G) | MODEL_SEG_RIGHTS;
+		data = model_segment_data(m, gva + m->cfg.gseg.offset, PAGE_1G_SHIFT);
 		model_forget_recent(m);
 		way = tlb_array_put(a, gva, TLB_1G, data, true) - base;
-		m->pend_seg_misses++; /* model_segment_access's counts, folded later */
+		model_count_segment_miss(m);
 	}
 	model_remember(m, gva, &(struct tlb_hit){data, TLB_1G, a, base + way});
 	return 0;
