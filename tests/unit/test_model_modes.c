@@ -1112,17 +1112,17 @@ static void l1_hit_shortcuts_change_no_count(void **state)
 }
 
 /* Random reads and writes over the 1 GiB blocks of segments 16 GiB large,
- * with an access outside them every `outside` accesses (0: none). */
-static void run_blocks(struct model *m, u64 *rng, unsigned n, unsigned outside, bool plain)
+ * the same for the same seed, with an access outside them every `outside`
+ * accesses (0: none). */
+static void run_blocks(struct model *m, u64 seed, unsigned n, unsigned outside, bool plain)
 {
+	memo_rng = seed;
 	for (unsigned i = 0; i < n; i++) {
-		u64 gva;
+		u64 r = memo_rnd(), gva = (16ULL << 30) + (r >> 20) % (16ULL << 30);
 
-		*rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
-		gva = (16ULL << 30) + (*rng >> 20) % (16ULL << 30);
 		if (outside && i % outside == 0)
 			gva = i / outside % 2 ? NEITH : VONLY;
-		assert_int_equal(stream_access(m, gva, (*rng >> 13) & 1, plain), 0);
+		assert_int_equal(stream_access(m, gva, (r >> 13) & 1, plain), 0);
 	}
 }
 
@@ -1136,7 +1136,6 @@ static void run_blocks(struct model *m, u64 *rng, unsigned n, unsigned outside, 
 static void segment_1g_path_changes_no_count(void **state)
 {
 	struct fx *f[2];
-	u64 rng[2] = {5, 5};
 
 	for (unsigned k = 0; k < 2; k++) {
 		f[k] = fx_new(MODEL_NATIVE_DS, TABLES_OUT);
@@ -1153,13 +1152,13 @@ static void segment_1g_path_changes_no_count(void **state)
 		if (phase == 3) {
 			/* No model_stats between these accesses and the switch. */
 			for (unsigned k = 0; k < 2; k++) {
-				run_blocks(f[k]->m, &rng[k], 5000, 0, k == 1);
+				run_blocks(f[k]->m, 50, 5000, 0, k == 1);
 				assert_int_equal(model_set_mode(f[k]->m, MODEL_DUAL_DIRECT), 0);
 			}
 			assert_non_null(f[0]->m->seg1g.array);
 		}
 		for (unsigned k = 0; k < 2; k++)
-			run_blocks(f[k]->m, &rng[k], 5000, phase == 1 ? 50 : 0, k == 1);
+			run_blocks(f[k]->m, 5 + phase, 5000, phase == 1 ? 50 : 0, k == 1);
 		assert_memory_equal(model_stats(f[0]->m), model_stats(f[1]->m),
 				    sizeof(struct model_stats));
 	}
