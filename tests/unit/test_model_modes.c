@@ -1131,8 +1131,10 @@ static void run_blocks(struct model *m, u64 seed, unsigned n, unsigned outside, 
  * path does: model_access against model_translate, which never takes it,
  * over 16 blocks for 4 entries (most lookups miss), then with 4 KiB
  * entries in L1 (the path must step aside), after a flush (it applies
- * again), and across a switch from native-ds to dual-direct (its pending
- * counts are folded in with the mode they were made in). */
+ * again), across a switch from native-ds to dual-direct (its pending
+ * counts are folded in with the mode they were made in), and with a VMM
+ * segment narrower than the guest's (it applies to the gVAs both
+ * translate, and only to those). */
 static void segment_1g_path_changes_no_count(void **state)
 {
 	struct fx *f[2];
@@ -1162,10 +1164,100 @@ static void segment_1g_path_changes_no_count(void **state)
 		assert_memory_equal(model_stats(f[0]->m), model_stats(f[1]->m),
 				    sizeof(struct model_stats));
 	}
+	/* A VMM segment holding only gPAs [36, 44) GiB of the guest segment's
+	 * [32, 48): the path applies to gVAs [20, 28) GiB alone; on each side
+	 * of that, gVAs whose gPA EPT does not map fault, as in the twin. */
+	for (unsigned k = 0; k < 2; k++) {
+		struct segment v = {36ULL << 30, 44ULL << 30, 64ULL << 30};
+
+		assert_int_equal(model_set_segments(f[k]->m, &f[k]->c.gseg, &v), 0);
+	}
+	assert_int_equal(f[0]->m->seg1g.lo, 20ULL << 30);
+	assert_int_equal(f[0]->m->seg1g.hi, 28ULL << 30);
+	memo_rng = 77;
+	for (unsigned i = 0; i < 4000; i++) {
+		u64 r = memo_rnd(), gva = (19ULL << 30) + (r >> 20) % (10ULL << 30);
+
+		if (i % 8 == 0)
+			gva = (i / 8 % 2 ? 20ULL << 30 : 28ULL << 30) - 8 + (r & 8) * 2;
+		assert_int_equal(stream_access(f[0]->m, gva, (r >> 13) & 1, false),
+				 stream_access(f[1]->m, gva, (r >> 13) & 1, true));
+	}
+	assert_memory_equal(model_stats(f[0]->m), model_stats(f[1]->m), sizeof(struct model_stats));
 	assert_true(model_stats(f[0]->m)->segment_l1 > 10000);
 	assert_true(model_stats(f[0]->m)->miss.both > 2000);
 	fx_free(f[0]);
 	fx_free(f[1]);
+}
+
+/* A hit of model_segment_1g when its array's LRU clock is about to wrap:
+ * the stamps are renumbered first, as the lookup does, and later fills
+ * replace the least recently used entries. Six 1 GiB blocks for four
+ * entries: the first four filled with the last stamps before the wrap, the
+ * first hit at the wrap, then a sequence whose misses depend on the order
+ * the renumbering kept (6 misses; 8 if the hit's stamp wrapped to 0);
+ * through model_access and model_translate. */
+static void segment_1g_path_clock_wrap(void **state)
+{
+	static const unsigned blocks[] = {0, 1, 2, 3, 0, 3, 4, 0, 5, 3};
+	struct fx *f[2];
+
+	for (unsigned k = 0; k < 2; k++) {
+		f[k] = fx_new(MODEL_NATIVE_DS, TABLES_OUT);
+		f[k]->c.gseg = (struct segment){16ULL << 30, 32ULL << 30, 16ULL << 30};
+		assert_int_equal(model_init(f[k]->m, &f[k]->c), 0);
+		f[k]->m->tlb.l1_of[TLB_1G]->clock = 0xffffffffu - 4;
+		for (unsigned i = 0; i < ARRAY_SIZE(blocks); i++)
+			assert_int_equal(stream_access(f[k]->m, (16ULL + blocks[i]) << 30 | 64,
+						       false, k == 1),
+					 0);
+	}
+	assert_non_null(f[0]->m->seg1g.array);
+	assert_memory_equal(model_stats(f[0]->m), model_stats(f[1]->m), sizeof(struct model_stats));
+	assert_int_equal(model_stats(f[0]->m)->l1_misses, 6);
+	fx_free(f[0]);
+	fx_free(f[1]);
+}
+
+/* model_access's recent hits when an LRU clock is about to wrap leave the
+ * renumbering to the lookup: in every mode, with a tiny TLB, starting each
+ * array's clock 1 to 40 stamps before the wrap (so that it wraps at every
+ * point of the stream, recent hits included), the same stream through
+ * model_access and model_translate counts the same. */
+static void lru_clock_wrap_changes_no_count(void **state)
+{
+	static const u64 cols[4] = {VONLY, NEITH, GONLY, BOTH};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(all_modes); i++) {
+		for (u32 before = 1; before <= 40; before++) {
+			struct fx *f[2];
+
+			for (unsigned k = 0; k < 2; k++) {
+				f[k] = fx_new(all_modes[i], TABLES_IN);
+				memo_layout(f[k]);
+				f[k]->c.tlb = (struct tlb_geometry){
+					.l1 = {{8, 2, 1}, {4, 2, 2}, {2, 2, 4}},
+					.l2 = {{16, 4, 1}}};
+				assert_int_equal(model_init(f[k]->m, &f[k]->c), 0);
+				for (unsigned a = 0; a < TLB_L1_ARRAYS; a++)
+					f[k]->m->tlb.l1[a].clock = 0xffffffffu - before;
+				memo_rng = 99 + before;
+				for (unsigned n = 0; n < 120; n++) {
+					u64 gva = cols[memo_rnd() % 4] + (memo_rnd() % 6) * 0x1000;
+					bool w = memo_rnd() & 1;
+
+					if (stream_access(f[k]->m, gva, w, k == 1) == -DV_EFAULT)
+						assert_int_equal(
+							stream_access(f[k]->m, gva, false, k == 1),
+							0);
+				}
+			}
+			assert_memory_equal(model_stats(f[0]->m), model_stats(f[1]->m),
+					    sizeof(struct model_stats));
+			fx_free(f[0]);
+			fx_free(f[1]);
+		}
+	}
 }
 
 static void walk_memo_changes_no_count(void **state)
@@ -1350,6 +1442,8 @@ int main(void)
 		cmocka_unit_test(misses_are_classified_by_segment),
 		cmocka_unit_test(base_mode_classifies_without_using_segments),
 		cmocka_unit_test(segment_1g_path_changes_no_count),
+		cmocka_unit_test(segment_1g_path_clock_wrap),
+		cmocka_unit_test(lru_clock_wrap_changes_no_count),
 		cmocka_unit_test(walk_memo_changes_no_count),
 		cmocka_unit_test(l1_hit_shortcuts_change_no_count),
 		cmocka_unit_test(path_cache_changes_no_count),
