@@ -76,12 +76,16 @@ static void jobs_fail(struct jobs *j, const char *msg)
 	pthread_cond_broadcast(&j->cv_gen);
 }
 
-/* Estimated cost of a configuration per access, for spreading them: the
- * references of a walk, half as much again where 4 KiB leaf tables miss
- * the host's caches, the VMM segment's checks of every gPA (escape filter
- * included) as references, plus the TLB lookups every access makes.
- * Fitted to the CPU time per access of each configuration on gups over
- * 8 GiB (docs/mmusim.md). Only the balance depends on it, never a result. */
+/* Estimated cost of a configuration per access, for spreading them: where
+ * walks read 4 KiB leaf tables (which miss the host's caches) a large part
+ * per walk and a little per reference of it, elsewhere a part per
+ * reference (the VMM segment's checks of every gPA, escape filter
+ * included, counted as references), plus the TLB lookups every access
+ * makes. Fitted to the CPU time of each configuration on gups over 8 GiB,
+ * 10 M accesses, after the sixth round (s): 4k+4k 0.81, vmm-direct 0.59,
+ * guest-direct 0.56, native-4k 0.51, 2m+2m 0.45, 1g+1g 0.25, native-ds
+ * 0.09, dual-direct 0.07 (docs/mmusim.md). Only the balance depends on it,
+ * never a result. */
 static double jobs_cost(const struct config_spec *c)
 {
 	unsigned g = c->guest == PAGES_1G ? 2 : c->guest == PAGES_4K ? 4 : 3;
@@ -110,7 +114,7 @@ static double jobs_cost(const struct config_spec *c)
 		small = small || c->ept == PAGES_4K;
 		break;
 	}
-	return 3 + refs * (small ? 1.5 : 1);
+	return small ? 22 + 0.7 * refs : 3 + 1.5 * refs;
 }
 
 /* Replay the log into w's tables. Called with mu held. */
