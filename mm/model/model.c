@@ -4,6 +4,7 @@
 #include <dimvisor/errno.h>
 #include "arch/x86_64/pte.h"
 #include "mm/model/model.h"
+#include "lib/string.h"
 
 /* ---- modes ---------------------------------------------------------------- */
 
@@ -237,6 +238,7 @@ int model_init(struct model *m, const struct model_config *c)
 	m->path = NULL;
 	m->path_mask = 0;
 	m->path_gen = 1;
+	memset(m->ahead, 0, sizeof(m->ahead));
 	m->fault = (struct walk_fault){0};
 	m->fast_checked = 0;
 	m->fast_mismatches = 0;
@@ -372,6 +374,7 @@ void model_flush(struct model *m)
 {
 	m->fast.ok = 0;
 	model_forget_recent(m);
+	memset(m->ahead, 0, sizeof(m->ahead));
 	if (m->memo)
 		model_memo_forget(m);
 	if (m->tcache)
@@ -1772,24 +1775,27 @@ static void model_prefetch_entry(const struct walk_tables *t, u64 pa)
 		__builtin_prefetch(t->flat + pa);
 }
 
-/* Read the walk of a in t down to its last level and prefetch that entry
- * (the upper levels are few and usually cached; the leaf is not). Returns
- * the translation when every level, the leaf included, could be read
- * (read_leaf), else 0; *last gets the address of the last-level table
- * when the walk reached it (may be NULL). ept selects EPT's present and
- * leaf bits. */
+/* Read the walk of a in t from the table at level top down to its last
+ * level and prefetch that entry (the upper levels are few and usually
+ * cached; the leaf is not). Returns the translation when every level, the
+ * leaf included, could be read (read_leaf), else 0; *last gets the address
+ * of the last-level table when the walk reached it (may be NULL); *keep,
+ * when given, the level-2 table when the walk reached it. ept selects
+ * EPT's present and leaf bits. */
 __attribute__((always_inline)) static inline u64
-model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool read_leaf, u64 *last)
+model_look_ahead_from(const struct walk_tables *t, u64 a, bool ept, bool read_leaf, u64 *last,
+		      u64 table, unsigned top, struct model_ahead *keep)
 {
-	u64 table = t->root & PTE_ADDR_MASK;
 	unsigned lvl;
 
-	/* Inline and unrolled: each caller's ept and read_leaf are constants,
-	 * and so is lvl, which leaves little but the reads. */
+	/* Inline and unrolled: each caller's ept, read_leaf and top are
+	 * constants, and so is lvl, which leaves little but the reads. */
 #pragma GCC unroll 4
-	for (lvl = 4; lvl >= 1; lvl--) {
+	for (lvl = top; lvl >= 1; lvl--) {
 		u64 entry = table + PT_INDEX(a, lvl) * sizeof(u64), pte, shift;
 
+		if (lvl == 2 && keep)
+			*keep = (struct model_ahead){(a >> PAGE_1G_SHIFT) + 1, table};
 		if (lvl == 1 && last)
 			*last = table;
 		if (lvl == 1 && !read_leaf) {
@@ -1807,6 +1813,23 @@ model_look_ahead(const struct walk_tables *t, u64 a, bool ept, bool read_leaf, u
 		return (pte & PTE_ADDR_MASK & ~((1ULL << shift) - 1)) | (a & ((1ULL << shift) - 1));
 	}
 	return 0; /* not reached: level 1 always returns */
+}
+
+/* model_look_ahead_from the root, or from the level-2 table that mem (the
+ * dimension's memory) keeps for a's 1 GiB region: the levels above it are
+ * read once per region rather than on every look-ahead (gups over 8 GiB,
+ * 4k+4k: two of the four reads of each of its two look-aheads). A kept
+ * table the tables no longer lead to only misdirects a prefetch. */
+__attribute__((always_inline)) static inline u64 model_look_ahead(struct model_ahead *mem,
+								  const struct walk_tables *t,
+								  u64 a, bool ept, bool read_leaf,
+								  u64 *last)
+{
+	struct model_ahead *s = &mem[(a >> PAGE_1G_SHIFT) & (MODEL_AHEAD_SLOTS - 1)];
+
+	if (s->key == (a >> PAGE_1G_SHIFT) + 1)
+		return model_look_ahead_from(t, a, ept, read_leaf, last, s->pd, 2, NULL);
+	return model_look_ahead_from(t, a, ept, read_leaf, last, t->root & PTE_ADDR_MASK, 4, s);
 }
 
 /* Does the nested walk of gpa happen (no VMM-segment translation)? The
@@ -1827,7 +1850,7 @@ static inline u64 model_path_table(const struct model *m, u64 gva)
 	return ps->key == model_path_key(m, gva) ? ps->table : ~0ULL;
 }
 
-void model_prefetch_walk(const struct model *m, u64 gva, bool near)
+void model_prefetch_walk(struct model *m, u64 gva, bool near)
 {
 	const struct walk_tables *g = &m->cfg.guest, *e = &m->cfg.nested;
 	u64 gpa, pt = 0;
@@ -1835,7 +1858,7 @@ void model_prefetch_walk(const struct model *m, u64 gva, bool near)
 	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
 		gpa = gva + m->cfg.gseg.offset;
 		if (m->virt && !near && model_nested_walks(m, gpa))
-			model_look_ahead(e, gpa, true, false, NULL);
+			model_look_ahead(m->ahead[1], e, gpa, true, false, NULL);
 		return;
 	}
 	if (!near) {
@@ -1843,11 +1866,11 @@ void model_prefetch_walk(const struct model *m, u64 gva, bool near)
 		 * will start from (random over the blocks, so it misses too);
 		 * without one, the EPT entry that translates the table page
 		 * holding the guest's entry. */
-		model_look_ahead(g, gva, false, false, &pt);
+		model_look_ahead(m->ahead[0], g, gva, false, false, &pt);
 		if (m->path)
 			__builtin_prefetch(model_path_slot(m, gva));
 		else if (m->virt && !m->use_vseg && pt)
-			model_look_ahead(e, pt, true, false, NULL);
+			model_look_ahead(m->ahead[1], e, pt, true, false, NULL);
 		return;
 	}
 	/* Near: the guest entries are in cache now; the data's gPA is known,
@@ -1861,8 +1884,8 @@ void model_prefetch_walk(const struct model *m, u64 gva, bool near)
 
 		gpa = pte & X86_PTE_P ? (pte & PTE_ADDR_MASK) | (gva & (PAGE_SIZE - 1)) : 0;
 	} else {
-		gpa = model_look_ahead(g, gva, false, true, NULL);
+		gpa = model_look_ahead(m->ahead[0], g, gva, false, true, NULL);
 	}
 	if (gpa && model_nested_walks(m, gpa))
-		model_look_ahead(e, gpa, true, false, NULL);
+		model_look_ahead(m->ahead[1], e, gpa, true, false, NULL);
 }

@@ -151,6 +151,9 @@ struct model_fast {
 	u8 ok;	  /* 0 = invalid, 1 = reads allowed, 2 = reads and writes */
 };
 
+/* Slots of the look-ahead's memory of level-2 tables, per dimension. */
+#define MODEL_AHEAD_SLOTS 16
+
 /* A recent L1 hit. While no entry is filled or flushed, the entry is still
  * there and still the first one the L1 lookup would find for its page, so
  * hitting it again only has to renew its LRU stamp, as the lookup would. */
@@ -218,13 +221,20 @@ struct model {
 	struct model_path_slot *path;	  /* caller's storage, or NULL */
 	u64 path_mask;			  /* slots - 1 */
 	u64 path_gen;			  /* generation in keys, from 1 */
-	u8 fast_walk;			  /* enum model_fast_mode in effect */
-	bool fast_seg;			  /* the native-ds / dual-direct segment path */
-	bool lean;			  /* model_access's miss path without a miss record */
-	u64 fast_rsvd;			  /* walk_rsvd_phys(&cfg.env) */
-	u64 fast_rsvd_x;		  /* ... and XD when NXE is off */
-	u64 fast_checked;		  /* walks compared in MODEL_FAST_CHECK */
-	u64 fast_mismatches;		  /* ... that differed */
+	/* The look-ahead's memory of level-2 tables (model_prefetch_walk): for
+	 * the 1 GiB regions it walked last, in the guest's tables [0] and in
+	 * EPT [1], the region's number plus one and its PD table. A hint
+	 * only: a stale one costs a useless prefetch, never a count. */
+	struct model_ahead {
+		u64 key, pd;
+	} ahead[2][MODEL_AHEAD_SLOTS];
+	u8 fast_walk;	     /* enum model_fast_mode in effect */
+	bool fast_seg;	     /* the native-ds / dual-direct segment path */
+	bool lean;	     /* model_access's miss path without a miss record */
+	u64 fast_rsvd;	     /* walk_rsvd_phys(&cfg.env) */
+	u64 fast_rsvd_x;     /* ... and XD when NXE is off */
+	u64 fast_checked;    /* walks compared in MODEL_FAST_CHECK */
+	u64 fast_mismatches; /* ... that differed */
 };
 
 /* Defaults for mode: Sandy Bridge TLBs, caches off, segments disabled,
@@ -331,8 +341,8 @@ static inline void model_prefetch(const struct model *m, u64 gva)
  * entry and the EPT entry of its table page), then nearer (near = true:
  * reads the guest entries, now cached, and prefetches the EPT entry of the
  * data's gPA). Reads the tables without counting, faulting or filling
- * anything: no effect on any result. */
-void model_prefetch_walk(const struct model *m, u64 gva, bool near);
+ * anything: no effect on any result (it keeps hints of its own). */
+void model_prefetch_walk(struct model *m, u64 gva, bool near);
 
 /* The last fault: stage (guest tables or EPT), kind, level, addresses. */
 const struct walk_fault *model_fault(const struct model *m);

@@ -1260,6 +1260,31 @@ static void lru_clock_wrap_changes_no_count(void **state)
 	}
 }
 
+/* The look-ahead (model_prefetch_walk) keeps, per dimension, the level-2
+ * table of the 1 GiB region it walked (its next look-ahead there starts at
+ * it) and counts nothing; model_flush forgets what it kept. */
+static void look_ahead_keeps_level2_tables(void **state)
+{
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+	const struct model_ahead *g = &f->m->ahead[0][(NEITH >> 30) % MODEL_AHEAD_SLOTS],
+				 *e = &f->m->ahead[1][(NEITH_GPA >> 30) % MODEL_AHEAD_SLOTS];
+	struct model_stats before = *model_stats(f->m);
+
+	assert_int_equal(g->key, 0);
+	model_prefetch_walk(f->m, NEITH, false);
+	assert_int_equal(g->key, (NEITH >> 30) + 1);
+	assert_int_equal(g->pd, ALIGN_DOWN(tentry(f->gm, f->groot, NEITH, 2), PAGE_SIZE));
+	model_prefetch_walk(f->m, NEITH, true);
+	assert_int_equal(e->key, (NEITH_GPA >> 30) + 1);
+	assert_int_equal(e->pd, ALIGN_DOWN(tentry(f->hm, EPT_ROOT, NEITH_GPA, 2), PAGE_SIZE));
+	model_prefetch_walk(f->m, NEITH + 0x1000, true);
+	assert_memory_equal(model_stats(f->m), &before, sizeof(before));
+	model_flush(f->m);
+	assert_int_equal(g->key, 0);
+	assert_int_equal(e->key, 0);
+	fx_free(f);
+}
+
 static void walk_memo_changes_no_count(void **state)
 {
 	struct model_memo_slot *slots = calloc(64, sizeof(*slots)); /* small: collisions */
@@ -1444,6 +1469,7 @@ int main(void)
 		cmocka_unit_test(segment_1g_path_changes_no_count),
 		cmocka_unit_test(segment_1g_path_clock_wrap),
 		cmocka_unit_test(lru_clock_wrap_changes_no_count),
+		cmocka_unit_test(look_ahead_keeps_level2_tables),
 		cmocka_unit_test(walk_memo_changes_no_count),
 		cmocka_unit_test(l1_hit_shortcuts_change_no_count),
 		cmocka_unit_test(path_cache_changes_no_count),
