@@ -239,6 +239,7 @@ int model_init(struct model *m, const struct model_config *c)
 	m->path_mask = 0;
 	m->path_gen = 1;
 	memset(m->ahead, 0, sizeof(m->ahead));
+	memset(m->upper, 0, sizeof(m->upper));
 	m->fault = (struct walk_fault){0};
 	m->fast_checked = 0;
 	m->fast_mismatches = 0;
@@ -375,6 +376,7 @@ void model_flush(struct model *m)
 	m->fast.ok = 0;
 	model_forget_recent(m);
 	memset(m->ahead, 0, sizeof(m->ahead));
+	memset(m->upper, 0, sizeof(m->upper));
 	if (m->memo)
 		model_memo_forget(m);
 	if (m->tcache)
@@ -397,6 +399,7 @@ void model_flush_page(struct model *m, u64 gva)
 	model_forget_recent(m);
 	tlb_flush_va(&m->tlb, gva);
 	pwc_flush(&m->gpwc);
+	memset(m->upper[0], 0, sizeof(m->upper[0])); /* the guest's, as the caches above */
 	if (m->memo)
 		model_memo_forget(m);
 	if (m->path)
@@ -827,21 +830,73 @@ __attribute__((always_inline)) static inline bool model_ept_entry_ok(u64 pte, un
 	return (pte & EPT_R) && !walk_ept_misconfigured(pte, lvl, leaf, rsvd);
 }
 
+/* The slot of mem for a's 1 GiB region, and whether it holds the region. */
+static inline struct model_upper *model_upper_find(struct model_upper *mem, u64 a, bool *hit)
+{
+	struct model_upper *u = &mem[(a >> PAGE_1G_SHIFT) & (MODEL_UPPER_SLOTS - 1)];
+
+	*hit = u->key == (a >> PAGE_1G_SHIFT) + 1;
+	return u;
+}
+
+/* Keep in u, for a's region, the level-2 table and the rights above it,
+ * or (leaf) the level-3 entry mapping it and the rights down to it. */
+static inline void model_upper_keep(struct model_upper *u, u64 a, u64 entry, u64 rights, bool leaf)
+{
+	*u = (struct model_upper){(a >> PAGE_1G_SHIFT) + 1, entry, rights, leaf};
+}
+
 /* walk_ept without page-walk caches, unrolled, for the fast walkers: the
  * leaf's level (0: left to the generic walker, which walks again and
- * produces the fault), its translation and rights. */
-__attribute__((always_inline)) static inline unsigned
-model_ept_fast(const struct walk_tables *t, u64 gpa, u64 need, u64 rsvd, u64 *pa, u64 *rights_out)
+ * produces the fault), its translation and rights. Levels 4 and 3 come
+ * from mem (model_upper) when it has gpa's region: they are counted all
+ * the same (the caller counts levels 4 down to the leaf's). gups over
+ * 8 GiB, 2 M accesses: 4k+4k 3%, 2m+2m 4%, guest-direct 4% fewer
+ * instructions. */
+__attribute__((always_inline)) static inline unsigned model_ept_fast(const struct walk_tables *t,
+								     struct model_upper *mem,
+								     u64 gpa, u64 need, u64 rsvd,
+								     u64 *pa, u64 *rights_out)
 {
-	u64 table = t->root & PTE_ADDR_MASK, rights = EPT_RWX, pte = 0, mask;
+	u64 table, rights, pte, mask;
 	unsigned lvl;
+	bool known;
+	struct model_upper *u = model_upper_find(mem, gpa, &known);
 
-#pragma GCC unroll 4
-	for (lvl = 4; lvl >= 1; lvl--) {
+	if (known) {
+		rights = u->rights;
+		if (u->leaf) {
+			pte = u->entry;
+			lvl = 3;
+			goto leaf;
+		}
+		table = u->entry;
+	} else {
+		table = t->root & PTE_ADDR_MASK;
+		rights = EPT_RWX;
+		pte = walk_read(t, table + PT_INDEX(gpa, 4) * sizeof(u64));
+		if (!model_ept_entry_ok(pte, 4, false, rsvd))
+			return 0;
+		rights &= pte;
+		table = pte & PTE_ADDR_MASK;
+		pte = walk_read(t, table + PT_INDEX(gpa, 3) * sizeof(u64));
+		if (!model_ept_entry_ok(pte, 3, pte & EPT_PS, rsvd))
+			return 0;
+		rights &= pte;
+		if (pte & EPT_PS) {
+			model_upper_keep(u, gpa, pte, rights, true);
+			lvl = 3;
+			goto leaf;
+		}
+		table = pte & PTE_ADDR_MASK;
+		model_upper_keep(u, gpa, table, rights, false);
+	}
+#pragma GCC unroll 2
+	for (lvl = 2; lvl >= 1; lvl--) {
 		bool leaf;
 
 		pte = walk_read(t, table + PT_INDEX(gpa, lvl) * sizeof(u64));
-		leaf = lvl == 1 || (lvl <= 3 && (pte & EPT_PS));
+		leaf = lvl == 1 || (pte & EPT_PS);
 		if (!model_ept_entry_ok(pte, lvl, leaf, rsvd))
 			return 0;
 		rights &= pte;
@@ -849,10 +904,11 @@ model_ept_fast(const struct walk_tables *t, u64 gpa, u64 need, u64 rsvd, u64 *pa
 			break;
 		table = pte & PTE_ADDR_MASK;
 	}
+leaf:
 	rights &= EPT_RWX;
 	if ((rights & need) != need)
 		return 0;
-	/* lvl is 1..4 here: level 1 is always a leaf, so the loop breaks
+	/* lvl is 1..3 here: level 1 is always a leaf, so the loop breaks
 	 * before lvl reaches 0 (cppcheck cannot see that) */
 	/* cppcheck-suppress shiftTooManyBits */
 	mask = (1ULL << (PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1))) - 1;
@@ -880,7 +936,8 @@ static __attribute__((noinline)) bool model_table_make(struct model *m, u64 gpa,
 		out.rights = EPT_RWX;
 		out.level = 0;
 	} else {
-		lvl = model_ept_fast(&m->cfg.nested, gpa, EPT_R, m->fast_rsvd, &pa, &rights);
+		lvl = model_ept_fast(&m->cfg.nested, m->upper[1], gpa, EPT_R, m->fast_rsvd, &pa,
+				     &rights);
 		if (!lvl)
 			return false;
 		out.pa = pa;
@@ -954,7 +1011,8 @@ model_final_fast(struct model *m, u64 gpa, u32 acc, bool skip_vseg, struct model
 			return true;
 		}
 	}
-	lvl = model_ept_fast(&m->cfg.nested, gpa, ept_needed_rights(acc), m->fast_rsvd, pa, rights);
+	lvl = model_ept_fast(&m->cfg.nested, m->upper[1], gpa, ept_needed_rights(acc), m->fast_rsvd,
+			     pa, rights);
 	if (!lvl)
 		return false;
 	c->lanes.hi += model_down_from[lvl];
@@ -979,13 +1037,37 @@ static inline void model_path_keep(struct model *m, struct model_path_slot *ps, 
 	ps->escape_fp = (u8)(c->escape_fp - c0->escape_fp);
 }
 
+/* One upper level (4 to 2) of model_x86_fast, from *table: 1 = go on at
+ * the next *table, 2 = *pte is a leaf, 0 = left to the generic walker. */
+__attribute__((always_inline)) static inline int model_x86_upper(struct model *m, u64 gva,
+								 unsigned lvl, bool nested,
+								 struct model_fast_counts *c,
+								 u64 *table, u64 *rights, u64 *pte)
+{
+	u64 entry = *table + PT_INDEX(gva, lvl) * sizeof(u64);
+
+	if (nested && !model_table_fast(m, entry, c))
+		return 0;
+	*pte = walk_read(&m->cfg.guest, entry);
+	if (!model_x86_entry_ok(*pte, lvl, m->fast_rsvd_x))
+		return 0;
+	*rights &= *pte | X86_PTE_NX;
+	*rights |= *pte & X86_PTE_NX;
+	if (*pte & X86_PTE_PS)
+		return 2;
+	*table = *pte & PTE_ADDR_MASK;
+	return 1;
+}
+
 /* The x86 walk of gva (native, or the guest dimension of a 2D walk with
  * each table's gPA translated as model_table_fast does), as
  * walk_x86_common makes it without page-walk caches. On success *pte is
  * the leaf entry, *rights the effective rights and the return value the
  * leaf's level; 0 where walk_x86_common would fault (or an entry is one
  * the fast walk leaves to it). With a path cache, a walk to a 4 KiB page
- * whose block it knows starts at the leaf table. */
+ * whose block it knows starts at the leaf table; a native walk whose 1 GiB
+ * region its memory of upper levels (model_upper) knows starts at level 2
+ * (gups over 8 GiB, native-4k: 2% fewer instructions). */
 __attribute__((always_inline)) static inline unsigned model_x86_fast(struct model *m, u64 gva,
 								     u32 acc, bool nested,
 								     struct model_fast_counts *c,
@@ -995,6 +1077,7 @@ __attribute__((always_inline)) static inline unsigned model_x86_fast(struct mode
 	u64 table, rights, pte = 0;
 	u64 rsvd_x = m->fast_rsvd_x;
 	struct model_path_slot *ps = NULL;
+	struct model_upper *u = NULL;
 	struct model_fast_counts c0 = *c;
 	unsigned lvl;
 
@@ -1017,20 +1100,42 @@ __attribute__((always_inline)) static inline unsigned model_x86_fast(struct mode
 	}
 	table = g->root & PTE_ADDR_MASK;
 	rights = X86_PTE_RW | X86_PTE_US;
-#pragma GCC unroll 3
-	for (lvl = 4; lvl >= 2; lvl--) {
-		u64 entry = table + PT_INDEX(gva, lvl) * sizeof(u64);
+	if (!nested) {
+		bool known;
 
-		if (nested && !model_table_fast(m, entry, c))
+		u = model_upper_find(m->upper[0], gva, &known);
+		if (known) {
+			rights = u->rights;
+			if (u->leaf) {
+				pte = u->entry;
+				lvl = 3;
+				goto done;
+			}
+			table = u->entry;
+			goto level2;
+		}
+	}
+#pragma GCC unroll 2
+	for (lvl = 4; lvl >= 3; lvl--) {
+		int st = model_x86_upper(m, gva, lvl, nested, c, &table, &rights, &pte);
+
+		if (!st)
 			return 0;
-		pte = walk_read(g, entry);
-		if (!model_x86_entry_ok(pte, lvl, rsvd_x))
-			return 0;
-		rights &= pte | X86_PTE_NX;
-		rights |= pte & X86_PTE_NX;
-		if (pte & X86_PTE_PS)
+		if (st == 2) {
+			if (u && lvl == 3)
+				model_upper_keep(u, gva, pte, rights, true);
 			goto done;
-		table = pte & PTE_ADDR_MASK;
+		}
+	}
+	if (u)
+		model_upper_keep(u, gva, table, rights, false);
+level2:
+	lvl = 2;
+	switch (model_x86_upper(m, gva, 2, nested, c, &table, &rights, &pte)) {
+	case 0:
+		return 0;
+	case 2:
+		goto done;
 	}
 	lvl = 1;
 	if (nested && !model_table_fast(m, table + PT_INDEX(gva, 1) * sizeof(u64), c))

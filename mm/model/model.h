@@ -154,6 +154,19 @@ struct model_fast {
 /* Slots of the look-ahead's memory of level-2 tables, per dimension. */
 #define MODEL_AHEAD_SLOTS 16
 
+/* The fast walkers' memory of upper levels (model.c, model_upper_find): for
+ * a 1 GiB region whose levels 4 and 3 a walk read as valid, the region's
+ * number plus one, the level-2 table (or the level-3 entry, where that is
+ * the leaf) and the rights of those levels. Exact as the path cache is:
+ * with the page-walk caches off those levels read the same entries until
+ * the tables change, and a change of a valid entry is followed by
+ * model_flush. */
+#define MODEL_UPPER_SLOTS 16
+struct model_upper {
+	u64 key, entry, rights;
+	bool leaf;
+};
+
 /* A recent L1 hit. While no entry is filled or flushed, the entry is still
  * there and still the first one the L1 lookup would find for its page, so
  * hitting it again only has to renew its LRU stamp, as the lookup would. */
@@ -228,6 +241,9 @@ struct model {
 	struct model_ahead {
 		u64 key, pd;
 	} ahead[2][MODEL_AHEAD_SLOTS];
+	/* The fast walkers' memory of upper levels: native x86 walks [0],
+	 * EPT walks [1]. */
+	struct model_upper upper[2][MODEL_UPPER_SLOTS];
 	u8 fast_walk;	     /* enum model_fast_mode in effect */
 	bool fast_seg;	     /* the native-ds / dual-direct segment path */
 	bool lean;	     /* model_access's miss path without a miss record */

@@ -201,8 +201,10 @@ static inline bool walk_x86_reserved(u64 pte, unsigned lvl, u64 rsvd, bool nxe)
 /* EPT misconfiguration of a present entry. SDM Vol. 3C 29.3.3.1: write
  * without read; reserved bits (51:MAXPHYADDR; bits 7:3 of a PML4E; bits 6:3
  * of a non-leaf PDPTE/PDE; 29:12 of a 1 GiB and 20:12 of a 2 MiB leaf);
- * memory type 2, 3 or 7 in a leaf. Shared with the model's fast walkers, as above. */
-static inline bool walk_ept_misconfigured(u64 pte, unsigned lvl, bool leaf, u64 rsvd)
+ * memory type 2, 3 or 7 in a leaf. Shared with the model's fast walkers, as above,
+ * and always inline: their levels are constants, which leave a few tests. */
+__attribute__((always_inline)) static inline bool walk_ept_misconfigured(u64 pte, unsigned lvl,
+									 bool leaf, u64 rsvd)
 {
 	u64 mt = (pte & EPT_MEMTYPE_MASK) >> EPT_MEMTYPE_SHIFT;
 

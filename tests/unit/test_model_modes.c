@@ -1285,6 +1285,50 @@ static void look_ahead_keeps_level2_tables(void **state)
 	fx_free(f);
 }
 
+/* Point the level-3 entry for a in the tables at root to the one a new
+ * tree maps a to pa with (its own level-2 and level-1 tables), as a caller
+ * replacing a table would; the caller then flushes. */
+static void repoint_level3(struct tmem *tm, u64 root, u64 a, u64 pa, bool ept)
+{
+	u64 other = tmem_alloc(tm);
+
+	if (ept)
+		tmap_ept(tm, other, a, pa, 1);
+	else
+		tmap_x86(tm, other, a, pa, 1);
+	tmem_write(tm, tentry(tm, root, a, 3), tmem_read(tm, tentry(tm, other, a, 3)));
+}
+
+/* The fast walkers' memory of upper levels (model_upper) is forgotten as
+ * the paging-structure caches are: after a level-3 entry is pointed at
+ * another level-2 table, the guest's natively (then INVLPG of the page,
+ * model_flush_page, or model_flush) or EPT's under virtualization (then
+ * model_flush), a walk of that 1 GiB region reads the new table. */
+static void upper_memory_forgotten_by_flush(void **state)
+{
+	for (unsigned k = 0; k < 2; k++) {
+		struct fx *f = fx_new(MODEL_NATIVE, TABLES_IN);
+		u64 moved = NEITH_GPA + 0x40000 * (k + 1);
+
+		assert_int_equal(xl(f, NEITH).pa, NEITH_GPA);
+		repoint_level3(f->gm, f->groot, NEITH, moved, false);
+		if (k == 0)
+			model_flush(f->m);
+		else
+			model_flush_page(f->m, NEITH);
+		assert_int_equal(xl(f, NEITH).pa, moved);
+		fx_free(f);
+	}
+
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_IN);
+
+	assert_int_equal(xl(f, NEITH).pa, NEITH_GPA + HOFF);
+	repoint_level3(f->hm, EPT_ROOT, NEITH_GPA, NEITH_GPA + HOFF + 0x40000, true);
+	model_flush(f->m);
+	assert_int_equal(xl(f, NEITH).pa, NEITH_GPA + HOFF + 0x40000);
+	fx_free(f);
+}
+
 static void walk_memo_changes_no_count(void **state)
 {
 	struct model_memo_slot *slots = calloc(64, sizeof(*slots)); /* small: collisions */
@@ -1470,6 +1514,7 @@ int main(void)
 		cmocka_unit_test(segment_1g_path_clock_wrap),
 		cmocka_unit_test(lru_clock_wrap_changes_no_count),
 		cmocka_unit_test(look_ahead_keeps_level2_tables),
+		cmocka_unit_test(upper_memory_forgotten_by_flush),
 		cmocka_unit_test(walk_memo_changes_no_count),
 		cmocka_unit_test(l1_hit_shortcuts_change_no_count),
 		cmocka_unit_test(path_cache_changes_no_count),
