@@ -107,17 +107,6 @@ static inline bool model_rights_allow(const struct model *m, u64 data, u32 acc)
 
 static void model_pend_fold(struct model *m);
 
-/* Which hardware translates: the mode's segments, when enabled. */
-static void model_apply_mode(struct model *m)
-{
-	model_pend_fold(m);
-	m->virt = mode_is_virt(m->cfg.mode);
-	m->use_gseg = mode_has_gseg(m->cfg.mode) && segment_enabled(&m->cfg.gseg);
-	m->use_vseg = mode_has_vseg(m->cfg.mode) && segment_enabled(&m->cfg.vseg);
-	m->acc_base = m->cfg.user ? WALK_ACC_USER : 0;
-	model_rights_init(m);
-}
-
 /* The addresses of s whose whole 1 GiB block it translates to an aligned
  * block, [*lo, *hi) (empty: lo = hi), within the canonical lower half. */
 static void model_seg1g_range(const struct segment *s, u64 *lo, u64 *hi)
@@ -128,6 +117,18 @@ static void model_seg1g_range(const struct segment *s, u64 *lo, u64 *hi)
 	*hi = ALIGN_DOWN(top, PAGE_1G);
 	if (!segment_enabled(s) || !IS_ALIGNED(s->offset, PAGE_1G) || *hi <= *lo || *lo < s->base)
 		*lo = *hi = 0;
+}
+
+/* Which hardware translates: the mode's segments, when enabled. */
+static void model_apply_mode(struct model *m)
+{
+	model_pend_fold(m);
+	m->virt = mode_is_virt(m->cfg.mode);
+	m->use_gseg = mode_has_gseg(m->cfg.mode) && segment_enabled(&m->cfg.gseg);
+	m->use_vseg = mode_has_vseg(m->cfg.mode) && segment_enabled(&m->cfg.vseg);
+	m->acc_base = m->cfg.user ? WALK_ACC_USER : 0;
+	model_rights_init(m);
+	model_seg1g_range(&m->cfg.vseg, &m->vseg1g_lo, &m->vseg1g_hi);
 }
 
 /* model_segment_1g applies where the segment path fills the 1 GiB L1 array
@@ -500,7 +501,8 @@ static unsigned model_size_of_shift(u8 shift)
 /* Does the VMM segment translate gpa? Inside [BASE_v, LIMIT_v) and not
  * flagged by the escape filter. A flagged page goes to the nested walk; the
  * exact list says whether that was a real escape or a false positive. */
-static bool model_vseg_hit(const struct model *m, u64 gpa, struct walk_refs *refs)
+__attribute__((always_inline)) static inline bool model_vseg_hit(const struct model *m, u64 gpa,
+								 struct walk_refs *refs)
 {
 	if (!segment_contains(&m->cfg.vseg, gpa))
 		return false;
@@ -517,7 +519,7 @@ static bool model_vseg_hit(const struct model *m, u64 gpa, struct walk_refs *ref
 
 /* Page shift of a VMM-segment translation of gpa: the segment's span, cut
  * down until the block holds no escaped page (a hole must stay a hole). */
-static u8 model_vseg_shift(const struct model *m, u64 gpa)
+static __attribute__((noinline)) u8 model_vseg_shift_cut(const struct model *m, u64 gpa)
 {
 	u8 shift = segment_span_shift(&m->cfg.vseg, gpa, PAGE_1G_SHIFT);
 
@@ -529,6 +531,15 @@ static u8 model_vseg_shift(const struct model *m, u64 gpa)
 		shift = shift == PAGE_1G_SHIFT ? PAGE_2M_SHIFT : PAGE_SHIFT;
 	}
 	return shift;
+}
+
+/* model_vseg_shift_cut, inline where the answer is known: a 1 GiB block
+ * the VMM segment maps whole, with no escaped page anywhere. */
+__attribute__((always_inline)) static inline u8 model_vseg_shift(const struct model *m, u64 gpa)
+{
+	if (gpa - m->vseg1g_lo < m->vseg1g_hi - m->vseg1g_lo && escape_empty(&m->escape))
+		return PAGE_1G_SHIFT;
+	return model_vseg_shift_cut(m, gpa);
 }
 
 /* Classification of a miss for the linear model, by the configured segment

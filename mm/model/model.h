@@ -207,12 +207,13 @@ struct model {
 	 * overflow and by model_stats. */
 	u64 pend_lo;
 	u32 pend_hi;
-	u32 pend_total;	     /* references in the pending lanes */
-	u64 pend_seg_misses; /* model_segment_1g's misses not yet in stats */
-	bool virt;	     /* mode has a nested dimension */
-	bool use_gseg;	     /* mode translates through the guest segment */
-	bool use_vseg;	     /* mode translates through the VMM segment */
-	u32 acc_base;	     /* WALK_ACC_USER when cfg.user */
+	u32 pend_total;		  /* references in the pending lanes */
+	u64 pend_seg_misses;	  /* model_segment_1g's misses not yet in stats */
+	bool virt;		  /* mode has a nested dimension */
+	bool use_gseg;		  /* mode translates through the guest segment */
+	bool use_vseg;		  /* mode translates through the VMM segment */
+	u32 acc_base;		  /* WALK_ACC_USER when cfg.user */
+	u64 vseg1g_lo, vseg1g_hi; /* the gPAs whose 1 GiB block the VMM segment maps whole */
 	/* The rights check of a TLB entry for each acc (WALK_ACC_* bits) as
 	 * two masks: the entry's data allows acc when (data & mask) == need. */
 	struct model_rights {
