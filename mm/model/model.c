@@ -857,6 +857,20 @@ static inline void model_upper_keep(struct model_upper *u, u64 a, u64 entry, u64
 	*u = (struct model_upper){(a >> PAGE_1G_SHIFT) + 1, entry, rights, leaf};
 }
 
+/* What u keeps, for a walk to start from: *rights, and the level-3 leaf
+ * entry (*pte; true) or the level-2 table (*table; false). */
+__attribute__((always_inline)) static inline bool model_upper_use(const struct model_upper *u,
+								  u64 *table, u64 *pte, u64 *rights)
+{
+	*rights = u->rights;
+	if (u->leaf) {
+		*pte = u->entry;
+		return true;
+	}
+	*table = u->entry;
+	return false;
+}
+
 /* walk_ept without page-walk caches, unrolled, for the fast walkers: the
  * leaf's level (0: left to the generic walker, which walks again and
  * produces the fault), its translation and rights. Levels 4 and 3 come
@@ -875,13 +889,10 @@ __attribute__((always_inline)) static inline unsigned model_ept_fast(const struc
 	struct model_upper *u = model_upper_find(mem, gpa, &known);
 
 	if (known) {
-		rights = u->rights;
-		if (u->leaf) {
-			pte = u->entry;
+		if (model_upper_use(u, &table, &pte, &rights)) {
 			lvl = 3;
 			goto leaf;
 		}
-		table = u->entry;
 	} else {
 		table = t->root & PTE_ADDR_MASK;
 		rights = EPT_RWX;
@@ -1116,13 +1127,10 @@ __attribute__((always_inline)) static inline unsigned model_x86_fast(struct mode
 
 		u = model_upper_find(m->upper[0], gva, &known);
 		if (known) {
-			rights = u->rights;
-			if (u->leaf) {
-				pte = u->entry;
+			if (model_upper_use(u, &table, &pte, &rights)) {
 				lvl = 3;
 				goto done;
 			}
-			table = u->entry;
 			goto level2;
 		}
 	}
