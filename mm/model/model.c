@@ -105,6 +105,29 @@ static inline bool model_rights_allow(const struct model *m, u64 data, u32 acc)
 	return (data & r->mask) == r->need;
 }
 
+/* model_fast's ok for an L1 entry with data: 0 if it does not allow a read,
+ * 2 if it allows writes too, else 1. */
+static inline u8 model_fast_ok(const struct model *m, u64 data)
+{
+	if (!model_rights_allow(m, data, m->acc_base))
+		return 0;
+	return model_rights_allow(m, data, m->acc_base | WALK_ACC_WRITE) ? 2 : 1;
+}
+
+/* The key of a's 1 GiB region in the memories of upper levels and of the
+ * look-ahead (0: an empty slot). */
+static inline u64 model_region_key(u64 a)
+{
+	return (a >> PAGE_1G_SHIFT) + 1;
+}
+
+/* Forget what the memories of upper levels and of the look-ahead keep. */
+static void model_regions_forget(struct model *m)
+{
+	memset(m->ahead, 0, sizeof(m->ahead));
+	memset(m->upper, 0, sizeof(m->upper));
+}
+
 static void model_pend_fold(struct model *m);
 
 /* The addresses of s whose whole 1 GiB block it translates to an aligned
@@ -153,7 +176,6 @@ static void model_seg1g_update(struct model *m)
 			return;
 		lo = MAX(lo, v_lo - offset);
 		hi = MIN(hi, v_hi - offset);
-		offset += m->cfg.vseg.offset;
 	}
 	if (lo >= hi)
 		return;
@@ -161,10 +183,7 @@ static void model_seg1g_update(struct model *m)
 		.array = a,
 		.lo = lo,
 		.hi = hi,
-		.offset = offset,
-		.ok = !model_rights_allow(m, MODEL_SEG_RIGHTS, m->acc_base)		      ? 0
-		      : model_rights_allow(m, MODEL_SEG_RIGHTS, m->acc_base | WALK_ACC_WRITE) ? 2
-											      : 1,
+		.ok = model_fast_ok(m, MODEL_SEG_RIGHTS),
 	};
 }
 
@@ -239,8 +258,7 @@ int model_init(struct model *m, const struct model_config *c)
 	m->path = NULL;
 	m->path_mask = 0;
 	m->path_gen = 1;
-	memset(m->ahead, 0, sizeof(m->ahead));
-	memset(m->upper, 0, sizeof(m->upper));
+	model_regions_forget(m);
 	m->fault = (struct walk_fault){0};
 	m->fast_checked = 0;
 	m->fast_mismatches = 0;
@@ -376,8 +394,7 @@ void model_flush(struct model *m)
 {
 	m->fast.ok = 0;
 	model_forget_recent(m);
-	memset(m->ahead, 0, sizeof(m->ahead));
-	memset(m->upper, 0, sizeof(m->upper));
+	model_regions_forget(m);
 	if (m->memo)
 		model_memo_forget(m);
 	if (m->tcache)
@@ -846,7 +863,7 @@ static inline struct model_upper *model_upper_find(struct model_upper *mem, u64 
 {
 	struct model_upper *u = &mem[(a >> PAGE_1G_SHIFT) & (MODEL_UPPER_SLOTS - 1)];
 
-	*hit = u->key == (a >> PAGE_1G_SHIFT) + 1;
+	*hit = u->key == model_region_key(a);
 	return u;
 }
 
@@ -854,7 +871,7 @@ static inline struct model_upper *model_upper_find(struct model_upper *mem, u64 
  * or (leaf) the level-3 entry mapping it and the rights down to it. */
 static inline void model_upper_keep(struct model_upper *u, u64 a, u64 entry, u64 rights, bool leaf)
 {
-	*u = (struct model_upper){(a >> PAGE_1G_SHIFT) + 1, entry, rights, leaf};
+	*u = (struct model_upper){model_region_key(a), entry, rights, leaf};
 }
 
 /* What u keeps, for a walk to start from: *rights, and the level-3 leaf
@@ -1448,7 +1465,7 @@ __attribute__((always_inline)) static inline void model_remember(struct model *m
 		return;
 	m->fast.base = gva & mask;
 	m->fast.mask = mask;
-	m->fast.ok = model_rights_allow(m, hit->data, m->acc_base | WALK_ACC_WRITE) ? 2 : 1;
+	m->fast.ok = model_fast_ok(m, hit->data);
 	if (m->nrecent < MODEL_RECENT) {
 		m->recent_next = m->nrecent++;
 	} else {
@@ -1743,6 +1760,15 @@ static inline bool model_seg1g_covers(const struct model *m, u64 gva)
 	return gva - m->seg1g.lo < m->seg1g.hi - m->seg1g.lo;
 }
 
+/* gva's 1 GiB entry, just hit or filled by model_segment_1g, becomes the
+ * inline path's entry, with the segments' rights. */
+static inline void model_seg1g_fast(struct model *m, u64 gva)
+{
+	m->fast.base = gva & ~(PAGE_1G - 1);
+	m->fast.mask = ~(PAGE_1G - 1);
+	m->fast.ok = m->seg1g.ok;
+}
+
 /* model_segment_1g's miss and its way out to model_segment_access (below). */
 static __attribute__((noinline)) int model_segment_1g_miss(struct model *m, u64 gva);
 
@@ -1802,9 +1828,7 @@ __attribute__((always_inline)) static inline int model_segment_1g(struct model *
 		*stamp = ++a->clock;
 	}
 	m->stats.accesses++;
-	m->fast.base = gva & ~(PAGE_1G - 1);
-	m->fast.mask = ~(PAGE_1G - 1);
-	m->fast.ok = m->seg1g.ok;
+	model_seg1g_fast(m, gva);
 	return 0;
 }
 
@@ -1812,19 +1836,17 @@ __attribute__((always_inline)) static inline int model_segment_1g(struct model *
  * segment fill, counted. */
 static __attribute__((noinline)) int model_segment_1g_miss(struct model *m, u64 gva)
 {
-	u64 data = ALIGN_DOWN(gva + m->seg1g.offset, PAGE_1G) | MODEL_SEG_RIGHTS;
+	u64 data = model_segment_data(m, gva + m->cfg.gseg.offset, PAGE_1G_SHIFT);
 
 	model_forget_recent(m); /* they may hold the entry it replaces */
 	tlb_array_put(m->seg1g.array, gva, TLB_1G, data, true);
 	model_count_segment_miss(m);
-	m->fast.base = gva & ~(PAGE_1G - 1);
-	m->fast.mask = ~(PAGE_1G - 1);
-	m->fast.ok = m->seg1g.ok;
+	model_seg1g_fast(m, gva);
 	return 0;
 }
 
-/* model_access_lookup past model_segment_1g: the segment path, the lean
- * miss path, or model_do for everything else. */
+/* model_access past the one-array segment path and the recent hits: the
+ * segment path, the lean miss path, or model_do for everything else. */
 static __attribute__((noinline)) int model_access_general(struct model *m, u64 gva, u32 acc)
 {
 	bool in_gseg = m->use_gseg && segment_contains(&m->cfg.gseg, gva);
@@ -1919,7 +1941,7 @@ model_look_ahead_from(const struct walk_tables *t, u64 a, bool ept, bool read_le
 		u64 entry = table + PT_INDEX(a, lvl) * sizeof(u64), pte, shift;
 
 		if (lvl == 2 && keep)
-			*keep = (struct model_ahead){(a >> PAGE_1G_SHIFT) + 1, table};
+			*keep = (struct model_ahead){model_region_key(a), table};
 		if (lvl == 1 && last)
 			*last = table;
 		if (lvl == 1 && !read_leaf) {
@@ -1951,7 +1973,7 @@ __attribute__((always_inline)) static inline u64 model_look_ahead(struct model_a
 {
 	struct model_ahead *s = &mem[(a >> PAGE_1G_SHIFT) & (MODEL_AHEAD_SLOTS - 1)];
 
-	if (s->key == (a >> PAGE_1G_SHIFT) + 1)
+	if (s->key == model_region_key(a))
 		return model_look_ahead_from(t, a, ept, read_leaf, last, s->pd, 2, NULL);
 	return model_look_ahead_from(t, a, ept, read_leaf, last, t->root & PTE_ADDR_MASK, 4, s);
 }

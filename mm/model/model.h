@@ -190,12 +190,11 @@ struct model {
 	struct model_fast fast; /* first: the hit path touches little else */
 	/* Where the segment path reduces to one L1 array (model.c,
 	 * model_segment_1g): that array, or NULL; the gVAs whose 1 GiB block
-	 * the segments translate, [lo, hi); what a gVA adds to be its (h)PA;
-	 * and model_fast's ok for the entries the segments make. */
+	 * the segments translate, [lo, hi); and model_fast's ok for the
+	 * entries the segments make. */
 	struct model_seg1g {
 		struct tlb_array *array;
 		u64 lo, hi;
-		u64 offset;
 		u8 ok;
 	} seg1g;
 	struct model_recent recent[MODEL_RECENT];
