@@ -1126,6 +1126,19 @@ static void run_blocks(struct model *m, u64 seed, unsigned n, unsigned outside, 
 	}
 }
 
+/* Native-ds with segments that map whole 1 GiB blocks: the guest's gVAs
+ * [16, 32) GiB to gPAs [32, 48), which the VMM segment (for Dual Direct)
+ * maps to [96, 112). */
+static struct fx *fx_seg1g(void)
+{
+	struct fx *f = fx_new(MODEL_NATIVE_DS, TABLES_OUT);
+
+	f->c.gseg = (struct segment){16ULL << 30, 32ULL << 30, 16ULL << 30};
+	f->c.vseg = (struct segment){32ULL << 30, 48ULL << 30, 64ULL << 30};
+	assert_int_equal(model_init(f->m, &f->c), 0);
+	return f;
+}
+
 /* The segment path on one L1 array (model_segment_1g: segments that map
  * whole 1 GiB blocks, the other L1 arrays empty) counts as the general
  * path does: model_access against model_translate, which never takes it,
@@ -1137,14 +1150,8 @@ static void run_blocks(struct model *m, u64 seed, unsigned n, unsigned outside, 
  * translate, and only to those). */
 static void segment_1g_path_changes_no_count(void **state)
 {
-	struct fx *f[2];
+	struct fx *f[2] = {fx_seg1g(), fx_seg1g()};
 
-	for (unsigned k = 0; k < 2; k++) {
-		f[k] = fx_new(MODEL_NATIVE_DS, TABLES_OUT);
-		f[k]->c.gseg = (struct segment){16ULL << 30, 32ULL << 30, 16ULL << 30};
-		f[k]->c.vseg = (struct segment){32ULL << 30, 48ULL << 30, 64ULL << 30};
-		assert_int_equal(model_init(f[k]->m, &f[k]->c), 0);
-	}
 	assert_non_null(f[0]->m->seg1g.array);
 	for (unsigned phase = 0; phase < 4; phase++) {
 		if (phase == 2) {
@@ -1200,12 +1207,9 @@ static void segment_1g_path_changes_no_count(void **state)
 static void segment_1g_path_clock_wrap(void **state)
 {
 	static const unsigned blocks[] = {0, 1, 2, 3, 0, 3, 4, 0, 5, 3};
-	struct fx *f[2];
+	struct fx *f[2] = {fx_seg1g(), fx_seg1g()};
 
 	for (unsigned k = 0; k < 2; k++) {
-		f[k] = fx_new(MODEL_NATIVE_DS, TABLES_OUT);
-		f[k]->c.gseg = (struct segment){16ULL << 30, 32ULL << 30, 16ULL << 30};
-		assert_int_equal(model_init(f[k]->m, &f[k]->c), 0);
 		f[k]->m->tlb.l1_of[TLB_1G]->clock = 0xffffffffu - 4;
 		for (unsigned i = 0; i < ARRAY_SIZE(blocks); i++)
 			assert_int_equal(stream_access(f[k]->m, (16ULL + blocks[i]) << 30 | 64,
@@ -1220,25 +1224,21 @@ static void segment_1g_path_clock_wrap(void **state)
 }
 
 /* model_access's recent hits when an LRU clock is about to wrap leave the
- * renumbering to the lookup: in every mode, with a tiny TLB, starting each
- * array's clock 1 to 40 stamps before the wrap (so that it wraps at every
- * point of the stream, recent hits included), the same stream through
- * model_access and model_translate counts the same. */
+ * renumbering to the lookup: in every mode, twins of fx_speedup_twin (a
+ * tiny TLB) with each L1 array's clock started 1 to 40 stamps before the
+ * wrap (so that it wraps at every point of the stream, recent hits
+ * included), the same stream through model_access and model_translate
+ * counts the same. */
 static void lru_clock_wrap_changes_no_count(void **state)
 {
 	static const u64 cols[4] = {VONLY, NEITH, GONLY, BOTH};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(all_modes); i++) {
 		for (u32 before = 1; before <= 40; before++) {
-			struct fx *f[2];
+			struct fx *f[2] = {fx_speedup_twin(all_modes[i]),
+					   fx_speedup_twin(all_modes[i])};
 
 			for (unsigned k = 0; k < 2; k++) {
-				f[k] = fx_new(all_modes[i], TABLES_IN);
-				memo_layout(f[k]);
-				f[k]->c.tlb = (struct tlb_geometry){
-					.l1 = {{8, 2, 1}, {4, 2, 2}, {2, 2, 4}},
-					.l2 = {{16, 4, 1}}};
-				assert_int_equal(model_init(f[k]->m, &f[k]->c), 0);
 				for (unsigned a = 0; a < TLB_L1_ARRAYS; a++)
 					f[k]->m->tlb.l1[a].clock = 0xffffffffu - before;
 				memo_rng = 99 + before;
