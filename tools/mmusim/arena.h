@@ -33,6 +33,11 @@ void arena_fini(struct arena *a);
  * not, up to the limit). 0, or -DV_ENOMEM when the host refuses the memory;
  * reaching the limit is not an error here (alloc_table then fails). */
 int arena_make_room(struct arena *a, u64 tables);
+/* Can tables more pages be handed out without growing? */
+static inline bool arena_has_room(const struct arena *a, u64 tables)
+{
+	return MIN(a->used + tables * PAGE_SIZE, a->limit) <= a->reserved;
+}
 /* pt_ops that allocate tables from a (never growing it). */
 void arena_pt_ops(struct arena *a, struct pt_ops *ops);
 /* Tables handed out so far. */

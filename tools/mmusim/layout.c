@@ -167,9 +167,14 @@ struct etables *layout_ept(struct layout *l, enum page_policy p)
  * PD and a PT; each escaped page splits at most a 1 GiB and a 2 MiB page),
  * made before pt_map runs: growing may move the arena, and the engine must
  * see the new window. 0 or -DV_ENOMEM. */
+static u64 table_room_pages(const struct layout_geometry *geo)
+{
+	return 8 + 2 * (u64)geo->nescaped;
+}
+
 static int table_room(struct arena *a, struct pagetable *pt, const struct layout_geometry *geo)
 {
-	int rc = arena_make_room(a, 8 + 2 * (u64)geo->nescaped);
+	int rc = arena_make_room(a, table_room_pages(geo));
 
 	pt->ops.window = (u64)(uintptr_t)a->base;
 	return rc;
@@ -256,6 +261,16 @@ static int gtables_map_other(struct gtables *g, u64 gva)
 	return pt_map(&g->pt, block, gpa, size, PT_RWX | PT_USER);
 }
 
+bool gtables_map_grows(const struct gtables *g)
+{
+	return !arena_has_room(&g->arena, table_room_pages(g->geo));
+}
+
+bool etables_map_grows(const struct etables *e)
+{
+	return !arena_has_room(&e->arena, table_room_pages(e->geo));
+}
+
 int gtables_map(struct gtables *g, u64 gva)
 {
 	u64 lo, hi;
@@ -301,13 +316,24 @@ int etables_map(struct etables *e, u64 gpa)
 	rc = table_room(&e->arena, &e->pt, geo);
 	if (rc)
 		return rc;
-	rc = pt_map(&e->pt, start, start + geo->hpa_offset, end - start, PT_RWX);
-	/* Escaped pages go to spare host pages; mapping them 4 KiB at a time
-	 * splits the large pages around them down to 4 KiB, no further. */
+	/* Escaped pages go to spare host pages, the rest of the chunk around
+	 * them to its own: the large pages around an escaped page come out as
+	 * 4 KiB ones, no smaller. Mapped around rather than over, so that every
+	 * entry goes from not present straight to its final value: with
+	 * --jobs, other threads walk these tables while they are made. */
 	for (unsigned i = escaped_from(geo, start);
-	     rc == 0 && i < geo->nescaped && geo->escaped[i] < end; i++)
-		rc = pt_map(&e->pt, geo->escaped[i], geo->hpa_spare + (u64)i * PAGE_SIZE, PAGE_SIZE,
-			    PT_RWX);
+	     rc == 0 && i < geo->nescaped && geo->escaped[i] < end; i++) {
+		u64 esc = geo->escaped[i];
+
+		if (esc > start)
+			rc = pt_map(&e->pt, start, start + geo->hpa_offset, esc - start, PT_RWX);
+		if (rc == 0)
+			rc = pt_map(&e->pt, esc, geo->hpa_spare + (u64)i * PAGE_SIZE, PAGE_SIZE,
+				    PT_RWX);
+		start = esc + PAGE_SIZE;
+	}
+	if (rc == 0 && start < end)
+		rc = pt_map(&e->pt, start, start + geo->hpa_offset, end - start, PT_RWX);
 	if (rc == 0)
 		e->maps++;
 	return rc;

@@ -108,6 +108,11 @@ struct etables *layout_ept(struct layout *l, enum page_policy p);
 int gtables_map(struct gtables *g, u64 gva);
 /* Map the EPT page holding gpa, with the rest of its table page. */
 int etables_map(struct etables *e, u64 gpa);
+/* Would the next gtables_map (etables_map) grow the arena, which may move
+ * it? Only then does a map call change anything a walk in progress reads
+ * other than entries going from not present to present. */
+bool gtables_map_grows(const struct gtables *g);
+bool etables_map_grows(const struct etables *e);
 
 /* The gPA the layout gives a primary-region gVA (tests, reports). */
 static inline u64 layout_primary_gpa(const struct layout_geometry *geo, u64 gva)

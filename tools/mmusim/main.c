@@ -195,10 +195,10 @@ static void jobs_progress(void *ctx, u64 done)
 }
 
 /* The loop with --jobs N > 1: the configurations on N threads (jobs.h). */
-static int run_jobs(const struct options *o, struct source *src, unsigned threads, struct sim *sims,
-		    size_t nsims, struct report *rep, struct jobs **jp, char *err, size_t errlen)
+static int run_jobs(const struct options *o, struct source *src, unsigned threads,
+		    struct layout *lay, struct sim *sims, size_t nsims, struct report *rep,
+		    struct jobs **jp, char *err, size_t errlen)
 {
-	struct layout_params lp;
 	struct jobs *j = NULL;
 	struct jobs_run out = {0};
 	struct progress pr = {.tty = isatty(STDERR_FILENO) && !o->quiet,
@@ -207,8 +207,7 @@ static int run_jobs(const struct options *o, struct source *src, unsigned thread
 			      .threads = threads};
 	int rc;
 
-	layout_params_for(&lp, o, src);
-	rc = jobs_setup(&j, threads, o->configs, nsims, &lp, &o->sim, sims, err, errlen);
+	rc = jobs_setup(&j, threads, o->configs, nsims, lay, &o->sim, sims, err, errlen);
 	if (rc == 0) {
 		pr.start = pr.last = now();
 		rc = jobs_run(j, jobs_source_next, src, jobs_progress, &pr, o->accesses,
@@ -226,8 +225,8 @@ static int run_jobs(const struct options *o, struct source *src, unsigned thread
 /* Threads for --jobs: as asked, else one per core; never more than
  * configurations. One with --pwc: a faulting walk fills the page-walk
  * caches, so a configuration must fault exactly where it would on one
- * thread, which a worker's copy of the tables, behind by the mappings
- * the others just made, cannot promise (jobs.h). */
+ * thread, which tables that other threads are still filling cannot
+ * promise (jobs.h). */
 static unsigned jobs_threads(const struct options *o)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -328,7 +327,8 @@ int main(int argc, char **argv)
 	if (threads > 1) {
 		struct jobs *j = NULL;
 
-		rc = run_jobs(&o, &src, threads, sims, o.nconfigs, &rep, &j, err, sizeof(err));
+		rc = run_jobs(&o, &src, threads, &lay, sims, o.nconfigs, &rep, &j, err,
+			      sizeof(err));
 		if (rc == 0)
 			rc = emit(&o, &rep, sims, o.nconfigs, res, err, sizeof(err));
 		jobs_fini(j);
