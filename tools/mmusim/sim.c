@@ -103,7 +103,7 @@ static void sim_linear_params(struct sim *s, const struct sim_options *o)
  * slower). Under the VMM segment the guest's 4 KiB tables are still walked:
  * vmm-direct alone took 0.60 s of CPU with it against 1.13 s without, and
  * as much either way right after another configuration had walked the same
- * tables (it had been left off, measured only in that case). */
+ * tables (as in the eight-configuration run, where it had measured even). */
 static bool sim_prefetch_pays(const struct config_spec *c)
 {
 	bool small_guest = c->guest == PAGES_4K || c->guest == PAGES_THP;
