@@ -54,9 +54,9 @@ struct jobs {
 	unsigned *owner; /* the worker that runs it */
 	bool *busy;	 /* being run now */
 	u64 *synced;	 /* 1 + the position it last waited for the mapping order at */
-	unsigned active; /* workers in a batch and not waiting for the mapping order */
-	bool world;	 /* a worker waits to grow an arena: no batch starts */
-	u64 steals;
+	/* the workers */
+	unsigned active; /* in a batch and not waiting for the mapping order */
+	bool world;	 /* one waits to grow an arena: no batch starts */
 	bool failed;
 	char err[512];
 };
@@ -252,7 +252,6 @@ static bool jobs_steal(struct jobs *j, struct jobs_worker *w)
 		return false;
 	j->owner[best] = w->index;
 	j->sims[best].map_ctx = w;
-	j->steals++;
 	return true;
 }
 

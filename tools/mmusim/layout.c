@@ -163,15 +163,16 @@ struct etables *layout_ept(struct layout *l, enum page_policy p)
 	return e;
 }
 
-/* Room in a for the tables of one map call (a chunk needs at most a PDPT, a
- * PD and a PT; each escaped page splits at most a 1 GiB and a 2 MiB page),
- * made before pt_map runs: growing may move the arena, and the engine must
- * see the new window. 0 or -DV_ENOMEM. */
+/* Tables one map call may make: a chunk needs at most a PDPT, a PD and a
+ * PT; each escaped page in it at most a PD and a PT more. */
 static u64 table_room_pages(const struct layout_geometry *geo)
 {
 	return 8 + 2 * (u64)geo->nescaped;
 }
 
+/* Room in a for the tables of one map call, made before pt_map runs:
+ * growing may move the arena, and the engine must see the new window. 0 or
+ * -DV_ENOMEM. */
 static int table_room(struct arena *a, struct pagetable *pt, const struct layout_geometry *geo)
 {
 	int rc = arena_make_room(a, table_room_pages(geo));
