@@ -149,6 +149,7 @@ static void model_apply_mode(struct model *m)
 	m->virt = mode_is_virt(m->cfg.mode);
 	m->use_gseg = mode_has_gseg(m->cfg.mode) && segment_enabled(&m->cfg.gseg);
 	m->use_vseg = mode_has_vseg(m->cfg.mode) && segment_enabled(&m->cfg.vseg);
+	m->guess_gpa = m->virt && !m->use_gseg && !m->use_vseg && segment_enabled(&m->cfg.gseg);
 	m->acc_base = m->cfg.user ? WALK_ACC_USER : 0;
 	model_rights_init(m);
 	model_seg1g_range(&m->cfg.vseg, &m->vseg1g_lo, &m->vseg1g_hi);
@@ -1996,33 +1997,40 @@ static inline u64 model_path_table(const struct model *m, u64 gva)
 	return ps->key == model_path_key(m, gva) ? ps->table : ~0ULL;
 }
 
-void model_prefetch_walk(struct model *m, u64 gva, bool near)
+void model_prefetch_far(struct model *m, u64 gva)
 {
 	const struct walk_tables *g = &m->cfg.guest, *e = &m->cfg.nested;
 	u64 gpa, pt = 0;
 
 	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
 		gpa = gva + m->cfg.gseg.offset;
-		if (m->virt && !near && model_nested_walks(m, gpa))
+		if (m->virt && model_nested_walks(m, gpa))
 			model_look_ahead(m->ahead[1], e, gpa, true, false, NULL);
 		return;
 	}
-	if (!near) {
-		/* The guest's last-level entry, and the path-cache slot the walk
-		 * will start from (random over the blocks, so it misses too);
-		 * without one, the EPT entry that translates the table page
-		 * holding the guest's entry. */
-		model_look_ahead(m->ahead[0], g, gva, false, false, &pt);
-		if (m->path)
-			__builtin_prefetch(model_path_slot(m, gva));
-		else if (m->virt && !m->use_vseg && pt)
-			model_look_ahead(m->ahead[1], e, pt, true, false, NULL);
-		return;
-	}
-	/* Near: the guest entries are in cache now; the data's gPA is known,
-	 * so its EPT entry can be fetched. The path cache, when it knows the
-	 * block, saves reading the guest's upper levels again. */
-	if (!m->virt)
+	/* The guest's last-level entry, and the path-cache slot the walk will
+	 * start from (random over the blocks, so it misses too); without one,
+	 * the EPT entry that translates the table page holding the guest's
+	 * entry; and the data's EPT entry where its gPA can be guessed. */
+	model_look_ahead(m->ahead[0], g, gva, false, false, &pt);
+	if (m->path)
+		__builtin_prefetch(model_path_slot(m, gva));
+	else if (m->virt && !m->use_vseg && pt)
+		model_look_ahead(m->ahead[1], e, pt, true, false, NULL);
+	if (model_prefetch_near_done(m, gva))
+		model_look_ahead(m->ahead[1], e, gva + m->cfg.gseg.offset, true, false, NULL);
+}
+
+void model_prefetch_near(struct model *m, u64 gva)
+{
+	const struct walk_tables *g = &m->cfg.guest, *e = &m->cfg.nested;
+	u64 gpa, pt;
+
+	/* The guest entries are in cache now; the data's gPA is known, so its
+	 * EPT entry can be fetched. The path cache, when it knows the block,
+	 * saves reading the guest's upper levels again. */
+	if (!m->virt || (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) ||
+	    model_prefetch_near_done(m, gva))
 		return;
 	pt = model_path_table(m, gva);
 	if (pt != ~0ULL) {

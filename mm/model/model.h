@@ -211,6 +211,7 @@ struct model {
 	bool virt;		  /* mode has a nested dimension */
 	bool use_gseg;		  /* mode translates through the guest segment */
 	bool use_vseg;		  /* mode translates through the VMM segment */
+	bool guess_gpa;		  /* 2D paging: the look-ahead guesses gPAs by the guest segment */
 	u32 acc_base;		  /* WALK_ACC_USER when cfg.user */
 	u64 vseg1g_lo, vseg1g_hi; /* the gPAs whose 1 GiB block the VMM segment maps whole */
 	/* The rights check of a TLB entry for each acc (WALK_ACC_* bits) as
@@ -234,10 +235,11 @@ struct model {
 	struct model_path_slot *path;	  /* caller's storage, or NULL */
 	u64 path_mask;			  /* slots - 1 */
 	u64 path_gen;			  /* generation in keys, from 1 */
-	/* The look-ahead's memory of level-2 tables (model_prefetch_walk): for
-	 * the 1 GiB regions it walked last, in the guest's tables [0] and in
-	 * EPT [1], the region's number plus one and its PD table. A hint
-	 * only: a stale one costs a useless prefetch, never a count. */
+	/* The look-ahead's memory of level-2 tables (model_prefetch_far and
+	 * model_prefetch_near): for the 1 GiB regions it walked last, in the
+	 * guest's tables [0] and in EPT [1], the region's number plus one and
+	 * its PD table. A hint only: a stale one costs a useless prefetch,
+	 * never a count. */
 	struct model_ahead {
 		u64 key, pd;
 	} ahead[2][MODEL_AHEAD_SLOTS];
@@ -350,15 +352,36 @@ static inline void model_prefetch(const struct model *m, u64 gva)
 		__builtin_prefetch(model_memo_slot_of(m, gva));
 }
 
-/* Hint: gva will be accessed soon; prefetch (__builtin_prefetch) the table
- * entries its walk would read. Called twice per access by a caller that
- * reads its stream ahead: first far ahead (near = false: reads the upper
- * levels, which are usually cached, and prefetches the guest's last-level
- * entry and the EPT entry of its table page), then nearer (near = true:
- * reads the guest entries, now cached, and prefetches the EPT entry of the
- * data's gPA). Reads the tables without counting, faulting or filling
- * anything: no effect on any result (it keeps hints of its own). */
-void model_prefetch_walk(struct model *m, u64 gva, bool near);
+/* Hints: gva will be accessed soon; prefetch (__builtin_prefetch) the
+ * table entries its walk would read. A caller that reads its stream ahead
+ * calls both for each access: first far ahead (model_prefetch_far: reads
+ * the upper levels, which are usually cached, and prefetches the guest's
+ * last-level entry and the EPT entry of its table page), then nearer
+ * (model_prefetch_near: reads the guest entries, now cached, and prefetches
+ * the EPT entry of the data's gPA). Two entry points rather than one with a
+ * flag: each saves only the registers it uses. They read the tables without
+ * counting, faulting or filling anything: no effect on any result (they
+ * keep hints of their own). */
+void model_prefetch_far(struct model *m, u64 gva);
+void model_prefetch_near(struct model *m, u64 gva);
+
+/* Has model_prefetch_far already fetched what model_prefetch_near would
+ * for gva? In 2D paging (no segment translates) the far step guesses
+ * the data's gPA in the guest segment's range as if the guest mapped it
+ * with the segment's offset, which is how mmusim's layout maps it, and
+ * fetches its EPT entry at once; the near step then has nothing to do. A
+ * guess that is wrong only costs a useless prefetch. */
+static inline bool model_prefetch_near_done(const struct model *m, u64 gva)
+{
+	return m->guess_gpa && segment_contains(&m->cfg.gseg, gva);
+}
+
+/* The range model_prefetch_near_done is true in (empty where it is true
+ * nowhere), for a caller that asks once per batch rather than per access. */
+static inline struct segment model_prefetch_guessed(const struct model *m)
+{
+	return m->guess_gpa ? m->cfg.gseg : (struct segment){0, 0, 0};
+}
 
 /* The last fault: stage (guest tables or EPT), kind, level, addresses. */
 const struct walk_fault *model_fault(const struct model *m);

@@ -1260,9 +1260,10 @@ static void lru_clock_wrap_changes_no_count(void **state)
 	}
 }
 
-/* The look-ahead (model_prefetch_walk) keeps, per dimension, the level-2
- * table of the 1 GiB region it walked (its next look-ahead there starts at
- * it) and counts nothing; model_flush forgets what it kept. */
+/* The look-ahead (model_prefetch_far and model_prefetch_near) keeps, per
+ * dimension, the level-2 table of the 1 GiB region it walked (its next
+ * look-ahead there starts at it) and counts nothing; model_flush forgets
+ * what it kept. */
 static void look_ahead_keeps_level2_tables(void **state)
 {
 	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
@@ -1271,18 +1272,47 @@ static void look_ahead_keeps_level2_tables(void **state)
 	struct model_stats before = *model_stats(f->m);
 
 	assert_int_equal(g->key, 0);
-	model_prefetch_walk(f->m, NEITH, false);
+	model_prefetch_far(f->m, NEITH);
 	assert_int_equal(g->key, (NEITH >> 30) + 1);
 	assert_int_equal(g->pd, ALIGN_DOWN(tentry(f->gm, f->groot, NEITH, 2), PAGE_SIZE));
-	model_prefetch_walk(f->m, NEITH, true);
+	model_prefetch_near(f->m, NEITH);
 	assert_int_equal(e->key, (NEITH_GPA >> 30) + 1);
 	assert_int_equal(e->pd, ALIGN_DOWN(tentry(f->hm, EPT_ROOT, NEITH_GPA, 2), PAGE_SIZE));
-	model_prefetch_walk(f->m, NEITH + 0x1000, true);
+	model_prefetch_near(f->m, NEITH + 0x1000);
 	assert_memory_equal(model_stats(f->m), &before, sizeof(before));
 	model_flush(f->m);
 	assert_int_equal(g->key, 0);
 	assert_int_equal(e->key, 0);
 	fx_free(f);
+}
+
+/* In 2D paging the far look-ahead step guesses the gPA of an address in the
+ * guest segment's range from the segment's offset (the fixture's guest
+ * tables map that range so) and fetches its EPT entry at once, leaving the
+ * near step nothing to do there; elsewhere, and in every mode a segment
+ * translates in, the near step stays. A hint: no count changes. */
+static void look_ahead_guesses_gpa_by_guest_segment(void **state)
+{
+	static const enum model_mode segmented[] = {MODEL_NATIVE, MODEL_NATIVE_DS,
+						    MODEL_GUEST_DIRECT, MODEL_VMM_DIRECT,
+						    MODEL_DUAL_DIRECT};
+	struct fx *f = fx_new(MODEL_BASE_VIRT, TABLES_OUT);
+	const struct model_ahead *e = &f->m->ahead[1][(GONLY_GPA >> 30) % MODEL_AHEAD_SLOTS];
+	struct model_stats before = *model_stats(f->m);
+
+	assert_true(model_prefetch_near_done(f->m, GONLY));
+	assert_false(model_prefetch_near_done(f->m, NEITH));
+	assert_int_equal(e->key, 0);
+	model_prefetch_far(f->m, GONLY);
+	assert_int_equal(e->key, (GONLY_GPA >> 30) + 1);
+	assert_int_equal(e->pd, ALIGN_DOWN(tentry(f->hm, EPT_ROOT, GONLY_GPA, 2), PAGE_SIZE));
+	assert_memory_equal(model_stats(f->m), &before, sizeof(before));
+	fx_free(f);
+	for (unsigned k = 0; k < ARRAY_SIZE(segmented); k++) {
+		f = fx_new(segmented[k], TABLES_OUT);
+		assert_false(model_prefetch_near_done(f->m, GONLY));
+		fx_free(f);
+	}
 }
 
 /* Point the level-3 entry for a in the tables at root to the one a new
@@ -1514,6 +1544,7 @@ int main(void)
 		cmocka_unit_test(segment_1g_path_clock_wrap),
 		cmocka_unit_test(lru_clock_wrap_changes_no_count),
 		cmocka_unit_test(look_ahead_keeps_level2_tables),
+		cmocka_unit_test(look_ahead_guesses_gpa_by_guest_segment),
 		cmocka_unit_test(upper_memory_forgotten_by_flush),
 		cmocka_unit_test(walk_memo_changes_no_count),
 		cmocka_unit_test(l1_hit_shortcuts_change_no_count),

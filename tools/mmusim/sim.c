@@ -284,19 +284,22 @@ static int sim_feed_prefetch(struct sim *s, const struct access *a, size_t n, un
 	/* A native walk's look-ahead is all in the far step: the near one
 	 * only finds the data's EPT entry. */
 	bool near = sim_prefetch_near(&s->spec);
+	/* Where the far step already fetched the data's EPT entry. */
+	struct segment guessed = model_prefetch_guessed(m);
 	size_t i;
 
 	for (i = 0; i < n && i < d; i++)
-		model_prefetch_walk(m, a[i].va, false);
+		model_prefetch_far(m, a[i].va);
 	for (i = 0; near && i < n && i < d / 2; i++)
-		model_prefetch_walk(m, a[i].va, true);
+		model_prefetch_near(m, a[i].va);
 	for (i = 0; i < n; i++) {
 		/* An access to the page of the one before it walks at most
 		 * once for both (gups' write after its read): one look-ahead. */
 		if (i + d < n && !sim_same_page(&a[i + d]))
-			model_prefetch_walk(m, a[i + d].va, false);
-		if (near && i + d / 2 < n && !sim_same_page(&a[i + d / 2]))
-			model_prefetch_walk(m, a[i + d / 2].va, true);
+			model_prefetch_far(m, a[i + d].va);
+		if (near && i + d / 2 < n && !sim_same_page(&a[i + d / 2]) &&
+		    !segment_contains(&guessed, a[i + d / 2].va))
+			model_prefetch_near(m, a[i + d / 2].va);
 		if (__builtin_expect(a[i].kind != ACCESS_IFETCH, 1) &&
 		    __builtin_expect(model_access(m, a[i].va, a[i].kind == ACCESS_WRITE) == 0, 1))
 			continue;
