@@ -41,7 +41,6 @@ struct jobs {
 				  * this many batches; 0: it is not waiting */
 	struct sim *sims;
 	size_t nsims;
-	struct layout *lay; /* the tables, shared by every worker */
 	struct jobs_worker *w;
 	unsigned nw;
 	/* the ring */
@@ -345,7 +344,6 @@ int jobs_setup(struct jobs **jp, unsigned threads, const struct config_spec *spe
 	pthread_cond_init(&j->cv_gen, NULL);
 	pthread_cond_init(&j->cv_world, NULL);
 	j->sims = sims;
-	j->lay = lay;
 	j->w = calloc(threads, sizeof(*j->w));
 	if (j->w)
 		j->nw = threads;
