@@ -121,6 +121,13 @@ static inline u64 model_region_key(u64 a)
 	return (a >> PAGE_1G_SHIFT) + 1;
 }
 
+/* The slot of a's 1 GiB region in such a memory of slots entries (a power
+ * of two). */
+static inline unsigned model_region_slot(u64 a, unsigned slots)
+{
+	return (unsigned)(a >> PAGE_1G_SHIFT) & (slots - 1);
+}
+
 /* Forget what the memories of upper levels and of the look-ahead keep. */
 static void model_regions_forget(struct model *m)
 {
@@ -862,7 +869,7 @@ __attribute__((always_inline)) static inline bool model_ept_entry_ok(u64 pte, un
 /* The slot of mem for a's 1 GiB region, and whether it holds the region. */
 static inline struct model_upper *model_upper_find(struct model_upper *mem, u64 a, bool *hit)
 {
-	struct model_upper *u = &mem[(a >> PAGE_1G_SHIFT) & (MODEL_UPPER_SLOTS - 1)];
+	struct model_upper *u = &mem[model_region_slot(a, MODEL_UPPER_SLOTS)];
 
 	*hit = u->key == model_region_key(a);
 	return u;
@@ -1972,7 +1979,7 @@ __attribute__((always_inline)) static inline u64 model_look_ahead(struct model_a
 								  u64 a, bool ept, bool read_leaf,
 								  u64 *last)
 {
-	struct model_ahead *s = &mem[(a >> PAGE_1G_SHIFT) & (MODEL_AHEAD_SLOTS - 1)];
+	struct model_ahead *s = &mem[model_region_slot(a, MODEL_AHEAD_SLOTS)];
 
 	if (s->key == model_region_key(a))
 		return model_look_ahead_from(t, a, ept, read_leaf, last, s->pd, 2, NULL);
