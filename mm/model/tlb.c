@@ -104,6 +104,7 @@ static int tlb_array_init_at(struct tlb_array *a, const struct tlb_array_geometr
 	a->ways = 0;
 	a->sizes = 0;
 	a->valid = 0;
+	a->pinned = false;
 	a->clock = 0;
 	a->tags = a->data = a->mem;
 	a->stamps = (u32 *)a->mem;
@@ -193,7 +194,31 @@ int tlb_init(struct tlb *t, const struct tlb_geometry *g)
 		return err;
 	if (!t->l1_of[TLB_4K])
 		return -DV_EINVAL; /* every translation must fit somewhere in L1 */
+	tlb_live_update(t);
 	return 0;
+}
+
+/* The probes of probe[0..n) whose arrays hold entries, into live. */
+static u8 tlb_live_level(const struct tlb_probe *probe, unsigned n, struct tlb_probe *live)
+{
+	u8 k = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (probe[i].array->valid || probe[i].array->pinned)
+			live[k++] = probe[i];
+	return k;
+}
+
+void tlb_live_update(struct tlb *t)
+{
+	t->nlive_l1 = tlb_live_level(t->probe_l1, t->nprobe_l1, t->live_l1);
+	t->nlive_l2 = tlb_live_level(t->probe_l2, t->nprobe_l2, t->live_l2);
+}
+
+void tlb_array_pin(struct tlb *t, struct tlb_array *a, bool on)
+{
+	a->pinned = on;
+	tlb_live_update(t);
 }
 
 void tlb_flush(struct tlb *t)
@@ -204,6 +229,7 @@ void tlb_flush(struct tlb *t)
 		tlb_array_flush(&t->l1[i]);
 	for (i = 0; i < TLB_L2_ARRAYS; i++)
 		tlb_array_flush(&t->l2[i]);
+	tlb_live_update(t);
 }
 
 void tlb_fill_l1(struct tlb *t, u64 va, unsigned size, u64 data)
@@ -261,4 +287,5 @@ void tlb_flush_va(struct tlb *t, u64 va)
 		tlb_array_drop(t->probe_l1[i].array, va, t->probe_l1[i].size);
 	for (i = 0; i < t->nprobe_l2; i++)
 		tlb_array_drop(t->probe_l2[i].array, va, t->probe_l2[i].size);
+	tlb_live_update(t);
 }

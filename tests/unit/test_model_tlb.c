@@ -344,6 +344,46 @@ static void entries_in_use_follow_fills_and_flushes(void **state)
 	free(t);
 }
 
+/* The lookups probe only the arrays holding entries (or pinned): each
+ * array joins the list with its first entry, from either level's fill,
+ * leaves it when INVLPG or a flush empties it, and a pinned array stays,
+ * so an entry put in it directly is found. */
+static void lookups_probe_the_arrays_in_use(void **state)
+{
+	struct tlb *t = small_tlb();
+	struct tlb_array *a4k = t->l1_of[TLB_4K], *a2m = t->l1_of[TLB_2M];
+
+	assert_int_equal(t->nlive_l1, 0);
+	assert_int_equal(t->nlive_l2, 0);
+	tlb_fill_l1(t, 0x40000000ULL, TLB_2M, 0x80000000ULL);
+	assert_int_equal(t->nlive_l1, 1);
+	assert_ptr_equal(t->live_l1[0].array, a2m);
+	fill4k(t, 3);
+	tlb_fill_l2(t, page(3), TLB_4K, page(103));
+	assert_int_equal(t->nlive_l1, 2);
+	assert_int_equal(t->nlive_l2, 1);
+	/* The probe order stays the configured one: 4 KiB first here. */
+	assert_ptr_equal(t->live_l1[0].array, a4k);
+	assert_true(l1_has(t, 0x401ff000ULL));
+	assert_true(l1_has(t, page(3)));
+	tlb_flush_va(t, 0x40000000ULL);
+	assert_int_equal(t->nlive_l1, 1);
+	assert_true(l1_has(t, page(3)));
+	tlb_flush(t);
+	assert_int_equal(t->nlive_l1, 0);
+	assert_int_equal(t->nlive_l2, 0);
+	/* Pinned: in the list while empty, and a direct put is found. */
+	tlb_array_pin(t, a2m, true);
+	assert_int_equal(t->nlive_l1, 1);
+	tlb_array_put(a2m, 0x40000000ULL, TLB_2M, 0x80000000ULL, true);
+	assert_true(l1_has(t, 0x40000000ULL));
+	tlb_flush(t);
+	assert_int_equal(t->nlive_l1, 1);
+	tlb_array_pin(t, a2m, false);
+	assert_int_equal(t->nlive_l1, 0);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +402,7 @@ int main(void)
 		cmocka_unit_test(sandybridge_preset_is_the_papers_machine),
 		cmocka_unit_test(skylake_preset),
 		cmocka_unit_test(entries_in_use_follow_fills_and_flushes),
+		cmocka_unit_test(lookups_probe_the_arrays_in_use),
 		cmocka_unit_test(unknown_preset_and_bad_geometry_are_refused),
 	};
 
