@@ -220,19 +220,15 @@ __attribute__((always_inline)) static inline u64 tlb_match(const struct tlb_arra
 
 /* Look va up in one array for one page size; on a hit make the entry the
  * most recently used of its set and return its data (NULL on a miss). A
- * tag is in a set at most once (a refill replaces it in place). */
-static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
+ * tag is in a set at most once (a refill replaces it in place). An empty
+ * array is compared like any other: for callers that know it holds
+ * entries (the live probe lists). */
+static inline u64 *tlb_array_probe(struct tlb_array *a, u64 va, unsigned size)
 {
 	u64 tag, hits;
 	u32 base;
 	unsigned way;
 
-	/* Arrays a configuration never fills (the 4 KiB and 2 MiB arrays under
-	 * a segment that makes 1 GiB entries, the large-page arrays of a 4 KiB
-	 * configuration) cost a well-predicted branch, not a set compare: the
-	 * test comes first, so that nothing is computed for them. */
-	if (!a->valid)
-		return NULL;
 	tag = tlb_tag_at(a, va, size, &base);
 	hits = tlb_match(a, &tlb_tags(a)[base], tag);
 	if (!hits)
@@ -242,7 +238,18 @@ static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
 	return &tlb_data(a)[base + way];
 }
 
-/* Look va up in the n (array, size) pairs of one level, in order. */
+/* tlb_array_probe for an array that may well be empty (the nested TLB of
+ * a configuration that never fills it): that costs a well-predicted
+ * branch, not a set compare. */
+static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
+{
+	if (!a->valid)
+		return NULL;
+	return tlb_array_probe(a, va, size);
+}
+
+/* Look va up in the n (array, size) pairs of one level, in order (a live
+ * probe list: arrays with entries, or pinned). */
 static inline bool tlb_lookup_level(const struct tlb_probe *probe, unsigned n, u64 va,
 				    struct tlb_hit *hit)
 {
@@ -250,7 +257,7 @@ static inline bool tlb_lookup_level(const struct tlb_probe *probe, unsigned n, u
 
 	for (i = 0; i < n; i++) {
 		struct tlb_array *a = probe[i].array;
-		u64 *e = tlb_array_lookup(a, va, probe[i].size);
+		u64 *e = tlb_array_probe(a, va, probe[i].size);
 
 		if (e) {
 			hit->data = *e;
