@@ -2041,7 +2041,7 @@ static inline u64 model_path_table(const struct model *m, u64 gva)
 	return ps->key == model_path_key(m, gva) ? ps->table : ~0ULL;
 }
 
-void model_prefetch_far(struct model *m, u64 gva)
+bool model_prefetch_far(struct model *m, u64 gva)
 {
 	const struct walk_tables *g = &m->cfg.guest, *e = &m->cfg.nested;
 	u64 gpa, pt = 0;
@@ -2050,7 +2050,7 @@ void model_prefetch_far(struct model *m, u64 gva)
 		gpa = gva + m->cfg.gseg.offset;
 		if (m->virt && model_nested_walks(m, gpa))
 			model_look_ahead(m->ahead[1], e, gpa, true, false, NULL);
-		return;
+		return false;
 	}
 	/* The guest's last-level entry, and the path-cache slot the walk will
 	 * start from (random over the blocks, so it misses too); without one,
@@ -2061,8 +2061,11 @@ void model_prefetch_far(struct model *m, u64 gva)
 		__builtin_prefetch(model_path_slot(m, gva));
 	else if (m->virt && !m->use_vseg && pt)
 		model_look_ahead(m->ahead[1], e, pt, true, false, NULL);
-	if (model_prefetch_near_done(m, gva))
+	if (model_prefetch_near_done(m, gva)) {
 		model_look_ahead(m->ahead[1], e, gva + m->cfg.gseg.offset, true, false, NULL);
+		return false;
+	}
+	return m->virt;
 }
 
 void model_prefetch_near(struct model *m, u64 gva)

@@ -358,11 +358,15 @@ static inline void model_prefetch(const struct model *m, u64 gva)
  * the upper levels, which are usually cached, and prefetches the guest's
  * last-level entry and the EPT entry of its table page), then nearer
  * (model_prefetch_near: reads the guest entries, now cached, and prefetches
- * the EPT entry of the data's gPA). Two entry points rather than one with a
- * flag: each saves only the registers it uses. They read the tables without
- * counting, faulting or filling anything: no effect on any result (they
- * keep hints of their own). */
-void model_prefetch_far(struct model *m, u64 gva);
+ * the EPT entry of the data's gPA), where the far step said the near one
+ * has something to do (it returns false where no nested walk follows the
+ * guest's, or it has fetched the data's EPT entry itself): a caller keeps
+ * that answer rather than asking again (gups over 8 GiB, 4k+4k: 2% fewer
+ * instructions than testing each address near). Two entry points rather
+ * than one with a flag: each saves only the registers it uses. They read
+ * the tables without counting, faulting or filling anything: no effect on
+ * any result (they keep hints of their own). */
+bool model_prefetch_far(struct model *m, u64 gva);
 void model_prefetch_near(struct model *m, u64 gva);
 
 /* Has model_prefetch_far already fetched what model_prefetch_near would
@@ -374,13 +378,6 @@ void model_prefetch_near(struct model *m, u64 gva);
 static inline bool model_prefetch_near_done(const struct model *m, u64 gva)
 {
 	return m->guess_gpa && segment_contains(&m->cfg.gseg, gva);
-}
-
-/* The range model_prefetch_near_done is true in (empty where it is true
- * nowhere), for a caller that asks once per batch rather than per access. */
-static inline struct segment model_prefetch_guessed(const struct model *m)
-{
-	return m->guess_gpa ? m->cfg.gseg : (struct segment){0, 0, 0};
 }
 
 /* The last fault: stage (guest tables or EPT), kind, level, addresses. */

@@ -1303,7 +1303,9 @@ static void look_ahead_guesses_gpa_by_guest_segment(void **state)
 	assert_true(model_prefetch_near_done(f->m, GONLY));
 	assert_false(model_prefetch_near_done(f->m, NEITH));
 	assert_int_equal(e->key, 0);
-	model_prefetch_far(f->m, GONLY);
+	/* The far step says whether the near one has work left. */
+	assert_false(model_prefetch_far(f->m, GONLY));
+	assert_true(model_prefetch_far(f->m, NEITH));
 	assert_int_equal(e->key, (GONLY_GPA >> 30) + 1);
 	assert_int_equal(e->pd, ALIGN_DOWN(tentry(f->hm, EPT_ROOT, GONLY_GPA, 2), PAGE_SIZE));
 	assert_memory_equal(model_stats(f->m), &before, sizeof(before));
@@ -1311,6 +1313,12 @@ static void look_ahead_guesses_gpa_by_guest_segment(void **state)
 	for (unsigned k = 0; k < ARRAY_SIZE(segmented); k++) {
 		f = fx_new(segmented[k], TABLES_OUT);
 		assert_false(model_prefetch_near_done(f->m, GONLY));
+		/* No nested walk after the guest's: natively, or where the
+		 * guest segment translates. */
+		if (segmented[k] == MODEL_NATIVE || segmented[k] == MODEL_NATIVE_DS)
+			assert_false(model_prefetch_far(f->m, NEITH));
+		if (segmented[k] != MODEL_VMM_DIRECT)
+			assert_false(model_prefetch_far(f->m, GONLY));
 		fx_free(f);
 	}
 }

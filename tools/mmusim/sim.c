@@ -11,6 +11,10 @@
  * the host's memory latency with a few walks' worth of work. */
 #define SIM_PREFETCH_AHEAD 8
 
+/* The look-ahead's memory of what the near step has to do: a ring of at
+ * least the largest distance (--prefetch-distance at most 256). */
+#define SIM_NEAR_RING 256
+
 /* Pipelined walks are worth their look-ahead only when walks are frequent:
  * at least one access in this many walked in the previous batch. */
 #define SIM_PREFETCH_MIN_SHARE 64
@@ -171,7 +175,7 @@ int sim_init(struct sim *s, const struct config_spec *spec, struct layout *l,
 		return rc;
 	}
 	sim_linear_params(s, o);
-	s->prefetch = sim_prefetch_pays(spec) ? o->prefetch & ~1u : 0;
+	s->prefetch = sim_prefetch_pays(spec) ? MIN(o->prefetch, SIM_NEAR_RING) & ~1u : 0;
 	s->walking = true;
 	return 0;
 }
@@ -276,29 +280,37 @@ static inline bool sim_same_page(const struct access *a)
 	return ((a[0].va ^ a[-1].va) >> PAGE_SHIFT) == 0;
 }
 
-/* The n accesses of a, with look-ahead d (even, > 0). */
-static int sim_feed_prefetch(struct sim *s, const struct access *a, size_t n, unsigned d, char *err,
-			     size_t errlen)
+/* The n accesses of a, with look-ahead d (even, > 0, at most
+ * SIM_NEAR_RING), the near step on or off: a constant in each of the
+ * function's two copies (a configuration without it then keeps no ring). */
+__attribute__((always_inline)) static inline int sim_feed_ahead(struct sim *s,
+								const struct access *a, size_t n,
+								unsigned d, bool near, char *err,
+								size_t errlen)
 {
 	struct model *m = s->m;
-	/* A native walk's look-ahead is all in the far step: the near one
-	 * only finds the data's EPT entry. */
-	bool near = sim_prefetch_near(&s->spec);
-	/* Where the far step already fetched the data's EPT entry. */
-	struct segment guessed = model_prefetch_guessed(m);
+	/* Whether the near step has work for position i, as the far step
+	 * said d / 2 accesses before (0 for an access to the page of the one
+	 * before it: an access there walks at most once for both, gups'
+	 * write after its read; one look-ahead). */
+	u8 todo[SIM_NEAR_RING] = {0};
 	size_t i;
 
 	for (i = 0; i < n && i < d; i++)
-		model_prefetch_far(m, a[i].va);
+		todo[i % SIM_NEAR_RING] = model_prefetch_far(m, a[i].va) && near;
 	for (i = 0; near && i < n && i < d / 2; i++)
-		model_prefetch_near(m, a[i].va);
+		if (todo[i % SIM_NEAR_RING])
+			model_prefetch_near(m, a[i].va);
 	for (i = 0; i < n; i++) {
-		/* An access to the page of the one before it walks at most
-		 * once for both (gups' write after its read): one look-ahead. */
-		if (i + d < n && !sim_same_page(&a[i + d]))
-			model_prefetch_far(m, a[i + d].va);
-		if (near && i + d / 2 < n && !sim_same_page(&a[i + d / 2]) &&
-		    !segment_contains(&guessed, a[i + d / 2].va))
+		if (i + d < n && !sim_same_page(&a[i + d])) {
+			bool more = model_prefetch_far(m, a[i + d].va);
+
+			if (near)
+				todo[(i + d) % SIM_NEAR_RING] = more;
+		} else if (near) {
+			todo[(i + d) % SIM_NEAR_RING] = 0;
+		}
+		if (near && i + d / 2 < n && todo[(i + d / 2) % SIM_NEAR_RING])
 			model_prefetch_near(m, a[i + d / 2].va);
 		if (__builtin_expect(a[i].kind != ACCESS_IFETCH, 1) &&
 		    __builtin_expect(model_access(m, a[i].va, a[i].kind == ACCESS_WRITE) == 0, 1))
@@ -309,6 +321,17 @@ static int sim_feed_prefetch(struct sim *s, const struct access *a, size_t n, un
 			return rc;
 	}
 	return 0;
+}
+
+/* sim_feed_ahead with the near step where it pays: 2D walks whose gPAs the
+ * VMM segment does not translate (a native walk's look-ahead is all in the
+ * far step; the near one only finds the data's EPT entry). */
+static int sim_feed_prefetch(struct sim *s, const struct access *a, size_t n, unsigned d, char *err,
+			     size_t errlen)
+{
+	if (sim_prefetch_near(&s->spec))
+		return sim_feed_ahead(s, a, n, d, true, err, errlen);
+	return sim_feed_ahead(s, a, n, d, false, err, errlen);
 }
 
 static double sim_clock(clockid_t id)
