@@ -1960,10 +1960,12 @@ int model_translate(struct model *m, u64 gva, u32 acc, struct model_xlat *x)
  * here changes the model: entries are read without counting, faulting or
  * filling anything, and a missing table simply ends the look-ahead. */
 
+/* A prefetch needs no bounds check: it cannot fault, whatever the
+ * address (an entry that leads outside the tables only wastes it), and the
+ * address is made as an integer, never a pointer outside flat. */
 static void model_prefetch_entry(const struct walk_tables *t, u64 pa)
 {
-	if (pa < t->flat_size)
-		__builtin_prefetch(t->flat + pa);
+	__builtin_prefetch((const void *)((uintptr_t)t->flat + pa));
 }
 
 /* Read the walk of a in t from the table at level top down to its last
@@ -2006,6 +2008,16 @@ model_look_ahead_from(const struct walk_tables *t, u64 a, bool ept, bool read_le
 	return 0; /* not reached: level 1 always returns */
 }
 
+/* model_look_ahead_from the root, keeping the level-2 table in s: out of
+ * line, as it is rare (once per region and memory slot), so that the
+ * common case saves fewer registers. */
+static __attribute__((noinline)) u64 model_look_ahead_root(struct model_ahead *s,
+							   const struct walk_tables *t, u64 a,
+							   bool ept, bool read_leaf, u64 *last)
+{
+	return model_look_ahead_from(t, a, ept, read_leaf, last, t->root & PTE_ADDR_MASK, 4, s);
+}
+
 /* model_look_ahead_from the root, or from the level-2 table that mem (the
  * dimension's memory) keeps for a's 1 GiB region: the levels above it are
  * read once per region rather than on every look-ahead (gups over 8 GiB,
@@ -2018,9 +2030,9 @@ __attribute__((always_inline)) static inline u64 model_look_ahead(struct model_a
 {
 	struct model_ahead *s = &mem[model_region_slot(a, MODEL_AHEAD_SLOTS)];
 
-	if (s->key == model_region_key(a))
+	if (__builtin_expect(s->key == model_region_key(a), 1))
 		return model_look_ahead_from(t, a, ept, read_leaf, last, s->pd, 2, NULL);
-	return model_look_ahead_from(t, a, ept, read_leaf, last, t->root & PTE_ADDR_MASK, 4, s);
+	return model_look_ahead_root(s, t, a, ept, read_leaf, last);
 }
 
 /* Does the nested walk of gpa happen (no VMM-segment translation)? The
