@@ -1016,10 +1016,29 @@ static __attribute__((noinline)) bool model_table_make(struct model *m, u64 gpa,
 	return true;
 }
 
-/* Counts of one walk besides the lanes. */
+/* Counts of one walk besides the lanes: segment adds, escape-filter hits
+ * and false positives in bytes 0, 1 and 2 of misc (a walk makes a few of
+ * each), so that the common walk without any costs one test to count them
+ * (model_commit_lanes) and a path-cache hit one addition to replay them. */
 struct model_fast_counts {
 	struct model_lanes lanes;
-	u32 seg_adds, escape_hits, escape_fp;
+	u32 misc;
+};
+
+#define MISC_SEG_ADD 1u
+#define MISC_ESC_HIT (1u << 8)
+#define MISC_ESC_FP  (1u << 16)
+
+/* misc of the table cache's bits TC_SEG_ADD, TC_ESC_HIT, TC_ESC_FP. */
+static const u32 model_misc_of_tc[8] = {
+	0,
+	MISC_SEG_ADD,
+	MISC_ESC_HIT,
+	MISC_SEG_ADD | MISC_ESC_HIT,
+	MISC_ESC_FP,
+	MISC_SEG_ADD | MISC_ESC_FP,
+	MISC_ESC_HIT | MISC_ESC_FP,
+	MISC_SEG_ADD | MISC_ESC_HIT | MISC_ESC_FP,
 };
 
 /* The nested translation of a guest table's gPA, counted as
@@ -1041,9 +1060,7 @@ __attribute__((always_inline)) static inline bool model_table_fast(struct model 
 		return false;
 replay:
 	c->lanes.lo += (u64)model_down_from[(d >> TC_LEVEL_SHIFT) & 3] << 32;
-	c->seg_adds += (d & TC_SEG_ADD) != 0;
-	c->escape_hits += (d & TC_ESC_HIT) != 0;
-	c->escape_fp += (d & TC_ESC_FP) != 0;
+	c->misc += model_misc_of_tc[(d / TC_SEG_ADD) & 7];
 	return true;
 }
 
@@ -1061,10 +1078,9 @@ model_final_fast(struct model *m, u64 gpa, u32 acc, bool skip_vseg, struct model
 	if (m->use_vseg && !skip_vseg) {
 		bool hit = model_vseg_hit(m, gpa, &esc);
 
-		c->escape_hits += esc.escape_hits;
-		c->escape_fp += esc.escape_fp;
+		c->misc += esc.escape_hits * MISC_ESC_HIT + esc.escape_fp * MISC_ESC_FP;
 		if (hit) {
-			c->seg_adds++;
+			c->misc += MISC_SEG_ADD;
 			*pa = gpa + m->cfg.vseg.offset;
 			*shift = model_vseg_shift(m, gpa);
 			*rights = EPT_RWX;
@@ -1093,9 +1109,7 @@ static inline void model_path_keep(struct model *m, struct model_path_slot *ps, 
 	ps->table = table;
 	ps->rights = rights;
 	ps->nested = (u32)((c->lanes.lo - c0->lanes.lo) >> 32);
-	ps->seg_adds = (u8)(c->seg_adds - c0->seg_adds);
-	ps->escape_hits = (u8)(c->escape_hits - c0->escape_hits);
-	ps->escape_fp = (u8)(c->escape_fp - c0->escape_fp);
+	ps->misc = c->misc - c0->misc; /* no byte of c's is below c0's */
 }
 
 /* One upper level (4 to 2) of model_x86_fast, from *table: 1 = go on at
@@ -1152,9 +1166,7 @@ __attribute__((always_inline)) static inline unsigned model_x86_fast(struct mode
 			table = ps->table;
 			rights = ps->rights;
 			c->lanes.lo += (u64)ps->nested << 32;
-			c->seg_adds += ps->seg_adds;
-			c->escape_hits += ps->escape_hits;
-			c->escape_fp += ps->escape_fp;
+			c->misc += ps->misc;
 			lvl = 1;
 			goto leaf;
 		}
@@ -1224,9 +1236,9 @@ static inline void model_fast_refs(const struct model_fast_counts *c, struct wal
 	__builtin_memcpy(&refs->n[0], &lo, sizeof(lo));
 	__builtin_memcpy(&refs->n[8], &hi, sizeof(hi));
 	refs->total = (u8)model_lanes_total(&c->lanes);
-	refs->seg_adds = (u8)c->seg_adds;
-	refs->escape_hits = (u8)c->escape_hits;
-	refs->escape_fp = (u8)c->escape_fp;
+	refs->seg_adds = (u8)c->misc;
+	refs->escape_hits = (u8)(c->misc >> 8);
+	refs->escape_fp = (u8)(c->misc >> 16);
 }
 
 /* What a fast walk produced: its counts in lanes and the translation. */
@@ -1248,14 +1260,14 @@ model_walk_lanes(struct model *m, u64 gva, u32 acc, struct model_fast_walk *w)
 	bool by_vseg;
 	u8 shift, nshift;
 
-	w->c = (struct model_fast_counts){{0, 0}, 0, 0, 0};
+	w->c = (struct model_fast_counts){{0, 0}, 0};
 	w->seg_data = false;
 	if (m->use_gseg && segment_contains(&m->cfg.gseg, gva)) {
 		/* model_walk_gseg: the nested walk of gVA + OFFSET_g. */
 		if (!m->virt)
 			return false; /* the L1-miss path translated it */
 		gpa = gva + m->cfg.gseg.offset;
-		w->c.seg_adds = 1;
+		w->c.misc = MISC_SEG_ADD;
 		if (!model_final_fast(m, gpa, acc, true, &w->c, &pa, &nrights, &nshift, &by_vseg))
 			return false;
 		shift = MIN(segment_span_shift(&m->cfg.gseg, gva, PAGE_1G_SHIFT), nshift);
@@ -1369,21 +1381,24 @@ static bool model_miss_equal(const struct model_miss *a, const struct model_miss
  * one's outcome used, and every difference counted (model_fast_mismatches). */
 static int model_walk(struct model *m, u64 gva, u32 acc, struct model_miss *r)
 {
-	struct walk_fault fault;
 	struct model_miss fr;
-	int err;
+	int err, err_fast;
 
 	if (m->fast_walk != MODEL_FAST_CHECK)
 		return model_walk_generic(m, gva, acc, r);
+	/* The fast walk first: tables another thread maps into (mmusim's
+	 * --jobs) only gain entries, so the generic walk after a fast one
+	 * that succeeded finds them too, where in the other order a fault of
+	 * the first walk and a success of the second were no disagreement.
+	 * The generic walk, last, leaves the fault record. */
 	fr = *r;
+	err_fast = model_walk_fast(m, gva, acc, &fr);
 	err = model_walk_generic(m, gva, acc, r);
-	fault = m->fault; /* the fast walker's record of a walk would hide a fault */
-	if (!model_walk_fast(m, gva, acc, &fr)) {
+	if (!err_fast) {
 		m->fast_checked++;
 		if (err || !model_miss_equal(r, &fr))
 			m->fast_mismatches++;
 	}
-	m->fault = fault;
 	return err;
 }
 
@@ -1617,9 +1632,11 @@ static inline void model_commit_lanes(struct model *m, const struct model_fast_c
 	m->pend_lo += c->lanes.lo;
 	m->pend_hi += c->lanes.hi;
 	m->pend_total += (u32)total;
-	s->seg_adds += c->seg_adds;
-	s->escape_hits += c->escape_hits;
-	s->escape_false_positives += c->escape_fp;
+	if (c->misc) {
+		s->seg_adds += c->misc & 0xff;
+		s->escape_hits += (c->misc >> 8) & 0xff;
+		s->escape_false_positives += c->misc >> 16;
+	}
 }
 
 /* A walk's fills of L2 and L1 (absent: as tlb_fill_*_put), one case per

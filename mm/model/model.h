@@ -140,8 +140,7 @@ struct model_path_slot {
 	u64 table;  /* gPA (PA natively) of the leaf table */
 	u64 rights; /* RW, US and NX of the upper levels */
 	u32 nested; /* a 2D walk: the nested reads of the guest tables (lanes) */
-	u8 seg_adds, escape_hits, escape_fp;
-	u8 pad;
+	u32 misc;   /* their segment adds and escape-filter answers (model.c) */
 };
 
 /* Everything below is private to mm/model; read it through the functions. */
