@@ -910,6 +910,19 @@ __attribute__((always_inline)) static inline bool model_upper_use(const struct m
 	return false;
 }
 
+/* The address a translates to through the leaf entry pte at level lvl
+ * (1 to 3). Level 1, the common one, without computing a page mask. */
+__attribute__((always_inline)) static inline u64 model_leaf_pa(u64 pte, u64 a, unsigned lvl)
+{
+	u64 mask;
+
+	if (__builtin_expect(lvl == 1, 1))
+		return (pte & PTE_ADDR_MASK) | (a & (PAGE_SIZE - 1));
+	/* cppcheck-suppress shiftTooManyBits */
+	mask = (1ULL << (PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1))) - 1;
+	return (pte & PTE_ADDR_MASK & ~mask) | (a & mask);
+}
+
 /* walk_ept without page-walk caches, unrolled, for the fast walkers: the
  * leaf's level (0: left to the generic walker, which walks again and
  * produces the fault), its translation and rights. Levels 4 and 3 come
@@ -922,7 +935,7 @@ __attribute__((always_inline)) static inline unsigned model_ept_fast(const struc
 								     u64 gpa, u64 need, u64 rsvd,
 								     u64 *pa, u64 *rights_out)
 {
-	u64 table, rights, pte, mask;
+	u64 table, rights, pte;
 	unsigned lvl;
 	bool known;
 	struct model_upper *u = model_upper_find(mem, gpa, &known);
@@ -971,9 +984,7 @@ leaf:
 		return 0;
 	/* lvl is 1..3 here: level 1 is always a leaf, so the loop breaks
 	 * before lvl reaches 0 (cppcheck cannot see that) */
-	/* cppcheck-suppress shiftTooManyBits */
-	mask = (1ULL << (PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1))) - 1;
-	*pa = (pte & PTE_ADDR_MASK & ~mask) | (gpa & mask);
+	*pa = model_leaf_pa(pte, gpa, lvl);
 	*rights_out = rights;
 	return lvl;
 }
@@ -1255,7 +1266,7 @@ struct model_fast_walk {
 __attribute__((always_inline)) static inline bool
 model_walk_lanes(struct model *m, u64 gva, u32 acc, struct model_fast_walk *w)
 {
-	u64 pte, rights, gpa, mask, data, pa, nrights;
+	u64 pte, rights, gpa, data, pa, nrights;
 	unsigned lvl;
 	bool by_vseg;
 	u8 shift, nshift;
@@ -1278,8 +1289,7 @@ model_walk_lanes(struct model *m, u64 gva, u32 acc, struct model_fast_walk *w)
 		if (!lvl)
 			return false;
 		shift = (u8)(PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1));
-		mask = (1ULL << shift) - 1;
-		gpa = (pte & PTE_ADDR_MASK & ~mask) | (gva & mask);
+		gpa = model_leaf_pa(pte, gva, lvl);
 		if (!model_final_fast(m, gpa, acc, false, &w->c, &pa, &nrights, &nshift, &by_vseg))
 			return false;
 		data = rights | model_ept_denials(nrights);
@@ -1290,8 +1300,7 @@ model_walk_lanes(struct model *m, u64 gva, u32 acc, struct model_fast_walk *w)
 		if (!lvl)
 			return false;
 		shift = (u8)(PAGE_SHIFT + PT_INDEX_BITS * (lvl - 1));
-		mask = (1ULL << shift) - 1;
-		pa = (pte & PTE_ADDR_MASK & ~mask) | (gva & mask);
+		pa = model_leaf_pa(pte, gva, lvl);
 		gpa = 0;
 		data = rights;
 	}
