@@ -173,6 +173,7 @@ static int tlb_level_init(struct tlb *t, struct tlb_array *arrays,
 			of[s] = &arrays[i];
 			probe[*nprobe].array = &arrays[i];
 			probe[*nprobe].size = (u8)s;
+			probe[*nprobe].shift = tlb_shift[s];
 			(*nprobe)++;
 		}
 	}

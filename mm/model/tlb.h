@@ -97,6 +97,7 @@ static inline u32 *tlb_stamps(struct tlb_array *a)
 struct tlb_probe {
 	struct tlb_array *array;
 	u8 size;
+	u8 shift; /* tlb_shift[size], kept at hand for the lookup */
 };
 
 struct tlb {
@@ -172,9 +173,10 @@ static inline u64 tlb_set_match(const u64 *set, u64 tag, unsigned ways)
 
 /* The tag of va's page of size in an array, and the index of the first way
  * of its set (*base). */
-static inline u64 tlb_tag_at(const struct tlb_array *a, u64 va, unsigned size, u32 *base)
+static inline u64 tlb_tag_shift(const struct tlb_array *a, u64 va, unsigned size, unsigned shift,
+				u32 *base)
 {
-	u64 vpn = va >> tlb_shift[size];
+	u64 vpn = va >> shift;
 
 	/* A multiply only for other than the common 4 ways. */
 	if (__builtin_expect(a->ways == 4, 1))
@@ -182,6 +184,12 @@ static inline u64 tlb_tag_at(const struct tlb_array *a, u64 va, unsigned size, u
 	else
 		*base = (u32)(vpn & a->set_mask) * a->ways;
 	return (vpn << 3) | ((u64)size << 1) | 1;
+}
+
+/* tlb_tag_shift with the page shift of size. */
+static inline u64 tlb_tag_at(const struct tlb_array *a, u64 va, unsigned size, u32 *base)
+{
+	return tlb_tag_shift(a, va, size, tlb_shift[size], base);
 }
 
 /* tlb_set_match for 4 ways. With SSE4.1 (mmusim's build: x86-64-v2) two
@@ -223,13 +231,13 @@ __attribute__((always_inline)) static inline u64 tlb_match(const struct tlb_arra
  * tag is in a set at most once (a refill replaces it in place). An empty
  * array is compared like any other: for callers that know it holds
  * entries (the live probe lists). */
-static inline u64 *tlb_array_probe(struct tlb_array *a, u64 va, unsigned size)
+static inline u64 *tlb_array_probe(struct tlb_array *a, u64 va, unsigned size, unsigned shift)
 {
 	u64 tag, hits;
 	u32 base;
 	unsigned way;
 
-	tag = tlb_tag_at(a, va, size, &base);
+	tag = tlb_tag_shift(a, va, size, shift, &base);
 	hits = tlb_match(a, &tlb_tags(a)[base], tag);
 	if (!hits)
 		return NULL;
@@ -245,7 +253,7 @@ static inline u64 *tlb_array_lookup(struct tlb_array *a, u64 va, unsigned size)
 {
 	if (!a->valid)
 		return NULL;
-	return tlb_array_probe(a, va, size);
+	return tlb_array_probe(a, va, size, tlb_shift[size]);
 }
 
 /* Look va up in the n (array, size) pairs of one level, in order (a live
@@ -257,7 +265,7 @@ static inline bool tlb_lookup_level(const struct tlb_probe *probe, unsigned n, u
 
 	for (i = 0; i < n; i++) {
 		struct tlb_array *a = probe[i].array;
-		u64 *e = tlb_array_probe(a, va, probe[i].size);
+		u64 *e = tlb_array_probe(a, va, probe[i].size, probe[i].shift);
 
 		if (e) {
 			hit->data = *e;
