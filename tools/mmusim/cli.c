@@ -266,8 +266,9 @@ static int set_no_path_cache(struct options *o, const char *a, char *err, size_t
 static int set_prefetch_distance(struct options *o, const char *a, char *err, size_t errlen)
 {
 	u32 v;
-	int rc = set_u32_opt("prefetch-distance", a, 2, 256, &v, err, errlen);
+	int rc = set_u32_opt("prefetch-distance", a, 2, SIM_PREFETCH_MAX, &v, err, errlen);
 
+	_Static_assert(SIM_PREFETCH_MAX == 256, "the message below names the bound");
 	if (rc == 0 && (v & 1))
 		return bad_value("prefetch-distance", a, "an even number from 2 to 256", err,
 				 errlen);

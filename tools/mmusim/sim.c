@@ -12,8 +12,8 @@
 #define SIM_PREFETCH_AHEAD 8
 
 /* The look-ahead's memory of what the near step has to do: a ring of at
- * least the largest distance (--prefetch-distance at most 256). */
-#define SIM_NEAR_RING 256
+ * least the largest distance. */
+#define SIM_NEAR_RING SIM_PREFETCH_MAX
 
 /* Pipelined walks are worth their look-ahead only when walks are frequent:
  * at least one access in this many walked in the previous batch. */

@@ -50,7 +50,8 @@ struct sim_options {
  * virtualized configuration with 4 KiB guest pages. See docs/mmusim.md. */
 #define SIM_PATH_CACHE_DEFAULT 4096
 
-#define SIM_PREFETCH_DEFAULT 16 /* look-ahead in accesses; see docs/mmusim.md */
+#define SIM_PREFETCH_DEFAULT 16	 /* look-ahead in accesses; see docs/mmusim.md */
+#define SIM_PREFETCH_MAX     256 /* the largest --prefetch-distance */
 
 void sim_options_default(struct sim_options *o);
 
