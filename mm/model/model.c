@@ -1696,17 +1696,17 @@ __attribute__((always_inline)) static inline int model_miss_lean(struct model *m
 	/* A lookup that found nothing leaves its tags absent for the fill. */
 	if (l2_any && model_rights_allow(m, hit.data, acc)) {
 		tlb_fill_l1_put(&m->tlb, gva, hit.size, hit.data, &filled, !l1_any);
+		if (!l1_any)
+			model_remember(m, gva, &filled);
 		s->l2_hits++;
 	} else if (model_walk_lanes(m, gva, acc, &w)) {
+		/* remembers the new entry itself */
 		model_fill_both(m, gva, model_size_of_shift(w.shift), w.data, !l1_any, !l2_any);
 		s->l2_misses++;
 		s->walks++;
 		model_commit_lanes(m, &w.c);
 		s->segment_hits += w.seg_data;
 		model_count_class(s, model_classify(m, gva, w.gpa, m->virt));
-		s->accesses++;
-		s->l1_misses++;
-		return 0;
 	} else {
 		struct model_miss r = {0};
 
@@ -1717,8 +1717,6 @@ __attribute__((always_inline)) static inline int model_miss_lean(struct model *m
 		model_commit(m, gva, &r);
 		return 0;
 	}
-	if (!l1_any)
-		model_remember(m, gva, &filled);
 	s->accesses++;
 	s->l1_misses++;
 	return 0;
